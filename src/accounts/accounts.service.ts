@@ -1,0 +1,259 @@
+// Accounts (mailboxes) of a domain: creation within the domain's limits,
+// changes, password resets and deletion. Quota rules are checked with the
+// domain row locked, so concurrent requests cannot overshoot a limit together.
+import type { Account, Prisma } from "../generated/prisma/client";
+import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Principal } from "../auth/principal";
+import { authorize } from "../auth/policy";
+import { changedFields, SECRET_CHANGED, writeAudit } from "../audit/audit.service";
+import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../errors";
+import { isUniqueViolation } from "../shared/db-errors";
+import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseAddress,
+  parseDisplayName,
+  parseId,
+  parseLocalPart,
+  parsePageSize,
+  parsePassword,
+  parseQuotaMb,
+  parseSearch,
+} from "../shared/validation";
+
+type AccountStatus = "ACTIVE" | "SUSPENDED";
+const AUDITED_ACCOUNT_FIELDS = ["address", "displayName", "status", "quotaMb", "usedMb"] as const;
+
+function describeAccount(reference: { id?: string | null; address?: string | null }): [string, string] {
+  return ["account", reference.address ? `with address ${reference.address}` : `with id ${reference.id ?? ""}`];
+}
+
+/** Finds an account the principal may read (itself, its domain's as administrator, any as support). */
+export async function findAccount(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; address?: string | null }): Promise<Account> {
+  if ((reference.id == null) === (reference.address == null)) {
+    throw new BadInputError(reference.id == null ? "id" : "address", "Give either the account's id or its address, not both.");
+  }
+  const where = reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
+  const account = await deps.db.account.findUnique({ where });
+  if (!account) throw new NotFoundError(...describeAccount(reference));
+  authorize(principal, "account.read", { domainId: account.domainId, accountId: account.id }, describeAccount(reference));
+  return account;
+}
+
+export interface AccountListQuery {
+  search?: string | null;
+  role?: "SUPPORT_ADMIN" | "DOMAIN_ADMIN" | "USER" | null;
+  status?: AccountStatus | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function listAccounts(deps: Pick<ServiceDeps, "db">, principal: Principal, domainId: string, query: AccountListQuery) {
+  authorize(principal, "domain.list_accounts", { domainId }, ["domain", `with id ${domainId}`]);
+  const first = parsePageSize(query.first, 20);
+  const search = parseSearch(query.search);
+  const afterAddress = decodeCursor(query.after);
+  const roleFilter: Prisma.AccountWhereInput =
+    query.role === "DOMAIN_ADMIN"
+      ? { adminOf: { isNot: null } }
+      : query.role === "USER"
+        ? { adminOf: { is: null } }
+        : query.role === "SUPPORT_ADMIN"
+          ? { id: { in: [] } }
+          : {};
+  const where: Prisma.AccountWhereInput = {
+    domainId,
+    ...roleFilter,
+    ...(query.status ? { status: query.status } : {}),
+    ...(search
+      ? { OR: [{ address: { contains: search.toLowerCase() } }, { displayName: { contains: search, mode: "insensitive" as const } }] }
+      : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    deps.db.account.findMany({
+      where: afterAddress !== undefined ? { AND: [where, { address: { gt: afterAddress } }] } : where,
+      orderBy: { address: "asc" },
+      take: first + 1,
+    }),
+    deps.db.account.count({ where }),
+  ]);
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(node.address), node }));
+  return { edges, nodes: page, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">): Warning[] {
+  // quota 0 is a login without a mailbox; usage against it is not a problem to report.
+  if (account.quotaMb > 0 && account.usedMb > account.quotaMb) {
+    return [
+      {
+        code: "QUOTA_BELOW_USAGE",
+        field: "quotaMb",
+        message: `${account.address} already uses ${account.usedMb} MiB, more than its quota of ${account.quotaMb} MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.`,
+      },
+    ];
+  }
+  return [];
+}
+
+export interface CreateAccountInput {
+  domainId: string;
+  localPart: string;
+  displayName?: string | null;
+  password: string;
+  quotaMb?: number | null;
+  status?: AccountStatus | null;
+}
+
+export async function createAccount(deps: ServiceDeps, caller: Caller, input: CreateAccountInput) {
+  const domainId = parseId(input.domainId, "domainId");
+  const localPart = parseLocalPart(input.localPart);
+  const displayName = parseDisplayName(input.displayName ?? "");
+  const password = parsePassword(input.password);
+  const requestedQuota = input.quotaMb == null ? null : parseQuotaMb(input.quotaMb, "quotaMb");
+  // Refuse callers before spending a bcrypt hash on them.
+  const visible = await deps.db.domain.findUnique({ where: { id: domainId }, select: { id: true } });
+  if (!visible) throw new NotFoundError("domain", `with id ${domainId}`);
+  authorize(caller.principal, "account.create", { domainId }, ["domain", `with id ${domainId}`]);
+  const passwordHash = await deps.passwords.hash(password);
+
+  try {
+    return await deps.db.$transaction(async (tx) => {
+      const domain = await lockDomain(tx, domainId);
+      if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
+      const usage = await domainUsage(tx, domainId);
+      if (domain.maxAccounts !== null && usage.accountCount >= domain.maxAccounts) {
+        throw new QuotaExceededError(
+          "domainId",
+          `The domain ${domain.name} already has its maximum of ${domain.maxAccounts} accounts; raise maxAccounts or delete an account first.`,
+        );
+      }
+      const quotaMb = requestedQuota ?? domain.defaultMailboxQuotaMb;
+      checkMailboxQuota(domain, quotaMb, usage);
+      const account = await tx.account.create({
+        data: {
+          domainId,
+          localPart,
+          address: `${localPart}@${domain.name}`,
+          displayName,
+          passwordHash,
+          quotaMb,
+          status: input.status ?? "ACTIVE",
+        },
+      });
+      await writeAudit(tx, caller.actor, {
+        action: "account.create",
+        objectType: "account",
+        objectId: account.id,
+        domainId,
+        domainName: domain.name,
+        changes: [...changedFields(null, account, [...AUDITED_ACCOUNT_FIELDS]), { field: "password", before: null, after: SECRET_CHANGED }],
+      });
+      return { account, warnings: [] as Warning[] };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`An account ${localPart} already exists in that domain.`, "localPart");
+    throw error;
+  }
+}
+
+export interface UpdateAccountInput {
+  displayName?: string | null;
+  quotaMb?: number | null;
+  status?: AccountStatus | null;
+  usedMb?: number | null;
+}
+
+/** Loads an account for a change and checks the caller's right to make it. */
+async function lockedAccountFor(
+  tx: Prisma.TransactionClient,
+  principal: Principal,
+  accountId: string,
+  action: "account.update" | "account.update_usage" | "account.set_password" | "account.delete",
+) {
+  const existing = await tx.account.findUnique({ where: { id: accountId }, select: { domainId: true } });
+  if (!existing) throw new NotFoundError("account", `with id ${accountId}`);
+  const domain = await lockDomain(tx, existing.domainId);
+  const account = await tx.account.findUnique({ where: { id: accountId }, include: { adminOf: true } });
+  if (!domain || !account) throw new NotFoundError("account", `with id ${accountId}`);
+  authorize(principal, action, { domainId: account.domainId, accountId }, ["account", `with id ${accountId}`]);
+  return { domain, account };
+}
+
+export async function updateAccount(deps: ServiceDeps, caller: Caller, id: string, input: UpdateAccountInput) {
+  const accountId = parseId(id);
+  for (const field of ["displayName", "quotaMb", "status", "usedMb"] as const) {
+    if (input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
+  }
+  const patch: Prisma.AccountUpdateInput = {};
+  if (input.displayName != null) patch.displayName = parseDisplayName(input.displayName);
+  if (input.quotaMb != null) patch.quotaMb = parseQuotaMb(input.quotaMb, "quotaMb");
+  if (input.status != null) patch.status = input.status;
+  if (input.usedMb != null) patch.usedMb = parseQuotaMb(input.usedMb, "usedMb");
+
+  return deps.db.$transaction(async (tx) => {
+    const { domain, account: before } = await lockedAccountFor(tx, caller.principal, accountId, "account.update");
+    if (patch.usedMb !== undefined) {
+      authorize(caller.principal, "account.update_usage", { domainId: before.domainId, accountId }, ["account", `with id ${accountId}`]);
+    }
+    if (patch.status === "SUSPENDED" && caller.principal.id === accountId) {
+      throw new ForbiddenError("You cannot suspend your own account.");
+    }
+    if (patch.quotaMb !== undefined) {
+      checkMailboxQuota(domain, patch.quotaMb as number, await domainUsage(tx, domain.id, accountId));
+    }
+    const account = await tx.account.update({ where: { id: accountId }, data: patch });
+    const changes = changedFields(before, account, [...AUDITED_ACCOUNT_FIELDS]);
+    if (changes.length > 0) {
+      await writeAudit(tx, caller.actor, { action: "account.update", objectType: "account", objectId: accountId, domainId: domain.id, domainName: domain.name, changes });
+    }
+    return { account, warnings: quotaWarnings(account) };
+  });
+}
+
+export async function setAccountPassword(deps: ServiceDeps, caller: Caller, id: string, password: string) {
+  const accountId = parseId(id);
+  const checked = parsePassword(password);
+  const target = await deps.db.account.findUnique({ where: { id: accountId }, select: { domainId: true } });
+  if (!target) throw new NotFoundError("account", `with id ${accountId}`);
+  authorize(caller.principal, "account.set_password", { domainId: target.domainId, accountId }, ["account", `with id ${accountId}`]);
+  const passwordHash = await deps.passwords.hash(checked);
+  return deps.db.$transaction(async (tx) => {
+    const { domain } = await lockedAccountFor(tx, caller.principal, accountId, "account.set_password");
+    // A new token version: whoever holds the account's older tokens is logged out.
+    const account = await tx.account.update({ where: { id: accountId }, data: { passwordHash, tokenVersion: { increment: 1 } } });
+    await writeAudit(tx, caller.actor, {
+      action: "account.set_password",
+      objectType: "account",
+      objectId: accountId,
+      domainId: domain.id,
+      domainName: domain.name,
+      changes: [{ field: "password", before: SECRET_CHANGED, after: SECRET_CHANGED }],
+    });
+    return { account, warnings: [] as Warning[] };
+  });
+}
+
+export async function deleteAccount(deps: ServiceDeps, caller: Caller, id: string) {
+  const accountId = parseId(id);
+  return deps.db.$transaction(async (tx) => {
+    const { domain, account } = await lockedAccountFor(tx, caller.principal, accountId, "account.delete");
+    if (account.adminOf) {
+      throw new ConflictError(
+        `${account.address} is the administrator of ${domain.name} and cannot be deleted; make another account the administrator first (reassignDomainAdmin).`,
+        "id",
+      );
+    }
+    await tx.account.delete({ where: { id: accountId } });
+    await writeAudit(tx, caller.actor, {
+      action: "account.delete",
+      objectType: "account",
+      objectId: accountId,
+      domainId: domain.id,
+      domainName: domain.name,
+      changes: changedFields(account, null, [...AUDITED_ACCOUNT_FIELDS]),
+    });
+    return { deletedAccountId: accountId, address: account.address };
+  });
+}

@@ -1,0 +1,75 @@
+// Wires the running application: database (embedded or real), migrations,
+// services, first support admin, HTTP server. main.ts and the tests both use it.
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "./db/embedded";
+import { runMigrations } from "./db/migrate";
+import { createPrismaClient } from "./db/prisma";
+import { createPasswordHasher } from "./auth/passwords";
+import { createTokenService } from "./auth/tokens";
+import { bootstrapSupportAdmin, LoginThrottle } from "./auth/auth.service";
+import { createServer } from "./server";
+import type { AppDeps } from "./graphql/context";
+
+export interface RunningApp {
+  server: FastifyInstance;
+  deps: AppDeps;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedDatabase(config.DATA_DIR, config.EMBEDDED_DB_PORT);
+    databaseUrl = embedded.url;
+    logger.info({ dataDir: config.DATA_DIR }, "embedded database (PGlite) started");
+  }
+  try {
+    if (config.MIGRATE_ON_START) {
+      await runMigrations(databaseUrl);
+      logger.info("database migrations applied");
+    }
+    // PGlite is one Postgres session: a single connection keeps transactions apart.
+    const db = createPrismaClient(databaseUrl, embedded ? 1 : config.DB_POOL_MAX);
+    const now = () => new Date();
+    const passwords = createPasswordHasher(config.BCRYPT_COST);
+    const deps: AppDeps = {
+      db,
+      config,
+      passwords,
+      tokens: createTokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN_SECONDS, now),
+      now,
+      logger,
+      throttle: new LoginThrottle(db, config, now),
+    };
+    const bootstrap = await bootstrapSupportAdmin(db, passwords, config);
+    if (bootstrap.created) {
+      logger.info({ username: bootstrap.username }, "first support admin created");
+      if (bootstrap.generatedPassword) {
+        // Deliberately not through the logger: a one-time secret for the
+        // person starting the server, never stored in log files.
+        process.stderr.write(
+          `\n  First support admin created: username "${bootstrap.username}", password "${bootstrap.generatedPassword}"\n` +
+            "  This password is shown once. Log in and change it (changePassword).\n\n",
+        );
+      }
+    }
+    const server = await createServer(deps);
+    return {
+      server,
+      deps,
+      databaseUrl,
+      async close() {
+        await server.close();
+        await db.$disconnect();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

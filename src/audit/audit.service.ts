@@ -1,0 +1,112 @@
+// The audit trail. Every accepted change writes its record inside the same
+// transaction as the change itself, so there is never a change without its
+// record or a record of a change that was rolled back.
+import type { Prisma, PrismaClient } from "../generated/prisma/client";
+import type { Principal } from "../auth/principal";
+import { authorize } from "../auth/policy";
+import { decodeCursor, encodeCursor, parseId, parsePageSize, parseSearch } from "../shared/validation";
+import { BadInputError } from "../errors";
+
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Who did it, and through which request. */
+export interface Actor {
+  role: string;
+  id: string | null;
+  name: string;
+  requestId?: string;
+  clientIp?: string;
+}
+
+export interface Change {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditRecord {
+  action: string;
+  objectType: "domain" | "account" | "support_admin";
+  objectId: string | null;
+  domainId?: string | null;
+  domainName?: string | null;
+  changes: Change[];
+}
+
+export function actorOf(principal: Principal, request: { requestId?: string; clientIp?: string } = {}): Actor {
+  return { role: principal.role, id: principal.id, name: principal.name, ...request };
+}
+
+export const systemActor: Actor = { role: "SYSTEM", id: null, name: "mailadmin" };
+
+/** Marks a secret as changed without recording it. */
+export const SECRET_CHANGED = "(changed)";
+
+/** The fields whose value differs between before and after, in the order given. */
+export function changedFields<T extends Record<string, unknown>>(before: T | null, after: T | null, fields: (keyof T & string)[]): Change[] {
+  return fields
+    .filter((field) => (before?.[field] ?? null) !== (after?.[field] ?? null))
+    .map((field) => ({ field, before: before?.[field] ?? null, after: after?.[field] ?? null }));
+}
+
+export async function writeAudit(db: Db, actor: Actor, record: AuditRecord): Promise<void> {
+  await db.auditEntry.create({
+    data: {
+      actorRole: actor.role,
+      actorId: actor.id,
+      actorName: actor.name,
+      action: record.action,
+      objectType: record.objectType,
+      objectId: record.objectId,
+      domainId: record.domainId ?? null,
+      domainName: record.domainName ?? null,
+      changes: JSON.parse(JSON.stringify(record.changes)) as Prisma.InputJsonValue,
+      requestId: actor.requestId ?? null,
+      clientIp: actor.clientIp ?? null,
+    },
+  });
+}
+
+export interface AuditQuery {
+  domainId?: string | null;
+  objectId?: string | null;
+  action?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function listAudit(db: PrismaClient, principal: Principal, query: AuditQuery) {
+  const first = parsePageSize(query.first, 50);
+  let domainId = query.domainId ? parseId(query.domainId, "domainId") : undefined;
+  if (principal.kind === "account") {
+    // A domain administrator reads its own domain's trail; naming another
+    // domain answers as if it did not exist.
+    domainId ??= principal.domainId;
+  }
+  if (domainId !== undefined || principal.role !== "SUPPORT_ADMIN") {
+    authorize(principal, "audit.read", { domainId }, ["domain", domainId ?? ""]);
+  }
+  const afterKey = decodeCursor(query.after);
+  if (afterKey !== undefined && !/^\d{1,19}$/.test(afterKey)) throw new BadInputError("after", "after is not a cursor returned by this API.");
+  const where: Prisma.AuditEntryWhereInput = {
+    ...(domainId !== undefined ? { domainId } : {}),
+    ...(query.objectId ? { objectId: parseId(query.objectId, "objectId") } : {}),
+    ...(query.action ? { action: parseSearch(query.action, "action") } : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    db.auditEntry.findMany({
+      where: afterKey !== undefined ? { AND: [where, { id: { lt: BigInt(afterKey) } }] } : where,
+      orderBy: { id: "desc" },
+      take: first + 1,
+    }),
+    db.auditEntry.count({ where }),
+  ]);
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(node.id.toString()), node }));
+  return {
+    edges,
+    nodes: page,
+    totalCount,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}

@@ -1,0 +1,213 @@
+// Logging in, changing one's own password, and the first support admin.
+import type { PrismaClient } from "../generated/prisma/client";
+import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Config } from "../config";
+import type { Principal } from "./principal";
+import { generatePassword, type PasswordHasher } from "./passwords";
+import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit.service";
+import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
+import { parsePassword } from "../shared/validation";
+
+/** A support admin or an account, as the login needs it. */
+interface LoginCandidate {
+  principal: Principal;
+  passwordHash: string;
+  active: boolean;
+  domainName: string | null;
+}
+
+const WRONG_CREDENTIALS = "Wrong username, address or password.";
+
+async function findLoginCandidate(db: PrismaClient, identifier: string): Promise<LoginCandidate | null> {
+  const normalised = identifier.trim().toLowerCase();
+  if (normalised.length === 0 || normalised.length > 320) return null;
+  if (!normalised.includes("@")) {
+    const admin = await db.supportAdmin.findUnique({ where: { username: normalised } });
+    if (!admin) return null;
+    return {
+      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      passwordHash: admin.passwordHash,
+      active: true,
+      domainName: null,
+    };
+  }
+  const account = await db.account.findUnique({
+    where: { address: normalised },
+    include: { adminOf: { select: { domainId: true } }, domain: { select: { name: true, status: true } } },
+  });
+  if (!account) return null;
+  return {
+    principal: {
+      kind: "account",
+      id: account.id,
+      role: account.adminOf ? "DOMAIN_ADMIN" : "USER",
+      name: account.address,
+      domainId: account.domainId,
+      tokenVersion: account.tokenVersion,
+    },
+    passwordHash: account.passwordHash,
+    active: account.status === "ACTIVE" && account.domain.status === "ACTIVE",
+    domainName: account.domain.name,
+  };
+}
+
+/**
+ * Failed-login counters per identifier and per client address, in the
+ * database so that every server instance shares them. A key that reaches its
+ * limit within the window is locked for LOGIN_LOCK_SECONDS. Unknown
+ * identifiers are counted exactly like known ones.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly config: Pick<Config, "LOGIN_MAX_FAILURES" | "LOGIN_CLIENT_MAX_FAILURES" | "LOGIN_WINDOW_SECONDS" | "LOGIN_LOCK_SECONDS">,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Throws RATE_LIMITED while any of the keys is locked. */
+  async ensureNotLocked(keys: string[]): Promise<void> {
+    const now = this.now();
+    const locked = await this.db.loginThrottle.findMany({ where: { key: { in: keys }, lockedUntil: { gt: now } } });
+    if (locked.length === 0) return;
+    const until = Math.max(...locked.map((row) => row.lockedUntil!.getTime()));
+    const seconds = Math.ceil((until - now.getTime()) / 1000);
+    throw new RateLimitedError(`Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
+  }
+
+  async recordFailure(identifierKey: string, clientKey: string | undefined): Promise<void> {
+    await this.bump(identifierKey, this.config.LOGIN_MAX_FAILURES);
+    if (clientKey) await this.bump(clientKey, this.config.LOGIN_CLIENT_MAX_FAILURES);
+  }
+
+  async recordSuccess(identifierKey: string): Promise<void> {
+    // Only the identifier's counter is cleared: a success with one account
+    // must not reset a client's count of guesses at other accounts.
+    await this.db.loginThrottle.deleteMany({ where: { key: identifierKey } });
+  }
+
+  private async bump(key: string, limit: number): Promise<void> {
+    const now = this.now();
+    const windowStart = new Date(now.getTime() - this.config.LOGIN_WINDOW_SECONDS * 1000);
+    const lockUntil = new Date(now.getTime() + this.config.LOGIN_LOCK_SECONDS * 1000);
+    // One statement, so that concurrent failures are all counted.
+    await this.db.$executeRaw`
+      INSERT INTO "login_throttle" ("key", "failures", "windowStartedAt", "lockedUntil")
+      VALUES (${key}, 1, ${now}, CASE WHEN 1 >= ${limit} THEN ${lockUntil}::timestamp ELSE NULL END)
+      ON CONFLICT ("key") DO UPDATE SET
+        "failures" = CASE WHEN "login_throttle"."windowStartedAt" < ${windowStart}::timestamp THEN 1 ELSE "login_throttle"."failures" + 1 END,
+        "windowStartedAt" = CASE WHEN "login_throttle"."windowStartedAt" < ${windowStart}::timestamp THEN ${now}::timestamp ELSE "login_throttle"."windowStartedAt" END,
+        "lockedUntil" = CASE
+          WHEN (CASE WHEN "login_throttle"."windowStartedAt" < ${windowStart}::timestamp THEN 1 ELSE "login_throttle"."failures" + 1 END) >= ${limit}
+          THEN ${lockUntil}::timestamp
+          ELSE "login_throttle"."lockedUntil" END`;
+  }
+}
+
+export async function login(
+  deps: ServiceDeps & { throttle: LoginThrottle },
+  identifier: string,
+  password: string,
+  request: { requestId?: string; clientIp?: string },
+) {
+  if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
+  if (password.length > 1024) throw new BadInputError("password", "password is too long.");
+  const identifierKey = `id:${identifier.trim().toLowerCase()}`;
+  const clientKey = request.clientIp ? `ip:${request.clientIp}` : undefined;
+  await deps.throttle.ensureNotLocked(clientKey ? [identifierKey, clientKey] : [identifierKey]);
+
+  const candidate = await findLoginCandidate(deps.db, identifier);
+  const passwordMatches = candidate
+    ? await deps.passwords.verify(password, candidate.passwordHash)
+    : await deps.passwords.verifyAgainstNobody(password);
+  if (!candidate || !passwordMatches) {
+    await deps.throttle.recordFailure(identifierKey, clientKey);
+    if (candidate) {
+      await writeAudit(deps.db, { ...actorOf(candidate.principal, request) }, {
+        action: "auth.login_failed",
+        objectType: candidate.principal.kind === "support" ? "support_admin" : "account",
+        objectId: candidate.principal.id,
+        domainId: candidate.principal.kind === "account" ? candidate.principal.domainId : null,
+        domainName: candidate.domainName,
+        changes: [],
+      });
+    }
+    throw new UnauthenticatedError(WRONG_CREDENTIALS);
+  }
+  // The password was right, so saying why the login is refused reveals nothing.
+  if (!candidate.active) throw new UnauthenticatedError("This account or its domain is suspended: ask support.");
+  await deps.throttle.recordSuccess(identifierKey);
+  await writeAudit(deps.db, actorOf(candidate.principal, request), {
+    action: "auth.login",
+    objectType: candidate.principal.kind === "support" ? "support_admin" : "account",
+    objectId: candidate.principal.id,
+    domainId: candidate.principal.kind === "account" ? candidate.principal.domainId : null,
+    domainName: candidate.domainName,
+    changes: [],
+  });
+  const issued = deps.tokens.issue({ sub: candidate.principal.id, kind: candidate.principal.kind, ver: candidate.principal.tokenVersion });
+  return { ...issued, principal: candidate.principal };
+}
+
+export async function changePassword(deps: ServiceDeps, caller: Caller, currentPassword: string, newPassword: string) {
+  const principal = caller.principal;
+  const password = parsePassword(newPassword, "newPassword");
+  const stored =
+    principal.kind === "support"
+      ? await deps.db.supportAdmin.findUniqueOrThrow({ where: { id: principal.id }, select: { passwordHash: true } })
+      : await deps.db.account.findUniqueOrThrow({ where: { id: principal.id }, select: { passwordHash: true } });
+  if (currentPassword.length > 1024 || !(await deps.passwords.verify(currentPassword, stored.passwordHash))) {
+    throw new BadInputError("currentPassword", "The current password is wrong.");
+  }
+  const passwordHash = await deps.passwords.hash(password);
+  const tokenVersion = await deps.db.$transaction(async (tx) => {
+    const data = { passwordHash, tokenVersion: { increment: 1 } };
+    const updated =
+      principal.kind === "support"
+        ? await tx.supportAdmin.update({ where: { id: principal.id }, data })
+        : await tx.account.update({ where: { id: principal.id }, data });
+    await writeAudit(tx, caller.actor, {
+      action: "auth.change_password",
+      objectType: principal.kind === "support" ? "support_admin" : "account",
+      objectId: principal.id,
+      domainId: principal.kind === "account" ? principal.domainId : null,
+      changes: [{ field: "password", before: SECRET_CHANGED, after: SECRET_CHANGED }],
+    });
+    return updated.tokenVersion;
+  });
+  const issued = deps.tokens.issue({ sub: principal.id, kind: principal.kind, ver: tokenVersion });
+  return { ...issued, principal: { ...principal, tokenVersion } };
+}
+
+/**
+ * On a database without any support admin, creates the first one from
+ * BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD, or with a generated
+ * password that is returned for printing once. Later starts change nothing.
+ */
+export async function bootstrapSupportAdmin(
+  db: PrismaClient,
+  passwords: PasswordHasher,
+  config: Pick<Config, "BOOTSTRAP_ADMIN_USERNAME" | "BOOTSTRAP_ADMIN_PASSWORD">,
+): Promise<{ created: false } | { created: true; username: string; generatedPassword: string | null }> {
+  if ((await db.supportAdmin.count()) > 0) return { created: false };
+  const username = config.BOOTSTRAP_ADMIN_USERNAME.trim().toLowerCase();
+  if (username.includes("@")) throw new Error("BOOTSTRAP_ADMIN_USERNAME must not contain @ (addresses are for mailbox accounts)");
+  const generatedPassword = config.BOOTSTRAP_ADMIN_PASSWORD ? null : generatePassword();
+  const passwordHash = await passwords.hash(config.BOOTSTRAP_ADMIN_PASSWORD ?? generatedPassword!);
+  const created = await db.$transaction(async (tx) => {
+    // Checked again inside the transaction: two instances starting together create one admin.
+    if ((await tx.supportAdmin.count()) > 0) return null;
+    const admin = await tx.supportAdmin.create({ data: { username, displayName: "Support", passwordHash } });
+    await writeAudit(tx, systemActor, {
+      action: "support_admin.bootstrap",
+      objectType: "support_admin",
+      objectId: admin.id,
+      changes: [
+        { field: "username", before: null, after: username },
+        { field: "password", before: null, after: SECRET_CHANGED },
+      ],
+    });
+    return admin;
+  });
+  if (!created) return { created: false };
+  return { created: true, username, generatedPassword };
+}

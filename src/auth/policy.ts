@@ -1,0 +1,123 @@
+// The policy table: who may do what to which object. Services ask
+// `authorize`; it answers whether the caller may act, may only see the
+// object (FORBIDDEN), or may not even see it (NOT_FOUND, so that another
+// domain's objects are indistinguishable from missing ones).
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
+import type { Authentication, Principal } from "./principal";
+
+/** What an action is about: the domain it touches and, for account actions, the account. */
+export interface Target {
+  domainId?: string;
+  accountId?: string;
+}
+
+type Rule = (principal: Principal, target: Target) => boolean;
+
+const isSupport: Rule = (p) => p.role === "SUPPORT_ADMIN";
+const isAdminOfTargetDomain: Rule = (p, t) => p.kind === "account" && p.role === "DOMAIN_ADMIN" && p.domainId === t.domainId;
+const isTargetAccount: Rule = (p, t) => p.kind === "account" && t.accountId !== undefined && p.id === t.accountId;
+const isMemberOfTargetDomain: Rule = (p, t) => p.kind === "account" && p.domainId === t.domainId;
+const anyOf =
+  (...rules: Rule[]): Rule =>
+  (p, t) =>
+    rules.some((rule) => rule(p, t));
+
+export type Action =
+  | "domain.create"
+  | "domain.read"
+  | "domain.update"
+  | "domain.delete"
+  | "domain.reassign_admin"
+  | "domain.list_accounts"
+  | "account.create"
+  | "account.read"
+  | "account.update"
+  | "account.update_usage"
+  | "account.set_password"
+  | "account.delete"
+  | "audit.read";
+
+/** [who may do it, who may see the object it concerns] */
+const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
+  "domain.create": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may create domains." },
+  "domain.read": { allow: anyOf(isSupport, isMemberOfTargetDomain), see: anyOf(isSupport, isMemberOfTargetDomain), deniedMessage: "" },
+  "domain.update": {
+    allow: isSupport,
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff may change a domain's status, quotas and limits.",
+  },
+  "domain.delete": { allow: isSupport, see: anyOf(isSupport, isMemberOfTargetDomain), deniedMessage: "Only support staff may delete a domain." },
+  "domain.reassign_admin": {
+    allow: isSupport,
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff may change a domain's administrator.",
+  },
+  "domain.list_accounts": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may list its accounts.",
+  },
+  "account.create": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may create accounts.",
+  },
+  "account.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
+  },
+  "account.update": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff and the domain's administrator may change an account.",
+  },
+  "account.update_usage": {
+    allow: isSupport,
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff may set an account's used storage (it is reported by the mail store).",
+  },
+  "account.set_password": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff and the domain's administrator may set another account's password; use changePassword for your own.",
+  },
+  "account.delete": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff and the domain's administrator may delete an account.",
+  },
+  "audit.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may read the audit trail.",
+  },
+};
+
+export function can(principal: Principal, action: Action, target: Target = {}): boolean {
+  return policy[action].allow(principal, target);
+}
+
+/**
+ * Throws unless the principal may perform the action. `describe` names the
+ * object for the NOT_FOUND message (for example: ["domain", "example.com"]).
+ */
+export function authorize(principal: Principal, action: Action, target: Target, describe: [string, string]): void {
+  const rule = policy[action];
+  if (rule.allow(principal, target)) return;
+  if (!rule.see(principal, target)) throw new NotFoundError(...describe);
+  throw new ForbiddenError(rule.deniedMessage);
+}
+
+const failureMessages: Record<string, string> = {
+  missing: "You are not logged in: call login and send its token as 'Authorization: Bearer <token>'.",
+  expired: "Your session has expired: log in again.",
+  invalid: "The token sent is not valid: log in again.",
+  revoked: "This token was revoked by a password or administrator change: log in again.",
+  suspended: "This account or its domain is suspended: ask support.",
+};
+
+export function requirePrincipal(authentication: Authentication): Principal {
+  if (authentication.principal) return authentication.principal;
+  throw new UnauthenticatedError(failureMessages[authentication.failure]);
+}

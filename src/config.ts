@@ -1,0 +1,64 @@
+// Reads the environment once, validates it, and fails fast with a message that
+// names the setting. Every setting is documented in .env.example.
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+const booleanSetting = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  MIGRATE_ON_START: booleanSetting.default(true),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(64).default("support"),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(72).optional(),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).max(10000).default(50),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(900),
+  DEFAULT_MAILBOX_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
+  TRUST_PROXY: booleanSetting.default(false),
+});
+
+export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {
+  JWT_SECRET: string;
+  /** True when JWT_SECRET was generated for this process (development only). */
+  jwtSecretGenerated: boolean;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty values in .env files mean "unset".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
+  }
+  const settings = parsed.data;
+  if (settings.JWT_SECRET === undefined && settings.NODE_ENV === "production") {
+    throw new ConfigError(
+      "JWT_SECRET is required when NODE_ENV=production: set it to a random string of at least 32 characters " +
+        "(for example: openssl rand -base64 48). The server will not start without it.",
+    );
+  }
+  return {
+    ...settings,
+    JWT_SECRET: settings.JWT_SECRET ?? randomBytes(48).toString("base64"),
+    jwtSecretGenerated: settings.JWT_SECRET === undefined,
+  };
+}

@@ -1,0 +1,362 @@
+// Domains: creation with their administrator, limits and quotas, deletion,
+// and the administrator's replacement. Each change locks the domain row, checks
+// its rules, writes the change and its audit record in one transaction.
+import type { Domain, Prisma } from "../generated/prisma/client";
+import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import { authorize } from "../auth/policy";
+import type { Principal } from "../auth/principal";
+import { changedFields, SECRET_CHANGED, writeAudit, type Db } from "../audit/audit.service";
+import { generatePassword } from "../auth/passwords";
+import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
+import { isUniqueViolation } from "../shared/db-errors";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseDisplayName,
+  parseDomainName,
+  parseId,
+  parseLocalPart,
+  parseMaxAccounts,
+  parsePageSize,
+  parsePassword,
+  parseQuotaMb,
+  parseSearch,
+} from "../shared/validation";
+
+type DomainStatus = "ACTIVE" | "SUSPENDED";
+
+const AUDITED_DOMAIN_FIELDS = ["name", "status", "isTestDomain", "quotaMb", "maxAccounts", "defaultMailboxQuotaMb"] as const;
+
+export interface DomainUsage {
+  accountCount: number;
+  allocatedQuotaMb: number;
+  usedMb: number;
+}
+
+/**
+ * Locks the domain row until the transaction ends: every change that depends on
+ * the domain's totals (quotas, account count, administrator) is serialised per
+ * domain, so two concurrent requests cannot both squeeze under a limit.
+ */
+export async function lockDomain(tx: Prisma.TransactionClient, domainId: string): Promise<Domain | null> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "domain" WHERE "id" = ${domainId} FOR UPDATE`;
+  if (locked.length === 0) return null;
+  return tx.domain.findUnique({ where: { id: domainId } });
+}
+
+export async function domainUsage(db: Db, domainId: string, excludingAccountId?: string): Promise<DomainUsage> {
+  const totals = await db.account.aggregate({
+    where: { domainId, ...(excludingAccountId ? { id: { not: excludingAccountId } } : {}) },
+    _count: { _all: true },
+    _sum: { quotaMb: true, usedMb: true },
+  });
+  return {
+    accountCount: totals._count._all,
+    allocatedQuotaMb: Number(totals._sum.quotaMb ?? 0),
+    usedMb: Number(totals._sum.usedMb ?? 0),
+  };
+}
+
+/**
+ * The mailbox-quota rules of a domain: a mailbox quota never exceeds the
+ * domain's quota, and all mailbox quotas together stay within it.
+ * `others` is the domain's usage without the mailbox being set.
+ */
+export function checkMailboxQuota(domain: Domain, quotaMb: number, others: DomainUsage, field = "quotaMb"): void {
+  if (domain.quotaMb === null) return;
+  if (quotaMb > domain.quotaMb) {
+    throw new QuotaExceededError(field, `A mailbox quota of ${quotaMb} MiB is above the domain ${domain.name}'s quota of ${domain.quotaMb} MiB.`);
+  }
+  const total = others.allocatedQuotaMb + quotaMb;
+  if (total > domain.quotaMb) {
+    throw new QuotaExceededError(
+      field,
+      `A mailbox quota of ${quotaMb} MiB would give the domain ${domain.name} ${total} MiB of mailbox quotas, above its quota of ${domain.quotaMb} MiB ` +
+        `(${domain.quotaMb - others.allocatedQuotaMb} MiB are still free).`,
+    );
+  }
+}
+
+function describeDomain(reference: { id?: string | null; name?: string | null }): [string, string] {
+  return ["domain", reference.name ? `named ${reference.name}` : `with id ${reference.id ?? ""}`];
+}
+
+/** Finds a domain the principal may read; anything else answers NOT_FOUND. */
+export async function findDomain(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; name?: string | null }): Promise<Domain> {
+  if ((reference.id == null) === (reference.name == null)) {
+    throw new BadInputError(reference.id == null ? "id" : "name", "Give either the domain's id or its name, not both.");
+  }
+  const where = reference.id != null ? { id: parseId(reference.id) } : { name: parseDomainName(reference.name!).name };
+  const domain = await deps.db.domain.findUnique({ where });
+  if (!domain) throw new NotFoundError(...describeDomain(reference));
+  authorize(principal, "domain.read", { domainId: domain.id }, describeDomain(reference));
+  return domain;
+}
+
+export interface DomainListQuery {
+  search?: string | null;
+  status?: DomainStatus | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Principal, query: DomainListQuery) {
+  const first = parsePageSize(query.first, 20);
+  const search = parseSearch(query.search);
+  const afterName = decodeCursor(query.after);
+  const where: Prisma.DomainWhereInput = {
+    ...(principal.kind === "account" ? { id: principal.domainId } : {}),
+    ...(query.status ? { status: query.status } : {}),
+    ...(search
+      ? {
+          OR: [
+            { name: { contains: search.toLowerCase() } },
+            { unicodeName: { contains: search, mode: "insensitive" as const } },
+          ],
+        }
+      : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    deps.db.domain.findMany({
+      where: afterName !== undefined ? { AND: [where, { name: { gt: afterName } }] } : where,
+      orderBy: { name: "asc" },
+      take: first + 1,
+    }),
+    deps.db.domain.count({ where }),
+  ]);
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(node.name), node }));
+  return { edges, nodes: page, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+export interface CreateDomainInput {
+  name: string;
+  status?: DomainStatus | null;
+  isTestDomain?: boolean | null;
+  quotaMb?: number | null;
+  maxAccounts?: number | null;
+  defaultMailboxQuotaMb?: number | null;
+  adminLocalPart?: string | null;
+  adminDisplayName?: string | null;
+  adminPassword?: string | null;
+  adminQuotaMb?: number | null;
+}
+
+export async function createDomain(deps: ServiceDeps, caller: Caller, input: CreateDomainInput) {
+  authorize(caller.principal, "domain.create", {}, ["domain", input.name]);
+  const { name, unicodeName } = parseDomainName(input.name);
+  const quotaMb = input.quotaMb == null ? null : parseQuotaMb(input.quotaMb, "quotaMb");
+  const maxAccounts = input.maxAccounts == null ? null : parseMaxAccounts(input.maxAccounts);
+  const defaultMailboxQuotaMb =
+    input.defaultMailboxQuotaMb == null
+      ? Math.min(deps.config.DEFAULT_MAILBOX_QUOTA_MB, quotaMb ?? Number.MAX_SAFE_INTEGER)
+      : parseQuotaMb(input.defaultMailboxQuotaMb, "defaultMailboxQuotaMb");
+  if (quotaMb !== null && defaultMailboxQuotaMb > quotaMb) {
+    throw new QuotaExceededError("defaultMailboxQuotaMb", `The default mailbox quota (${defaultMailboxQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+  }
+  const adminLocalPart = parseLocalPart(input.adminLocalPart ?? "admin", "adminLocalPart");
+  const adminQuotaMb = parseQuotaMb(input.adminQuotaMb ?? 0, "adminQuotaMb");
+  if (quotaMb !== null && adminQuotaMb > quotaMb) {
+    throw new QuotaExceededError("adminQuotaMb", `The administrator's mailbox quota (${adminQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+  }
+  const adminDisplayName = parseDisplayName(input.adminDisplayName ?? `Administrator of ${unicodeName}`, "adminDisplayName");
+  const generatedAdminPassword = input.adminPassword == null ? generatePassword() : null;
+  const adminPassword = parsePassword(input.adminPassword ?? generatedAdminPassword!, "adminPassword");
+  // Hash before the transaction: bcrypt takes a quarter of a second and the
+  // embedded database has a single connection.
+  const passwordHash = await deps.passwords.hash(adminPassword);
+
+  try {
+    return await deps.db.$transaction(async (tx) => {
+      const domain = await tx.domain.create({
+        data: {
+          name,
+          unicodeName,
+          status: input.status ?? "ACTIVE",
+          isTestDomain: input.isTestDomain ?? false,
+          quotaMb,
+          maxAccounts,
+          defaultMailboxQuotaMb,
+        },
+      });
+      const admin = await tx.account.create({
+        data: {
+          domainId: domain.id,
+          localPart: adminLocalPart,
+          address: `${adminLocalPart}@${name}`,
+          displayName: adminDisplayName,
+          passwordHash,
+          quotaMb: adminQuotaMb,
+        },
+      });
+      await tx.domainAdmin.create({ data: { domainId: domain.id, accountId: admin.id } });
+      await writeAudit(tx, caller.actor, {
+        action: "domain.create",
+        objectType: "domain",
+        objectId: domain.id,
+        domainId: domain.id,
+        domainName: domain.name,
+        changes: [
+          ...changedFields(null, domain, [...AUDITED_DOMAIN_FIELDS]),
+          { field: "admin", before: null, after: admin.address },
+        ],
+      });
+      await writeAudit(tx, caller.actor, {
+        action: "account.create",
+        objectType: "account",
+        objectId: admin.id,
+        domainId: domain.id,
+        domainName: domain.name,
+        changes: [
+          ...changedFields(null, admin, ["address", "displayName", "quotaMb", "status"]),
+          { field: "role", before: null, after: "DOMAIN_ADMIN" },
+          { field: "password", before: null, after: SECRET_CHANGED },
+        ],
+      });
+      return { domain, admin, generatedAdminPassword, warnings: [] as Warning[] };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`A domain named ${name} already exists.`, "name");
+    throw error;
+  }
+}
+
+export interface UpdateDomainInput {
+  status?: DomainStatus | null;
+  isTestDomain?: boolean | null;
+  quotaMb?: number | null;
+  maxAccounts?: number | null;
+  defaultMailboxQuotaMb?: number | null;
+}
+
+export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string, input: UpdateDomainInput) {
+  const domainId = parseId(id);
+  // `null` clears a limit (unlimited); an absent field is left alone.
+  const has = (field: keyof UpdateDomainInput) => Object.prototype.hasOwnProperty.call(input, field) && input[field] !== undefined;
+  for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb"] as const) {
+    if (has(field) && input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
+  }
+  const patch: Prisma.DomainUpdateInput = {};
+  if (has("status")) patch.status = input.status!;
+  if (has("isTestDomain")) patch.isTestDomain = input.isTestDomain!;
+  if (has("quotaMb")) patch.quotaMb = input.quotaMb === null ? null : parseQuotaMb(input.quotaMb!, "quotaMb");
+  if (has("maxAccounts")) patch.maxAccounts = input.maxAccounts === null ? null : parseMaxAccounts(input.maxAccounts!);
+  if (has("defaultMailboxQuotaMb")) patch.defaultMailboxQuotaMb = parseQuotaMb(input.defaultMailboxQuotaMb!, "defaultMailboxQuotaMb");
+
+  return deps.db.$transaction(async (tx) => {
+    const before = await lockDomain(tx, domainId);
+    if (!before) throw new NotFoundError("domain", `with id ${domainId}`);
+    authorize(caller.principal, "domain.update", { domainId }, ["domain", `with id ${domainId}`]);
+    const quotaMb = patch.quotaMb !== undefined ? (patch.quotaMb as number | null) : before.quotaMb;
+    const maxAccounts = patch.maxAccounts !== undefined ? (patch.maxAccounts as number | null) : before.maxAccounts;
+    const defaultMailboxQuotaMb = (patch.defaultMailboxQuotaMb as number | undefined) ?? before.defaultMailboxQuotaMb;
+    const usage = await domainUsage(tx, domainId);
+    const warnings: Warning[] = [];
+    if (quotaMb !== null) {
+      if (usage.allocatedQuotaMb > quotaMb) {
+        throw new QuotaExceededError(
+          "quotaMb",
+          `The domain's mailboxes already have ${usage.allocatedQuotaMb} MiB of quota in all; a domain quota of ${quotaMb} MiB cannot hold them. Lower mailbox quotas first.`,
+        );
+      }
+      if (defaultMailboxQuotaMb > quotaMb) {
+        throw new QuotaExceededError("defaultMailboxQuotaMb", `The default mailbox quota (${defaultMailboxQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+      }
+      if (usage.usedMb > quotaMb) {
+        warnings.push({
+          code: "QUOTA_BELOW_USAGE",
+          field: "quotaMb",
+          message: `The domain already uses ${usage.usedMb} MiB, more than its new quota of ${quotaMb} MiB.`,
+        });
+      }
+    }
+    if (maxAccounts !== null && usage.accountCount > maxAccounts) {
+      throw new ConflictError(
+        `The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`,
+        "maxAccounts",
+      );
+    }
+    const domain = await tx.domain.update({ where: { id: domainId }, data: patch });
+    const changes = changedFields(before, domain, [...AUDITED_DOMAIN_FIELDS]);
+    if (changes.length > 0) {
+      await writeAudit(tx, caller.actor, { action: "domain.update", objectType: "domain", objectId: domainId, domainId, domainName: domain.name, changes });
+    }
+    return { domain, warnings };
+  });
+}
+
+export async function deleteDomain(deps: ServiceDeps, caller: Caller, id: string, force: boolean) {
+  const domainId = parseId(id);
+  return deps.db.$transaction(async (tx) => {
+    const domain = await lockDomain(tx, domainId);
+    if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
+    authorize(caller.principal, "domain.delete", { domainId }, ["domain", `with id ${domainId}`]);
+    const admin = await tx.domainAdmin.findUnique({ where: { domainId } });
+    const accounts = await tx.account.findMany({ where: { domainId }, select: { id: true, address: true } });
+    const mailboxes = accounts.filter((account) => account.id !== admin?.accountId);
+    if (mailboxes.length > 0 && !force) {
+      throw new ConflictError(
+        `The domain ${domain.name} still has ${mailboxes.length} account(s) besides its administrator (such as ${mailboxes[0]!.address}). ` +
+          "Delete them first, or delete with force: true to remove everything of the domain.",
+        "force",
+      );
+    }
+    await tx.domainAdmin.deleteMany({ where: { domainId } });
+    await tx.account.deleteMany({ where: { domainId } });
+    await tx.domain.delete({ where: { id: domainId } });
+    await writeAudit(tx, caller.actor, {
+      action: "domain.delete",
+      objectType: "domain",
+      objectId: domainId,
+      domainId,
+      domainName: domain.name,
+      changes: [
+        ...changedFields(domain, null, [...AUDITED_DOMAIN_FIELDS]),
+        { field: "accounts", before: accounts.map((account) => account.address), after: null },
+      ],
+    });
+    return { deletedDomainId: domainId, name: domain.name, deletedAccountCount: accounts.length };
+  });
+}
+
+export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, domainIdInput: string, accountIdInput: string) {
+  const domainId = parseId(domainIdInput, "domainId");
+  const accountId = parseId(accountIdInput, "accountId");
+  return deps.db.$transaction(async (tx) => {
+    // The lock makes concurrent reassignments of one domain run one after the
+    // other; the primary key of domain_admin keeps one administrator whatever happens.
+    const domain = await lockDomain(tx, domainId);
+    if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
+    authorize(caller.principal, "domain.reassign_admin", { domainId }, ["domain", `with id ${domainId}`]);
+    const account = await tx.account.findUnique({ where: { id: accountId } });
+    if (!account) throw new NotFoundError("account", `with id ${accountId}`);
+    if (account.domainId !== domainId) {
+      throw new BadInputError("accountId", `${account.address} is not an account of ${domain.name}: the administrator must be an account of its own domain.`);
+    }
+    const current = await tx.domainAdmin.findUnique({ where: { domainId }, include: { account: true } });
+    if (current?.accountId === accountId) {
+      return { domain, admin: account, previousAdmin: null };
+    }
+    if (account.status !== "ACTIVE") {
+      throw new ConflictError(`${account.address} is suspended; reactivate it before making it the administrator.`, "accountId");
+    }
+    await tx.domainAdmin.upsert({
+      where: { domainId },
+      create: { domainId, accountId },
+      update: { accountId, assignedAt: new Date() },
+    });
+    // The former administrator's tokens stop working at once.
+    const previousAdmin = current
+      ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } })
+      : null;
+    await writeAudit(tx, caller.actor, {
+      action: "domain.reassign_admin",
+      objectType: "domain",
+      objectId: domainId,
+      domainId,
+      domainName: domain.name,
+      changes: [{ field: "admin", before: current?.account.address ?? null, after: account.address }],
+    });
+    return { domain, admin: account, previousAdmin };
+  });
+}

@@ -1,0 +1,15 @@
+// Turns a Principal into the row the GraphQL Principal interface resolves.
+import type { Principal } from "../auth/principal";
+import type { GraphQLContext } from "./context";
+import { NotFoundError } from "../errors";
+
+export async function principalObject(context: GraphQLContext, principal: Principal) {
+  if (principal.kind === "support") {
+    const admin = await context.deps.db.supportAdmin.findUnique({ where: { id: principal.id } });
+    if (!admin) throw new NotFoundError("support admin", principal.name);
+    return { __typename: "SupportAdmin" as const, ...admin };
+  }
+  const account = await context.loaders.accountById.load(principal.id);
+  if (!account) throw new NotFoundError("account", principal.name);
+  return { __typename: "Account" as const, ...account };
+}

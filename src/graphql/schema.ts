@@ -1,0 +1,70 @@
+// The executable schema: schema.graphql (the public contract, read at start)
+// plus the resolvers of each area.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+import { projectRoot } from "../db/migrate";
+import { authResolvers } from "../auth/auth.resolvers";
+import { domainResolvers } from "../domains/domains.resolvers";
+import { accountResolvers } from "../accounts/accounts.resolvers";
+import { auditResolvers } from "../audit/audit.resolvers";
+
+export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
+
+function parseDateTime(value: unknown): Date {
+  const date = typeof value === "string" ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string such as 2026-11-28T15:04:05Z");
+  return date;
+}
+
+const DateTime = new GraphQLScalarType<Date, string>({
+  name: "DateTime",
+  serialize(value) {
+    if (value instanceof Date) return value.toISOString();
+    throw new GraphQLError("DateTime cannot represent a non-date value");
+  },
+  parseValue: parseDateTime,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError("DateTime must be an ISO 8601 string");
+    return parseDateTime(ast.value);
+  },
+});
+
+function literalToJson(ast: ValueNode): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+    case Kind.ENUM:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.LIST:
+      return ast.values.map(literalToJson);
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalToJson(field.value)]));
+    default:
+      return null;
+  }
+}
+
+const JSONScalar = new GraphQLScalarType({
+  name: "JSON",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: literalToJson,
+});
+
+function merge(...parts: Record<string, Record<string, unknown>>[]) {
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const part of parts) {
+    for (const [type, fields] of Object.entries(part)) merged[type] = { ...merged[type], ...fields };
+  }
+  return merged;
+}
+
+export const resolvers = {
+  DateTime,
+  JSON: JSONScalar,
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers),
+};

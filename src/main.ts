@@ -1,0 +1,45 @@
+// Entry point: read the configuration, start everything, listen, and shut down
+// cleanly on SIGTERM / SIGINT.
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./logger";
+import { startApp } from "./app";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mailadmin: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  if (config.jwtSecretGenerated) {
+    logger.warn("JWT_SECRET is not set: using a random secret for this process only (tokens die with it). Set JWT_SECRET outside development.");
+  }
+  const app = await startApp(config, logger);
+  await app.server.listen({ host: config.HOST, port: config.PORT });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mailadmin: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

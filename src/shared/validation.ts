@@ -1,0 +1,139 @@
+// Input rules shared by the services. Every function either returns the
+// normalised value or throws BadInputError naming the field, so that no
+// malformed value ever reaches the database.
+import { domainToASCII, domainToUnicode } from "node:url";
+import { BadInputError } from "../errors";
+
+/** Longest input string accepted anywhere before it is even looked at. */
+const MAX_INPUT_LENGTH = 1024;
+
+function ensureString(field: string, value: string, max = MAX_INPUT_LENGTH): string {
+  if (value.length > max) throw new BadInputError(field, `${field} is too long (at most ${max} characters).`);
+  // Control characters have no place in names, addresses or display names.
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new BadInputError(field, `${field} contains control characters.`);
+  return value;
+}
+
+export interface DomainName {
+  /** Lower-case ASCII (punycode for IDNs). */
+  name: string;
+  unicodeName: string;
+}
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Normalises a domain name typed by a person or sent by a script: trims,
+ * lower-cases, drops one trailing dot, converts Unicode labels to punycode
+ * (UTS #46 via node:url) and checks the result label by label.
+ */
+export function parseDomainName(input: string, field = "name"): DomainName {
+  const raw = ensureString(field, input.trim(), 253 * 4);
+  const withoutDot = raw.endsWith(".") ? raw.slice(0, -1) : raw;
+  const invalid = () =>
+    new BadInputError(
+      field,
+      `"${input.length > 80 ? `${input.slice(0, 80)}…` : input}" is not a valid domain name: use letters, digits and hyphens in dot-separated labels, such as example.com.`,
+    );
+  if (withoutDot === "" || /[\s@/\\:]/.test(withoutDot)) throw invalid();
+  const ascii = domainToASCII(withoutDot.toLowerCase());
+  if (ascii === "" || ascii.length > 253) throw invalid();
+  const labels = ascii.split(".");
+  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) throw invalid();
+  // The top-level label is never all digits: that would be an IP address.
+  if (/^\d+$/.test(labels[labels.length - 1]!)) throw invalid();
+  return { name: ascii, unicodeName: domainToUnicode(ascii) || ascii };
+}
+
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+
+/** The part before the @: RFC 5322 dot-atom, ASCII, stored lower-case, at most 64 characters. */
+export function parseLocalPart(input: string, field = "localPart"): string {
+  const value = ensureString(field, input.trim()).toLowerCase();
+  if (value.length === 0 || value.length > 64 || !LOCAL_PART.test(value)) {
+    throw new BadInputError(
+      field,
+      `"${input.slice(0, 80)}" is not a valid mailbox name: use 1 to 64 letters, digits and . _ - + (no leading, trailing or double dots).`,
+    );
+  }
+  return value;
+}
+
+export interface MailAddress {
+  localPart: string;
+  domain: DomainName;
+  address: string;
+}
+
+export function parseAddress(input: string, field = "address"): MailAddress {
+  const value = ensureString(field, input.trim());
+  const at = value.lastIndexOf("@");
+  if (at <= 0 || at === value.length - 1) {
+    throw new BadInputError(field, `"${input.slice(0, 80)}" is not an e-mail address such as user@example.com.`);
+  }
+  const localPart = parseLocalPart(value.slice(0, at), field);
+  const domain = parseDomainName(value.slice(at + 1), field);
+  return { localPart, domain, address: `${localPart}@${domain.name}` };
+}
+
+/** Quotas and counts: whole, non-negative, within a 32-bit integer (GraphQL's Int already enforces the range). */
+export function parseQuotaMb(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new BadInputError(field, `${field} must be a whole number of MiB, 0 or more (got ${value}).`);
+  }
+  return value;
+}
+
+export function parseMaxAccounts(value: number, field = "maxAccounts"): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new BadInputError(field, `${field} must be at least 1: the domain's administrator is an account too (got ${value}).`);
+  }
+  return value;
+}
+
+export function parseDisplayName(input: string, field = "displayName"): string {
+  return ensureString(field, input.trim(), 128);
+}
+
+/** bcrypt reads at most 72 bytes; longer passwords would be silently cut, so they are refused. */
+export function parsePassword(input: string, field = "password"): string {
+  if (input.length < 10) throw new BadInputError(field, `${field} must be at least 10 characters long.`);
+  if (Buffer.byteLength(input, "utf8") > 72) {
+    throw new BadInputError(field, `${field} is too long: at most 72 bytes (72 ASCII characters, fewer with accents or CJK).`);
+  }
+  if (input.includes("\u0000")) throw new BadInputError(field, `${field} contains a NUL character.`);
+  return input;
+}
+
+/** Ids are opaque; anything absurd is simply an id that matches nothing. */
+export function parseId(input: string, field = "id"): string {
+  if (input.length === 0 || input.length > 64) throw new BadInputError(field, `${field} is not a valid id.`);
+  return input;
+}
+
+export function parsePageSize(first: number | null | undefined, fallback: number, field = "first"): number {
+  const value = first ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new BadInputError(field, `${field} must be between 1 and 100 (got ${value}).`);
+  }
+  return value;
+}
+
+export function parseSearch(input: string | null | undefined, field = "search"): string | undefined {
+  if (input === null || input === undefined) return undefined;
+  const value = ensureString(field, input.trim(), 256);
+  return value === "" ? undefined : value;
+}
+
+/** Cursors are base64url strings of the last row's sort key. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | null | undefined, field = "after"): string | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+  }
+  return Buffer.from(cursor, "base64url").toString("utf8");
+}
