@@ -1,0 +1,93 @@
+// A real server (Fastify + Apollo) on 127.0.0.1 with a random port, over the
+// run's database, and a small GraphQL client. Tests talk to it through HTTP.
+import type { FastifyInstance } from "fastify";
+import { Writable } from "node:stream";
+import { loadConfig, type Config } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { createPrismaClient } from "../../src/db/prisma";
+import { createPasswordHasher } from "../../src/auth/passwords";
+import { createTokenService } from "../../src/auth/tokens";
+import { LoginThrottle } from "../../src/auth/auth.service";
+import { createServer } from "../../src/server";
+import type { AppDeps } from "../../src/graphql/context";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions: { code: string; field?: string; [key: string]: unknown } }[];
+  headers: Headers;
+}
+
+export interface TestApp {
+  url: string;
+  deps: AppDeps;
+  config: Config;
+  /** Everything the server logged, for tests that check what logs contain. */
+  logLines: string[];
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: process.env.DATABASE_URL,
+    JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
+    BCRYPT_COST: "4",
+    LOG_LEVEL: "info",
+    // Every test client is 127.0.0.1: a per-client lockout would leak from one
+    // test file into the next. Tests of that lockout set their own limit.
+    LOGIN_CLIENT_MAX_FAILURES: "100000",
+    ...overrides,
+  });
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger(config.LOG_LEVEL, sink);
+  const embedded = process.env.TEST_DATABASE_KIND === "pglite";
+  const db = createPrismaClient(config.DATABASE_URL!, embedded ? 1 : 4);
+  const now = () => new Date();
+  const deps: AppDeps = {
+    db,
+    config,
+    passwords: createPasswordHasher(config.BCRYPT_COST),
+    tokens: createTokenService(config.JWT_SECRET, config.JWT_EXPIRES_IN_SECONDS, now),
+    now,
+    logger,
+    throttle: new LoginThrottle(db, config, now),
+  };
+  const server: FastifyInstance = await createServer(deps);
+  await server.listen({ host: "127.0.0.1", port: 0 });
+  const address = server.server.address();
+  if (!address || typeof address === "string") throw new Error("server has no TCP address");
+  const url = `http://127.0.0.1:${address.port}`;
+
+  return {
+    url,
+    deps,
+    config,
+    logLines,
+    async gql(query, variables, token, headers = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: any; errors?: any };
+      return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+    },
+    async close() {
+      await server.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+/** The first error's code, or undefined when the request succeeded. */
+export function errorCode(response: GraphQLResponse): string | undefined {
+  return response.errors?.[0]?.extensions.code;
+}
