@@ -26,7 +26,7 @@ const environmentSchema = z.object({
   BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(64).default("support"),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(72).optional(),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
-  LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).max(10000).default(50),
+  LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(50),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(900),
   DEFAULT_MAILBOX_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
