@@ -1,10 +1,13 @@
 // Entry point: read the configuration, start everything, listen, and shut down
 // cleanly on SIGTERM / SIGINT.
+import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { startApp } from "./app";
 
 async function main(): Promise<void> {
+  // Settings from ./.env, when present; the real environment wins.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   let config;
   try {
     config = loadConfig();

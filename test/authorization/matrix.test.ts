@@ -1,0 +1,666 @@
+// The authorization matrix: every mutation and every read, called through HTTP
+// by each role, with the outcome the contract promises. Each row builds its own
+// world (two domains, their administrators, two ordinary users of domain A).
+//
+//   anonymous                                  -> UNAUTHENTICATED
+//   an object the caller may not even see      -> NOT_FOUND, exactly like a missing one
+//   a visible object the caller may not change -> FORBIDDEN
+//
+// An allowed mutation must change the database and write one audit_entry row
+// (carrying the request's id); a refused one must change nothing at all.
+import jwt from "jsonwebtoken";
+import { randomUUID } from "node:crypto";
+import type { Account } from "../../src/generated/prisma/client";
+import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeWorld, PASSWORD, uniqueName } from "../helpers/factories";
+
+type RoleKey = "support" | "admin" | "otherAdmin" | "user" | "anonymous";
+type Refusal = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND";
+type Outcome = "allowed" | Refusal;
+
+const ROLES: RoleKey[] = ["support", "admin", "otherAdmin", "user", "anonymous"];
+
+const WHO: Record<RoleKey, string> = {
+  support: "support staff",
+  admin: "the domain's administrator",
+  otherAdmin: "another domain's administrator",
+  user: "an ordinary user of the domain",
+  anonymous: "an anonymous caller",
+};
+
+const ACTOR_ROLE: Record<Exclude<RoleKey, "anonymous">, string> = {
+  support: "SUPPORT_ADMIN",
+  admin: "DOMAIN_ADMIN",
+  otherAdmin: "DOMAIN_ADMIN",
+  user: "USER",
+};
+
+const NEW_PASSWORD = "a brand new password 42";
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+interface Caller {
+  id: string;
+  name: string;
+}
+
+/** makeWorld plus a second ordinary account of domain A, the support admin's identity and names for new objects. */
+async function setUp(app: TestApp) {
+  const world = await makeWorld(app);
+  const colleague = await makeAccount(app, world.domain, { quotaMb: 0, displayName: "Colleague" });
+  const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
+  const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
+  const callers: Record<Exclude<RoleKey, "anonymous">, Caller> = {
+    support: { id: support.id, name: support.username },
+    admin: { id: world.admin.id, name: world.admin.address },
+    otherAdmin: { id: world.otherAdmin.id, name: world.otherAdmin.address },
+    user: { id: world.user.id, name: world.user.address },
+  };
+  return {
+    ...world,
+    colleague,
+    callers,
+    fresh: { domainName: `${uniqueName("new")}.example`, localPart: uniqueName("new") },
+  };
+}
+type Fixture = Awaited<ReturnType<typeof setUp>>;
+
+function tokenOf(f: Fixture, role: RoleKey): string | undefined {
+  return f.tokens[role];
+}
+
+/** Every row a refused request could have touched: both domains, their accounts and administrators, the callers, and the audit trail about any of them. */
+async function snapshot(app: TestApp, f: Fixture) {
+  const db = app.deps.db;
+  const domainIds = [f.domain.id, f.otherDomain.id];
+  const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
+  const callerIds = Object.values(f.callers).map((caller) => caller.id);
+  const [domains, accounts, admins, support, audit] = await Promise.all([
+    db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
+    db.account.findMany({
+      where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
+      orderBy: { id: "asc" },
+    }),
+    db.domainAdmin.findMany({ where: { domainId: { in: domainIds } }, orderBy: { domainId: "asc" } }),
+    db.supportAdmin.findUniqueOrThrow({ where: { id: f.callers.support.id } }),
+    db.auditEntry.findMany({
+      where: {
+        OR: [
+          { domainId: { in: domainIds } },
+          { objectId: { in: [...domainIds, ...accountIds, ...callerIds] } },
+          { actorId: { in: callerIds } },
+          { domainName: f.fresh.domainName },
+        ],
+      },
+      orderBy: { id: "asc" },
+    }),
+  ]);
+  return { domains, accounts, admins, support, audit };
+}
+
+/** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
+async function expectAudited(app: TestApp, f: Fixture, role: RoleKey, response: GraphQLResponse, action: string, objectId: string) {
+  if (role === "anonymous") throw new Error("an anonymous caller cannot be audited as an actor");
+  const caller = f.callers[role];
+  const rows = await app.deps.db.auditEntry.findMany({ where: { action, objectId, actorId: caller.id } });
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({
+    actorRole: ACTOR_ROLE[role],
+    actorName: caller.name,
+    requestId: response.headers.get("x-request-id"),
+  });
+  return rows[0]!;
+}
+
+/** A missing object of the same kind as each value of a target, for the "indistinguishable from missing" check. */
+function missingLike(target: Record<string, string>, keys: string[]): Record<string, string> {
+  const missing = { ...target };
+  for (const key of keys) {
+    const value = target[key]!;
+    missing[key] = value.includes("@")
+      ? `${uniqueName("ghost")}@${uniqueName("nowhere")}.example`
+      : value.includes(".")
+        ? `${uniqueName("nowhere")}.example`
+        : randomUUID();
+  }
+  return missing;
+}
+
+/** The parts of an error a client sees, with the object's own reference replaced so that two objects compare. */
+function visibleError(response: GraphQLResponse, target: Record<string, string>, keys: string[]) {
+  const error = response.errors?.[0];
+  let message = error?.message ?? "";
+  for (const key of keys) message = message.split(target[key]!).join(`<${key}>`);
+  const { requestId: _requestId, ...extensions } = error?.extensions ?? { code: "" };
+  return { status: response.status, message, extensions, path: error?.path, data: response.data };
+}
+
+// ---------------------------------------------------------------------------
+// Mutations
+
+interface MutationSpec {
+  /** Completes "<who> can ..." / "<who> cannot ...". */
+  does: string;
+  /** The root field of the mutation. */
+  field: string;
+  /** The values the request names (ids, names), from the fixture. */
+  target(f: Fixture): Record<string, string>;
+  /** The target values that name the object a caller might not see (swapped for missing ones in the NOT_FOUND check). */
+  objectKeys: string[];
+  send(app: TestApp, target: Record<string, string>, token: string | undefined): Promise<GraphQLResponse>;
+  /** After an allowed call: the change is in the database, and audited. */
+  happened(app: TestApp, f: Fixture, role: RoleKey, response: GraphQLResponse): Promise<void>;
+  expected: Record<RoleKey, Outcome>;
+}
+
+const accountTargets = {
+  colleague: { of: "another ordinary account of the domain", pick: (f: Fixture): Account => f.colleague },
+  user: { of: "the ordinary user's own account", pick: (f: Fixture): Account => f.user },
+};
+type AccountTarget = keyof typeof accountTargets;
+
+/** Account mutations differ only for the ordinary user: its own account is visible (FORBIDDEN), a colleague's is not (NOT_FOUND). */
+function userOutcome(target: AccountTarget): Refusal {
+  return target === "user" ? "FORBIDDEN" : "NOT_FOUND";
+}
+
+function accountMutations(which: AccountTarget): MutationSpec[] {
+  const { of, pick } = accountTargets[which];
+  return [
+    {
+      does: `change the display name and quota of ${of} (updateAccount)`,
+      field: "updateAccount",
+      target: (f) => ({ accountId: pick(f).id }),
+      objectKeys: ["accountId"],
+      send: (app, t, token) =>
+        app.gql(
+          `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed", quotaMb: 77 }) { account { id displayName quotaMb } } }`,
+          { id: t.accountId },
+          token,
+        ),
+      async happened(app, f, role, response) {
+        const account = pick(f);
+        expect(response.data.updateAccount.account).toEqual({ id: account.id, displayName: "Renamed", quotaMb: 77 });
+        const stored = await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } });
+        expect(stored).toMatchObject({ displayName: "Renamed", quotaMb: 77, usedMb: account.usedMb });
+        const entry = await expectAudited(app, f, role, response, "account.update", account.id);
+        expect(entry.changes).toEqual([
+          { field: "displayName", before: account.displayName, after: "Renamed" },
+          { field: "quotaMb", before: account.quotaMb, after: 77 },
+        ]);
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: userOutcome(which), anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      does: `set the used storage (usedMb) of ${of} (updateAccount)`,
+      field: "updateAccount",
+      target: (f) => ({ accountId: pick(f).id }),
+      objectKeys: ["accountId"],
+      send: (app, t, token) =>
+        app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { usedMb: 42 }) { account { id usedMb } } }`, { id: t.accountId }, token),
+      async happened(app, f, role, response) {
+        const account = pick(f);
+        expect(response.data.updateAccount.account).toEqual({ id: account.id, usedMb: 42 });
+        expect((await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } })).usedMb).toBe(42);
+        const entry = await expectAudited(app, f, role, response, "account.update", account.id);
+        expect(entry.changes).toEqual([{ field: "usedMb", before: 0, after: 42 }]);
+      },
+      expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: userOutcome(which), anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      does: `set the password of ${of} (setAccountPassword)`,
+      field: "setAccountPassword",
+      target: (f) => ({ accountId: pick(f).id }),
+      objectKeys: ["accountId"],
+      send: (app, t, token) =>
+        app.gql(`mutation($id: ID!, $password: String!) { setAccountPassword(id: $id, password: $password) { account { id } } }`, { id: t.accountId, password: NEW_PASSWORD }, token),
+      async happened(app, f, role, response) {
+        const account = pick(f);
+        expect(response.data.setAccountPassword.account).toEqual({ id: account.id });
+        const stored = await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } });
+        expect(await app.deps.passwords.verify(NEW_PASSWORD, stored.passwordHash)).toBe(true);
+        expect(stored.tokenVersion).toBe(account.tokenVersion + 1);
+        await expectAudited(app, f, role, response, "account.set_password", account.id);
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: userOutcome(which), anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      does: `delete ${of} (deleteAccount)`,
+      field: "deleteAccount",
+      target: (f) => ({ accountId: pick(f).id }),
+      objectKeys: ["accountId"],
+      send: (app, t, token) => app.gql(`mutation($id: ID!) { deleteAccount(id: $id) { deletedAccountId address } }`, { id: t.accountId }, token),
+      async happened(app, f, role, response) {
+        const account = pick(f);
+        expect(response.data.deleteAccount).toEqual({ deletedAccountId: account.id, address: account.address });
+        expect(await app.deps.db.account.findUnique({ where: { id: account.id } })).toBeNull();
+        await expectAudited(app, f, role, response, "account.delete", account.id);
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: userOutcome(which), anonymous: "UNAUTHENTICATED" },
+    },
+  ];
+}
+
+const mutations: MutationSpec[] = [
+  {
+    does: "create a domain (createDomain)",
+    field: "createDomain",
+    target: (f) => ({ name: f.fresh.domainName }),
+    objectKeys: [],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($name: String!, $password: String) { createDomain(input: { name: $name, adminPassword: $password }) { domain { id name } admin { id address role } } }`,
+        { name: t.name, password: PASSWORD },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      const { domain, admin } = response.data.createDomain;
+      expect(domain.name).toBe(f.fresh.domainName);
+      expect(admin).toMatchObject({ address: `admin@${f.fresh.domainName}`, role: "DOMAIN_ADMIN" });
+      const stored = await app.deps.db.domain.findUnique({ where: { name: f.fresh.domainName }, include: { admin: true } });
+      expect(stored?.id).toBe(domain.id);
+      expect(stored?.admin?.accountId).toBe(admin.id);
+      await expectAudited(app, f, role, response, "domain.create", domain.id);
+      await expectAudited(app, f, role, response, "account.create", admin.id);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "change the domain's quota and limits (updateDomain)",
+    field: "updateDomain",
+    target: (f) => ({ domainId: f.domain.id }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($id: ID!) { updateDomain(id: $id, input: { quotaMb: 500000, maxAccounts: 50, isTestDomain: true }) { domain { id quotaMb maxAccounts isTestDomain } } }`,
+        { id: t.domainId },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      expect(response.data.updateDomain.domain).toEqual({ id: f.domain.id, quotaMb: 500000, maxAccounts: 50, isTestDomain: true });
+      const stored = await app.deps.db.domain.findUniqueOrThrow({ where: { id: f.domain.id } });
+      expect(stored).toMatchObject({ quotaMb: 500000, maxAccounts: 50, isTestDomain: true });
+      const entry = await expectAudited(app, f, role, response, "domain.update", f.domain.id);
+      expect(entry.changes).toEqual([
+        { field: "isTestDomain", before: false, after: true },
+        { field: "quotaMb", before: null, after: 500000 },
+        { field: "maxAccounts", before: null, after: 50 },
+      ]);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "delete the domain with everything in it (deleteDomain, force)",
+    field: "deleteDomain",
+    target: (f) => ({ domainId: f.domain.id }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) =>
+      app.gql(`mutation($id: ID!) { deleteDomain(id: $id, force: true) { deletedDomainId name deletedAccountCount } }`, { id: t.domainId }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.deleteDomain).toEqual({ deletedDomainId: f.domain.id, name: f.domain.name, deletedAccountCount: 3 });
+      expect(await app.deps.db.domain.findUnique({ where: { id: f.domain.id } })).toBeNull();
+      expect(await app.deps.db.account.count({ where: { domainId: f.domain.id } })).toBe(0);
+      expect(await app.deps.db.domainAdmin.findUnique({ where: { domainId: f.domain.id } })).toBeNull();
+      await expectAudited(app, f, role, response, "domain.delete", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "make another account the domain's administrator (reassignDomainAdmin)",
+    field: "reassignDomainAdmin",
+    target: (f) => ({ domainId: f.domain.id, accountId: f.colleague.id }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($domainId: ID!, $accountId: ID!) { reassignDomainAdmin(domainId: $domainId, accountId: $accountId) { domain { id } admin { id role } previousAdmin { id role } } }`,
+        { domainId: t.domainId, accountId: t.accountId },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      expect(response.data.reassignDomainAdmin).toEqual({
+        domain: { id: f.domain.id },
+        admin: { id: f.colleague.id, role: "DOMAIN_ADMIN" },
+        previousAdmin: { id: f.admin.id, role: "USER" },
+      });
+      expect((await app.deps.db.domainAdmin.findUniqueOrThrow({ where: { domainId: f.domain.id } })).accountId).toBe(f.colleague.id);
+      // The former administrator's tokens stop working.
+      expect((await app.deps.db.account.findUniqueOrThrow({ where: { id: f.admin.id } })).tokenVersion).toBe(f.admin.tokenVersion + 1);
+      expect(errorCode(await app.gql(`{ me { id } }`, {}, f.tokens.admin))).toBe("UNAUTHENTICATED");
+      const entry = await expectAudited(app, f, role, response, "domain.reassign_admin", f.domain.id);
+      expect(entry.changes).toEqual([{ field: "admin", before: f.admin.address, after: f.colleague.address }]);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "create an account in the domain (createAccount)",
+    field: "createAccount",
+    target: (f) => ({ domainId: f.domain.id, localPart: f.fresh.localPart }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id address role domain { id } } } }`,
+        { input: { domainId: t.domainId, localPart: t.localPart, password: PASSWORD, displayName: "New mailbox", quotaMb: 10 } },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      const address = `${f.fresh.localPart}@${f.domain.name}`;
+      const { account } = response.data.createAccount;
+      expect(account).toMatchObject({ address, role: "USER", domain: { id: f.domain.id } });
+      const stored = await app.deps.db.account.findUniqueOrThrow({ where: { address } });
+      expect(stored).toMatchObject({ id: account.id, domainId: f.domain.id, displayName: "New mailbox", quotaMb: 10 });
+      await expectAudited(app, f, role, response, "account.create", account.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  ...accountMutations("colleague"),
+  ...accountMutations("user"),
+  {
+    does: "change its own password (changePassword)",
+    field: "changePassword",
+    target: () => ({}),
+    objectKeys: [],
+    send: (app, _t, token) =>
+      app.gql(
+        `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) { token principal { id role } } }`,
+        { current: PASSWORD, next: NEW_PASSWORD },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      if (role === "anonymous") throw new Error("unreachable");
+      const caller = f.callers[role];
+      expect(response.data.changePassword.principal).toEqual({ id: caller.id, role: ACTOR_ROLE[role] });
+      const stored =
+        role === "support"
+          ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: caller.id } })
+          : await app.deps.db.account.findUniqueOrThrow({ where: { id: caller.id } });
+      expect(await app.deps.passwords.verify(NEW_PASSWORD, stored.passwordHash)).toBe(true);
+      expect(stored.tokenVersion).toBe(1);
+      expect(errorCode(await app.gql(`{ me { id } }`, {}, tokenOf(f, role)))).toBe("UNAUTHENTICATED");
+      expect((await app.gql(`{ me { id } }`, {}, response.data.changePassword.token)).data.me.id).toBe(caller.id);
+      await expectAudited(app, f, role, response, "auth.change_password", caller.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+  },
+];
+
+function sentence(role: RoleKey, outcome: Outcome, does: string): string {
+  return outcome === "allowed" ? `${WHO[role]} can ${does}` : `${WHO[role]} cannot ${does}: ${outcome}`;
+}
+
+const mutationRows = mutations.flatMap((spec) =>
+  ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })),
+);
+
+/** A refusal: exactly one error with the expected code, no data, and for NOT_FOUND the same answer a missing object gets. */
+async function expectRefused(
+  app: TestApp,
+  response: GraphQLResponse,
+  outcome: Refusal,
+  field: string,
+  retry: (target: Record<string, string>) => Promise<GraphQLResponse>,
+  target: Record<string, string>,
+  objectKeys: string[],
+) {
+  expect(response.errors?.map((error) => ({ code: error.extensions.code, path: error.path }))).toEqual([{ code: outcome, path: [field] }]);
+  expect(response.status).toBe(200);
+  if (outcome === "NOT_FOUND") {
+    expect(objectKeys.length).toBeGreaterThan(0);
+    const missing = missingLike(target, objectKeys);
+    const answer = await retry(missing);
+    expect(visibleError(answer, missing, objectKeys)).toEqual(visibleError(response, target, objectKeys));
+  }
+}
+
+describe("authorization matrix", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  describe("mutations", () => {
+    it.each(mutationRows)("$title", async ({ spec, role, outcome }) => {
+      const f = await setUp(app);
+      const target = spec.target(f);
+      const before = await snapshot(app, f);
+      const response = await spec.send(app, target, tokenOf(f, role));
+
+      if (outcome === "allowed") {
+        expect(response.errors).toBeUndefined();
+        expect(response.data[spec.field]).not.toBeNull();
+        await spec.happened(app, f, role, response);
+        return;
+      }
+      expect(response.data ?? null).toBeNull();
+      await expectRefused(app, response, outcome, spec.field, (t) => spec.send(app, t, tokenOf(f, role)), target, spec.objectKeys);
+      expect(await snapshot(app, f)).toEqual(before);
+    });
+  });
+
+  // -------------------------------------------------------------------------
+  // Reads
+
+  interface ReadSpec {
+    reads: string;
+    /** The root field the outcome is reported on. */
+    field: string;
+    /** Where each refusal is reported (the root field unless a nested field refuses, or the query has several root fields). */
+    errorPaths?: (role: RoleKey) => (string | number)[][];
+    target(f: Fixture): Record<string, string>;
+    objectKeys: string[];
+    send(app: TestApp, target: Record<string, string>, token: string | undefined): Promise<GraphQLResponse>;
+    /** What an allowed caller gets. */
+    sees(app: TestApp, f: Fixture, role: RoleKey, response: GraphQLResponse): Promise<void>;
+    expected: Record<RoleKey, Outcome>;
+  }
+
+  const ME = `{ me { __typename id role loginName } }`;
+  const ACCOUNT_FIELDS = `id address role domain { id }`;
+
+  function accountView(account: Account, role = "USER") {
+    return { id: account.id, address: account.address, role, domain: { id: account.domainId } };
+  }
+
+  function accountReads(which: AccountTarget): ReadSpec[] {
+    const { of, pick } = accountTargets[which];
+    const expected: Record<RoleKey, Outcome> = {
+      support: "allowed",
+      admin: "allowed",
+      otherAdmin: "NOT_FOUND",
+      user: which === "user" ? "allowed" : "NOT_FOUND",
+      anonymous: "UNAUTHENTICATED",
+    };
+    return [
+      {
+        reads: `${of} by id (account(id))`,
+        field: "account",
+        target: (f) => ({ id: pick(f).id }),
+        objectKeys: ["id"],
+        send: (app, t, token) => app.gql(`query($id: ID) { account(id: $id) { ${ACCOUNT_FIELDS} } }`, { id: t.id }, token),
+        async sees(_app, f, _role, response) {
+          expect(response.data.account).toEqual(accountView(pick(f)));
+        },
+        expected,
+      },
+      {
+        reads: `${of} by address (account(address))`,
+        field: "account",
+        target: (f) => ({ address: pick(f).address }),
+        objectKeys: ["address"],
+        send: (app, t, token) => app.gql(`query($address: String) { account(address: $address) { ${ACCOUNT_FIELDS} } }`, { address: t.address }, token),
+        async sees(_app, f, _role, response) {
+          expect(response.data.account).toEqual(accountView(pick(f)));
+        },
+        expected,
+      },
+    ];
+  }
+
+  const reads: ReadSpec[] = [
+    {
+      reads: "who it is (me)",
+      field: "me",
+      target: () => ({}),
+      objectKeys: [],
+      send: (app, _t, token) => app.gql(ME, {}, token),
+      async sees(_app, f, role, response) {
+        if (role === "anonymous") throw new Error("unreachable");
+        const caller = f.callers[role];
+        expect(response.data.me).toEqual({
+          __typename: role === "support" ? "SupportAdmin" : "Account",
+          id: caller.id,
+          role: ACTOR_ROLE[role],
+          loginName: caller.name,
+        });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the domain by id (domain(id))",
+      field: "domain",
+      target: (f) => ({ id: f.domain.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { domain(id: $id) { id name admin { id } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.domain).toEqual({ id: f.domain.id, name: f.domain.name, admin: { id: f.admin.id } });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "allowed", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the domain by name (domain(name))",
+      field: "domain",
+      target: (f) => ({ name: f.domain.name }),
+      objectKeys: ["name"],
+      send: (app, t, token) => app.gql(`query($name: String) { domain(name: $name) { id name admin { id } } }`, { name: t.name }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.domain).toEqual({ id: f.domain.id, name: f.domain.name, admin: { id: f.admin.id } });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "allowed", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the list of domains, seeing exactly the ones it may (domains)",
+      field: "all",
+      errorPaths: () => [["all"], ["a"], ["b"]],
+      target: (f) => ({ a: f.domain.name, b: f.otherDomain.name }),
+      objectKeys: [],
+      send: (app, t, token) =>
+        app.gql(
+          `query($a: String, $b: String) {
+            all: domains(first: 1) { totalCount }
+            a: domains(search: $a) { totalCount nodes { id } }
+            b: domains(search: $b) { totalCount nodes { id } }
+          }`,
+          { a: t.a, b: t.b },
+          token,
+        ),
+      async sees(app, f, role, response) {
+        const seesA = role === "support" || role === "admin" || role === "user";
+        const seesB = role === "support" || role === "otherAdmin";
+        const total = role === "support" ? await app.deps.db.domain.count() : 1;
+        expect(response.data).toEqual({
+          all: { totalCount: total },
+          a: seesA ? { totalCount: 1, nodes: [{ id: f.domain.id }] } : { totalCount: 0, nodes: [] },
+          b: seesB ? { totalCount: 1, nodes: [{ id: f.otherDomain.id }] } : { totalCount: 0, nodes: [] },
+        });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+    },
+    ...accountReads("colleague"),
+    ...accountReads("user"),
+    {
+      reads: "the domain's accounts (Domain.accounts)",
+      field: "domain",
+      errorPaths: (role) => [role === "user" ? ["domain", "accounts"] : ["domain"]],
+      target: (f) => ({ id: f.domain.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) =>
+        app.gql(`query($id: ID) { domain(id: $id) { id accounts(first: 100) { totalCount nodes { id } } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        const ids = [f.admin, f.user, f.colleague].sort((x, y) => (x.address < y.address ? -1 : 1)).map((account) => ({ id: account.id }));
+        expect(response.data.domain).toEqual({ id: f.domain.id, accounts: { totalCount: 3, nodes: ids } });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the domain's audit trail (auditLog(domainId))",
+      field: "auditLog",
+      target: (f) => ({ domainId: f.domain.id }),
+      objectKeys: ["domainId"],
+      send: (app, t, token) =>
+        app.gql(`query($domainId: ID) { auditLog(domainId: $domainId, first: 100) { totalCount nodes { domainId action objectId } } }`, { domainId: t.domainId }, token),
+      async sees(app, f, _role, response) {
+        const { totalCount, nodes } = response.data.auditLog;
+        expect(totalCount).toBe(await app.deps.db.auditEntry.count({ where: { domainId: f.domain.id } }));
+        expect(nodes.every((node: { domainId: string }) => node.domainId === f.domain.id)).toBe(true);
+        expect(nodes).toEqual(
+          expect.arrayContaining([
+            { domainId: f.domain.id, action: "domain.create", objectId: f.domain.id },
+            { domainId: f.domain.id, action: "account.create", objectId: f.colleague.id },
+          ]),
+        );
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the audit trail without naming a domain, seeing only what it may (auditLog)",
+      field: "auditLog",
+      target: () => ({}),
+      objectKeys: [],
+      send: (app, _t, token) => app.gql(`{ auditLog(first: 100) { totalCount nodes { domainId } } }`, {}, token),
+      async sees(app, f, role, response) {
+        const { totalCount, nodes } = response.data.auditLog;
+        if (role === "support") {
+          expect(totalCount).toBe(await app.deps.db.auditEntry.count());
+          const domains = new Set(nodes.map((node: { domainId: string | null }) => node.domainId));
+          expect(domains.has(f.domain.id) && domains.has(f.otherDomain.id)).toBe(true);
+          return;
+        }
+        const own = role === "admin" ? f.domain.id : f.otherDomain.id;
+        expect(totalCount).toBe(await app.deps.db.auditEntry.count({ where: { domainId: own } }));
+        expect(totalCount).toBeGreaterThan(0);
+        expect(nodes.every((node: { domainId: string }) => node.domainId === own)).toBe(true);
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+  ];
+
+  const readRows = reads.flatMap((spec) =>
+    ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })),
+  );
+
+  describe("reads", () => {
+    it.each(readRows)("$title", async ({ spec, role, outcome }) => {
+      const f = await setUp(app);
+      const target = spec.target(f);
+      const before = await snapshot(app, f);
+      const response = await spec.send(app, target, tokenOf(f, role));
+
+      if (outcome === "allowed") {
+        expect(response.errors).toBeUndefined();
+        await spec.sees(app, f, role, response);
+      } else {
+        const paths = spec.errorPaths?.(role) ?? [[spec.field]];
+        const errors = response.errors?.map((error) => ({ code: error.extensions.code, path: error.path })) ?? [];
+        if (paths.length === 1) {
+          expect(errors).toEqual([{ code: outcome, path: paths[0] }]);
+        } else {
+          // Several non-null root fields: graphql-js stops at the first that fails, so not every one is reported.
+          expect(errors.length).toBeGreaterThan(0);
+          for (const error of errors) expect(paths.map((path) => ({ code: outcome, path }))).toContainEqual(error);
+        }
+        expect(response.status).toBe(200);
+        // A refused nullable field is null; a refused non-null one (me, domains, auditLog) nulls the whole answer.
+        expect(response.data?.[spec.field] ?? null).toBeNull();
+        if (outcome === "NOT_FOUND") {
+          expect(spec.objectKeys.length).toBeGreaterThan(0);
+          const missing = missingLike(target, spec.objectKeys);
+          const answer = await spec.send(app, missing, tokenOf(f, role));
+          expect(visibleError(answer, missing, spec.objectKeys)).toEqual(visibleError(response, target, spec.objectKeys));
+        }
+      }
+      // Reads change nothing.
+      expect(await snapshot(app, f)).toEqual(before);
+    });
+  });
+});
