@@ -6,7 +6,7 @@ import type { Principal } from "./principal";
 import { generatePassword, type PasswordHasher } from "./passwords";
 import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit.service";
 import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
-import { parsePassword } from "../shared/validation";
+import { parseAddress, parsePassword } from "../shared/validation";
 
 /** A support admin or an account, as the login needs it. */
 interface LoginCandidate {
@@ -18,11 +18,27 @@ interface LoginCandidate {
 
 const WRONG_CREDENTIALS = "Wrong username, address or password.";
 
-async function findLoginCandidate(db: PrismaClient, identifier: string): Promise<LoginCandidate | null> {
+/**
+ * The canonical form of what was typed at login: a username in lower case, or
+ * an address with its domain in punycode (mary@書店.台灣 and mary@xn--... are
+ * one identifier, for the lookup and for the failure counter alike);
+ * null when it cannot name anybody.
+ */
+function canonicalIdentifier(identifier: string): string | null {
   const normalised = identifier.trim().toLowerCase();
   if (normalised.length === 0 || normalised.length > 320) return null;
-  if (!normalised.includes("@")) {
-    const admin = await db.supportAdmin.findUnique({ where: { username: normalised } });
+  if (!normalised.includes("@")) return normalised;
+  try {
+    return parseAddress(normalised).address;
+  } catch {
+    return null;
+  }
+}
+
+async function findLoginCandidate(db: PrismaClient, canonical: string | null): Promise<LoginCandidate | null> {
+  if (canonical === null) return null;
+  if (!canonical.includes("@")) {
+    const admin = await db.supportAdmin.findUnique({ where: { username: canonical } });
     if (!admin) return null;
     return {
       principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
@@ -32,7 +48,7 @@ async function findLoginCandidate(db: PrismaClient, identifier: string): Promise
     };
   }
   const account = await db.account.findUnique({
-    where: { address: normalised },
+    where: { address: canonical },
     include: { adminOf: { select: { domainId: true } }, domain: { select: { name: true, status: true } } },
   });
   if (!account) return null;
@@ -111,11 +127,12 @@ export async function login(
 ) {
   if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
   if (password.length > 1024) throw new BadInputError("password", "password is too long.");
-  const identifierKey = `id:${identifier.trim().toLowerCase()}`;
+  const canonical = canonicalIdentifier(identifier);
+  const identifierKey = `id:${canonical ?? identifier.trim().toLowerCase()}`;
   const clientKey = request.clientIp ? `ip:${request.clientIp}` : undefined;
   await deps.throttle.ensureNotLocked(clientKey ? [identifierKey, clientKey] : [identifierKey]);
 
-  const candidate = await findLoginCandidate(deps.db, identifier);
+  const candidate = await findLoginCandidate(deps.db, canonical);
   const passwordMatches = candidate
     ? await deps.passwords.verify(password, candidate.passwordHash)
     : await deps.passwords.verifyAgainstNobody(password);

@@ -32,6 +32,14 @@ describe("login", () => {
     expect(asUser.data.login.principal.role).toBe("USER");
   });
 
+  it("logs an account of an internationalised domain in by its Unicode address", async () => {
+    const label = `書店${uniqueName("").slice(0, 6)}`;
+    const { admin } = await makeDomain(app, { name: `${label}.台灣` });
+    expect(admin.address).toMatch(/^admin@xn--/);
+    const response = await app.gql(LOGIN, { identifier: `admin@${label}.台灣`, password: PASSWORD });
+    expect(response.data.login.principal.loginName).toBe(admin.address);
+  });
+
   it("answers a wrong password and an unknown identifier identically", async () => {
     const { admin } = await makeDomain(app);
     const wrongPassword = await app.gql(LOGIN, { identifier: admin.address, password: "not the password" });
