@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./db/embedded";
-import { runMigrations } from "./db/migrate";
+import { migrateIfNeeded } from "./db/migrate";
 import { createPrismaClient } from "./db/prisma";
 import { createPasswordHasher } from "./auth/passwords";
 import { createTokenService } from "./auth/tokens";
@@ -29,8 +29,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }
   try {
     if (config.MIGRATE_ON_START) {
-      await runMigrations(databaseUrl);
-      logger.info("database migrations applied");
+      const applied = await migrateIfNeeded(databaseUrl);
+      logger.info({ applied }, applied.length > 0 ? "database migrations applied" : "database schema is up to date");
     }
     // PGlite is one Postgres session: a single connection keeps transactions apart.
     const db = createPrismaClient(databaseUrl, embedded ? 1 : config.DB_POOL_MAX);

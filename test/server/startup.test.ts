@@ -33,6 +33,7 @@ describe("server start", () => {
     try {
       const first = startServerProcess({ DATA_DIR: dataDir, BOOTSTRAP_ADMIN_USERNAME: "helpdesk" });
       const url = await first.listening;
+      expect(first.output()).toMatch(/"applied":\["\d{14}_core".*"database migrations applied"/);
       const printed = /username "helpdesk", password "([A-Za-z0-9]{24})"/.exec(first.output());
       expect(printed).not.toBeNull();
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
@@ -47,6 +48,7 @@ describe("server start", () => {
       const second = startServerProcess({ DATA_DIR: dataDir, BOOTSTRAP_ADMIN_USERNAME: "someone-else", BOOTSTRAP_ADMIN_PASSWORD: "ignored on later starts" });
       const secondUrl = await second.listening;
       expect(second.output()).not.toMatch(/First support admin created/);
+      expect(second.output()).toMatch(/"applied":\[\],"msg":"database schema is up to date"/);
       expect((await login(secondUrl, "helpdesk", printed![1]!)).data?.login.principal.loginName).toBe("helpdesk");
       expect((await login(secondUrl, "someone-else", "ignored on later starts")).errors).toHaveLength(1);
       second.child.kill("SIGTERM");
