@@ -10,6 +10,7 @@ import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExcee
 import { isUniqueViolation } from "../shared/db-errors";
 import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
 import {
+  MAX_TOTAL_MB,
   decodeCursor,
   encodeCursor,
   parseAddress,
@@ -200,8 +201,12 @@ export async function updateAccount(deps: ServiceDeps, caller: Caller, id: strin
     if (patch.status === "SUSPENDED" && caller.principal.id === accountId) {
       throw new ForbiddenError("You cannot suspend your own account.");
     }
-    if (patch.quotaMb !== undefined) {
-      checkMailboxQuota(domain, patch.quotaMb as number, await domainUsage(tx, domain.id, accountId));
+    if (patch.quotaMb !== undefined || patch.usedMb !== undefined) {
+      const others = await domainUsage(tx, domain.id, accountId);
+      if (patch.quotaMb !== undefined) checkMailboxQuota(domain, patch.quotaMb as number, others);
+      if (patch.usedMb !== undefined && others.usedMb + (patch.usedMb as number) > MAX_TOTAL_MB) {
+        throw new QuotaExceededError("usedMb", `The storage used by ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
+      }
     }
     const account = await tx.account.update({ where: { id: accountId }, data: patch });
     const changes = changedFields(before, account, [...AUDITED_ACCOUNT_FIELDS]);

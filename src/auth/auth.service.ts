@@ -126,6 +126,11 @@ export async function login(
   request: { requestId?: string; clientIp?: string },
 ) {
   if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
+  // No username or address holds control characters or broken Unicode; such
+  // an identifier is refused before it reaches the failure counter's key.
+  if (/[\u0000-\u001f\u007f]/.test(identifier) || !identifier.isWellFormed()) {
+    throw new BadInputError("identifier", "identifier holds characters no username or address has.");
+  }
   if (password.length > 1024) throw new BadInputError("password", "password is too long.");
   const canonical = canonicalIdentifier(identifier);
   const identifierKey = `id:${canonical ?? identifier.trim().toLowerCase()}`;

@@ -10,6 +10,7 @@ import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
 import {
+  MAX_TOTAL_MB,
   decodeCursor,
   encodeCursor,
   parseDisplayName,
@@ -63,7 +64,13 @@ export async function domainUsage(db: Db, domainId: string, excludingAccountId?:
  * `others` is the domain's usage without the mailbox being set.
  */
 export function checkMailboxQuota(domain: Domain, quotaMb: number, others: DomainUsage, field = "quotaMb"): void {
-  if (domain.quotaMb === null) return;
+  if (domain.quotaMb === null) {
+    // Unlimited still has a ceiling: the domain's totals must fit the API's integers.
+    if (others.allocatedQuotaMb + quotaMb > MAX_TOTAL_MB) {
+      throw new QuotaExceededError(field, `The mailbox quotas of ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
+    }
+    return;
+  }
   if (quotaMb > domain.quotaMb) {
     throw new QuotaExceededError(field, `A mailbox quota of ${quotaMb} MiB is above the domain ${domain.name}'s quota of ${domain.quotaMb} MiB.`);
   }

@@ -7,10 +7,16 @@ import { BadInputError } from "../errors";
 /** Longest input string accepted anywhere before it is even looked at. */
 const MAX_INPUT_LENGTH = 1024;
 
+/** Largest total of MiB a domain may hold (quotas or usage summed): GraphQL's Int, about 2 PiB. */
+export const MAX_TOTAL_MB = 2 ** 31 - 1;
+
 function ensureString(field: string, value: string, max = MAX_INPUT_LENGTH): string {
   if (value.length > max) throw new BadInputError(field, `${field} is too long (at most ${max} characters).`);
-  // Control characters have no place in names, addresses or display names.
+  // Control characters have no place in names, addresses or display names,
+  // and PostgreSQL refuses NUL outright.
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new BadInputError(field, `${field} contains control characters.`);
+  // A lone UTF-16 surrogate is not text: it cannot be stored as UTF-8.
+  if (!value.isWellFormed()) throw new BadInputError(field, `${field} is not valid Unicode text (it holds a lone surrogate).`);
   return value;
 }
 
@@ -98,6 +104,7 @@ export function parseDisplayName(input: string, field = "displayName"): string {
 /** bcrypt reads at most 72 bytes; longer passwords would be silently cut, so they are refused. */
 export function parsePassword(input: string, field = "password"): string {
   if (input.length < 10) throw new BadInputError(field, `${field} must be at least 10 characters long.`);
+  if (!input.isWellFormed()) throw new BadInputError(field, `${field} is not valid Unicode text (it holds a lone surrogate).`);
   if (Buffer.byteLength(input, "utf8") > 72) {
     throw new BadInputError(field, `${field} is too long: at most 72 bytes (72 ASCII characters, fewer with accents or CJK).`);
   }
@@ -107,7 +114,9 @@ export function parsePassword(input: string, field = "password"): string {
 
 /** Ids are opaque; anything absurd is simply an id that matches nothing. */
 export function parseId(input: string, field = "id"): string {
-  if (input.length === 0 || input.length > 64) throw new BadInputError(field, `${field} is not a valid id.`);
+  if (input.length === 0 || input.length > 64 || /[\u0000-\u001f\u007f]/.test(input) || !input.isWellFormed()) {
+    throw new BadInputError(field, `${field} is not a valid id.`);
+  }
   return input;
 }
 
@@ -135,5 +144,8 @@ export function decodeCursor(cursor: string | null | undefined, field = "after")
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
     throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
   }
-  return Buffer.from(cursor, "base64url").toString("utf8");
+  const key = Buffer.from(cursor, "base64url").toString("utf8");
+  // Our cursors hold names, addresses or numbers; anything else was not made here.
+  if (key.length === 0 || /[\u0000-\u001f\u007f\ufffd]/.test(key)) throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+  return key;
 }

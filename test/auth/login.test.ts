@@ -82,6 +82,13 @@ describe("login", () => {
     }
   });
 
+  it("refuses identifiers holding control characters or broken Unicode as bad input, not as an internal error", async () => {
+    for (const identifier of ["\u0000", "sup\u0000port", "\ud800", "mary@\ud800.example"]) {
+      const response = await app.gql(LOGIN, { identifier, password: "whatever password" });
+      expect(response.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "identifier" });
+    }
+  });
+
   it("refuses a suspended account only once the password is right", async () => {
     const { domain } = await makeDomain(app);
     const user = await makeAccount(app, domain, { status: "SUSPENDED" });
