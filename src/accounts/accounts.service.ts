@@ -8,11 +8,11 @@ import { authorize } from "../auth/policy";
 import { changedFields, SECRET_CHANGED, writeAudit } from "../audit/audit.service";
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
+import { toConnection } from "../shared/connection";
 import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
-  encodeCursor,
   parseAddress,
   parseDisplayName,
   parseId,
@@ -79,9 +79,7 @@ export async function listAccounts(deps: Pick<ServiceDeps, "db">, principal: Pri
     }),
     deps.db.account.count({ where }),
   ]);
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node.address), node }));
-  return { edges, nodes: page, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  return toConnection(rows, first, totalCount, (node) => node.address);
 }
 
 function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">): Warning[] {

@@ -4,8 +4,9 @@
 import type { Prisma, PrismaClient } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
-import { decodeCursor, encodeCursor, parseId, parsePageSize, parseSearch } from "../shared/validation";
+import { decodeCursor, parseId, parsePageSize, parseSearch } from "../shared/validation";
 import { BadInputError } from "../errors";
+import { toConnection } from "../shared/connection";
 
 export type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -101,12 +102,5 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
     }),
     db.auditEntry.count({ where }),
   ]);
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node.id.toString()), node }));
-  return {
-    edges,
-    nodes: page,
-    totalCount,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
-  };
+  return toConnection(rows, first, totalCount, (node) => node.id.toString());
 }

@@ -119,6 +119,23 @@ export class LoginThrottle {
   }
 }
 
+function auditLogin(
+  deps: Pick<ServiceDeps, "db">,
+  candidate: LoginCandidate,
+  action: "auth.login" | "auth.login_failed",
+  request: { requestId?: string; clientIp?: string },
+) {
+  const { principal } = candidate;
+  return writeAudit(deps.db, actorOf(principal, request), {
+    action,
+    objectType: principal.kind === "support" ? "support_admin" : "account",
+    objectId: principal.id,
+    domainId: principal.kind === "account" ? principal.domainId : null,
+    domainName: candidate.domainName,
+    changes: [],
+  });
+}
+
 export async function login(
   deps: ServiceDeps & { throttle: LoginThrottle },
   identifier: string,
@@ -143,29 +160,14 @@ export async function login(
     : await deps.passwords.verifyAgainstNobody(password);
   if (!candidate || !passwordMatches) {
     await deps.throttle.recordFailure(identifierKey, clientKey);
-    if (candidate) {
-      await writeAudit(deps.db, { ...actorOf(candidate.principal, request) }, {
-        action: "auth.login_failed",
-        objectType: candidate.principal.kind === "support" ? "support_admin" : "account",
-        objectId: candidate.principal.id,
-        domainId: candidate.principal.kind === "account" ? candidate.principal.domainId : null,
-        domainName: candidate.domainName,
-        changes: [],
-      });
-    }
+    // Failures are recorded for principals that exist; guesses at unknown names are only counted.
+    if (candidate) await auditLogin(deps, candidate, "auth.login_failed", request);
     throw new UnauthenticatedError(WRONG_CREDENTIALS);
   }
   // The password was right, so saying why the login is refused reveals nothing.
   if (!candidate.active) throw new UnauthenticatedError("This account or its domain is suspended: ask support.");
   await deps.throttle.recordSuccess(identifierKey);
-  await writeAudit(deps.db, actorOf(candidate.principal, request), {
-    action: "auth.login",
-    objectType: candidate.principal.kind === "support" ? "support_admin" : "account",
-    objectId: candidate.principal.id,
-    domainId: candidate.principal.kind === "account" ? candidate.principal.domainId : null,
-    domainName: candidate.domainName,
-    changes: [],
-  });
+  await auditLogin(deps, candidate, "auth.login", request);
   const issued = deps.tokens.issue({ sub: candidate.principal.id, kind: candidate.principal.kind, ver: candidate.principal.tokenVersion });
   return { ...issued, principal: candidate.principal };
 }

@@ -9,10 +9,10 @@ import { changedFields, SECRET_CHANGED, writeAudit, type Db } from "../audit/aud
 import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
+import { toConnection } from "../shared/connection";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
-  encodeCursor,
   parseDisplayName,
   parseDomainName,
   parseId,
@@ -131,9 +131,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
     }),
     deps.db.domain.count({ where }),
   ]);
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node.name), node }));
-  return { edges, nodes: page, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  return toConnection(rows, first, totalCount, (node) => node.name);
 }
 
 export interface CreateDomainInput {
