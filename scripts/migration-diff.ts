@@ -1,15 +1,15 @@
-// Writes the SQL that takes the database from the last migration to the
-// current prisma/schema.prisma, without touching any real database:
+// Writes the SQL that takes the committed prisma/schema.prisma (git HEAD, which
+// the existing migrations produce) to the working copy's, without touching any
+// real database:
 //   npm run db:diff -- <migration_name>
-// The Prisma CLI's diff needs a connection through its adapter, so a
-// throw-away embedded database is started for it.
+// The Prisma CLI's diff needs a connection through its adapter even between
+// two schema files, so a throw-away embedded database is started for it.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdirSync, readdirSync, writeFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { startEmbeddedDatabase } from "../src/db/embedded";
-import { runMigrations } from "../src/db/migrate";
 
 async function main(): Promise<void> {
   const name = process.argv[2];
@@ -17,14 +17,16 @@ async function main(): Promise<void> {
     console.error("usage: npm run db:diff -- <migration_name (a-z, 0-9, _)>");
     process.exit(2);
   }
-  const db = await startEmbeddedDatabase(mkdtempSync(join(tmpdir(), "mailadmin-diff-")));
+  const workDir = mkdtempSync(join(tmpdir(), "mailadmin-diff-"));
+  const committedSchema = join(workDir, "committed.prisma");
+  writeFileSync(committedSchema, (await promisify(execFile)("git", ["show", "HEAD:prisma/schema.prisma"])).stdout);
+  const db = await startEmbeddedDatabase("memory://");
   try {
-    await runMigrations(db.url);
     // Asynchronous on purpose: the embedded database answers from this
     // process's event loop, which a synchronous child would block forever.
     const { stdout: sql } = await promisify(execFile)(
       "npx",
-      ["prisma", "migrate", "diff", "--from-config-datasource", "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
+      ["prisma", "migrate", "diff", "--from-schema-datamodel", committedSchema, "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
       { env: { ...process.env, DATABASE_URL: db.url }, encoding: "utf8" },
     );
     if (/^-- This is an empty migration\./m.test(sql)) {
