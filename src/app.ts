@@ -10,6 +10,7 @@ import { createPasswordHasher } from "./auth/passwords";
 import { createTokenService } from "./auth/tokens";
 import { bootstrapSupportAdmin, LoginThrottle } from "./auth/auth.service";
 import { createServer } from "./server";
+import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import type { AppDeps } from "./graphql/context";
 
 export interface RunningApp {
@@ -58,12 +59,19 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       }
     }
     const server = await createServer(deps);
+    const collector = new LogCollectionScheduler(
+      () => runCollectionPass(db, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger),
+      config.LOG_COLLECT_INTERVAL_SECONDS,
+      logger,
+    );
+    collector.start();
     return {
       server,
       deps,
       databaseUrl,
       async close() {
         await server.close();
+        await collector.stop();
         await db.$disconnect();
         await embedded?.stop();
       },

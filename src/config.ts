@@ -2,6 +2,7 @@
 // names the setting. Every setting is documented in .env.example.
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { isValidTimeZone } from "./maillog/parse";
 
 const booleanSetting = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -31,6 +32,29 @@ const environmentSchema = z.object({
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(900),
   DEFAULT_MAILBOX_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
   TRUST_PROXY: booleanSetting.default(false),
+  SERVICE_TIME_ZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
+  LOG_SOURCES: z
+    .string()
+    .default("[]")
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: "custom", message: 'must be JSON such as [{"name":"m2k-1","path":"/var/log/ezml/maillog","timeZone":"Asia/Taipei"}]' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.array(
+        z.object({
+          name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "a source name is 1 to 64 letters, digits, dots, dashes or underscores"),
+          path: z.string().min(1),
+          timeZone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
+        }),
+      ),
+    ),
+  LOG_COLLECT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {

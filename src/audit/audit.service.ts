@@ -27,7 +27,7 @@ export interface Change {
 
 export interface AuditRecord {
   action: string;
-  objectType: "domain" | "account" | "support_admin";
+  objectType: "domain" | "account" | "support_admin" | "log_source";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;

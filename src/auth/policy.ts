@@ -35,7 +35,9 @@ export type Action =
   | "account.update_usage"
   | "account.set_password"
   | "account.delete"
-  | "audit.read";
+  | "audit.read"
+  | "maillog.read"
+  | "maillog.ingest";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
@@ -87,6 +89,12 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff and the domain's administrator may delete an account.",
   },
+  "maillog.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
+  },
+  "maillog.ingest": { allow: isSupport, see: () => true, deniedMessage: "Only support staff (or a log shipper's service token) may push delivery-log lines." },
   "audit.read": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),

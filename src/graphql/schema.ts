@@ -8,6 +8,7 @@ import { authResolvers } from "../auth/auth.resolvers";
 import { domainResolvers } from "../domains/domains.resolvers";
 import { accountResolvers } from "../accounts/accounts.resolvers";
 import { auditResolvers } from "../audit/audit.resolvers";
+import { mailLogResolvers } from "../maillog/maillog.resolvers";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
 
@@ -66,5 +67,5 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = {
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers),
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers),
 };

@@ -62,7 +62,7 @@ CREATE TABLE "log_file_offset" (
     "headHash" TEXT NOT NULL,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
-    CONSTRAINT "log_file_offset_pkey" PRIMARY KEY ("sourceName","path")
+    CONSTRAINT "log_file_offset_pkey" PRIMARY KEY ("sourceName","fileId")
 );
 
 -- CreateIndex

@@ -1,0 +1,41 @@
+// Collects the configured delivery-log sources and prunes old records, for
+// cron: `npm run logs:collect -- --once`. Without --once it keeps running,
+// one pass every LOG_COLLECT_INTERVAL_SECONDS.
+//
+// On the embedded database this command opens DATA_DIR itself, which only one
+// process can do: run it while the server is stopped, or let the server
+// collect (it does by default). On PostgreSQL it runs beside the server.
+import { existsSync } from "node:fs";
+import { loadConfig } from "../config";
+import { createLogger } from "../logger";
+import { startEmbeddedDatabase } from "../db/embedded";
+import { migrateIfNeeded } from "../db/migrate";
+import { createPrismaClient } from "../db/prisma";
+import { runCollectionPass } from "../maillog/scheduler";
+
+async function main(): Promise<void> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const once = process.argv.includes("--once");
+  const embedded = config.DATABASE_URL ? undefined : await startEmbeddedDatabase(config.DATA_DIR);
+  const url = config.DATABASE_URL ?? embedded!.url;
+  await migrateIfNeeded(url);
+  const db = createPrismaClient(url, 1);
+  const now = () => new Date();
+  try {
+    do {
+      const pass = await runCollectionPass(db, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger);
+      process.stdout.write(`${JSON.stringify(pass)}\n`);
+      if (!once) await new Promise((resolve) => setTimeout(resolve, config.LOG_COLLECT_INTERVAL_SECONDS * 1000));
+    } while (!once);
+  } finally {
+    await db.$disconnect();
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`logs:collect failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,258 @@
+// DNS over UDP (and TCP when a UDP answer comes back truncated), on the wire
+// format of dns-packet. One query, one server, one answer or one error: which
+// servers to ask and what the answer means is dns.lookup.ts's business.
+import { createSocket } from "node:dgram";
+import { connect as connectTcp } from "node:net";
+import { isIPv6 } from "node:net";
+import { randomInt } from "node:crypto";
+import * as dnsPacket from "dns-packet";
+
+export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "NS" | "PTR" | "SOA" | "TXT";
+
+export interface DnsServer {
+  host: string;
+  port: number;
+}
+
+export interface DnsQuery {
+  name: string;
+  type: RecordType;
+  /** RD bit: ask a resolver to recurse (true) or an authoritative server for its own data (false). */
+  recursionDesired: boolean;
+}
+
+export interface SoaRecordData {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+}
+
+/** One resource record, its data normalised to what the checks compare. */
+export type DnsRecord =
+  | { name: string; ttl: number; type: "A" | "AAAA" | "CNAME" | "NS" | "PTR"; data: string }
+  | { name: string; ttl: number; type: "MX"; data: { preference: number; exchange: string } }
+  | { name: string; ttl: number; type: "TXT"; data: string }
+  | { name: string; ttl: number; type: "SOA"; data: SoaRecordData }
+  | { name: string; ttl: number; type: "OTHER"; data: null };
+
+export interface DnsResponse {
+  rcode: string;
+  authoritative: boolean;
+  truncated: boolean;
+  answers: DnsRecord[];
+  authorities: DnsRecord[];
+  additionals: DnsRecord[];
+}
+
+/** The server did not answer in time, refused the connection, or sent something that is not an answer to our question. */
+export class DnsTransportError extends Error {
+  constructor(
+    message: string,
+    readonly reason: "timeout" | "unreachable" | "malformed",
+  ) {
+    super(message);
+    this.name = "DnsTransportError";
+  }
+}
+
+/** Sends one query to one server. Never retries: the caller decides. */
+export interface DnsTransport {
+  query(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse>;
+}
+
+/** Lower-case, without the trailing dot: the one form every comparison uses. */
+export function normaliseName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
+}
+
+function toRecord(answer: dnsPacket.Answer): DnsRecord | undefined {
+  const base = { name: normaliseName(answer.name), ttl: "ttl" in answer ? (answer.ttl ?? 0) : 0 };
+  switch (answer.type) {
+    case "A":
+    case "AAAA":
+      return { ...base, type: answer.type, data: answer.data };
+    case "CNAME":
+    case "NS":
+    case "PTR":
+      return { ...base, type: answer.type, data: normaliseName(answer.data) };
+    case "MX":
+      return { ...base, type: "MX", data: { preference: answer.data.preference ?? 0, exchange: normaliseName(answer.data.exchange) } };
+    case "TXT": {
+      // A TXT record is a list of strings; SPF, DKIM and DMARC read them joined
+      // without separator (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+      const parts = Array.isArray(answer.data) ? answer.data : [answer.data];
+      return { ...base, type: "TXT", data: parts.map((part) => (typeof part === "string" ? part : part.toString("utf8"))).join("") };
+    }
+    case "SOA": {
+      const soa = answer.data;
+      return {
+        ...base,
+        type: "SOA",
+        data: {
+          mname: normaliseName(soa.mname),
+          rname: normaliseName(soa.rname),
+          serial: soa.serial ?? 0,
+          refresh: soa.refresh ?? 0,
+          retry: soa.retry ?? 0,
+          expire: soa.expire ?? 0,
+          minimum: soa.minimum ?? 0,
+        },
+      };
+    }
+    case "OPT":
+      return undefined;
+    default:
+      return { ...base, type: "OTHER", data: null };
+  }
+}
+
+function encodeQuery(id: number, query: DnsQuery): Buffer {
+  return dnsPacket.encode({
+    type: "query",
+    id,
+    flags: query.recursionDesired ? dnsPacket.RECURSION_DESIRED : 0,
+    questions: [{ type: query.type, name: query.name, class: "IN" }],
+    // EDNS0 with the 1232-byte payload of DNS Flag Day 2020: large TXT sets
+    // (DKIM keys) fit without falling back to TCP, and no fragmentation.
+    additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+  });
+}
+
+function decodeResponse(id: number, query: DnsQuery, message: Buffer): DnsResponse | undefined {
+  let decoded: dnsPacket.DecodedPacket & { rcode?: string };
+  try {
+    decoded = dnsPacket.decode(message) as dnsPacket.DecodedPacket & { rcode?: string };
+  } catch {
+    return undefined;
+  }
+  // An answer to another question (a late answer to an earlier query, or
+  // spoofing) is not ours: ignore it and keep waiting.
+  const question = decoded.questions?.[0];
+  if (decoded.id !== id || !decoded.flag_qr || !question || normaliseName(question.name) !== normaliseName(query.name) || question.type !== query.type) {
+    return undefined;
+  }
+  const records = (answers: dnsPacket.Answer[] | undefined) => (answers ?? []).map(toRecord).filter((record): record is DnsRecord => record !== undefined);
+  return {
+    rcode: decoded.rcode ?? "NOERROR",
+    authoritative: decoded.flag_aa,
+    truncated: decoded.flag_tc,
+    answers: records(decoded.answers),
+    authorities: records(decoded.authorities),
+    additionals: records(decoded.additionals),
+  };
+}
+
+function queryUdp(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    // A fresh socket per query gives each query its own random source port
+    // (RFC 5452), and connect() makes the kernel drop datagrams from anyone
+    // but the server and report an ICMP "port unreachable" as ECONNREFUSED.
+    const socket = createSocket(isIPv6(server.host) ? "udp6" : "udp4");
+    let settled = false;
+    const finish = (error: Error | undefined, response?: DnsResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.close();
+      if (error) reject(error);
+      else resolve(response!);
+    };
+    const timer = setTimeout(
+      () => finish(new DnsTransportError(`${server.host}:${server.port} did not answer ${query.name} ${query.type} within ${timeoutMs} ms`, "timeout")),
+      timeoutMs,
+    );
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish(new DnsTransportError(`${server.host}:${server.port} is unreachable (${error.code ?? error.message})`, "unreachable")),
+    );
+    socket.on("message", (message) => {
+      const response = decodeResponse(id, query, message);
+      if (response) finish(undefined, response);
+    });
+    socket.connect(server.port, server.host, () => {
+      socket.send(encodeQuery(id, query), (error) => {
+        if (error) finish(new DnsTransportError(`cannot send to ${server.host}:${server.port} (${error.message})`, "unreachable"));
+      });
+    });
+  });
+}
+
+function queryTcp(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    const socket = connectTcp({ host: server.host, port: server.port });
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const finish = (error: Error | undefined, response?: DnsResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(response!);
+    };
+    const timer = setTimeout(
+      () => finish(new DnsTransportError(`${server.host}:${server.port} did not answer ${query.name} ${query.type} over TCP within ${timeoutMs} ms`, "timeout")),
+      timeoutMs,
+    );
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish(new DnsTransportError(`${server.host}:${server.port} is unreachable over TCP (${error.code ?? error.message})`, "unreachable")),
+    );
+    socket.on("connect", () => {
+      const message = encodeQuery(id, query);
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(message.length);
+      socket.write(Buffer.concat([length, message]));
+    });
+    socket.on("data", (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      // RFC 1035 §4.2.2: each TCP message is preceded by its two-byte length.
+      if (received.length < 2) return;
+      const length = received.readUInt16BE(0);
+      if (received.length < 2 + length) return;
+      const response = decodeResponse(id, query, received.subarray(2, 2 + length));
+      finish(response ? undefined : new DnsTransportError(`${server.host}:${server.port} sent a malformed TCP answer`, "malformed"), response);
+    });
+    socket.on("end", () => finish(new DnsTransportError(`${server.host}:${server.port} closed the TCP connection without answering`, "unreachable")));
+  });
+}
+
+/**
+ * Caps the queries in flight: a nightly sweep of thousands of domains must not
+ * open thousands of sockets at once (file descriptors, and fairness to the
+ * resolvers).
+ */
+export function limitConcurrency(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export function createUdpTransport(options: { maxInFlight?: number } = {}): DnsTransport {
+  const limit = limitConcurrency(options.maxInFlight ?? 256);
+  return {
+    query(server, query, timeoutMs) {
+      return limit(async () => {
+        const started = Date.now();
+        const response = await queryUdp(server, query, timeoutMs);
+        if (!response.truncated) return response;
+        // RFC 7766: a truncated UDP answer is retried over TCP, within what is left of the time.
+        return queryTcp(server, query, Math.max(1, timeoutMs - (Date.now() - started)));
+      });
+    },
+  };
+}

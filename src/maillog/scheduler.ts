@@ -1,0 +1,62 @@
+// Runs log collection and pruning inside the server process, every
+// LOG_COLLECT_INTERVAL_SECONDS, one pass at a time. stop() waits for the
+// pass under way, so a shutdown never cuts a batch in half (and a batch is
+// one transaction anyway).
+import type { Logger } from "pino";
+import type { PrismaClient } from "../generated/prisma/client";
+import { collectAll, type CollectionReport, type LogSource } from "./collector";
+import { pruneMailLog } from "./maillog.service";
+
+export interface CollectionPass {
+  reports: CollectionReport[];
+  pruned: number;
+}
+
+export async function runCollectionPass(
+  db: PrismaClient,
+  sources: LogSource[],
+  retentionDays: number,
+  now: () => Date,
+  logger?: Logger,
+): Promise<CollectionPass> {
+  const reports = await collectAll(db, sources, logger);
+  const pruned = await pruneMailLog(db, new Date(now().getTime() - retentionDays * 86_400_000));
+  return { reports, pruned };
+}
+
+export class LogCollectionScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly run: () => Promise<CollectionPass>,
+    private readonly intervalSeconds: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.intervalSeconds <= 0) return;
+    this.schedule(1_000);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.run()
+        .then((pass) => this.logger.info({ collection: pass.reports, pruned: pass.pruned }, "delivery logs collected"))
+        .catch((error: unknown) => this.logger.error({ err: error }, "delivery log collection failed"))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.intervalSeconds * 1000);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
