@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import iconv from "iconv-lite";
 import { parseLogLine, type ParsedLogLine } from "../../src/maillog/parse";
+import { startOfDay } from "../../src/maillog/maillog.service";
 
 function parsed(line: string | Uint8Array): ParsedLogLine {
   const result = parseLogLine(line);
@@ -134,5 +135,13 @@ describe("parseLogLine", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("startOfDay (the TODAY range)", () => {
+  it("starts today at midnight in the service's time zone, not in UTC", () => {
+    expect(startOfDay(new Date("2026-11-28T16:00:33Z"), "Asia/Taipei")).toEqual(new Date("2026-11-28T16:00:00Z"));
+    expect(startOfDay(new Date("2026-11-28T15:59:59Z"), "Asia/Taipei")).toEqual(new Date("2026-11-27T16:00:00Z"));
+    expect(startOfDay(new Date("2026-03-29T12:00:00Z"), "Europe/Berlin")).toEqual(new Date("2026-03-28T23:00:00Z"));
   });
 });
