@@ -11,6 +11,7 @@ import { createTokenService } from "./auth/tokens";
 import { bootstrapSupportAdmin, LoginThrottle } from "./auth/auth.service";
 import { createServer } from "./server";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
+import { createPgLogStore } from "./maillog/sql";
 import type { AppDeps } from "./graphql/context";
 
 export interface RunningApp {
@@ -59,8 +60,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       }
     }
     const server = await createServer(deps);
+    // PostgreSQL stores several log servers' lines at once; the embedded database is one session.
+    const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
+    const logStore = createPgLogStore(databaseUrl, collectorConnections);
     const collector = new LogCollectionScheduler(
-      () => runCollectionPass(db, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger),
+      () => runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections),
       config.LOG_COLLECT_INTERVAL_SECONDS,
       logger,
     );
@@ -72,6 +76,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       async close() {
         await server.close();
         await collector.stop();
+        await logStore.close();
         await db.$disconnect();
         await embedded?.stop();
       },

@@ -1,12 +1,35 @@
 // Reads the environment once, validates it, and fails fast with a message that
 // names the setting. Every setting is documented in .env.example.
 import { randomBytes } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { parseDnsServerList } from "./dns/dns.transport";
 import { isValidTimeZone } from "./maillog/parse";
 
 const booleanSetting = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
+
+// DNS check settings: the service's own mail endpoints, from which the records
+// customers must publish are derived, and how the validator queries DNS.
+const hostName = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const hostNameSetting = z
+  .string()
+  .transform((value) => value.trim().toLowerCase().replace(/\.$/, ""))
+  .refine((value) => hostName.test(value), "must be a host name such as mx.example.net");
+/** A host name in which {domain} stands for the customer's domain, such as mail.{domain}. */
+const hostPatternSetting = z
+  .string()
+  .transform((value) => value.trim().toLowerCase().replace(/\.$/, ""))
+  .refine((value) => hostName.test(value.replaceAll("{domain}", "example.com")), "must be a host name or a pattern such as mail.{domain}");
+const dnsServerListSetting = z.string().transform((text, context) => {
+  try {
+    return parseDnsServerList(text);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -55,6 +78,22 @@ const environmentSchema = z.object({
     ),
   LOG_COLLECT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
+  MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
+  MAIL_SERVER_IPV6: z.string().refine((value) => isIPv6(value), "must be an IPv6 address such as 2001:db8::25").optional(),
+  MAIL_SERVER_HOSTNAME: hostNameSetting.optional(),
+  MAIL_HOST_PATTERN: hostPatternSetting.default("mail.{domain}"),
+  WEBMAIL_HOST_PATTERN: hostPatternSetting.default("webmail.{domain}"),
+  BACKUP_MX_HOST: hostNameSetting.optional(),
+  SPF_INCLUDE: hostNameSetting.optional(),
+  DKIM_SELECTOR: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026").default("default"),
+  DMARC_POLICY: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
+  DMARC_REPORT_ADDRESS: z.string().regex(/^[^\s@;,]+@[^\s@;,]+\.[^\s@;,]+$/, "must be an e-mail address such as dmarc-reports@example.net").optional(),
+  DNS_SERVERS: dnsServerListSetting.optional(),
+  DNS_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
+  DNS_QUERY_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
+  DNS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  DNS_CHECK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  DNS_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {

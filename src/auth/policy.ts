@@ -36,6 +36,8 @@ export type Action =
   | "account.set_password"
   | "account.delete"
   | "audit.read"
+  | "dns.check"
+  | "dns.check_all"
   | "maillog.read"
   | "maillog.ingest";
 
@@ -95,6 +97,12 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     deniedMessage: "",
   },
   "maillog.ingest": { allow: isSupport, see: () => true, deniedMessage: "Only support staff (or a log shipper's service token) may push delivery-log lines." },
+  "dns.check": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may check the domain's DNS.",
+  },
+  "dns.check_all": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
   "audit.read": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),

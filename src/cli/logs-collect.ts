@@ -12,6 +12,7 @@ import { startEmbeddedDatabase } from "../db/embedded";
 import { migrateIfNeeded } from "../db/migrate";
 import { createPrismaClient } from "../db/prisma";
 import { runCollectionPass } from "../maillog/scheduler";
+import { createPgLogStore } from "../maillog/sql";
 
 async function main(): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
@@ -22,15 +23,18 @@ async function main(): Promise<void> {
   const url = config.DATABASE_URL ?? embedded!.url;
   await migrateIfNeeded(url);
   const db = createPrismaClient(url, 1);
+  const connections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
+  const store = createPgLogStore(url, connections);
   const now = () => new Date();
   try {
     do {
-      const pass = await runCollectionPass(db, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger);
+      const pass = await runCollectionPass(db, store, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, connections);
       process.stdout.write(`${JSON.stringify(pass)}\n`);
       if (!once) await new Promise((resolve) => setTimeout(resolve, config.LOG_COLLECT_INTERVAL_SECONDS * 1000));
     } while (!once);
   } finally {
     await db.$disconnect();
+    await store.close();
     await embedded?.stop();
   }
 }

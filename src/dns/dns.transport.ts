@@ -2,8 +2,7 @@
 // format of dns-packet. One query, one server, one answer or one error: which
 // servers to ask and what the answer means is dns.lookup.ts's business.
 import { createSocket } from "node:dgram";
-import { connect as connectTcp } from "node:net";
-import { isIPv6 } from "node:net";
+import { connect as connectTcp, isIPv6 } from "node:net";
 import { randomInt } from "node:crypto";
 import * as dnsPacket from "dns-packet";
 
@@ -231,13 +230,16 @@ export function limitConcurrency(limit: number): <T>(task: () => Promise<T>) => 
   let active = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter, so the
+    // count never goes above the limit even for a moment.
     if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
+    else active++;
     try {
       return await task();
     } finally {
-      active--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
     }
   };
 }
@@ -255,4 +257,26 @@ export function createUdpTransport(options: { maxInFlight?: number } = {}): DnsT
       });
     },
   };
+}
+
+/**
+ * Reads a resolver list such as "127.0.0.1:5353, [::1]:53, 192.0.2.53" (the
+ * DNS_SERVERS setting, or what dns.getServers() reports). Resolvers are
+ * addresses, not names: a resolver cannot be looked up without a resolver.
+ * Throws with a message naming the bad entry.
+ */
+export function parseDnsServerList(text: string): DnsServer[] {
+  return text
+    .split(/[\s,]+/)
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(entry);
+      const plainV4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(entry);
+      const host = bracketed?.[1] ?? plainV4?.[1] ?? (isIPv6(entry) ? entry : undefined);
+      const port = Number(bracketed?.[2] ?? plainV4?.[2] ?? 53);
+      if (host === undefined || (!isIPv6(host) && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)) || port < 1 || port > 65535) {
+        throw new Error(`"${entry}" is not a resolver address such as 127.0.0.1:53 or [::1]:53`);
+      }
+      return { host, port };
+    });
 }

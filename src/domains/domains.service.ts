@@ -10,6 +10,7 @@ import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
+import { checkSetupRequirements, parseDkimPublicKey, parseWebServerAddress } from "../dns/dns.input";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
@@ -25,8 +26,19 @@ import {
 } from "../shared/validation";
 
 type DomainStatus = "ACTIVE" | "SUSPENDED";
+type DnsSetup = "A_ONLY" | "MX" | "MX_WEB" | "MX_WEB_BACKUP";
 
-const AUDITED_DOMAIN_FIELDS = ["name", "status", "isTestDomain", "quotaMb", "maxAccounts", "defaultMailboxQuotaMb"] as const;
+const AUDITED_DOMAIN_FIELDS = [
+  "name",
+  "status",
+  "isTestDomain",
+  "quotaMb",
+  "maxAccounts",
+  "defaultMailboxQuotaMb",
+  "dnsSetup",
+  "webServerAddress",
+  "dkimPublicKey",
+] as const;
 
 export interface DomainUsage {
   accountCount: number;
@@ -145,6 +157,9 @@ export interface CreateDomainInput {
   adminDisplayName?: string | null;
   adminPassword?: string | null;
   adminQuotaMb?: number | null;
+  dnsSetup?: DnsSetup | null;
+  webServerAddress?: string | null;
+  dkimPublicKey?: string | null;
 }
 
 export async function createDomain(deps: ServiceDeps, caller: Caller, input: CreateDomainInput) {
@@ -165,6 +180,10 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
     throw new QuotaExceededError("adminQuotaMb", `The administrator's mailbox quota (${adminQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
   }
   const adminDisplayName = parseDisplayName(input.adminDisplayName ?? `Administrator of ${unicodeName}`, "adminDisplayName");
+  const dnsSetup = input.dnsSetup ?? "MX";
+  const webServerAddress = input.webServerAddress == null ? null : parseWebServerAddress(input.webServerAddress);
+  const dkimPublicKey = input.dkimPublicKey == null ? null : parseDkimPublicKey(input.dkimPublicKey);
+  checkSetupRequirements(deps.config, dnsSetup, webServerAddress, { setup: "dnsSetup", webServerAddress: "webServerAddress" });
   const generatedAdminPassword = input.adminPassword == null ? generatePassword() : null;
   const adminPassword = parsePassword(input.adminPassword ?? generatedAdminPassword!, "adminPassword");
   // Hash before the transaction: bcrypt takes a quarter of a second and the
@@ -182,6 +201,9 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
           quotaMb,
           maxAccounts,
           defaultMailboxQuotaMb,
+          dnsSetup,
+          webServerAddress,
+          dkimPublicKey,
         },
       });
       const admin = await tx.account.create({
@@ -232,13 +254,16 @@ export interface UpdateDomainInput {
   quotaMb?: number | null;
   maxAccounts?: number | null;
   defaultMailboxQuotaMb?: number | null;
+  dnsSetup?: DnsSetup | null;
+  webServerAddress?: string | null;
+  dkimPublicKey?: string | null;
 }
 
 export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string, input: UpdateDomainInput) {
   const domainId = parseId(id);
   // `null` clears a limit (unlimited); an absent field is left alone.
   const has = (field: keyof UpdateDomainInput) => Object.prototype.hasOwnProperty.call(input, field) && input[field] !== undefined;
-  for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb"] as const) {
+  for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb", "dnsSetup"] as const) {
     if (has(field) && input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
   }
   const patch: Prisma.DomainUpdateInput = {};
@@ -247,6 +272,9 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
   if (has("quotaMb")) patch.quotaMb = input.quotaMb === null ? null : parseQuotaMb(input.quotaMb!, "quotaMb");
   if (has("maxAccounts")) patch.maxAccounts = input.maxAccounts === null ? null : parseMaxAccounts(input.maxAccounts!);
   if (has("defaultMailboxQuotaMb")) patch.defaultMailboxQuotaMb = parseQuotaMb(input.defaultMailboxQuotaMb!, "defaultMailboxQuotaMb");
+  if (has("dnsSetup")) patch.dnsSetup = input.dnsSetup!;
+  if (has("webServerAddress")) patch.webServerAddress = input.webServerAddress === null ? null : parseWebServerAddress(input.webServerAddress!);
+  if (has("dkimPublicKey")) patch.dkimPublicKey = input.dkimPublicKey === null ? null : parseDkimPublicKey(input.dkimPublicKey!);
 
   return deps.db.$transaction(async (tx) => {
     const before = await lockDomain(tx, domainId);
@@ -255,6 +283,18 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
     const quotaMb = patch.quotaMb !== undefined ? (patch.quotaMb as number | null) : before.quotaMb;
     const maxAccounts = patch.maxAccounts !== undefined ? (patch.maxAccounts as number | null) : before.maxAccounts;
     const defaultMailboxQuotaMb = (patch.defaultMailboxQuotaMb as number | undefined) ?? before.defaultMailboxQuotaMb;
+    // The set-up and the web server address are checked together, as they
+    // will be after the change, and only when one of them changes: a quota
+    // change must not trip over a rule the domain already met when it was set.
+    if (patch.dnsSetup !== undefined || patch.webServerAddress !== undefined) {
+      checkSetupRequirements(
+        deps.config,
+        (patch.dnsSetup as DnsSetup | undefined) ?? before.dnsSetup,
+        patch.webServerAddress !== undefined ? (patch.webServerAddress as string | null) : before.webServerAddress,
+        { setup: "dnsSetup", webServerAddress: "webServerAddress" },
+        { backupMxHost: patch.dnsSetup !== undefined },
+      );
+    }
     const usage = await domainUsage(tx, domainId);
     const warnings: Warning[] = [];
     if (quotaMb !== null) {

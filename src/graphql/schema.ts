@@ -9,6 +9,7 @@ import { domainResolvers } from "../domains/domains.resolvers";
 import { accountResolvers } from "../accounts/accounts.resolvers";
 import { auditResolvers } from "../audit/audit.resolvers";
 import { mailLogResolvers } from "../maillog/maillog.resolvers";
+import { dnsResolvers } from "../dns/dns.resolvers";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
 
@@ -67,5 +68,5 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = {
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers),
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers),
 };

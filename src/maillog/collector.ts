@@ -12,8 +12,8 @@ import { createHash } from "node:crypto";
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
-import type { PrismaClient } from "../generated/prisma/client";
-import { ingestLines, type IngestResult, type LogLineInput } from "./ingest";
+import { parseBatch, storeBatch, type LogLineInput } from "./ingest";
+import type { LogStore, SqlExecutor } from "./sql";
 import { splitLines } from "./parse";
 
 export interface LogSource {
@@ -34,7 +34,8 @@ export interface CollectionReport {
 }
 
 const HEAD_BYTES = 256;
-const BATCH_BYTES = 4 * 1024 * 1024;
+// About 5,000 lines: a transaction of a few hundred milliseconds.
+const BATCH_BYTES = 1024 * 1024;
 const SKIPPED_SUFFIXES = [".gz", ".bz2", ".xz", ".zst", ".zip"];
 
 /** The files of a source, oldest first, so that rotated files are finished before the live one is started. */
@@ -68,7 +69,7 @@ async function headHash(handle: import("node:fs/promises").FileHandle, size: num
   return createHash("sha256").update(buffer).digest("base64url");
 }
 
-export async function collectSource(db: PrismaClient, source: LogSource, logger?: Logger): Promise<CollectionReport> {
+export async function collectSource(store: LogStore, source: LogSource, logger?: Logger): Promise<CollectionReport> {
   const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, errors: [] };
   let files;
   try {
@@ -80,7 +81,7 @@ export async function collectSource(db: PrismaClient, source: LogSource, logger?
   for (const file of files) {
     report.files++;
     try {
-      await collectFile(db, source, file, report);
+      await collectFile(store, source, file, report);
     } catch (error) {
       report.errors.push(`${file.path}: ${(error as Error).message}`);
       logger?.error({ err: error, source: source.name, path: file.path }, "log collection failed for a file");
@@ -89,60 +90,98 @@ export async function collectSource(db: PrismaClient, source: LogSource, logger?
   return report;
 }
 
-async function collectFile(db: PrismaClient, source: LogSource, file: { path: string; fileId: string; size: number }, report: CollectionReport) {
+interface StoredOffset {
+  path: string;
+  offset: string;
+  lineNumber: number;
+  headHash: string;
+}
+
+async function saveOffset(sql: SqlExecutor, sourceName: string, fileId: string, position: { path: string; offset: number; lineNumber: number; headHash: string }) {
+  await sql.execute(
+    `INSERT INTO "log_file_offset" ("sourceName", "fileId", "path", "offset", "lineNumber", "headHash", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, now())
+     ON CONFLICT ("sourceName", "fileId") DO UPDATE SET
+       "path" = EXCLUDED."path", "offset" = EXCLUDED."offset", "lineNumber" = EXCLUDED."lineNumber",
+       "headHash" = EXCLUDED."headHash", "updatedAt" = EXCLUDED."updatedAt"`,
+    [sourceName, fileId, position.path, position.offset, position.lineNumber, position.headHash],
+  );
+}
+
+async function collectFile(store: LogStore, source: LogSource, file: { path: string; fileId: string; size: number }, report: CollectionReport) {
   const handle = await open(file.path, "r");
   try {
-    const stored = await db.logFileOffset.findUnique({ where: { sourceName_fileId: { sourceName: source.name, fileId: file.fileId } } });
+    const [stored] = await store.transaction((sql) =>
+      sql.query<StoredOffset>(`SELECT "path", "offset"::text AS "offset", "lineNumber", "headHash" FROM "log_file_offset" WHERE "sourceName" = $1 AND "fileId" = $2`, [
+        source.name,
+        file.fileId,
+      ]),
+    );
     let offset = stored ? Number(stored.offset) : 0;
     let lineNumber = stored?.lineNumber ?? 0;
     // The head is compared once it is complete, so a file still shorter than HEAD_BYTES is not mistaken for a new one.
     const head = await headHash(handle, file.size);
-    const headComplete = file.size >= HEAD_BYTES && (stored?.offset ?? 0n) >= BigInt(HEAD_BYTES);
+    const headComplete = file.size >= HEAD_BYTES && offset >= HEAD_BYTES;
     if (stored && (file.size < offset || (headComplete && stored.headHash !== head))) {
       offset = 0;
       lineNumber = 0;
     }
     if (stored && stored.path !== file.path && offset === file.size) {
-      await db.logFileOffset.update({ where: { sourceName_fileId: { sourceName: source.name, fileId: file.fileId } }, data: { path: file.path } });
+      await store.transaction((sql) => saveOffset(sql, source.name, file.fileId, { path: file.path, offset, lineNumber, headHash: head }));
     }
-    while (offset < file.size) {
-      const length = Math.min(BATCH_BYTES, file.size - offset);
+    // Batches are read and parsed one ahead: the next batch is parsed while
+    // the database stores the current one, so parsing and storing overlap.
+    const readBatch = async (from: number, firstLine: number) => {
+      if (from >= file.size) return null;
+      const length = Math.min(BATCH_BYTES, file.size - from);
       const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      const { bytesRead } = await handle.read(buffer, 0, length, from);
       const { lines, rest } = splitLines(buffer.subarray(0, bytesRead));
       if (lines.length === 0) {
         // An unfinished last line stays for the next pass, unless it alone fills a whole batch.
-        if (rest.length < BATCH_BYTES) break;
+        if (rest.length < BATCH_BYTES) return null;
         lines.push(rest);
       }
       const consumed = lines.reduce((total, line) => total + line.length + 1, 0);
-      const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: lineNumber + index + 1 }));
-      const nextOffset = Math.min(offset + consumed, file.size);
-      const nextLineNumber = lineNumber + lines.length;
-      const result: IngestResult = await db.$transaction(async (tx) => {
-        const ingested = await ingestLines(tx, { name: source.name, timeZone: source.timeZone, path: file.path }, inputs);
-        const position = { path: file.path, offset: BigInt(nextOffset), lineNumber: nextLineNumber, headHash: await headHash(handle, file.size) };
-        await tx.logFileOffset.upsert({
-          where: { sourceName_fileId: { sourceName: source.name, fileId: file.fileId } },
-          create: { sourceName: source.name, fileId: file.fileId, ...position },
-          update: position,
-        });
-        return ingested;
+      const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: firstLine + index + 1 }));
+      return { parsed: parseBatch(inputs, source.timeZone), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
+    };
+    const headNow = await headHash(handle, file.size);
+    let batch = await readBatch(offset, lineNumber);
+    while (batch) {
+      const current = batch;
+      // The records and the new offset commit together: a crash between batches resumes exactly here.
+      const stored = store.transaction(async (sql) => {
+        const result = await storeBatch(sql, { name: source.name, path: file.path }, current.parsed);
+        await saveOffset(sql, source.name, file.fileId, { path: file.path, offset: current.endOffset, lineNumber: current.endLine, headHash: headNow });
+        return result;
       });
-      report.linesRead += lines.length;
+      const next = readBatch(current.endOffset, current.endLine);
+      const [result] = await Promise.all([stored, next.catch(() => null)]);
+      report.linesRead += current.lines;
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;
       report.rejected += result.rejected.length;
-      offset = nextOffset;
-      lineNumber = nextLineNumber;
+      offset = current.endOffset;
+      lineNumber = current.endLine;
+      batch = await next;
     }
   } finally {
     await handle.close();
   }
 }
 
-export async function collectAll(db: PrismaClient, sources: LogSource[], logger?: Logger): Promise<CollectionReport[]> {
-  const reports = [];
-  for (const source of sources) reports.push(await collectSource(db, source, logger));
+/**
+ * Collects every source, `concurrency` sources at a time: each on its own
+ * connection, so that PostgreSQL inserts for several log servers at once.
+ * Within a file, batches stay in order (an offset never passes a batch not yet committed).
+ */
+export async function collectAll(store: LogStore, sources: LogSource[], logger?: Logger, concurrency = 1): Promise<CollectionReport[]> {
+  const reports: CollectionReport[] = new Array(sources.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < sources.length; index = next++) reports[index] = await collectSource(store, sources[index]!, logger);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, sources.length)) }, worker));
   return reports;
 }

@@ -9,6 +9,7 @@ import { BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
 import { decodeCursor, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, type IngestResult } from "./ingest";
+import { prismaExecutor } from "./sql";
 import { isValidTimeZone, zonedTimeToInstant } from "./parse";
 
 export type MailLogRange = "TODAY" | "LAST_6_MONTHS";
@@ -117,7 +118,7 @@ export async function pushMailLog(
     if (!line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
   });
   return deps.db.$transaction(async (tx) => {
-    const result = await ingestLines(tx, { name: source, timeZone }, input.lines.map((content, index) => ({ content, lineNumber: index + 1 })));
+    const result = await ingestLines(prismaExecutor(tx), { name: source, timeZone }, input.lines.map((content, index) => ({ content, lineNumber: index + 1 })));
     await writeAudit(tx, caller.actor, {
       action: "maillog.ingest",
       objectType: "log_source",

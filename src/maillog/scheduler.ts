@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client";
 import { collectAll, type CollectionReport, type LogSource } from "./collector";
 import { pruneMailLog } from "./maillog.service";
+import type { LogStore } from "./sql";
 
 export interface CollectionPass {
   reports: CollectionReport[];
@@ -14,12 +15,14 @@ export interface CollectionPass {
 
 export async function runCollectionPass(
   db: PrismaClient,
+  store: LogStore,
   sources: LogSource[],
   retentionDays: number,
   now: () => Date,
   logger?: Logger,
+  concurrency = 1,
 ): Promise<CollectionPass> {
-  const reports = await collectAll(db, sources, logger);
+  const reports = await collectAll(store, sources, logger, concurrency);
   const pruned = await pruneMailLog(db, new Date(now().getTime() - retentionDays * 86_400_000));
   return { reports, pruned };
 }

@@ -72,12 +72,6 @@ CREATE UNIQUE INDEX "mail_log_record_fingerprint_key" ON "mail_log_record"("fing
 CREATE INDEX "mail_log_record_localAddress_loggedAt_idx" ON "mail_log_record"("localAddress", "loggedAt");
 
 -- CreateIndex
-CREATE INDEX "mail_log_record_accountId_loggedAt_idx" ON "mail_log_record"("accountId", "loggedAt");
-
--- CreateIndex
-CREATE INDEX "mail_log_record_domainId_loggedAt_idx" ON "mail_log_record"("domainId", "loggedAt");
-
--- CreateIndex
 CREATE INDEX "mail_log_record_loggedAt_idx" ON "mail_log_record"("loggedAt");
 
 -- CreateIndex

@@ -1,0 +1,277 @@
+// DNS checks of customers' domains, as the API offers them: who may check
+// which domain, the short-lived result cache, storing the last result on the
+// domain (with its audit record, in one transaction), and support's sweep.
+// The looking-up itself is the validator's (dns.checker.ts).
+import { getServers } from "node:dns";
+import type { Domain, Prisma } from "../generated/prisma/client";
+import type { Config } from "../config";
+import type { Caller, ServiceDeps } from "../shared/deps";
+import { authorize } from "../auth/policy";
+import { writeAudit } from "../audit/audit.service";
+import { BadInputError, NotFoundError } from "../errors";
+import { parseDomainName } from "../shared/validation";
+import { createDnsChecker, type DnsChecker, type DnsCheckResult, type DnsFinding, type FindingStatus } from "./dns.checker";
+import { createUdpTransport, parseDnsServerList, type DnsServer, type DnsTransport } from "./dns.transport";
+import { expectedRecords, zoneFile, type DnsSetup, type DomainDnsProfile, type ExpectedRecord, type MailService } from "./dns.records";
+import { checkSetupRequirements } from "./dns.input";
+
+type DomainStatus = "ACTIVE" | "SUSPENDED";
+
+/** A check as the API shows it. */
+export interface DnsCheckView {
+  domainId: string;
+  domainName: string;
+  setup: DnsSetup;
+  contractSetup: DnsSetup;
+  detectedSetup: DnsSetup | null;
+  status: FindingStatus;
+  findings: DnsFinding[];
+  checkedAt: Date;
+  durationMs: number;
+  cached: boolean;
+}
+
+/** What Domain.dnsCheck holds (JSON); checkedAt is Domain.dnsCheckedAt. */
+interface StoredDnsCheck {
+  setup: DnsSetup;
+  detectedSetup: DnsSetup | null;
+  status: FindingStatus;
+  findings: DnsFinding[];
+  durationMs: number;
+}
+
+export function mailServiceOf(config: Config): MailService {
+  return {
+    ipv4: config.MAIL_SERVER_IPV4,
+    ...(config.MAIL_SERVER_IPV6 ? { ipv6: config.MAIL_SERVER_IPV6 } : {}),
+    ...(config.MAIL_SERVER_HOSTNAME ? { hostname: config.MAIL_SERVER_HOSTNAME } : {}),
+    mailHostPattern: config.MAIL_HOST_PATTERN,
+    webmailHostPattern: config.WEBMAIL_HOST_PATTERN,
+    ...(config.BACKUP_MX_HOST ? { backupMxHost: config.BACKUP_MX_HOST } : {}),
+    ...(config.SPF_INCLUDE ? { spfInclude: config.SPF_INCLUDE } : {}),
+    dkimSelector: config.DKIM_SELECTOR,
+    dmarcPolicy: config.DMARC_POLICY,
+    ...(config.DMARC_REPORT_ADDRESS ? { dmarcReportAddress: config.DMARC_REPORT_ADDRESS } : {}),
+  };
+}
+
+/** DNS_SERVERS, or the system's resolvers (/etc/resolv.conf) when it is not set. */
+export function resolversOf(config: Config): DnsServer[] {
+  return config.DNS_SERVERS ?? parseDnsServerList(getServers().join(","));
+}
+
+export function profileOf(domain: Domain, setup: DnsSetup = domain.dnsSetup): DomainDnsProfile {
+  return { name: domain.name, setup, webServerAddress: domain.webServerAddress, dkimPublicKey: domain.dkimPublicKey };
+}
+
+/** Most results kept: enough for a sweep of every domain, bounded so memory is too. */
+const MAX_CACHED_RESULTS = 20_000;
+
+/** The validator and the result cache of one running application. */
+export class DnsCheckService {
+  readonly checker: DnsChecker;
+  private readonly cache = new Map<string, { result: DnsCheckResult; expiresAt: number }>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly now: () => Date,
+    transport: DnsTransport = createUdpTransport(),
+  ) {
+    this.checker = createDnsChecker({
+      transport,
+      resolvers: resolversOf(config),
+      queryTimeoutMs: config.DNS_QUERY_TIMEOUT_MS,
+      queryAttempts: config.DNS_QUERY_ATTEMPTS,
+      checkTimeoutMs: config.DNS_CHECK_TIMEOUT_MS,
+      service: mailServiceOf(config),
+      clock: now,
+    });
+  }
+
+  /**
+   * The key holds everything the result depends on, so that a changed
+   * set-up, web server address or DKIM key is never answered from the cache.
+   */
+  private static key(domainId: string, profile: DomainDnsProfile): string {
+    return JSON.stringify([domainId, profile.setup, profile.webServerAddress, profile.dkimPublicKey]);
+  }
+
+  cached(domainId: string, profile: DomainDnsProfile): DnsCheckResult | undefined {
+    const key = DnsCheckService.key(domainId, profile);
+    const entry = this.cache.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now().getTime()) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    return entry.result;
+  }
+
+  remember(domainId: string, profile: DomainDnsProfile, result: DnsCheckResult): void {
+    if (this.config.DNS_CHECK_CACHE_SECONDS === 0) return;
+    const key = DnsCheckService.key(domainId, profile);
+    this.cache.delete(key);
+    this.cache.set(key, { result, expiresAt: this.now().getTime() + this.config.DNS_CHECK_CACHE_SECONDS * 1000 });
+    // Map keeps insertion order: the first entries are the oldest.
+    while (this.cache.size > MAX_CACHED_RESULTS) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+// One service per application's dependencies, made on first use: the app and
+// the tests build their ServiceDeps in one place each, and neither needs to
+// know about DNS to get it.
+const services = new WeakMap<ServiceDeps, DnsCheckService>();
+
+export function dnsServiceOf(deps: ServiceDeps): DnsCheckService {
+  let service = services.get(deps);
+  if (!service) {
+    service = new DnsCheckService(deps.config, deps.now);
+    services.set(deps, service);
+  }
+  return service;
+}
+
+function view(domain: Domain, result: DnsCheckResult, cached: boolean): DnsCheckView {
+  return {
+    domainId: domain.id,
+    domainName: domain.name,
+    setup: result.setup,
+    contractSetup: domain.dnsSetup,
+    detectedSetup: result.detectedSetup,
+    status: result.status,
+    findings: result.findings,
+    checkedAt: result.checkedAt,
+    durationMs: result.durationMs,
+    cached,
+  };
+}
+
+/** Stores a check of the domain's own set-up as its last result, with the audit record, in one transaction. */
+async function storeResult(deps: ServiceDeps, caller: Caller, domain: Domain, result: DnsCheckResult): Promise<void> {
+  const stored: StoredDnsCheck = {
+    setup: result.setup,
+    detectedSetup: result.detectedSetup,
+    status: result.status,
+    findings: result.findings,
+    durationMs: result.durationMs,
+  };
+  await deps.db.$transaction(async (tx) => {
+    const updated = await tx.domain.updateMany({
+      where: { id: domain.id },
+      data: { dnsCheck: stored as unknown as Prisma.InputJsonValue, dnsCheckedAt: result.checkedAt },
+    });
+    // Deleted while DNS was being asked: nothing to store, nothing to audit.
+    if (updated.count === 0) return;
+    const before = domain.dnsCheck as StoredDnsCheck | null;
+    await writeAudit(tx, caller.actor, {
+      action: "domain.dns_check",
+      objectType: "domain",
+      objectId: domain.id,
+      domainId: domain.id,
+      domainName: domain.name,
+      changes: [{ field: "dnsCheck", before: before?.status ?? null, after: result.status }],
+    });
+  });
+}
+
+/** The setup a what-if asks for, checked against what it needs. */
+function requestedSetup(deps: ServiceDeps, domain: Domain, setup: DnsSetup | null | undefined): DnsSetup {
+  if (setup == null || setup === domain.dnsSetup) return domain.dnsSetup;
+  checkSetupRequirements(deps.config, setup, domain.webServerAddress, { setup: "setup", webServerAddress: "setup" });
+  return setup;
+}
+
+export async function checkDomainDns(
+  deps: ServiceDeps,
+  caller: Caller,
+  domainName: string,
+  setup?: DnsSetup | null,
+  refresh = false,
+): Promise<DnsCheckView> {
+  const name = parseDomainName(domainName, "domain").name;
+  const domain = await deps.db.domain.findUnique({ where: { name } });
+  if (!domain) throw new NotFoundError("domain", `named ${name}`);
+  authorize(caller.principal, "dns.check", { domainId: domain.id }, ["domain", `named ${name}`]);
+  const wanted = requestedSetup(deps, domain, setup);
+  const service = dnsServiceOf(deps);
+  const profile = profileOf(domain, wanted);
+  if (!refresh) {
+    const cached = service.cached(domain.id, profile);
+    if (cached) return view(domain, cached, true);
+  }
+  const { queries: _queries, ...result } = await service.checker.check(profile);
+  service.remember(domain.id, profile, result);
+  // Only a check of the contracted set-up is the domain's state; a what-if is an answer, not a record.
+  if (wanted === domain.dnsSetup) await storeResult(deps, caller, domain, result);
+  return view(domain, result, false);
+}
+
+export interface DnsSweepQuery {
+  names?: string[] | null;
+  status?: DomainStatus | null;
+  refresh?: boolean | null;
+}
+
+/** Most names one sweep request may list; without names a sweep covers every domain. */
+const MAX_SWEEP_NAMES = 10_000;
+
+export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: DnsSweepQuery): Promise<DnsCheckView[]> {
+  authorize(caller.principal, "dns.check_all", {}, ["domain", ""]);
+  let domains: Domain[];
+  if (query.names != null) {
+    if (query.names.length > MAX_SWEEP_NAMES) throw new BadInputError("names", `At most ${MAX_SWEEP_NAMES} names at once; leave names out to check every domain.`);
+    const names = [...new Set(query.names.map((name) => parseDomainName(name, "names").name))];
+    domains = await deps.db.domain.findMany({ where: { name: { in: names } }, orderBy: { name: "asc" } });
+    const missing = names.filter((name) => !domains.some((domain) => domain.name === name));
+    if (missing.length > 0) throw new BadInputError("names", `No domain named ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}.`);
+  } else {
+    domains = await deps.db.domain.findMany({ where: query.status ? { status: query.status } : {}, orderBy: { name: "asc" } });
+  }
+  const service = dnsServiceOf(deps);
+  const views = new Map<string, DnsCheckView>();
+  const toCheck: Domain[] = [];
+  for (const domain of domains) {
+    const cached = query.refresh ? undefined : service.cached(domain.id, profileOf(domain));
+    if (cached) views.set(domain.id, view(domain, cached, true));
+    else toCheck.push(domain);
+  }
+  const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
+  await service.checker.checkMany(toCheck.map((domain) => profileOf(domain)), deps.config.DNS_CHECK_CONCURRENCY, async (result) => {
+    const domain = byName.get(result.domain)!;
+    service.remember(domain.id, profileOf(domain), result);
+    await storeResult(deps, caller, domain, result);
+    views.set(domain.id, view(domain, result, false));
+  });
+  return domains.map((domain) => views.get(domain.id)!);
+}
+
+export interface ExpectedDnsRecordsView {
+  setup: DnsSetup;
+  records: ExpectedRecord[];
+  zoneFile: string;
+}
+
+export function expectedDnsRecordsOf(deps: ServiceDeps, domain: Domain, setup?: DnsSetup | null): ExpectedDnsRecordsView {
+  const wanted = requestedSetup(deps, domain, setup);
+  const records = expectedRecords(profileOf(domain, wanted), mailServiceOf(deps.config));
+  return { setup: wanted, records, zoneFile: zoneFile(records) };
+}
+
+export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
+  if (!domain.dnsCheck || !domain.dnsCheckedAt) return null;
+  const stored = domain.dnsCheck as unknown as StoredDnsCheck;
+  return {
+    domainId: domain.id,
+    domainName: domain.name,
+    setup: stored.setup,
+    // Only checks of the contracted set-up are stored: it was the contract then.
+    contractSetup: stored.setup,
+    detectedSetup: stored.detectedSetup,
+    status: stored.status,
+    findings: stored.findings,
+    checkedAt: domain.dnsCheckedAt,
+    durationMs: stored.durationMs,
+    cached: false,
+  };
+}
+
