@@ -112,10 +112,15 @@ function list(items: string[]): string {
   return items.length === 0 ? "none" : items.join(", ");
 }
 
+/** A zone-file line inside a sentence: single spaces instead of tabs. */
+function asText(line: string): string {
+  return line.replace(/\t/g, " ");
+}
+
 /** The zone-file lines of the expected records of a name (and type), as a fix sentence. */
 function publish(context: Context, name: string, types?: string[]): string {
   const lines = context.expected.filter((record) => record.name === name && (!types || types.includes(record.type))).map((record) => record.zoneLine);
-  return lines.length > 0 ? `Publish: ${lines.join(" ; ")}` : "";
+  return lines.length > 0 ? `Publish: ${lines.map(asText).join(" and ")}` : "";
 }
 
 function describeLookup(result: LookupResult, label: string): string {
@@ -536,7 +541,7 @@ function describeMx(entries: MxEntry[]): string {
 
 async function mxTargetFinding(context: Context, exchange: string): Promise<DnsFinding> {
   const expected = "a host name with its own A or AAAA record (not an IP address, not a CNAME)";
-  const fixTarget = `${publish(context, context.hosts.apex, ["MX"]) || `point the MX at ${context.hosts.mailHost}`}`;
+  const fixTarget = publish(context, context.hosts.apex, ["MX"]) || `Point the MX at ${context.hosts.mailHost}.`;
   if (isIpLiteral(exchange)) {
     return finding(
       "mx.target",
@@ -544,7 +549,7 @@ async function mxTargetFinding(context: Context, exchange: string): Promise<DnsF
       exchange,
       expected,
       `${exchange} is an IP address: an MX record names a host, and senders look ${exchange} up as a name and find nothing (RFC 1035 §3.3.9, RFC 5321 §5.1)`,
-      `Point the MX at a host name instead. ${fixTarget}.`,
+      `Point the MX at a host name instead. ${fixTarget}`,
     );
   }
   const { v4, v6 } = await context.lookup.addresses(exchange);
@@ -558,11 +563,11 @@ async function mxTargetFinding(context: Context, exchange: string): Promise<DnsF
       exchange,
       expected,
       `${exchange} is an alias (CNAME for ${target}); an MX target must have its own address records (RFC 2181 §10.3, RFC 5321 §5.1)`,
-      `Replace the CNAME of ${exchange} by A/AAAA records, or point the MX at ${target} directly. ${fixTarget}.`,
+      `Replace the CNAME of ${exchange} by A/AAAA records, or point the MX at ${target} directly. ${fixTarget}`,
     );
   }
   if (addressesOf(v4).length === 0 && addressesOf(v6).length === 0) {
-    return finding("mx.target", "FAIL", exchange, expected, `${found}: senders cannot deliver to it`, `Give ${exchange} an A record, or point the MX elsewhere. ${fixTarget}.`);
+    return finding("mx.target", "FAIL", exchange, expected, `${found}: senders cannot deliver to it`, `Give ${exchange} an A record, or point the MX elsewhere. ${fixTarget}`);
   }
   return finding("mx.target", "PASS", exchange, expected, found, null);
 }
@@ -610,7 +615,7 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
       );
     }
   } else if (entries.length === 0) {
-    findings.push(finding("mx.present", "FAIL", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, "no MX record", `${publishMx}.`));
+    findings.push(finding("mx.present", "FAIL", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, "no MX record", `${publishMx}`));
     return findings;
   } else {
     findings.push(finding("mx.present", "PASS", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, `MX ${describeMx(entries)}`, null));
@@ -640,7 +645,7 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
           before.length > 0
             ? `MX ${describeMx(entries)}: ${before.map((entry) => entry.exchange).join(", ")} comes first, so senders deliver there`
             : `MX ${primaryPreference} ${hosts.mailHost}`,
-          before.length > 0 ? `Remove the MX records of ${before.map((entry) => entry.exchange).join(", ")}, or give them a higher number. ${publishMx}.` : `${publishMx}.`,
+          before.length > 0 ? `Remove the MX records of ${before.map((entry) => entry.exchange).join(", ")}, or give them a higher number. ${publishMx}` : `${publishMx}`,
         ),
       );
     }
@@ -650,7 +655,7 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
       const backup = entries.filter((entry) => entry.exchange === hosts.backupMxHost);
       const expectedBackup = `MX ${BACKUP_MX_PREFERENCE} ${hosts.backupMxHost}, a higher number than the main MX's ${PRIMARY_MX_PREFERENCE}`;
       if (backup.length === 0) {
-        findings.push(finding("mx.backup", "FAIL", domain, expectedBackup, `MX ${describeMx(entries)}: no backup MX ${hosts.backupMxHost}`, `${publishMx}.`));
+        findings.push(finding("mx.backup", "FAIL", domain, expectedBackup, `MX ${describeMx(entries)}: no backup MX ${hosts.backupMxHost}`, `${publishMx}`));
       } else {
         const lowest = Math.min(...backup.map((entry) => entry.preference));
         const reference = primaryPreference ?? PRIMARY_MX_PREFERENCE;
@@ -663,7 +668,7 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
             lowest > reference
               ? `MX ${lowest} ${hosts.backupMxHost}`
               : `MX ${lowest} ${hosts.backupMxHost}: not a higher number than the main MX's ${reference}, so senders ${lowest < reference ? "use the backup first" : "split mail between the two"}`,
-            `Give the backup MX a higher preference number than the main one. ${publishMx}.`,
+            `Give the backup MX a higher preference number than the main one. ${publishMx}`,
           ),
         );
       }
@@ -701,12 +706,12 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
   const { hosts, service } = context;
   const domain = hosts.apex;
   const expectedSpf = context.expected.find((record) => record.name === domain && record.type === "TXT")!;
-  const publishSpf = `Publish: ${expectedSpf.zoneLine}`;
+  const publishSpf = `Publish: ${asText(expectedSpf.zoneLine)}`;
   const txt = await txtAt(context, domain);
   if (txt.status === "error") return [finding("spf.record", "ERROR", domain, "one SPF record", `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.")];
   const records = txt.texts.filter(isSpfRecord);
   if (records.length === 0) {
-    return [finding("spf.record", "FAIL", domain, `one SPF record: ${expectedSpf.value}`, "no SPF record: receivers cannot tell the service's mail from forgeries", `${publishSpf}.`)];
+    return [finding("spf.record", "FAIL", domain, `one SPF record: ${expectedSpf.value}`, "no SPF record: receivers cannot tell the service's mail from forgeries", `${publishSpf}`)];
   }
   if (records.length > 1) {
     return [
@@ -716,13 +721,13 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
         domain,
         "exactly one SPF record",
         `${records.length} SPF records (${records.map((record) => `"${record}"`).join(", ")}): receivers then fail SPF for every message (permerror, RFC 7208 §4.5)`,
-        `Merge them into one record and delete the others. ${publishSpf}.`,
+        `Merge them into one record and delete the others. ${publishSpf}`,
       ),
     ];
   }
   const text = records[0]!;
   const parsed = parseSpf(text);
-  if (!parsed.ok) return [finding("spf.record", "FAIL", domain, "a valid SPF record", `"${text}" ${parsed.error} (permerror)`, `Replace it. ${publishSpf}.`)];
+  if (!parsed.ok) return [finding("spf.record", "FAIL", domain, "a valid SPF record", `"${text}" ${parsed.error} (permerror)`, `Replace it. ${publishSpf}`)];
   const findings = [finding("spf.record", "PASS", domain, "one SPF record", text, null)];
 
   const spf = parsed.value;
@@ -737,13 +742,13 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
         domain,
         allExpected,
         `${all.raw}: every server on the Internet may send as ${domain}`,
-        `End the record with ~all instead. ${publishSpf}.`,
+        `End the record with ~all instead. ${publishSpf}`,
       ),
     );
   } else if (all?.qualifier === "?") {
-    findings.push(finding("spf.all", "WARN", domain, allExpected, `${all.raw}: mail from other servers is neutral, neither pass nor fail`, `End the record with ~all. ${publishSpf}.`));
+    findings.push(finding("spf.all", "WARN", domain, allExpected, `${all.raw}: mail from other servers is neutral, neither pass nor fail`, `End the record with ~all. ${publishSpf}`));
   } else if (!all && spf.redirect === undefined) {
-    findings.push(finding("spf.all", "WARN", domain, allExpected, "no all mechanism: mail from other servers is neutral", `End the record with ~all. ${publishSpf}.`));
+    findings.push(finding("spf.all", "WARN", domain, allExpected, "no all mechanism: mail from other servers is neutral", `End the record with ~all. ${publishSpf}`));
   } else {
     findings.push(finding("spf.all", "PASS", domain, allExpected, all ? all.raw : `redirect=${spf.redirect}`, null));
   }
@@ -765,7 +770,7 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
         domain,
         serviceExpected,
         viaInclude ? outcome : `${outcome}, by address rather than include:${service.spfInclude}`,
-        `Use include:${service.spfInclude} instead of listing addresses, so that new mail servers of the service are covered. ${publishSpf}.`,
+        `Use include:${service.spfInclude} instead of listing addresses, so that new mail servers of the service are covered. ${publishSpf}`,
       ),
     );
   } else {
@@ -776,7 +781,7 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
         domain,
         serviceExpected,
         `${outcome}: the service's mail fails SPF`,
-        `Add ${service.spfInclude ? `include:${service.spfInclude}` : addresses.map((address) => (address.includes(":") ? `ip6:${address}` : `ip4:${address}`)).join(" ")} before the all. ${publishSpf}.`,
+        `Add ${service.spfInclude ? `include:${service.spfInclude}` : addresses.map((address) => (address.includes(":") ? `ip6:${address}` : `ip4:${address}`)).join(" ")} before the all. ${publishSpf}`,
       ),
     );
   }
@@ -817,14 +822,14 @@ async function checkDkim(context: Context): Promise<DnsFinding[]> {
   const host = hosts.dkim;
   const key = profile.dkimPublicKey;
   const expected = key ? dkimRecordFor(key) : `a DKIM key record for selector ${service.dkimSelector}`;
-  const publishKey = key ? `Publish: ${zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: dkimRecordFor(key) })}` : "";
+  const publishKey = key ? `Publish: ${asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: dkimRecordFor(key) }))}` : "";
   const txt = await txtAt(context, host);
   if (txt.status === "error") return [finding("dkim.key", "ERROR", host, expected, `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.")];
   const records = txt.texts;
   if (records.length === 0) {
     return [
       key
-        ? finding("dkim.key", "FAIL", host, expected, "no DKIM key published: receivers cannot verify the service's signatures", `${publishKey}.`)
+        ? finding("dkim.key", "FAIL", host, expected, "no DKIM key published: receivers cannot verify the service's signatures", `${publishKey}`)
         : finding(
             "dkim.key",
             "WARN",
@@ -861,7 +866,7 @@ async function checkDkim(context: Context): Promise<DnsFinding[]> {
       host,
       expected,
       matches ? `the ${parsed.value.keyType} key on file is published` : "a different key is published: the service's signatures fail to verify",
-      `Replace the record. ${publishKey}.`,
+      `Replace the record. ${publishKey}`,
     ),
   ];
 }
@@ -870,7 +875,7 @@ async function checkDmarc(context: Context): Promise<DnsFinding[]> {
   const { hosts, service } = context;
   const host = hosts.dmarc;
   const expectedRecord = context.expected.find((record) => record.name === host)!;
-  const publishDmarc = `Publish: ${expectedRecord.zoneLine}`;
+  const publishDmarc = `Publish: ${asText(expectedRecord.zoneLine)}`;
   const txt = await txtAt(context, host);
   if (txt.status === "error") return [finding("dmarc.record", "ERROR", host, "one DMARC record", `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.")];
   const records = txt.texts.filter((text) => /^v\s*=\s*DMARC1/i.test(text.trim()));
@@ -882,15 +887,15 @@ async function checkDmarc(context: Context): Promise<DnsFinding[]> {
         host,
         `one DMARC record: ${expectedRecord.value}`,
         txt.texts.length > 0 ? `no DMARC record (other TXT: ${txt.texts.map((text) => `"${text}"`).join(", ")})` : "no DMARC record",
-        `Large mailbox providers (Gmail, Yahoo, Microsoft) require DMARC. ${publishDmarc}.`,
+        `Large mailbox providers (Gmail, Yahoo, Microsoft) require DMARC. ${publishDmarc}`,
       ),
     ];
   }
   if (records.length > 1) {
-    return [finding("dmarc.record", "FAIL", host, "exactly one DMARC record", `${records.length} DMARC records: receivers then ignore DMARC (RFC 7489 §6.6.3)`, `Keep one. ${publishDmarc}.`)];
+    return [finding("dmarc.record", "FAIL", host, "exactly one DMARC record", `${records.length} DMARC records: receivers then ignore DMARC (RFC 7489 §6.6.3)`, `Keep one. ${publishDmarc}`)];
   }
   const parsed = parseDmarc(records[0]!);
-  if (!parsed.ok) return [finding("dmarc.record", "FAIL", host, "a valid DMARC record", `"${records[0]}" ${parsed.error}`, `Replace it. ${publishDmarc}.`)];
+  if (!parsed.ok) return [finding("dmarc.record", "FAIL", host, "a valid DMARC record", `"${records[0]}" ${parsed.error}`, `Replace it. ${publishDmarc}`)];
   const findings = [finding("dmarc.record", "PASS", host, "one DMARC record", records[0]!, null)];
   const dmarc = parsed.value;
   const weak = DMARC_STRENGTH[dmarc.policy] < DMARC_STRENGTH[service.dmarcPolicy] || dmarc.percent < 100;
@@ -901,7 +906,7 @@ async function checkDmarc(context: Context): Promise<DnsFinding[]> {
       host,
       `p=${service.dmarcPolicy} or stricter, applied to all mail (pct=100)`,
       `p=${dmarc.policy}${dmarc.percent < 100 ? `, pct=${dmarc.percent}` : ""}${dmarc.policy === "none" ? ": receivers only report failing mail, they do not act on it" : ""}`,
-      `Once the reports show the service's mail passing, raise the policy. ${publishDmarc}.`,
+      `Once the reports show the service's mail passing, raise the policy. ${publishDmarc}`,
     ),
   );
   return findings;
@@ -916,7 +921,7 @@ async function checkMtaSts(context: Context): Promise<DnsFinding[]> {
   if (txt.texts.length === 0) return [finding("mta_sts.record", "PASS", host, expected, "not published", null)];
   // RFC 8461 §3.1: records not starting with v=STSv1 are discarded; anything but one left means no policy.
   const records = txt.texts.filter((text) => /^v=STSv1/.test(text.trim()));
-  const fix = `Publish one record such as: ${zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: "v=STSv1; id=20260101T000000" })}, or remove the records.`;
+  const fix = `Publish one record such as ${asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: "v=STSv1; id=20260101T000000" }))} or remove the records.`;
   if (records.length !== 1) {
     return [finding("mta_sts.record", "FAIL", host, expected, `${records.length} v=STSv1 records among ${txt.texts.map((text) => `"${text}"`).join(", ")}: senders ignore the policy`, fix)];
   }
@@ -948,7 +953,7 @@ async function checkTlsRpt(context: Context): Promise<DnsFinding[]> {
   if (txt.status === "error") return [finding("tls_rpt.record", "ERROR", host, expected, `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.")];
   if (txt.texts.length === 0) return [finding("tls_rpt.record", "PASS", host, expected, "not published", null)];
   const records = txt.texts.filter((text) => /^v=TLSRPTv1/.test(text.trim()));
-  const fix = `Publish one record such as: ${zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: `v=TLSRPTv1; rua=mailto:tls-reports@${context.hosts.apex}` })}, or remove the records.`;
+  const fix = `Publish one record such as ${asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: `v=TLSRPTv1; rua=mailto:tls-reports@${context.hosts.apex}` }))} or remove the records.`;
   if (records.length !== 1) return [finding("tls_rpt.record", "FAIL", host, expected, `${records.length} v=TLSRPTv1 records: senders ignore them`, fix)];
   const parsed = parseTlsRpt(records[0]!);
   if (!parsed.ok) return [finding("tls_rpt.record", "FAIL", host, expected, `"${records[0]}" ${parsed.error}`, fix)];

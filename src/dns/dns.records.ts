@@ -186,14 +186,14 @@ export function expectedRecords(profile: DomainDnsProfile, service: MailService)
       records.push(...mailServerAddresses(hosts.mailHost, service, "The mail host the MX record points at."));
     }
     records.push(record(hosts.apex, "MX", hosts.mailHost, "Mail for the domain goes to the service's mail host.", PRIMARY_MX_PREFERENCE));
+    if (usesBackupMx(setup) && hosts.backupMxHost) {
+      records.push(
+        record(hosts.apex, "MX", hosts.backupMxHost, "The backup MX, used only when the main mail host cannot be reached (higher preference number).", BACKUP_MX_PREFERENCE),
+      );
+    }
     if (isInDomain(hosts.webmailHost, profile.name)) {
       records.push(...mailServerAddresses(hosts.webmailHost, service, "The webmail page."));
     }
-  }
-  if (usesBackupMx(setup) && hosts.backupMxHost) {
-    records.push(
-      record(hosts.apex, "MX", hosts.backupMxHost, "The backup MX, used only when the main mail host cannot be reached (higher preference number).", BACKUP_MX_PREFERENCE),
-    );
   }
   records.push(record(hosts.apex, "TXT", spfRecordFor(service), "SPF: the service's mail servers may send as the domain (one SPF record only)."));
   if (profile.dkimPublicKey) {

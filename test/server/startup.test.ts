@@ -42,6 +42,10 @@ describe("server start", () => {
       // The generated password goes to the terminal once, never through the JSON log.
       const logLines = first.output().split("\n").filter((line) => line.startsWith("{"));
       expect(logLines.some((line) => line.includes(printed![1]!))).toBe(false);
+      // A second process must not open the same embedded database.
+      const intruder = startServerProcess({ DATA_DIR: dataDir, PORT: "0" });
+      expect(await intruder.exited).toBe(1);
+      expect(intruder.output()).toMatch(/is in use by process \d+/);
       first.child.kill("SIGTERM");
       expect(await first.exited).toBe(0);
 
