@@ -79,7 +79,12 @@ const environmentSchema = z.object({
   LOG_COLLECT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
   MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
-  MAIL_SERVER_IPV6: z.string().refine((value) => isIPv6(value), "must be an IPv6 address such as 2001:db8::25").optional(),
+  MAIL_SERVER_IPV6: z
+    .string()
+    .refine((value) => isIPv6(value), "must be an IPv6 address such as 2001:db8::25")
+    // One spelling (RFC 5952: lower case, zeros compressed), as published and as compared.
+    .transform((value) => new URL(`http://[${value}]/`).hostname.slice(1, -1))
+    .optional(),
   MAIL_SERVER_HOSTNAME: hostNameSetting.optional(),
   MAIL_HOST_PATTERN: hostPatternSetting.default("mail.{domain}"),
   WEBMAIL_HOST_PATTERN: hostPatternSetting.default("webmail.{domain}"),

@@ -1,7 +1,7 @@
 // DNS over UDP (and TCP when a UDP answer comes back truncated), on the wire
 // format of dns-packet. One query, one server, one answer or one error: which
 // servers to ask and what the answer means is dns.lookup.ts's business.
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import { connect as connectTcp, isIPv6 } from "node:net";
 import { randomInt } from "node:crypto";
 import * as dnsPacket from "dns-packet";
@@ -44,7 +44,8 @@ export interface DnsResponse {
   truncated: boolean;
   answers: DnsRecord[];
   authorities: DnsRecord[];
-  additionals: DnsRecord[];
+  // The additional section (glue) is not kept: the checks look every address
+  // up themselves, and converting glue that nobody reads costs a sweep time.
 }
 
 /** The server did not answer in time, refused the connection, or sent something that is not an answer to our question. */
@@ -142,43 +143,116 @@ function decodeResponse(id: number, query: DnsQuery, message: Buffer): DnsRespon
     truncated: decoded.flag_tc,
     answers: records(decoded.answers),
     authorities: records(decoded.authorities),
-    additionals: records(decoded.additionals),
   };
 }
 
-function queryUdp(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse> {
-  return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65536);
-    // A fresh socket per query gives each query its own random source port
-    // (RFC 5452), and connect() makes the kernel drop datagrams from anyone
-    // but the server and report an ICMP "port unreachable" as ECONNREFUSED.
-    const socket = createSocket(isIPv6(server.host) ? "udp6" : "udp4");
-    let settled = false;
-    const finish = (error: Error | undefined, response?: DnsResponse) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      if (error) reject(error);
-      else resolve(response!);
-    };
-    const timer = setTimeout(
-      () => finish(new DnsTransportError(`${server.host}:${server.port} did not answer ${query.name} ${query.type} within ${timeoutMs} ms`, "timeout")),
-      timeoutMs,
-    );
-    socket.on("error", (error: NodeJS.ErrnoException) =>
-      finish(new DnsTransportError(`${server.host}:${server.port} is unreachable (${error.code ?? error.message})`, "unreachable")),
-    );
-    socket.on("message", (message) => {
-      const response = decodeResponse(id, query, message);
-      if (response) finish(undefined, response);
+interface PendingQuery {
+  server: DnsServer;
+  query: DnsQuery;
+  settle(error: Error | undefined, response?: DnsResponse): void;
+}
+
+interface PooledSocket {
+  socket: Socket;
+  pending: Map<number, PendingQuery>;
+  uses: number;
+  retired: boolean;
+}
+
+/**
+ * A few long-lived UDP sockets shared by all queries, answers told apart by
+ * query id, source address and question. Opening, connecting and closing a
+ * socket per query cost three times what the query itself costs, which a
+ * nightly sweep of thousands of domains pays thousands of times over. Each
+ * socket is replaced after a number of queries, so the source port still
+ * changes over time (RFC 5452), and an answer must come from the address and
+ * port asked and echo the question to be taken.
+ */
+class UdpSocketPool {
+  private readonly sockets = new Map<"udp4" | "udp6", PooledSocket[]>();
+  private turn = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly queriesPerSocket: number,
+  ) {}
+
+  private open(family: "udp4" | "udp6"): PooledSocket {
+    const pooled: PooledSocket = { socket: createSocket(family), pending: new Map(), uses: 0, retired: false };
+    // Idle sockets must not keep a process (a test run, a CLI) alive.
+    pooled.socket.unref();
+    pooled.socket.on("message", (message, remote) => {
+      if (message.length < 2) return;
+      const id = message.readUInt16BE(0);
+      const waiting = pooled.pending.get(id);
+      if (!waiting || remote.address !== waiting.server.host || remote.port !== waiting.server.port) return;
+      const response = decodeResponse(id, waiting.query, message);
+      if (response) waiting.settle(undefined, response);
     });
-    socket.connect(server.port, server.host, () => {
-      socket.send(encodeQuery(id, query), (error) => {
-        if (error) finish(new DnsTransportError(`cannot send to ${server.host}:${server.port} (${error.message})`, "unreachable"));
+    pooled.socket.on("error", (error: NodeJS.ErrnoException) => {
+      this.retire(pooled);
+      for (const waiting of [...pooled.pending.values()]) {
+        waiting.settle(new DnsTransportError(`${waiting.server.host}:${waiting.server.port} is unreachable (${error.code ?? error.message})`, "unreachable"));
+      }
+    });
+    return pooled;
+  }
+
+  private retire(pooled: PooledSocket): void {
+    if (pooled.retired) return;
+    pooled.retired = true;
+    for (const list of this.sockets.values()) {
+      const index = list.indexOf(pooled);
+      if (index >= 0) list.splice(index, 1);
+    }
+    if (pooled.pending.size === 0) pooled.socket.close();
+  }
+
+  private pick(family: "udp4" | "udp6"): PooledSocket {
+    const list = this.sockets.get(family) ?? [];
+    this.sockets.set(family, list);
+    if (list.length < this.size) {
+      const pooled = this.open(family);
+      list.push(pooled);
+      return pooled;
+    }
+    this.turn = (this.turn + 1) % list.length;
+    const pooled = list[this.turn]!;
+    if (pooled.uses < this.queriesPerSocket) return pooled;
+    this.retire(pooled);
+    const fresh = this.open(family);
+    list.push(fresh);
+    return fresh;
+  }
+
+  query(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse> {
+    return new Promise((resolve, reject) => {
+      const pooled = this.pick(isIPv6(server.host) ? "udp6" : "udp4");
+      pooled.uses++;
+      let id = randomInt(0, 65536);
+      while (pooled.pending.has(id)) id = randomInt(0, 65536);
+      const timer = setTimeout(
+        () => waiting.settle(new DnsTransportError(`${server.host}:${server.port} did not answer ${query.name} ${query.type} within ${timeoutMs} ms`, "timeout")),
+        timeoutMs,
+      );
+      const waiting: PendingQuery = {
+        server,
+        query,
+        settle: (error, response) => {
+          if (pooled.pending.get(id) !== waiting) return;
+          pooled.pending.delete(id);
+          clearTimeout(timer);
+          if (pooled.retired && pooled.pending.size === 0) pooled.socket.close();
+          if (error) reject(error);
+          else resolve(response!);
+        },
+      };
+      pooled.pending.set(id, waiting);
+      pooled.socket.send(encodeQuery(id, query), server.port, server.host, (error) => {
+        if (error) waiting.settle(new DnsTransportError(`cannot send to ${server.host}:${server.port} (${error.message})`, "unreachable"));
       });
     });
-  });
+  }
 }
 
 function queryTcp(server: DnsServer, query: DnsQuery, timeoutMs: number): Promise<DnsResponse> {
@@ -244,13 +318,14 @@ export function limitConcurrency(limit: number): <T>(task: () => Promise<T>) => 
   };
 }
 
-export function createUdpTransport(options: { maxInFlight?: number } = {}): DnsTransport {
+export function createUdpTransport(options: { maxInFlight?: number; sockets?: number; queriesPerSocket?: number } = {}): DnsTransport {
   const limit = limitConcurrency(options.maxInFlight ?? 256);
+  const pool = new UdpSocketPool(options.sockets ?? 4, options.queriesPerSocket ?? 2000);
   return {
     query(server, query, timeoutMs) {
       return limit(async () => {
         const started = Date.now();
-        const response = await queryUdp(server, query, timeoutMs);
+        const response = await pool.query(server, query, timeoutMs);
         if (!response.truncated) return response;
         // RFC 7766: a truncated UDP answer is retried over TCP, within what is left of the time.
         return queryTcp(server, query, Math.max(1, timeoutMs - (Date.now() - started)));

@@ -141,6 +141,12 @@ function splitBody(body: string): RegExpExecArray | string[] | null {
   return null;
 }
 
+function digitsAt(text: string, from: number, length: number): number {
+  let value = 0;
+  for (let index = from; index < from + length; index++) value = value * 10 + text.charCodeAt(index) - 48;
+  return value;
+}
+
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
@@ -194,12 +200,14 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
 
   if (!HEAD.test(text)) return reject("does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
   // Digits at fixed places: read them directly rather than through regex groups (hot path).
-  const number = (from: number, length: number) => {
-    let value = 0;
-    for (let index = from; index < from + length; index++) value = value * 10 + text.charCodeAt(index) - 48;
-    return value;
-  };
-  const fields: [number, number, number, number, number, number] = [number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2)];
+  const fields: [number, number, number, number, number, number] = [
+    digitsAt(text, 0, 4),
+    digitsAt(text, 5, 2),
+    digitsAt(text, 8, 2),
+    digitsAt(text, 11, 2),
+    digitsAt(text, 14, 2),
+    digitsAt(text, 17, 2),
+  ];
   const [year, month, day, hour, minute, second] = fields;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return reject(`invalid date or time ${text.slice(0, 19)}`);

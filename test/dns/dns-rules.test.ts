@@ -194,6 +194,7 @@ describe("inputs and settings", () => {
     expect(() => loadConfig({ MAIL_HOST_PATTERN: "mail .{domain}" })).toThrow(/MAIL_HOST_PATTERN/);
     expect(() => loadConfig({ MAIL_SERVER_IPV4: "2001:db8::1" })).toThrow(/MAIL_SERVER_IPV4/);
     expect(loadConfig({}).DNS_SERVERS).toBeUndefined();
+    expect(loadConfig({ MAIL_SERVER_IPV6: "2001:DB8:0:0::25", MAIL_HOST_PATTERN: "Mail.{domain}." })).toMatchObject({ MAIL_SERVER_IPV6: "2001:db8::25", MAIL_HOST_PATTERN: "mail.{domain}" });
   });
 
   it("never runs more tasks at once than the limit", async () => {
