@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "pg";
+import { emptyDatabase } from "../src/db/reset";
 import { generateLogs, localAddressesFor } from "./maillog-generate";
 import { parseLogLine, splitLines } from "../src/maillog/parse";
 import { startEmbeddedDatabase } from "../src/db/embedded";
@@ -61,11 +61,7 @@ async function main() {
   let embedded;
   let url: string;
   if (externalUrl) {
-    if (!/bench/i.test(new URL(externalUrl).pathname)) throw new Error("DATABASE_URL must name a database with 'bench' in its name: the benchmark empties it");
-    const client = new Client({ connectionString: externalUrl });
-    await client.connect();
-    await client.query("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
-    await client.end();
+    await emptyDatabase(externalUrl, "bench");
     url = externalUrl;
   } else {
     embedded = await startEmbeddedDatabase(join(work, "db"));

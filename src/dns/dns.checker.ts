@@ -102,6 +102,8 @@ interface Context {
   lookup: DnsLookup;
   resolve: Lookup;
   nameserverPort: number;
+  /** Set when the domain does not exist in DNS: every other finding about it would say the same thing again. */
+  domainMissing?: boolean;
 }
 
 function finding(check: string, status: FindingStatus, subject: string, expected: string | null, found: string | null, fix: string | null): DnsFinding {
@@ -280,6 +282,7 @@ async function checkNameservers(context: Context): Promise<DnsFinding[]> {
     return [finding("ns.delegation", "ERROR", domain, delegationExpected, `DNS did not answer: ${soa.message}`, "DNS did not answer in time; check again later. If it persists, the domain's nameservers are down.")];
   }
   if (soa.status === "nxdomain") {
+    context.domainMissing = true;
     return [
       finding(
         "ns.delegation",
@@ -1127,7 +1130,10 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
         deadline,
       ),
     ]);
-    const findings = [...sections.flat(), ...detection];
+    const all = [...sections.flat(), ...detection];
+    // A domain that does not exist fails every rule about its records; one
+    // finding says so, and the service's own reverse DNS is still reported.
+    const findings = context.domainMissing ? all.filter((item) => item.check === "ns.delegation" || item.check === "ptr.mail_server") : all;
     return {
       domain: profile.name,
       setup: profile.setup,

@@ -10,7 +10,7 @@ import { toConnection } from "../shared/connection";
 import { decodeCursor, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, type IngestResult } from "./ingest";
 import { prismaExecutor } from "./sql";
-import { isValidTimeZone, zonedTimeToInstant } from "./parse";
+import { isValidTimeZone, wallClockAt, zonedTimeToInstant } from "./parse";
 
 export type MailLogRange = "TODAY" | "LAST_6_MONTHS";
 
@@ -29,10 +29,8 @@ export interface MailLogQuery {
 
 /** Start of the calendar day containing `now` in a time zone. */
 export function startOfDay(now: Date, timeZone: string): Date {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(now).map((part) => [part.type, part.value]),
-  );
-  return zonedTimeToInstant([Number(parts.year), Number(parts.month), Number(parts.day), 0, 0, 0], timeZone);
+  const [year, month, day] = wallClockAt(now, timeZone);
+  return zonedTimeToInstant([year, month, day, 0, 0, 0], timeZone);
 }
 
 /**

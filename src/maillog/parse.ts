@@ -48,8 +48,10 @@ export function decodeLine(bytes: Uint8Array): string {
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Offset of a time zone from UTC at an instant, in milliseconds. */
-function zoneOffsetMs(timeZone: string, instant: number): number {
+export type WallClock = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+
+/** The wall-clock time in a time zone at an instant. */
+export function wallClockAt(instant: Date | number, timeZone: string): WallClock {
   let format = offsetFormatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {
@@ -64,9 +66,14 @@ function zoneOffsetMs(timeZone: string, instant: number): number {
     });
     offsetFormatters.set(timeZone, format);
   }
-  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((part) => [part.type, part.value]));
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  return asUtc - Math.floor(instant / 1000) * 1000;
+  const parts = Object.fromEntries(format.formatToParts(instant).map((part) => [part.type, part.value]));
+  return [Number(parts.year), Number(parts.month), Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)];
+}
+
+/** Offset of a time zone from UTC at an instant, in milliseconds. */
+function zoneOffsetMs(timeZone: string, instant: number): number {
+  const [year, month, day, hour, minute, second] = wallClockAt(instant, timeZone);
+  return Date.UTC(year, month - 1, day, hour, minute, second) - Math.floor(instant / 1000) * 1000;
 }
 
 // Offsets change only at transitions, which fall on quarter hours: one
@@ -79,7 +86,7 @@ let lastZone = "";
 let lastOffset = 0;
 
 /** The instant at which a wall-clock time happens in a time zone. */
-export function zonedTimeToInstant(fields: [number, number, number, number, number, number], timeZone: string): Date {
+export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
   const [year, month, day, hour, minute, second] = fields;
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   const bucket = Math.floor(wall / QUARTER_HOUR) * QUARTER_HOUR;
@@ -200,7 +207,7 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
 
   if (!HEAD.test(text)) return reject("does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
   // Digits at fixed places: read them directly rather than through regex groups (hot path).
-  const fields: [number, number, number, number, number, number] = [
+  const fields: WallClock = [
     digitsAt(text, 0, 4),
     digitsAt(text, 5, 2),
     digitsAt(text, 8, 2),

@@ -1,7 +1,7 @@
 // Gives the whole run one migrated database: a real PostgreSQL when
 // TEST_DATABASE_URL is set (its public schema is emptied first), otherwise a
 // throw-away embedded PGlite served on a free loopback port.
-import { Client } from "pg";
+import { emptyDatabase } from "../../src/db/reset";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../src/db/embedded";
 import { runMigrations } from "../../src/db/migrate";
 
@@ -14,13 +14,7 @@ export default async function globalSetup(): Promise<void> {
   const external = process.env.TEST_DATABASE_URL;
   let url: string;
   if (external) {
-    if (!/test/i.test(new URL(external).pathname)) {
-      throw new Error("TEST_DATABASE_URL must name a database with 'test' in its name: the test run empties it");
-    }
-    const client = new Client({ connectionString: external });
-    await client.connect();
-    await client.query("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
-    await client.end();
+    await emptyDatabase(external, "test");
     url = external;
   } else {
     globalThis.__embeddedTestDatabase = await startEmbeddedDatabase("memory://");

@@ -1,20 +1,9 @@
 // Builds delivery-log lines as the log servers write them.
+import { wallClockAt } from "../../src/maillog/parse";
 export function logStamp(instant: Date, timeZone = "Asia/Taipei"): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    })
-      .formatToParts(instant)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}/${parts.month}/${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+  const [year, month, day, hour, minute, second] = wallClockAt(instant, timeZone);
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${year}/${pad(month)}/${pad(day)} ${pad(hour)}:${pad(minute)}:${pad(second)}`;
 }
 
 let sequence = 0;
