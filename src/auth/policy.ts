@@ -39,7 +39,8 @@ export type Action =
   | "dns.check"
   | "dns.check_all"
   | "maillog.read"
-  | "maillog.ingest";
+  | "maillog.ingest"
+  | "maillog.rejected";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
@@ -97,6 +98,7 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     deniedMessage: "",
   },
   "maillog.ingest": { allow: isSupport, see: () => true, deniedMessage: "Only support staff (or a log shipper's service token) may push delivery-log lines." },
+  "maillog.rejected": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
   "dns.check": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),

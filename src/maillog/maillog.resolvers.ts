@@ -1,11 +1,13 @@
-import type { Account, MailLogRecord } from "../generated/prisma/client";
+import type { Account, MailLogRecord, RejectedLogLine } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
-import { pushMailLog, readMailLog, type MailLogQuery } from "./maillog.service";
+import { listRejectedLines, pushMailLog, readMailLog, type MailLogQuery } from "./maillog.service";
 
 export const mailLogResolvers = {
   Query: {
     mailLog: (_: unknown, args: MailLogQuery, context: GraphQLContext) => readMailLog(context.deps, principalOf(context), args),
+    rejectedLogLines: (_: unknown, args: { source?: string | null; first?: number | null; after?: string | null }, context: GraphQLContext) =>
+      listRejectedLines(context.deps, principalOf(context), args),
   },
   Mutation: {
     ingestMailLog: (_: unknown, args: { source: string; lines: string[]; timeZone?: string | null }, context: GraphQLContext) =>
@@ -14,6 +16,11 @@ export const mailLogResolvers = {
   Account: {
     mailLog: (account: Account, args: Omit<MailLogQuery, "address">, context: GraphQLContext) =>
       readMailLog(context.deps, principalOf(context), { ...args, address: account.address }),
+  },
+  StoredRejectedLogLine: {
+    id: (line: RejectedLogLine) => line.id.toString(),
+    source: (line: RejectedLogLine) => line.sourceName,
+    line: (line: RejectedLogLine) => line.rawLine,
   },
   MailLogRecord: {
     id: (record: MailLogRecord) => record.id.toString(),

@@ -95,6 +95,25 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   return toConnection(rows, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
 }
 
+/** Lines the parser could not read (support staff): what a log server writes that mailadmin does not understand. */
+export async function listRejectedLines(
+  deps: Pick<ServiceDeps, "db">,
+  principal: Principal,
+  query: { source?: string | null; first?: number | null; after?: string | null },
+) {
+  authorize(principal, "maillog.rejected", {}, ["log source", query.source ?? ""]);
+  const first = parsePageSize(query.first, 50);
+  const source = parseSearch(query.source, "source");
+  const after = decodeCursor(query.after);
+  if (after !== undefined && !/^\d{1,19}$/.test(after)) throw new BadInputError("after", "after is not a cursor returned by this API.");
+  const where: Prisma.RejectedLogLineWhereInput = source ? { sourceName: source } : {};
+  const [rows, totalCount] = await Promise.all([
+    deps.db.rejectedLogLine.findMany({ where: after ? { AND: [where, { id: { lt: BigInt(after) } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
+    deps.db.rejectedLogLine.count({ where }),
+  ]);
+  return toConnection(rows, first, totalCount, (row) => row.id.toString());
+}
+
 const MAX_PUSHED_LINES = 10_000;
 
 /** Lines pushed by a log shipper (ingestMailLog). */

@@ -122,6 +122,22 @@ describe("ingestMailLog", () => {
     ]);
   });
 
+  it("lets support staff read the rejected lines, newest first, and nobody else", async () => {
+    const source = uniqueName("rej");
+    await app.gql(INGEST, { source, lines: ["garbage one", logLine(), "garbage two"] }, support);
+    const query = `query($s: String) { rejectedLogLines(source: $s) { totalCount nodes { source path lineNumber line reason } } }`;
+    const response = await app.gql(query, { s: source }, support);
+    expect(response.data.rejectedLogLines).toEqual({
+      totalCount: 2,
+      nodes: [
+        { source, path: null, lineNumber: 3, line: "garbage two", reason: expect.stringContaining("date and time") },
+        { source, path: null, lineNumber: 1, line: "garbage one", reason: expect.stringContaining("date and time") },
+      ],
+    });
+    const world = await makeWorld(app);
+    expect(errorCode(await app.gql(query, { s: source }, world.tokens.admin))).toBe("FORBIDDEN");
+  });
+
   it("is for support staff only", async () => {
     const world = await makeWorld(app);
     const lines = [logLine({ subject: uniqueName("deny") })];
