@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the real servers the test suite starts by itself on loopback
+# (npm test runs this first): NSD, the authoritative DNS server of the
+# DNS-check tests. PostgreSQL is optional (TEST_DATABASE_URL); the embedded
+# database needs nothing. Debian's packages, as root; a clear message otherwise.
+set -euo pipefail
+needed=()
+[ -x /usr/sbin/nsd ] || needed+=(nsd)
+[ ${#needed[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "The tests need these Debian packages: ${needed[*]}. Install them as root (apt-get install ${needed[*]}) and run npm test again." >&2
+  exit 1
+fi
+echo "installing test servers: ${needed[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${needed[@]}" >/dev/null
