@@ -6,6 +6,13 @@
 set -euo pipefail
 needed=()
 [ -x /usr/sbin/nsd ] || needed+=(nsd)
+# Postfix, the MTA the probe tests connect to on 127.0.0.1:25: as root,
+# installed (and set up) if missing and started if stopped.
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  bash "$(dirname "$0")/test-postfix.sh"
+elif [ ! -x /usr/sbin/postfix ]; then
+  needed+=(postfix)
+fi
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "The tests need these Debian packages: ${needed[*]}. Install them as root (apt-get install ${needed[*]}) and run npm test again." >&2

@@ -99,6 +99,19 @@ const environmentSchema = z.object({
   DNS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   DNS_CHECK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   DNS_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  // Remote mail server probe (probeMailServer, diagnoseDelivery).
+  PROBE_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  PROBE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  PROBE_GREETING_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
+  PROBE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
+  PROBE_TOTAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  PROBE_MAX_ADDRESSES: z.coerce.number().int().min(1).max(50).default(6),
+  PROBE_STARTTLS: booleanSetting.default(true),
+  PROBE_ALLOW_PRIVATE: booleanSetting.default(false),
+  PROBE_HELO_NAME: hostNameSetting.optional(),
+  PROBE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
+  PROBE_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(1).max(100_000).default(10),
+  PROBE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {

@@ -40,7 +40,10 @@ export type Action =
   | "dns.check_all"
   | "maillog.read"
   | "maillog.ingest"
-  | "maillog.rejected";
+  | "maillog.rejected"
+  | "probe.hosted"
+  | "probe.remote"
+  | "delivery.diagnose";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
@@ -103,6 +106,17 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may check the domain's DNS.",
+  },
+  "probe.hosted": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may probe the domain's mail servers.",
+  },
+  "probe.remote": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may probe the mail servers of a domain not hosted here." },
+  "delivery.diagnose": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
   },
   "dns.check_all": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
   "audit.read": {

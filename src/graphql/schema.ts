@@ -10,6 +10,8 @@ import { accountResolvers } from "../accounts/accounts.resolvers";
 import { auditResolvers } from "../audit/audit.resolvers";
 import { mailLogResolvers } from "../maillog/maillog.resolvers";
 import { dnsResolvers } from "../dns/dns.resolvers";
+import { probeResolvers } from "../probe/probe.resolvers";
+import { diagnosisResolvers } from "../diagnosis/diagnosis.resolvers";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
 
@@ -68,5 +70,5 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = {
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers),
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers),
 };
