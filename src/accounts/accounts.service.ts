@@ -13,6 +13,7 @@ import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.s
 import {
   MAX_TOTAL_MB,
   decodeCursor,
+  likeEscaped,
   parseAddress,
   parseDisplayName,
   parseId,
@@ -76,7 +77,12 @@ function accountWhere(domainIds: string[], query: ReturnType<typeof accountQuery
     ...roleFilter,
     ...(query.status ? { status: query.status } : {}),
     ...(query.search
-      ? { OR: [{ address: { contains: query.search.toLowerCase() } }, { displayName: { contains: query.search, mode: "insensitive" as const } }] }
+      ? {
+          OR: [
+            { address: { contains: likeEscaped(query.search.toLowerCase()) } },
+            { displayName: { contains: likeEscaped(query.search), mode: "insensitive" as const } },
+          ],
+        }
       : {}),
   };
 }
@@ -98,7 +104,7 @@ export async function listAccounts(deps: Pick<ServiceDeps, "db">, principal: Pri
 
 /** LIKE pattern for "contains", with the pattern characters of the text escaped. */
 function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+  return `%${likeEscaped(text)}%`;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
 import { listAccounts, type AccountListQuery } from "../accounts/accounts.service";
+import { authorize } from "../auth/policy";
 import {
   createDomain,
   deleteDomain,
@@ -36,7 +37,12 @@ export const domainResolvers = {
       if (!admin) throw new Error(`domain ${domain.id} has no administrator`);
       return admin;
     },
-    accounts: (domain: Domain, args: AccountListQuery, context: GraphQLContext) => listAccounts(context.deps, principalOf(context), domain.id, args),
+    accounts: (domain: Domain, args: AccountListQuery, context: GraphQLContext) => {
+      // First pages batch across the domains of a list; a later page (after) is one domain's own query.
+      if (args.after != null) return listAccounts(context.deps, principalOf(context), domain.id, args);
+      authorize(principalOf(context), "domain.list_accounts", { domainId: domain.id }, ["domain", `with id ${domain.id}`]);
+      return context.loaders.firstAccountPage(args).load(domain.id);
+    },
     accountCount: async (domain: Domain, _: unknown, context: GraphQLContext) => (await context.loaders.usageByDomainId.load(domain.id)).accountCount,
     allocatedQuotaMb: async (domain: Domain, _: unknown, context: GraphQLContext) =>
       (await context.loaders.usageByDomainId.load(domain.id)).allocatedQuotaMb,

@@ -14,6 +14,7 @@ import { checkSetupRequirements, parseDkimPublicKey, parseWebServerAddress } fro
 import {
   MAX_TOTAL_MB,
   decodeCursor,
+  likeEscaped,
   parseDisplayName,
   parseDomainName,
   parseId,
@@ -129,8 +130,8 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
     ...(search
       ? {
           OR: [
-            { name: { contains: search.toLowerCase() } },
-            { unicodeName: { contains: search, mode: "insensitive" as const } },
+            { name: { contains: likeEscaped(search.toLowerCase()) } },
+            { unicodeName: { contains: likeEscaped(search), mode: "insensitive" as const } },
           ],
         }
       : {}),

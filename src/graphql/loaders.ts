@@ -3,6 +3,8 @@
 import DataLoader from "dataloader";
 import type { Account, Domain, PrismaClient } from "../generated/prisma/client";
 import type { DomainUsage } from "../domains/domains.service";
+import { firstAccountPages, type AccountListQuery } from "../accounts/accounts.service";
+import type { Connection } from "../shared/connection";
 
 export interface Loaders {
   domainById: DataLoader<string, Domain | null>;
@@ -10,6 +12,8 @@ export interface Loaders {
   adminByDomainId: DataLoader<string, Account | null>;
   isAdminByAccountId: DataLoader<string, boolean>;
   usageByDomainId: DataLoader<string, DomainUsage>;
+  /** First pages of accounts by domain, one loader per set of list arguments (those batch together). */
+  firstAccountPage(query: AccountListQuery): DataLoader<string, Connection<Account>>;
 }
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
@@ -18,7 +22,17 @@ function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | 
 }
 
 export function createLoaders(db: PrismaClient): Loaders {
+  const accountPageLoaders = new Map<string, DataLoader<string, Connection<Account>>>();
   return {
+    firstAccountPage(query) {
+      const key = JSON.stringify([query.search ?? null, query.role ?? null, query.status ?? null, query.first ?? null]);
+      let loader = accountPageLoaders.get(key);
+      if (!loader) {
+        loader = new DataLoader((domainIds) => firstAccountPages(db, [...domainIds], query));
+        accountPageLoaders.set(key, loader);
+      }
+      return loader;
+    },
     domainById: new DataLoader(async (ids) => byKey(ids, await db.domain.findMany({ where: { id: { in: [...ids] } } }), (d) => d.id)),
     accountById: new DataLoader(async (ids) => byKey(ids, await db.account.findMany({ where: { id: { in: [...ids] } } }), (a) => a.id)),
     adminByDomainId: new DataLoader(async (domainIds) => {

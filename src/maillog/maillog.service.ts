@@ -7,7 +7,7 @@ import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
-import { decodeCursor, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
+import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, type IngestResult } from "./ingest";
 import { prismaExecutor } from "./sql";
 import { isValidTimeZone, wallClockAt, zonedTimeToInstant } from "./parse";
@@ -52,8 +52,10 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   const address = parseAddress(query.address).address;
   await authorizeAddress(deps.db, principal, address);
   const first = parsePageSize(query.first, 50);
-  const counterpart = parseSearch(query.counterpart, "counterpart")?.toLowerCase();
-  const subject = parseSearch(query.subject, "subject");
+  const counterpartText = parseSearch(query.counterpart, "counterpart");
+  const subjectText = parseSearch(query.subject, "subject");
+  const counterpart = counterpartText === undefined ? undefined : likeEscaped(counterpartText.toLowerCase());
+  const subject = subjectText === undefined ? undefined : likeEscaped(subjectText);
   const now = deps.now();
   const since =
     (query.range ?? "TODAY") === "TODAY"

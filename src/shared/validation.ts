@@ -134,6 +134,15 @@ export function parseSearch(input: string | null | undefined, field = "search"):
   return value === "" ? undefined : value;
 }
 
+/**
+ * Text for a "contains" filter with LIKE's wildcards escaped: Prisma passes
+ * `contains` into a LIKE pattern as it is, so a search for "a_b" would also
+ * match "axb". Backslash is PostgreSQL's default LIKE escape.
+ */
+export function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, "\\$&");
+}
+
 /** Cursors are base64url strings of the last row's sort key. */
 export function encodeCursor(key: string): string {
   return Buffer.from(key, "utf8").toString("base64url");

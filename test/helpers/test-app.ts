@@ -24,6 +24,8 @@ export interface TestApp {
   config: Config;
   /** Everything the server logged, for tests that check what logs contain. */
   logLines: string[];
+  /** Every SQL statement the server sent, in order. */
+  statements: string[];
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
@@ -52,7 +54,8 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const embedded = process.env.TEST_DATABASE_KIND === "pglite";
-  const db = createPrismaClient(config.DATABASE_URL!, embedded ? 1 : 4);
+  const statements: string[] = [];
+  const db = createPrismaClient(config.DATABASE_URL!, embedded ? 1 : 4, (sql) => statements.push(sql));
   const now = () => new Date();
   const deps: AppDeps = {
     db,
@@ -74,6 +77,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     deps,
     config,
     logLines,
+    statements,
     async gql(query, variables, token, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",

@@ -1,0 +1,67 @@
+import { startTestApp, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+
+const PAGE = `query($s: String, $n: Int) {
+  domains(search: $s, first: $n) {
+    nodes { name admin { address } accountCount accounts(first: 10) { totalCount nodes { address quotaMb role } } }
+  }
+}`;
+
+describe("lists load their relations in batches", () => {
+  let app: TestApp;
+  let support: string;
+  beforeAll(async () => {
+    app = await startTestApp();
+    support = await tokenFor(app, await supportAdmin(app));
+  });
+  afterAll(() => app.close());
+
+  async function statementsFor(variables: Record<string, unknown>) {
+    const before = app.statements.length;
+    const response = await app.gql(PAGE, variables, support);
+    expect(response.errors).toBeUndefined();
+    return { response, count: app.statements.length - before };
+  }
+
+  it("sends the same number of statements for a page of 3 domains and of 12, with their administrators and accounts", async () => {
+    const prefix = uniqueName("batch");
+    for (let index = 0; index < 12; index++) {
+      const { domain } = await makeDomain(app, { name: `${prefix}-${String(index).padStart(2, "0")}.example` });
+      for (let account = 0; account < 3; account++) await makeAccount(app, domain, { localPart: `user${account}`, quotaMb: 10 + account });
+    }
+    const small = await statementsFor({ s: prefix, n: 3 });
+    const large = await statementsFor({ s: prefix, n: 12 });
+    expect(small.response.data.domains.nodes).toHaveLength(3);
+    expect(large.response.data.domains.nodes).toHaveLength(12);
+    expect(large.count).toBe(small.count);
+    // The caller, the page and its count, the administrators (two: the links and
+    // their accounts), the totals, the account pages and their counts, the roles.
+    expect(large.count).toBe(9);
+    const first = large.response.data.domains.nodes[0];
+    expect(first).toEqual({
+      name: `${prefix}-00.example`,
+      admin: { address: `admin@${prefix}-00.example` },
+      accountCount: 4,
+      accounts: {
+        totalCount: 4,
+        nodes: [
+          { address: `admin@${prefix}-00.example`, quotaMb: 0, role: "DOMAIN_ADMIN" },
+          { address: `user0@${prefix}-00.example`, quotaMb: 10, role: "USER" },
+          { address: `user1@${prefix}-00.example`, quotaMb: 11, role: "USER" },
+          { address: `user2@${prefix}-00.example`, quotaMb: 12, role: "USER" },
+        ],
+      },
+    });
+  });
+
+  it("pages and filters a batched account list exactly like a single one", async () => {
+    const { domain } = await makeDomain(app);
+    for (const name of ["a_b", "axb", "c%d"]) await makeAccount(app, domain, { localPart: name.replace("%", "") });
+    const query = `query($id: ID!, $s: String) { domain(id: $id) { accounts(search: $s, first: 2) { totalCount pageInfo { hasNextPage } nodes { localPart } } } }`;
+    const batched = await app.gql(query, { id: domain.id, s: "a_" }, support);
+    // "_" is a character here, not a LIKE wildcard.
+    expect(batched.data.domain.accounts).toEqual({ totalCount: 1, pageInfo: { hasNextPage: false }, nodes: [{ localPart: "a_b" }] });
+    const all = await app.gql(query, { id: domain.id, s: null }, support);
+    expect(all.data.domain.accounts).toMatchObject({ totalCount: 4, pageInfo: { hasNextPage: true } });
+  });
+});
