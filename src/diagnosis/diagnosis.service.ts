@@ -10,7 +10,7 @@ import type { ServiceDeps } from "../shared/deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError } from "../errors";
 import { parseAddress } from "../shared/validation";
-import { dnsServiceOf, profileOf, type DnsCheckView } from "../dns/dns.service";
+import { checkView, dnsServiceOf, profileOf, type DnsCheckView } from "../dns/dns.service";
 import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
 import type { MailServerProbe, ProbeAttempt } from "../probe/probe";
@@ -306,18 +306,7 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
     service.remember(domain.id, profile, fresh);
     result = fresh;
   }
-  const view: DnsCheckView = {
-    domainId: domain.id,
-    domainName: domain.name,
-    setup: result.setup,
-    contractSetup: domain.dnsSetup,
-    detectedSetup: result.detectedSetup,
-    status: result.status,
-    findings: result.findings,
-    checkedAt: result.checkedAt,
-    durationMs: result.durationMs,
-    cached: cached !== undefined,
-  };
+  const view: DnsCheckView = checkView(domain, result, cached !== undefined);
   const failing = result.findings.filter((finding) => finding.status === "FAIL" || finding.status === "ERROR");
   const warnings = result.findings.filter((finding) => finding.status === "WARN");
   if (failing.length > 0) {

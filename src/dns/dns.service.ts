@@ -131,7 +131,8 @@ export function dnsServiceOf(deps: ServiceDeps): DnsCheckService {
   return service;
 }
 
-function view(domain: Domain, result: DnsCheckResult, cached: boolean): DnsCheckView {
+/** A check result as the API shows it, for a domain. */
+export function checkView(domain: Domain, result: DnsCheckResult, cached: boolean): DnsCheckView {
   return {
     domainId: domain.id,
     domainName: domain.name,
@@ -197,13 +198,13 @@ export async function checkDomainDns(
   const profile = profileOf(domain, wanted);
   if (!refresh) {
     const cached = service.cached(domain.id, profile);
-    if (cached) return view(domain, cached, true);
+    if (cached) return checkView(domain, cached, true);
   }
   const { queries: _queries, ...result } = await service.checker.check(profile);
   service.remember(domain.id, profile, result);
   // Only a check of the contracted set-up is the domain's state; a what-if is an answer, not a record.
   if (wanted === domain.dnsSetup) await storeResult(deps, caller, domain, result);
-  return view(domain, result, false);
+  return checkView(domain, result, false);
 }
 
 export interface DnsSweepQuery {
@@ -232,7 +233,7 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
   const toCheck: Domain[] = [];
   for (const domain of domains) {
     const cached = query.refresh ? undefined : service.cached(domain.id, profileOf(domain));
-    if (cached) views.set(domain.id, view(domain, cached, true));
+    if (cached) views.set(domain.id, checkView(domain, cached, true));
     else toCheck.push(domain);
   }
   const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
@@ -240,7 +241,7 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
     const domain = byName.get(result.domain)!;
     service.remember(domain.id, profileOf(domain), result);
     await storeResult(deps, caller, domain, result);
-    views.set(domain.id, view(domain, result, false));
+    views.set(domain.id, checkView(domain, result, false));
   });
   return domains.map((domain) => views.get(domain.id)!);
 }
