@@ -27,7 +27,8 @@ export function createPrismaClient(databaseUrl: string, poolMax: number, onState
       };
     });
   }
-  return new PrismaClient({ adapter: new PrismaPg(pool) });
+  // disposeExternalPool: $disconnect() ends the pool, as it would one the adapter made itself.
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 }
 
 /** True when the database answers a trivial query within the time limit. */
