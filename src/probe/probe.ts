@@ -149,6 +149,9 @@ function summarise(domain: string, source: MxSource, exchangers: ProbeExchanger[
   return { status: "UNREACHABLE", verdict: `${listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.` };
 }
 
+/** Least time left in the budget for which another address is still tried. */
+const MIN_ATTEMPT_MS = 50;
+
 export async function probeMailServer(domain: string, options: ProbeOptions): Promise<MailServerProbe> {
   const now = options.monotonicNow ?? (() => performance.now());
   const startedAt = options.clock();
@@ -166,7 +169,9 @@ export async function probeMailServer(domain: string, options: ProbeOptions): Pr
       attempts.push({ ...base, ...notTried("NOT_ALLOWED", `${target.address} is a private, loopback or link-local address; probing it is refused (PROBE_ALLOW_PRIVATE=false)`), durationMs: 0 });
       continue;
     }
-    if (deadline - now() <= 0) {
+    // Timers fire to the millisecond, not below it: a remainder of a few
+    // milliseconds is a spent budget, not time for a connection and a greeting.
+    if (deadline - now() < MIN_ATTEMPT_MS) {
       attempts.push({ ...base, ...notTried("SKIPPED", `the probe's total budget (${options.totalBudgetMs} ms) was spent before this address`), durationMs: 0 });
       continue;
     }
