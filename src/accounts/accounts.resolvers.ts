@@ -1,3 +1,4 @@
+import type { Resolvers } from "../generated/graphql";
 import type { Account } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
@@ -34,4 +35,4 @@ export const accountResolvers = {
       return domain;
     },
   },
-};
+} satisfies Resolvers;

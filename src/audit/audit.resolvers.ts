@@ -1,3 +1,4 @@
+import type { AuditChange, Resolvers } from "../generated/graphql";
 import type { AuditEntry } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { principalOf } from "../graphql/context";
@@ -9,6 +10,7 @@ export const auditResolvers = {
   },
   AuditEntry: {
     id: (entry: AuditEntry) => entry.id.toString(),
-    changes: (entry: AuditEntry) => (Array.isArray(entry.changes) ? entry.changes : []),
+    // Stored as JSON by writeAudit in the AuditChange shape.
+    changes: (entry: AuditEntry) => (Array.isArray(entry.changes) ? (entry.changes as unknown as AuditChange[]) : []),
   },
-};
+} satisfies Resolvers;

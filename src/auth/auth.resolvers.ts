@@ -1,3 +1,4 @@
+import type { Resolvers } from "../generated/graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
 import { principalObject } from "../graphql/principal-object";
@@ -19,10 +20,10 @@ export const authResolvers = {
     },
   },
   Principal: {
-    __resolveType: (object: { __typename?: string; username?: string }) => object.__typename ?? (object.username ? "SupportAdmin" : "Account"),
+    __resolveType: (object) => ("username" in object ? "SupportAdmin" : "Account"),
   },
   SupportAdmin: {
     role: () => "SUPPORT_ADMIN",
     loginName: (admin: { username: string }) => admin.username,
   },
-};
+} satisfies Resolvers;

@@ -1,3 +1,4 @@
+import type { Resolvers } from "../generated/graphql";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf } from "../graphql/context";
@@ -22,4 +23,4 @@ export const dnsResolvers = {
       return domain;
     },
   },
-};
+} satisfies Resolvers;

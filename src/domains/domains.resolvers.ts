@@ -1,3 +1,4 @@
+import type { Resolvers } from "../generated/graphql";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
@@ -48,4 +49,4 @@ export const domainResolvers = {
       (await context.loaders.usageByDomainId.load(domain.id)).allocatedQuotaMb,
     usedMb: async (domain: Domain, _: unknown, context: GraphQLContext) => (await context.loaders.usageByDomainId.load(domain.id)).usedMb,
   },
-};
+} satisfies Resolvers;

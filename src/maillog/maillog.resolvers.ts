@@ -1,3 +1,4 @@
+import type { Resolvers } from "../generated/graphql";
 import type { Account, MailLogRecord, RejectedLogLine } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
@@ -28,4 +29,4 @@ export const mailLogResolvers = {
     queuedForSeconds: (record: MailLogRecord) =>
       record.queuedAt ? Math.round((record.loggedAt.getTime() - record.queuedAt.getTime()) / 1000) : null,
   },
-};
+} satisfies Resolvers;
