@@ -28,6 +28,7 @@ const config: CodegenConfig = {
           MailLogRecord: `${prisma}#MailLogRecord as MailLogRecordRow`,
           StoredRejectedLogLine: `${prisma}#RejectedLogLine as RejectedLogLineRow`,
           DnsCheck: "../dns/dns.service#DnsCheckView",
+          ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
         },
       },
     },

@@ -54,12 +54,16 @@ export function localAddressesFor(domains: number, perDomain: number): string[] 
   return addresses;
 }
 
-export function generateLogs(outDir: string, lines: number, options: { days?: number; domains?: number; perDomain?: number; seed?: number } = {}): GeneratedLogs {
+export function generateLogs(
+  outDir: string,
+  lines: number,
+  options: { days?: number; domains?: number; perDomain?: number; seed?: number; /** Unix seconds of the last line (default: now); fixed for repeatable files. */ end?: number } = {},
+): GeneratedLogs {
   mkdirSync(outDir, { recursive: true });
   const next = random(options.seed ?? 42);
   const localAddresses = localAddressesFor(options.domains ?? 50, options.perDomain ?? 100);
   const days = options.days ?? 1;
-  const end = Math.floor(Date.now() / 1000);
+  const end = options.end ?? Math.floor(Date.now() / 1000);
   const start = end - days * 86_400;
   const masterPath = join(outDir, "m2k-1.log");
   const slavePath = join(outDir, "m2k-2.log");

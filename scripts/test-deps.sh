@@ -6,6 +6,11 @@
 set -euo pipefail
 needed=()
 [ -x /usr/sbin/nsd ] || needed+=(nsd)
+# Chromium: the browser test of the GraphQL IDE (test/e2e/ide.test.ts) drives Debian's build.
+[ -x /usr/bin/chromium ] || needed+=(chromium)
+# curl and jq: examples/provision.sh, run by test/rest/examples.test.ts.
+command -v curl >/dev/null || needed+=(curl)
+command -v jq >/dev/null || needed+=(jq)
 # Postfix, the MTA the probe tests connect to on 127.0.0.1:25: as root,
 # installed (and set up) if missing and started if stopped.
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

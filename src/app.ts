@@ -10,6 +10,7 @@ import { createPasswordHasher } from "./auth/passwords";
 import { createTokenService } from "./auth/tokens";
 import { bootstrapSupportAdmin, LoginThrottle } from "./auth/auth.service";
 import { createServer } from "./server";
+import { Metrics } from "./observability/metrics";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import { createPgLogStore } from "./maillog/sql";
 import type { AppDeps } from "./graphql/context";
@@ -35,7 +36,14 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       logger.info({ applied }, applied.length > 0 ? "database migrations applied" : "database schema is up to date");
     }
     // PGlite is one Postgres session: a single connection keeps transactions apart.
-    const db = createPrismaClient(databaseUrl, embedded ? 1 : config.DB_POOL_MAX);
+    // The embedded database lives in this process: no timeouts to fail fast on.
+    const db = createPrismaClient(
+      databaseUrl,
+      embedded
+        ? 1
+        : { max: config.DB_POOL_MAX, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
+    );
+    const metrics = new Metrics({ processMetrics: true });
     const now = () => new Date();
     const passwords = createPasswordHasher(config.BCRYPT_COST);
     const deps: AppDeps = {
@@ -46,6 +54,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       now,
       logger,
       throttle: new LoginThrottle(db, config, now),
+      metrics,
     };
     const bootstrap = await bootstrapSupportAdmin(db, passwords, config);
     if (bootstrap.created) {
@@ -64,18 +73,20 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
     const logStore = createPgLogStore(databaseUrl, collectorConnections);
     const collector = new LogCollectionScheduler(
-      () => runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections),
+      metrics.timeCollectionPass(() => runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections)),
       config.LOG_COLLECT_INTERVAL_SECONDS,
       logger,
     );
     collector.start();
+    // Lag is reported only for sources this process collects (not when cron does).
+    if (config.LOG_COLLECT_INTERVAL_SECONDS > 0) metrics.watchLogSources(config.LOG_SOURCES.map((source) => source.name));
     return {
       server,
       deps,
       databaseUrl,
       async close() {
-        await server.close();
-        await collector.stop();
+        // Stop taking requests and let the collection pass under way finish, side by side.
+        await Promise.all([server.close(), collector.stop()]);
         await logStore.close();
         await db.$disconnect();
         await embedded?.stop();

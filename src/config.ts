@@ -112,6 +112,55 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   PROBE_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(1).max(100_000).default(10),
   PROBE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // Browser IDE (GET /graphql from a browser) and bulk import of accounts.
+  // GRAPHQL_IDE unset: on, except with NODE_ENV=production (src/ide/ide.ts).
+  GRAPHQL_IDE: booleanSetting.optional(),
+  IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+  IMPORT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
+  IMPORT_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  IMPORT_JOB_RETENTION_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  // Faults and observability: how long to wait for PostgreSQL before answering
+  // SERVICE_UNAVAILABLE, the bound on a graceful shutdown, and GET /metrics.
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  METRICS_ENABLED: booleanSetting.default(true),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // Limits and protection against hostile and heavy requests: what one request
+  // may ask for (refused as BAD_USER_INPUT before any resolver runs, see
+  // src/graphql/limits.ts), request rates per client address, per principal
+  // and for logins (RATE_LIMITED, src/http/rate-limit.ts), and the browser
+  // origins allowed to call the API (src/http/security.ts).
+  // GRAPHQL_INTROSPECTION unset: on, except with NODE_ENV=production.
+  GRAPHQL_INTROSPECTION: booleanSetting.optional(),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(12),
+  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(30),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(20),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).max(10_000_000).default(5000),
+  // 0 turns batching (a JSON array of operations in one POST) off.
+  GRAPHQL_MAX_BATCH_SIZE: z.coerce.number().int().min(0).max(1000).default(10),
+  REQUEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
+  RATE_LIMIT_ENABLED: booleanSetting.default(true),
+  RATE_LIMIT_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(1200),
+  RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+  RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(10),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((text, context) => {
+      const origins: string[] = [];
+      for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+        // An origin is scheme://host[:port], exactly as browsers send it in the Origin header.
+        const url = URL.canParse(item) ? new URL(item) : undefined;
+        if (!url || !["http:", "https:"].includes(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {
+          context.addIssue({ code: "custom", message: `"${item}" is not an origin: list origins such as https://admin.example.com,http://localhost:5173` });
+          return z.NEVER;
+        }
+        origins.push(url.origin);
+      }
+      return origins;
+    }),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {

@@ -2,6 +2,23 @@
 // redacted wherever they would appear.
 import pino, { type Logger } from "pino";
 
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * A request as its log lines show it (Fastify's summary), without the query
+ * string: a GraphQL GET carries its operation and variables there, which may
+ * hold a password or a token.
+ */
+function requestSummary(request: LoggedRequest) {
+  return { method: request.method, url: request.url?.split("?")[0], host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -22,6 +39,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         ],
         censor: "[redacted]",
       },
+      serializers: { req: requestSummary },
     },
     destination,
   );

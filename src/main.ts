@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { startApp } from "./app";
+import { shutDown } from "./observability/shutdown";
 
 async function main(): Promise<void> {
   // Settings from ./.env, when present; the real environment wins.
@@ -29,14 +30,8 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down");
-    try {
-      await app.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    }
+    logger.info({ signal, timeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS }, "shutting down: no new connections; finishing the requests and the log collection under way");
+    process.exit(await shutDown(() => app.close(), config.SHUTDOWN_TIMEOUT_SECONDS, logger));
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -1,19 +1,28 @@
 // createServer(deps): Fastify with the GraphQL endpoint and the health
 // probes, without listening, so tests and main.ts build it the same way.
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyApollo from "@as-integrations/fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
 import { authenticate } from "./auth/principal";
 import { createLoaders } from "./graphql/loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
-import type { AppDeps, GraphQLContext } from "./graphql/context";
+import { requestLogger, type AppDeps, type GraphQLContext } from "./graphql/context";
+import { registerMetrics } from "./observability/metrics";
+import { closeConnectionsWhileClosing } from "./observability/shutdown";
 import { databaseAnswers } from "./db/prisma";
+import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
+import { registerSecurity } from "./http/security";
+import { registerRateLimits } from "./http/rate-limit";
+import { registerGraphqlIde } from "./ide/ide";
+import { registerAccountImports } from "./imports/imports.service";
+import { registerRestApi } from "./rest/rest.plugin";
 
 /**
  * Codes graphql-js and Apollo give to malformed requests (the client's fault),
@@ -28,6 +37,7 @@ const REQUEST_ERROR_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  "RATE_LIMITED",
 ]);
 
 /** The AppError behind a resolver error, if it has a meaning for the client. */
@@ -40,6 +50,8 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   if (appError) {
     return { message: appError.message, locations: formatted.locations, path: formatted.path, extensions: { code: appError.code, ...appError.extensions } };
   }
+  const limitRefusal = formatLimitRefusal(formatted);
+  if (limitRefusal) return limitRefusal;
   const code = formatted.extensions?.code;
   if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
@@ -61,7 +73,7 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             if (!appErrorOf(error.originalError ?? error) && !REQUEST_ERROR_CODES.has(String(error.extensions?.code))) {
-              contextValue.deps.logger.error({ requestId: contextValue.requestId, err: error.originalError ?? error, path: error.path }, "unexpected error");
+              requestLogger(contextValue).error({ err: error.originalError ?? error, path: error.path }, "unexpected error");
             }
           }
         },
@@ -83,32 +95,50 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
+    // Log lines name the request id as error responses and audit records do.
+    logController: new LogController({ requestIdLogLabel: "requestId" }),
     trustProxy: deps.config.TRUST_PROXY,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.config.REQUEST_BODY_LIMIT_BYTES,
   });
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  await registerSecurity(app, deps.config);
+  const loginRateLimit = registerRateLimits(app, deps);
+
+  const metrics = registerMetrics(app, deps);
+  closeConnectionsWhileClosing(app);
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const ready = await databaseAnswers(deps.db);
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "database unavailable" });
   });
+  await registerGraphqlIde(app, deps.config);
+  registerAccountImports(app, deps);
+  await registerRestApi(app, deps);
 
+  const limits = graphqlLimits(deps.config);
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs,
     resolvers,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
-    plugins: [fastifyApolloDrainPlugin(app), requestIdPlugin(), ApolloServerPluginLandingPageDisabled()],
+    introspection: limits.introspection,
+    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
+    plugins: [requestIdPlugin(), ApolloServerPluginLandingPageDisabled(), limits.complexityPlugin, loginRateLimit, metrics.apolloPlugin()],
+    logger: deps.logger,
+    // Fastify owns the shutdown (main.ts): it drains the HTTP requests, then Apollo stops.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
+  app.addHook("onClose", () => apollo.stop());
   await app.register(fastifyApollo(apollo), {
     context: async (request) => ({
       deps,
-      authentication: await authenticate(deps.db, deps.tokens, request.headers.authorization).catch((error: unknown) => {
+      authentication: await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch((error: unknown) => {
         const mapped = fromDatabaseError(error);
         if (!mapped) throw error;
         throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
@@ -116,6 +146,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
       requestId: String(request.id),
       clientIp: request.ip,
       loaders: createLoaders(deps.db),
+      logger: request.log as Logger,
     }),
   });
   return app;

@@ -264,7 +264,9 @@ export async function updateAccount(deps: ServiceDeps, caller: Caller, id: strin
         throw new QuotaExceededError("usedMb", `The storage used by ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
       }
     }
-    const account = await tx.account.update({ where: { id: accountId }, data: patch });
+    // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
+    const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
+    const account = unchanged ? before : await tx.account.update({ where: { id: accountId }, data: patch });
     const changes = changedFields(before, account, [...AUDITED_ACCOUNT_FIELDS]);
     if (changes.length > 0) {
       await writeAudit(tx, caller.actor, { action: "account.update", objectType: "account", objectId: accountId, domainId: domain.id, domainName: domain.name, changes });

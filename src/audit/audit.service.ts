@@ -1,7 +1,7 @@
 // The audit trail. Every accepted change writes its record inside the same
 // transaction as the change itself, so there is never a change without its
 // record or a record of a change that was rolled back.
-import type { Prisma, PrismaClient } from "../generated/prisma/client";
+import { Prisma, type PrismaClient } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { decodeCursor, parseId, parsePageSize, parseSearch } from "../shared/validation";
@@ -17,6 +17,8 @@ export interface Actor {
   name: string;
   requestId?: string;
   clientIp?: string;
+  /** The API token (mat_<publicId>) the request came with, if any. */
+  viaApiToken?: string;
 }
 
 export interface Change {
@@ -27,7 +29,7 @@ export interface Change {
 
 export interface AuditRecord {
   action: string;
-  objectType: "domain" | "account" | "support_admin" | "log_source";
+  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;
@@ -35,7 +37,13 @@ export interface AuditRecord {
 }
 
 export function actorOf(principal: Principal, request: { requestId?: string; clientIp?: string } = {}): Actor {
-  return { role: principal.role, id: principal.id, name: principal.name, ...request };
+  return {
+    role: principal.role,
+    id: principal.id,
+    name: principal.name,
+    ...request,
+    ...(principal.apiToken ? { viaApiToken: principal.apiToken.prefix } : {}),
+  };
 }
 
 export const systemActor: Actor = { role: "SYSTEM", id: null, name: "mailadmin" };
@@ -50,22 +58,43 @@ export function changedFields<T extends Record<string, unknown>>(before: T | nul
     .map((field) => ({ field, before: before?.[field] ?? null, after: after?.[field] ?? null }));
 }
 
+/** The row writeAudit stores for a record. */
+function auditEntryData(actor: Actor, record: AuditRecord): Prisma.AuditEntryCreateManyInput {
+  return {
+    actorRole: actor.role,
+    actorId: actor.id,
+    actorName: actor.name,
+    action: record.action,
+    objectType: record.objectType,
+    objectId: record.objectId,
+    domainId: record.domainId ?? null,
+    domainName: record.domainName ?? null,
+    changes: JSON.parse(JSON.stringify(record.changes)) as Prisma.InputJsonValue,
+    requestId: actor.requestId ?? null,
+    clientIp: actor.clientIp ?? null,
+    viaApiToken: actor.viaApiToken ?? null,
+  };
+}
+
 export async function writeAudit(db: Db, actor: Actor, record: AuditRecord): Promise<void> {
-  await db.auditEntry.create({
-    data: {
-      actorRole: actor.role,
-      actorId: actor.id,
-      actorName: actor.name,
-      action: record.action,
-      objectType: record.objectType,
-      objectId: record.objectId,
-      domainId: record.domainId ?? null,
-      domainName: record.domainName ?? null,
-      changes: JSON.parse(JSON.stringify(record.changes)) as Prisma.InputJsonValue,
-      requestId: actor.requestId ?? null,
-      clientIp: actor.clientIp ?? null,
-    },
-  });
+  await db.auditEntry.create({ data: auditEntryData(actor, record) });
+}
+
+/**
+ * Many records at once, for bulk changes such as an import of accounts: the
+ * rows writeAudit stores, one INSERT per thousand (Prisma's createMany takes
+ * seconds per thousand rows).
+ */
+export async function writeAudits(db: Db, actor: Actor, records: AuditRecord[]): Promise<void> {
+  for (let start = 0; start < records.length; start += 1000) {
+    const rows = records.slice(start, start + 1000).map((record) => auditEntryData(actor, record) as Record<string, unknown>);
+    const columns = Object.keys(rows[0]!);
+    const names = Prisma.join(columns.map((column) => Prisma.raw(`"${column}"`)));
+    // Every column is text but changes (jsonb), which travels as text too.
+    const arrays = columns.map((column) => Prisma.sql`${rows.map((row) => (column === "changes" ? JSON.stringify(row[column]) : (row[column] ?? null)))}::text[]`);
+    const values = columns.map((column) => Prisma.raw(column === "changes" ? `r."changes"::jsonb` : `r."${column}"`));
+    await db.$executeRaw`INSERT INTO "audit_entry" (${names}) SELECT ${Prisma.join(values)} FROM unnest(${Prisma.join(arrays)}) AS r(${names})`;
+  }
 }
 
 export interface AuditQuery {

@@ -3,7 +3,7 @@
 // object (FORBIDDEN), or may not even see it (NOT_FOUND, so that another
 // domain's objects are indistinguishable from missing ones).
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
-import type { Authentication, Principal } from "./principal";
+import type { AuthFailure, Authentication, Principal } from "./principal";
 
 /** What an action is about: the domain it touches and, for account actions, the account. */
 export interface Target {
@@ -43,7 +43,10 @@ export type Action =
   | "maillog.rejected"
   | "probe.hosted"
   | "probe.remote"
-  | "delivery.diagnose";
+  | "delivery.diagnose"
+  | "api_token.create"
+  | "api_token.read"
+  | "api_token.revoke";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
@@ -100,7 +103,12 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
-  "maillog.ingest": { allow: isSupport, see: () => true, deniedMessage: "Only support staff (or a log shipper's service token) may push delivery-log lines." },
+  // A log shipper's service token is an API token with the LOGS scope created by support staff: its principal is support.
+  "maillog.ingest": {
+    allow: isSupport,
+    see: () => true,
+    deniedMessage: "Only support staff, or a service token (an API token with the LOGS scope created by support staff), may push delivery-log lines.",
+  },
   "maillog.rejected": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
   "dns.check": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
@@ -119,6 +127,18 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     deniedMessage: "",
   },
   "dns.check_all": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
+  // A domain administrator's tokens are its domain's (target: the token's domain); support tokens have no domain, so only support sees them.
+  "api_token.create": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and domain administrators may create API tokens.",
+  },
+  "api_token.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may list its API tokens.",
+  },
+  "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isSupport, isAdminOfTargetDomain), deniedMessage: "" },
   "audit.read": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),
@@ -141,13 +161,22 @@ export function authorize(principal: Principal, action: Action, target: Target, 
   throw new ForbiddenError(rule.deniedMessage);
 }
 
-const failureMessages: Record<string, string> = {
+const failureMessages: Record<AuthFailure, string> = {
   missing: "You are not logged in: call login and send its token as 'Authorization: Bearer <token>'.",
   expired: "Your session has expired: log in again.",
   invalid: "The token sent is not valid: log in again.",
   revoked: "This token was revoked by a password or administrator change: log in again.",
   suspended: "This account or its domain is suspended: ask support.",
+  api_token_invalid: "The API token sent is not known: check that it was copied whole (mat_ and 56 more characters).",
+  api_token_expired: "This API token has expired: create a new one (createApiToken).",
+  api_token_revoked: "This API token was revoked: create a new one (createApiToken).",
+  api_token_creator_gone:
+    "This API token no longer works: whoever created it is no longer the domain's administrator (or no longer exists). Ask the domain's administrator or support for a new token.",
 };
+
+export function authenticationFailureMessage(failure: AuthFailure): string {
+  return failureMessages[failure];
+}
 
 export function requirePrincipal(authentication: Authentication): Principal {
   if (authentication.principal) return authentication.principal;

@@ -2,11 +2,12 @@
 // that a suspension, a role change or a revoked token takes effect at once.
 import type { PrismaClient } from "../generated/prisma/client";
 import type { TokenService } from "./tokens";
+import { authenticateApiToken, looksLikeApiToken, type ApiTokenUse } from "./api-tokens";
 
 export type Role = "SUPPORT_ADMIN" | "DOMAIN_ADMIN" | "USER";
 
 export type Principal =
-  | { kind: "support"; id: string; role: "SUPPORT_ADMIN"; name: string; tokenVersion: number }
+  | { kind: "support"; id: string; role: "SUPPORT_ADMIN"; name: string; tokenVersion: number; apiToken?: ApiTokenUse }
   | {
       kind: "account";
       id: string;
@@ -15,10 +16,21 @@ export type Principal =
       name: string;
       domainId: string;
       tokenVersion: number;
+      /** Set when the request came with an API token (of this creator) instead of a login token. */
+      apiToken?: ApiTokenUse;
     };
 
 /** Why a request carries no principal, so UNAUTHENTICATED can say what to do. */
-export type AuthFailure = "missing" | "expired" | "invalid" | "revoked" | "suspended";
+export type AuthFailure =
+  | "missing"
+  | "expired"
+  | "invalid"
+  | "revoked"
+  | "suspended"
+  | "api_token_invalid"
+  | "api_token_expired"
+  | "api_token_revoked"
+  | "api_token_creator_gone";
 
 export type Authentication = { principal: Principal } | { principal: null; failure: AuthFailure };
 
@@ -32,9 +44,11 @@ export async function authenticate(
   db: PrismaClient,
   tokens: TokenService,
   authorization: string | undefined,
+  options: { now?: () => Date; clientIp?: string } = {},
 ): Promise<Authentication> {
   const token = bearerToken(authorization);
   if (!token) return { principal: null, failure: authorization ? "invalid" : "missing" };
+  if (looksLikeApiToken(token)) return authenticateApiToken(db, token, options);
   const verified = tokens.verify(token);
   if ("error" in verified) return { principal: null, failure: verified.error };
   const { sub, kind, ver } = verified.claims;

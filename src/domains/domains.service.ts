@@ -322,7 +322,9 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
         "maxAccounts",
       );
     }
-    const domain = await tx.domain.update({ where: { id: domainId }, data: patch });
+    // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
+    const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
+    const domain = unchanged ? before : await tx.domain.update({ where: { id: domainId }, data: patch });
     const changes = changedFields(before, domain, [...AUDITED_DOMAIN_FIELDS]);
     if (changes.length > 0) {
       await writeAudit(tx, caller.actor, { action: "domain.update", objectType: "domain", objectId: domainId, domainId, domainName: domain.name, changes });

@@ -7,10 +7,13 @@ import type { LoginThrottle } from "../auth/auth.service";
 import { actorOf } from "../audit/audit.service";
 import type { Caller, ServiceDeps } from "../shared/deps";
 import type { Loaders } from "./loaders";
+import type { Metrics } from "../observability/metrics";
 
 export interface AppDeps extends ServiceDeps {
   logger: Logger;
   throttle: LoginThrottle;
+  /** The server's metrics; createServer makes its own when absent (main passes one that the log collector reports to too). */
+  metrics?: Metrics;
 }
 
 export interface GraphQLContext {
@@ -19,6 +22,13 @@ export interface GraphQLContext {
   requestId: string;
   clientIp: string;
   loaders: Loaders;
+  /** The request's logger: every line it writes carries the request id. */
+  logger?: Logger;
+}
+
+/** The logger for a request's lines, with its request id. */
+export function requestLogger(context: GraphQLContext): Logger {
+  return context.logger ?? context.deps.logger.child({ requestId: context.requestId });
 }
 
 export function principalOf(context: GraphQLContext): Principal {

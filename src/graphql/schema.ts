@@ -12,6 +12,9 @@ import { mailLogResolvers } from "../maillog/maillog.resolvers";
 import { dnsResolvers } from "../dns/dns.resolvers";
 import { probeResolvers } from "../probe/probe.resolvers";
 import { diagnosisResolvers } from "../diagnosis/diagnosis.resolvers";
+import { apiTokenResolvers } from "../apitokens/api-tokens.resolvers";
+import { importResolvers } from "../imports/imports.resolvers";
+import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
 
@@ -67,8 +70,9 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
   return merged;
 }
 
-export const resolvers = {
+// withTokenScopes: a request made with an API token is held to the token's scopes (src/auth/scopes.ts).
+export const resolvers = withTokenScopes({
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers),
-};
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers, apiTokenResolvers, importResolvers),
+});

@@ -118,11 +118,11 @@ export async function listRejectedLines(
 
 const MAX_PUSHED_LINES = 10_000;
 
-/** Lines pushed by a log shipper (ingestMailLog). */
+/** Lines pushed by a log shipper (ingestMailLog): text, or raw bytes (REST text/plain) that the parser decodes as it does files. */
 export async function pushMailLog(
   deps: Pick<ServiceDeps, "db" | "config">,
   caller: Caller,
-  input: { source: string; lines: string[]; timeZone?: string | null },
+  input: { source: string; lines: (string | Uint8Array)[]; timeZone?: string | null },
 ): Promise<IngestResult> {
   authorize(caller.principal, "maillog.ingest", {}, ["log source", input.source]);
   const source = parseSearch(input.source, "source");
@@ -134,7 +134,7 @@ export async function pushMailLog(
   if (input.lines.length > MAX_PUSHED_LINES) throw new BadInputError("lines", `At most ${MAX_PUSHED_LINES} lines per call (got ${input.lines.length}).`);
   input.lines.forEach((line, index) => {
     if (line.length > 16_384) throw new BadInputError("lines", `Line ${index + 1} is longer than 16384 characters.`);
-    if (!line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
+    if (typeof line === "string" && !line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
   });
   return deps.db.$transaction(async (tx) => {
     const result = await ingestLines(prismaExecutor(tx), { name: source, timeZone }, input.lines.map((content, index) => ({ content, lineNumber: index + 1 })));

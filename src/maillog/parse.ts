@@ -7,6 +7,13 @@
 // "(", ")" and any script, so the size is the last "/digits)" that a status
 // follows. Lines arrive as bytes in UTF-8 or Big5. The parser never throws:
 // a line it cannot read comes back as a rejection with the reason.
+//
+// This is the hot path of ingestion (hundreds of thousands of lines a
+// second), so it scans with charCodeAt and offsets instead of regular
+// expressions, split() and intermediate substrings, and it hashes a line's
+// own bytes when they already are the UTF-8 of its text. What it accepts and
+// what it returns are those of the plain version it replaced: the tests
+// compare the two on generated lines (test/maillog/parse-equivalence.test.ts).
 import { isUtf8 } from "node:buffer";
 import { xxh3 } from "@node-rs/xxhash";
 import iconv from "iconv-lite";
@@ -36,14 +43,28 @@ export interface ParsedLogLine {
 
 export type ParseResult = { ok: true; record: ParsedLogLine } | { ok: false; reason: string; rawLine: string };
 
-const HEAD = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: |$)/;
-const QUEUE_ID = /^\d+-([0-9A-Fa-f]{8})\.[0-9A-Fa-f]+$/;
 const MAX_SIZE = 2 ** 31 - 1;
+const MAX_LINE_LENGTH = 16_384;
+
+// iconv.decode() looks its codec up by name and builds a decoder on every
+// call; one decoder, reused, decodes the same (end() resets it, and cp950 has
+// no byte-order mark to strip).
+const big5Decoder = iconv.getDecoder("cp950");
+
+function decodeBig5(buffer: Buffer): string {
+  const text = big5Decoder.write(buffer);
+  const trail = big5Decoder.end();
+  return trail ? text + trail : text;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** Decodes a line's bytes: UTF-8 when they are valid UTF-8, otherwise Big5 (cp950, as Taiwanese mail of that era). */
 export function decodeLine(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return isUtf8(buffer) ? buffer.toString("utf8") : iconv.decode(buffer, "cp950");
+  const buffer = asBuffer(bytes);
+  return isUtf8(buffer) ? buffer.toString("utf8") : decodeBig5(buffer);
 }
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -85,13 +106,11 @@ let lastBucket = Number.NaN;
 let lastZone = "";
 let lastOffset = 0;
 
-/** The instant at which a wall-clock time happens in a time zone. */
-export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
-  const [year, month, day, hour, minute, second] = fields;
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+/** The instant (ms) at which a wall-clock time, given as if it were UTC (Date.UTC of its fields), happens in a time zone. */
+function instantOfWallClock(wall: number, timeZone: string): number {
   const bucket = Math.floor(wall / QUARTER_HOUR) * QUARTER_HOUR;
   // Log lines come in time order: the previous line's quarter hour is the usual answer.
-  if (bucket === lastBucket && timeZone === lastZone) return new Date(wall - lastOffset);
+  if (bucket === lastBucket && timeZone === lastZone) return wall - lastOffset;
   const key = `${timeZone}|${bucket}`;
   let offset = offsetCache.get(key);
   if (offset === undefined) {
@@ -104,7 +123,27 @@ export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
   lastBucket = bucket;
   lastZone = timeZone;
   lastOffset = offset;
-  return new Date(wall - offset);
+  return wall - offset;
+}
+
+/** The instant at which a wall-clock time happens in a time zone. */
+export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
+  const [year, month, day, hour, minute, second] = fields;
+  return new Date(instantOfWallClock(Date.UTC(year, month - 1, day, hour, minute, second), timeZone));
+}
+
+// Date.UTC of the last line's date: lines come in time order, so most lines
+// only add their time of day to it.
+let lastDateKey = -1;
+let lastDateMs = 0;
+
+function utcMidnightOf(year: number, month: number, day: number): number {
+  const key = year * 10_000 + month * 100 + day;
+  if (key !== lastDateKey) {
+    lastDateMs = Date.UTC(year, month - 1, day);
+    lastDateKey = key;
+  }
+  return lastDateMs;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -119,9 +158,10 @@ export function isValidTimeZone(timeZone: string): boolean {
 /**
  * The same delivery reported by two log servers yields the same line; its
  * fingerprint is a hash of the line's text with the line ending and trailing
- * blanks removed.
+ * blanks removed (of its UTF-8 bytes: hashing those bytes directly, as the
+ * parser does when a line arrives in UTF-8, gives the same value).
  */
-export function fingerprintOf(text: string): string {
+export function fingerprintOf(text: string | Uint8Array): string {
   // XXH3-128: non-cryptographic but with a negligible chance of collision
   // among billions of lines, and several times cheaper than SHA-256, which
   // would dominate the parse. The lines come from our own log servers or
@@ -129,23 +169,77 @@ export function fingerprintOf(text: string): string {
   return xxh3.xxh128(text).toString(16).padStart(32, "0");
 }
 
+// ---------------------------------------------------------------------------
+// Decoding. The text of a line is its bytes decoded, without NULs, without
+// trailing white space. Alongside the text, `lineBytes` keeps what the
+// fingerprint hashes: the line's own bytes when they are the UTF-8 of the
+// text (ASCII and UTF-8 lines, the usual case), else the text itself (Big5
+// lines, lines given as text, and the rare lines holding NULs or ending in
+// non-ASCII white space), which the hash encodes as UTF-8: the same value.
+// Module state rather than a returned pair: parsing is synchronous, and this
+// saves an allocation per line.
+let lineBytes: Uint8Array | null = null;
 
-/**
- * Splits "(SUBJECT/SIZE)STATUS REASON" at the last ")" that a status follows
- * and "/digits" precedes (what a greedy regular expression would find, without
- * its backtracking cost on long lines). Returns the same groups as BODY.
- */
-function splitBody(body: string): RegExpExecArray | string[] | null {
-  if (!body.startsWith("(")) return null;
-  for (let close = body.lastIndexOf(")"); close > 0; close = body.lastIndexOf(")", close - 1)) {
-    const status = statusAt(body, close + 1);
-    if (!status) continue;
-    let digits = close;
-    while (digits > 1 && isDigit(body.charCodeAt(digits - 1))) digits--;
-    if (digits === close || body[digits - 1] !== "/") continue;
-    return [body, body.slice(1, digits - 1), body.slice(digits, close), status[0], status[1]!, status[2]!];
+function isAsciiBlank(byte: number): boolean {
+  // What trimEnd() removes among ASCII: tab, LF, VT, FF, CR, space.
+  return byte === 32 || (byte >= 9 && byte <= 13);
+}
+
+/** The general path, as the parser always did it: decode, drop NULs, trim the end. */
+function textOf(decoded: string): string {
+  return (decoded.includes("\u0000") ? decoded.replaceAll("\u0000", "") : decoded).trimEnd();
+}
+
+function lineTextOf(input: Uint8Array | string): string {
+  lineBytes = null;
+  if (typeof input === "string") return textOf(input);
+  const buffer = asBuffer(input);
+  if (!isUtf8(buffer)) return textOf(decodeBig5(buffer));
+  let end = buffer.length;
+  while (end > 0 && isAsciiBlank(buffer[end - 1]!)) end--;
+  // An ASCII blank is never part of a multi-byte sequence: cutting them off the bytes cuts them off the text.
+  // NULs are looked for in the bytes: in the text of a CJK line (two bytes a
+  // character) V8 finds a zero byte in nearly every character and is slow.
+  if (buffer.indexOf(0) !== -1) return textOf(buffer.toString("utf8"));
+  const text = buffer.toString("utf8", 0, end);
+  if (end > 0 && buffer[end - 1]! >= 0x80) {
+    // The line may end in non-ASCII white space (U+3000 ...): trimEnd() decides, and the text is hashed.
+    const trimmed = text.trimEnd();
+    if (trimmed.length !== text.length) return trimmed;
   }
-  return null;
+  lineBytes = end === buffer.length ? buffer : buffer.subarray(0, end);
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// Scanning.
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+const WHITE_SPACE = /\s/;
+
+/** What /\s/ matches (and trim() removes); non-ASCII characters are left to the regular expression itself. */
+function isWhiteSpace(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return WHITE_SPACE.test(String.fromCharCode(code));
+}
+
+/** Value of decimal digits text[from, to): exact, as Number() of their text. */
+function decimalValue(text: string, from: number, to: number): number {
+  // Up to 15 digits the sum is exact; longer runs (rejected unless leading zeros) go through Number().
+  if (to - from > 15) return Number(text.slice(from, to));
+  let value = 0;
+  for (let index = from; index < to; index++) value = value * 10 + text.charCodeAt(index) - 48;
+  return value;
 }
 
 function digitsAt(text: string, from: number, length: number): number {
@@ -154,40 +248,15 @@ function digitsAt(text: string, from: number, length: number): number {
   return value;
 }
 
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
-
-/** [status, retry number, reason] when `text` holds OK, RETRY.n or FAIL at `from`, then the end or a blank. */
-function statusAt(text: string, from: number): [string, string | undefined, string | undefined] | null {
-  let end: number;
-  let retry: string | undefined;
-  if (text.startsWith("OK", from)) end = from + 2;
-  else if (text.startsWith("FAIL", from)) end = from + 4;
-  else if (text.startsWith("RETRY.", from)) {
-    end = from + 6;
-    while (end < text.length && isDigit(text.charCodeAt(end))) end++;
-    if (end === from + 6) return null;
-    retry = text.slice(from + 6, end);
-  } else return null;
-  if (end < text.length && !/\s/.test(text[end]!)) return null;
-  const reason = end < text.length ? text.slice(end).trim() : undefined;
-  return [text.slice(from, retry === undefined ? end : from + 5), retry, reason === "" ? undefined : reason];
-}
-
-/** A token of the header that is an address: "<>" (the null sender), user@host or <user@host>. Tokens hold no blanks. */
-function isAddressToken(token: string): boolean {
-  if (token === "<>") return true;
-  const at = token.indexOf("@");
-  if (at <= 0 || at >= token.length - 1 || token.indexOf("@", at + 1) !== -1) return false;
-  const inner = token.startsWith("<") && token.endsWith(">") ? token.slice(1, -1) : token;
-  return !inner.includes("<") && !inner.includes(">") && inner.indexOf("@") > 0 && inner.indexOf("@") < inner.length - 1;
-}
-
-function bareAddress(token: string): string {
-  const start = token.startsWith("<") ? 1 : 0;
-  const end = token.endsWith(">") ? token.length - 1 : token.length;
-  return token.slice(start, end).toLowerCase();
+/** "YYYY/MM/DD HH:MM:SS", then the end of the line or a space. */
+function hasDateAndTime(text: string): boolean {
+  if (text.length < 19 || (text.length > 19 && text.charCodeAt(19) !== 32)) return false;
+  for (let index = 0; index < 19; index++) {
+    const code = text.charCodeAt(index);
+    const expected = index === 4 || index === 7 ? 47 : index === 10 ? 32 : index === 13 || index === 16 ? 58 : -1;
+    if (expected === -1 ? !isDigit(code) : code !== expected) return false;
+  }
+  return true;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -197,84 +266,204 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
-export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei"): ParseResult {
-  const decoded = typeof input === "string" ? input : decodeLine(input);
-  // CRLF endings, trailing blanks and stray NULs are transport noise, not content.
-  const text = (decoded.includes("\u0000") ? decoded.replaceAll("\u0000", "") : decoded).trimEnd();
-  const reject = (reason: string): ParseResult => ({ ok: false, reason, rawLine: text });
-  if (text.length === 0) return reject("empty line");
-  if (text.length > 16_384) return reject("line longer than 16384 characters");
+// The status found by statusAt, in module state (see lineBytes for why).
+const NO_STATUS = 0;
+let foundStatus: DeliveryStatus = "OK";
+/** Digits of RETRY.n: [retryFrom, retryTo), empty for OK and FAIL. */
+let retryFrom = 0;
+let retryTo = 0;
+/** Where the reason starts (its leading white space skipped); text.length when there is none. */
+let reasonFrom = 0;
 
-  if (!HEAD.test(text)) return reject("does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
-  // Digits at fixed places: read them directly rather than through regex groups (hot path).
-  const fields: WallClock = [
-    digitsAt(text, 0, 4),
-    digitsAt(text, 5, 2),
-    digitsAt(text, 8, 2),
-    digitsAt(text, 11, 2),
-    digitsAt(text, 14, 2),
-    digitsAt(text, 17, 2),
-  ];
-  const [year, month, day, hour, minute, second] = fields;
+/**
+ * Whether text holds OK, RETRY.n or FAIL at `from`, then the end or white
+ * space; sets foundStatus, retryFrom/retryTo and reasonFrom.
+ */
+function statusAt(text: string, from: number): boolean {
+  let end: number;
+  retryFrom = retryTo = 0;
+  if (text.startsWith("OK", from)) {
+    end = from + 2;
+    foundStatus = "OK";
+  } else if (text.startsWith("FAIL", from)) {
+    end = from + 4;
+    foundStatus = "FAIL";
+  } else if (text.startsWith("RETRY.", from)) {
+    end = from + 6;
+    while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+    if (end === from + 6) return false;
+    foundStatus = "RETRY";
+    retryFrom = from + 6;
+    retryTo = end;
+  } else return false;
+  if (end < text.length && !isWhiteSpace(text.charCodeAt(end))) return false;
+  // The text's end is trimmed already: skipping leading white space is trim().
+  while (end < text.length && isWhiteSpace(text.charCodeAt(end))) end++;
+  reasonFrom = end;
+  return true;
+}
+
+/**
+ * Whether text[from, to) is an address token: "<>" (the null sender),
+ * user@host or <user@host>, with one "@" that has text on both sides and no
+ * other "<" or ">".
+ */
+function isAddressToken(text: string, from: number, to: number): boolean {
+  const first = text.charCodeAt(from);
+  const last = text.charCodeAt(to - 1);
+  if (to - from === 2 && first === 60 && last === 62) return true;
+  const angled = first === 60 && last === 62;
+  const innerFrom = angled ? from + 1 : from;
+  const innerTo = angled ? to - 1 : to;
+  let at = -1;
+  for (let index = from; index < to; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 64) {
+      if (at !== -1) return false;
+      at = index;
+    } else if ((code === 60 || code === 62) && index >= innerFrom && index < innerTo) return false;
+  }
+  return at > innerFrom && at < innerTo - 1;
+}
+
+/** The address of an address token, without its angle brackets, in lower case. */
+function bareAddress(text: string, from: number, to: number): string {
+  const start = text.charCodeAt(from) === 60 ? from + 1 : from;
+  const end = text.charCodeAt(to - 1) === 62 ? to - 1 : to;
+  const address = text.slice(start, end);
+  for (let index = start; index < end; index++) {
+    const code = text.charCodeAt(index);
+    // toLowerCase() only when something could change: it costs more than the rest of the token.
+    if ((code >= 65 && code <= 90) || code >= 128) return address.toLowerCase();
+  }
+  return address;
+}
+
+/** The queue id's hex time (PID-HEXTIME.HEXSEQ) when text[from, to) is a queue id, else -1. */
+function queueTimeOf(text: string, from: number, to: number): number {
+  let index = from;
+  while (index < to && isDigit(text.charCodeAt(index))) index++;
+  if (index === from || index + 10 >= to || text.charCodeAt(index) !== 45 || text.charCodeAt(index + 9) !== 46) return -1;
+  let time = 0;
+  for (let digit = index + 1; digit < index + 9; digit++) {
+    const value = hexValue(text.charCodeAt(digit));
+    if (value === -1) return -1;
+    time = time * 16 + value;
+  }
+  for (let digit = index + 10; digit < to; digit++) if (hexValue(text.charCodeAt(digit)) === -1) return -1;
+  return time;
+}
+
+function rejected(rawLine: string, reason: string): ParseResult {
+  return { ok: false, reason, rawLine };
+}
+
+export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei"): ParseResult {
+  // CRLF endings, trailing blanks and stray NULs are transport noise, not content.
+  const text = lineTextOf(input);
+  const length = text.length;
+  if (length === 0) return rejected(text, "empty line");
+  if (length > MAX_LINE_LENGTH) return rejected(text, "line longer than 16384 characters");
+
+  if (!hasDateAndTime(text)) return rejected(text, "does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
-    return reject(`invalid date or time ${text.slice(0, 19)}`);
+    return rejected(text, `invalid date or time ${text.slice(0, 19)}`);
   }
 
-  const rest = text.slice(text.length > 19 ? 20 : 19);
   // The header (queue id, direction, addresses) never holds " - (", the body starts with it.
-  const separator = rest.startsWith("- (") ? 0 : rest.indexOf(" - (") + 1;
-  if (separator === 0 && !rest.startsWith("- (")) return reject('no " - (SUBJECT/SIZE)STATUS" part');
-  const headerTokens = separator === 0 ? [] : rest.slice(0, separator).split(" ").filter((token) => token !== "");
-  const body = splitBody(rest.slice(separator + 2));
-  if (!body) return reject('the "(SUBJECT/SIZE)STATUS" part is unreadable: no "/size)" followed by OK, RETRY.n or FAIL');
+  const headerFrom = length > 19 ? 20 : 19;
+  let headerTo: number;
+  if (text.startsWith("- (", headerFrom)) headerTo = headerFrom;
+  else {
+    const separator = text.indexOf(" - (", headerFrom);
+    if (separator === -1) return rejected(text, 'no " - (SUBJECT/SIZE)STATUS" part');
+    headerTo = separator + 1;
+  }
+  const bodyFrom = headerTo + 2;
+
+  // "(SUBJECT/SIZE)STATUS REASON": split at the last ")" that a status follows
+  // and "/digits" precedes (what a greedy regular expression would find,
+  // without its backtracking cost on long lines).
+  let sizeFrom = -1;
+  let sizeTo = -1;
+  for (let close = text.lastIndexOf(")"); close > bodyFrom; close = text.lastIndexOf(")", close - 1)) {
+    if (!statusAt(text, close + 1)) continue;
+    let digits = close;
+    while (digits > bodyFrom + 1 && isDigit(text.charCodeAt(digits - 1))) digits--;
+    if (digits === close || text.charCodeAt(digits - 1) !== 47) continue;
+    sizeFrom = digits;
+    sizeTo = close;
+    break;
+  }
+  if (sizeFrom === -1) return rejected(text, 'the "(SUBJECT/SIZE)STATUS" part is unreadable: no "/size)" followed by OK, RETRY.n or FAIL');
 
   let queueId: string | null = null;
   let queuedAt: Date | null = null;
   let direction: Direction | null = null;
-  const addresses: string[] = [];
-  for (const token of headerTokens) {
-    const queue = isDigit(token.charCodeAt(0)) ? QUEUE_ID.exec(token) : null;
-    if (queue && queueId === null && direction === null && addresses.length === 0) {
-      queueId = token;
-      queuedAt = new Date(Number.parseInt(queue[1]!, 16) * 1000);
-    } else if ((token === "Mail.LR" || token === "Mail.RL") && direction === null && addresses.length === 0) {
-      // Compared, not looked up in an object: keying a property lookup by a
-      // freshly sliced string costs more than all the rest of the parse.
-      direction = token === "Mail.LR" ? "OUTBOUND" : "INBOUND";
-    } else if (isAddressToken(token) && addresses.length < 2) {
-      addresses.push(token === "<>" ? "" : bareAddress(token));
-    } else {
-      return reject(`unexpected "${token.slice(0, 80)}" before " - ("`);
+  let addressCount = 0;
+  let firstAddress = "";
+  let secondAddress = "";
+  for (let from = headerFrom; from < headerTo; ) {
+    let to = from;
+    while (to < headerTo && text.charCodeAt(to) !== 32) to++;
+    if (to === from) {
+      from++;
+      continue;
     }
+    const first = text.charCodeAt(from);
+    const queueTime = isDigit(first) && queueId === null && direction === null && addressCount === 0 ? queueTimeOf(text, from, to) : -1;
+    if (queueTime !== -1) {
+      queueId = text.slice(from, to);
+      queuedAt = new Date(queueTime * 1000);
+    } else if (to - from === 7 && text.startsWith("Mail.", from) && direction === null && addressCount === 0 && (text.startsWith("LR", from + 5) || text.startsWith("RL", from + 5))) {
+      direction = text.charCodeAt(from + 5) === 76 ? "OUTBOUND" : "INBOUND";
+    } else if (addressCount < 2 && isAddressToken(text, from, to)) {
+      const address = to - from === 2 && first === 60 && text.charCodeAt(from + 1) === 62 ? "" : bareAddress(text, from, to);
+      if (addressCount++ === 0) firstAddress = address;
+      else secondAddress = address;
+    } else {
+      return rejected(text, `unexpected "${text.slice(from, Math.min(to, from + 80))}" before " - ("`);
+    }
+    from = to + 1;
   }
   // With one address only, it is the local party: the sender of outbound mail, the recipient of inbound mail.
-  const [sender, recipient] =
-    addresses.length === 2 ? [addresses[0]!, addresses[1]!] : addresses.length === 1 && direction === "INBOUND" ? [null, addresses[0]!] : [addresses[0] ?? null, null];
+  let sender: string | null = null;
+  let recipient: string | null = null;
+  if (addressCount === 2) {
+    sender = firstAddress;
+    recipient = secondAddress;
+  } else if (addressCount === 1) {
+    if (direction === "INBOUND") recipient = firstAddress;
+    else sender = firstAddress;
+  }
 
-  const size = Number(body[2]);
-  if (!Number.isSafeInteger(size) || size > MAX_SIZE) return reject(`size ${body[2]!.slice(0, 20)} is out of range`);
-  const statusText = body[3]!;
-  const status: DeliveryStatus = statusText === "OK" ? "OK" : statusText === "FAIL" ? "FAIL" : "RETRY";
-  const retryCount = body[4] !== undefined ? Number(body[4]) : null;
-  if (retryCount !== null && !Number.isSafeInteger(retryCount)) return reject("retry number out of range");
-  const reason = body[5]?.trim() || null;
+  const size = decimalValue(text, sizeFrom, sizeTo);
+  if (!Number.isSafeInteger(size) || size > MAX_SIZE) return rejected(text, `size ${text.slice(sizeFrom, Math.min(sizeTo, sizeFrom + 20))} is out of range`);
+  const retryCount = retryTo > retryFrom ? decimalValue(text, retryFrom, retryTo) : null;
+  if (retryCount !== null && !Number.isSafeInteger(retryCount)) return rejected(text, "retry number out of range");
 
   return {
     ok: true,
     record: {
-      loggedAt: zonedTimeToInstant(fields, timeZone),
+      loggedAt: new Date(instantOfWallClock(utcMidnightOf(year, month, day) + hour * 3_600_000 + minute * 60_000 + second * 1000, timeZone)),
       queueId,
       queuedAt,
       direction,
       sender: sender === "" ? null : sender,
       recipient: recipient === "" ? null : recipient,
-      subject: body[1]!,
+      subject: text.slice(bodyFrom + 1, sizeFrom - 1),
       sizeBytes: size,
-      status,
+      status: foundStatus,
       retryCount,
-      reason,
+      reason: reasonFrom < length ? text.slice(reasonFrom) : null,
       rawLine: text,
-      fingerprint: fingerprintOf(text),
+      fingerprint: fingerprintOf(lineBytes ?? text),
     },
   };
 }

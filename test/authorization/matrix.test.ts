@@ -9,10 +9,11 @@
 // An allowed mutation must change the database and write one audit_entry row
 // (carrying the request's id); a refused one must change nothing at all.
 import jwt from "jsonwebtoken";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Account } from "../../src/generated/prisma/client";
 import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { makeAccount, makeWorld, PASSWORD, uniqueName } from "../helpers/factories";
+import { apiTokenOf } from "../helpers/api-tokens";
 
 type RoleKey = "support" | "admin" | "otherAdmin" | "user" | "anonymous";
 type Refusal = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND";
@@ -49,6 +50,8 @@ interface Caller {
 async function setUp(app: TestApp) {
   const world = await makeWorld(app);
   const colleague = await makeAccount(app, world.domain, { quotaMb: 0, displayName: "Colleague" });
+  // An API token of domain A, made by its administrator (for revokeApiToken and apiTokens).
+  const adminApiToken = (await apiTokenOf(app, world.admin, ["READ"])).row;
   const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
   const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
   const callers: Record<Exclude<RoleKey, "anonymous">, Caller> = {
@@ -60,6 +63,7 @@ async function setUp(app: TestApp) {
   return {
     ...world,
     colleague,
+    adminApiToken,
     callers,
     fresh: { domainName: `${uniqueName("new")}.example`, localPart: uniqueName("new") },
   };
@@ -76,7 +80,7 @@ async function snapshot(app: TestApp, f: Fixture) {
   const domainIds = [f.domain.id, f.otherDomain.id];
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
-  const [domains, accounts, admins, support, audit] = await Promise.all([
+  const [domains, accounts, admins, support, audit, apiTokens] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -95,8 +99,9 @@ async function snapshot(app: TestApp, f: Fixture) {
       },
       orderBy: { id: "asc" },
     }),
+    db.apiToken.findMany({ where: { OR: [{ domainId: { in: domainIds } }, { createdById: { in: callerIds } }] }, orderBy: { id: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit };
+  return { domains, accounts, admins, support, audit, apiTokens };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -242,6 +247,91 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
   ];
 }
 
+const IMPORT_REPORT = "id phase createdCount failedCount errors { row field code message }";
+
+/** A one-row import file: an account for the domain. */
+function importFile(t: Record<string, string>): string {
+  return `address,password,displayName\n${t.localPart}@${t.domainName},${PASSWORD},Imported\n`;
+}
+
+/**
+ * After an import by an allowed caller: its row is created and audited where
+ * the caller may create accounts; another domain's administrator gets the row
+ * refused in the report, exactly as for a domain that does not exist, and
+ * nothing changes.
+ */
+async function importHappened(app: TestApp, f: Fixture, role: RoleKey, report: { phase: string; createdCount: number; failedCount: number; errors: unknown[] }, response: GraphQLResponse) {
+  const address = `${f.fresh.localPart}@${f.domain.name}`;
+  if (role === "otherAdmin") {
+    expect(report).toMatchObject({ phase: "DONE", createdCount: 0, failedCount: 1 });
+    expect(report.errors).toEqual([{ row: 1, field: "address", code: "NOT_FOUND", message: `No domain ${f.domain.name} exists, or you may not see it.` }]);
+    expect(await app.deps.db.account.findUnique({ where: { address } })).toBeNull();
+    return;
+  }
+  expect(report).toMatchObject({ phase: "DONE", createdCount: 1, failedCount: 0, errors: [] });
+  const stored = await app.deps.db.account.findUniqueOrThrow({ where: { address } });
+  expect(stored).toMatchObject({ domainId: f.domain.id, displayName: "Imported" });
+  await expectAudited(app, f, role, response, "account.create", stored.id);
+}
+
+async function finishedImport(app: TestApp, id: string, token: string | undefined) {
+  for (;;) {
+    const read = await app.gql(`query($id: ID!) { accountImport(id: $id) { ${IMPORT_REPORT} } }`, { id }, token);
+    expect(read.errors).toBeUndefined();
+    if (read.data.accountImport.phase === "DONE" || read.data.accountImport.phase === "FAILED") return read.data.accountImport;
+  }
+}
+
+function importMutations(): MutationSpec[] {
+  const importTarget = (f: Fixture) => ({ domainName: f.domain.name, localPart: f.fresh.localPart });
+  const expected: Record<RoleKey, Outcome> = { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" };
+  // Where the caller may not create accounts, the call succeeds and the row is refused in its report.
+  const rowRule = "a row of a domain it may not see is refused as NOT_FOUND";
+  return [
+    {
+      does: `import a file with an account for the domain (importAccounts; ${rowRule})`,
+      field: "importAccounts",
+      target: importTarget,
+      objectKeys: [],
+      send: (app, t, token) =>
+        app.gql(`mutation($content: String!) { importAccounts(input: { content: $content, mode: PER_ROW }) { ${IMPORT_REPORT} } }`, { content: importFile(t) }, token),
+      happened: (app, f, role, response) => importHappened(app, f, role, response.data.importAccounts, response),
+      expected,
+    },
+    {
+      does: `start an import of a file with an account for the domain and follow it (startAccountImport, accountImport; ${rowRule})`,
+      field: "startAccountImport",
+      target: importTarget,
+      objectKeys: [],
+      send: (app, t, token) =>
+        app.gql(`mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW }) { ${IMPORT_REPORT} } }`, { content: importFile(t) }, token),
+      async happened(app, f, role, response) {
+        await importHappened(app, f, role, await finishedImport(app, response.data.startAccountImport.id, tokenOf(f, role)), response);
+      },
+      expected,
+    },
+    {
+      does: `send the rest of its import's file (appendAccountImportContent; ${rowRule})`,
+      field: "appendAccountImportContent",
+      target: importTarget,
+      objectKeys: [],
+      async send(app, t, token) {
+        const [header, row] = importFile(t).split(/(?<=\n)/);
+        const started = await app.gql(`mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW, more: true }) { id } }`, { content: header }, token);
+        return app.gql(
+          `mutation($id: ID!, $content: String!) { appendAccountImportContent(id: $id, content: $content) { ${IMPORT_REPORT} } }`,
+          { id: started.data?.startAccountImport.id ?? randomUUID(), content: row },
+          token,
+        );
+      },
+      async happened(app, f, role, response) {
+        await importHappened(app, f, role, await finishedImport(app, response.data.appendAccountImportContent.id, tokenOf(f, role)), response);
+      },
+      expected,
+    },
+  ];
+}
+
 const mutations: MutationSpec[] = [
   {
     does: "create a domain (createDomain)",
@@ -355,6 +445,41 @@ const mutations: MutationSpec[] = [
   },
   ...accountMutations("colleague"),
   ...accountMutations("user"),
+  {
+    does: "create an API token (createApiToken), for its own domain as a domain administrator",
+    field: "createApiToken",
+    target: () => ({}),
+    objectKeys: [],
+    send: (app, _t, token) =>
+      app.gql(`mutation { createApiToken(input: { name: "script", scopes: [READ, WRITE] }) { token apiToken { id scopes domain { id } } } }`, {}, token),
+    async happened(app, f, role, response) {
+      if (role === "anonymous") throw new Error("unreachable");
+      const { token, apiToken } = response.data.createApiToken;
+      const ownDomain = role === "support" ? null : role === "otherAdmin" ? f.otherDomain.id : f.domain.id;
+      expect(apiToken).toMatchObject({ scopes: ["READ", "WRITE"], domain: ownDomain ? { id: ownDomain } : null });
+      const stored = await app.deps.db.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } });
+      expect(stored).toMatchObject({ createdById: f.callers[role].id, domainId: ownDomain, secretHash: createHash("sha256").update(token).digest("hex") });
+      await expectAudited(app, f, role, response, "api_token.create", apiToken.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "revoke an API token of the domain (revokeApiToken)",
+    field: "revokeApiToken",
+    target: (f) => ({ tokenId: f.adminApiToken.id }),
+    objectKeys: ["tokenId"],
+    send: (app, t, token) => app.gql(`mutation($id: ID) { revokeApiToken(id: $id) { apiToken { id status } } }`, { id: t.tokenId }, token),
+    async happened(app, f, role, response) {
+      if (role === "anonymous") throw new Error("unreachable");
+      expect(response.data.revokeApiToken.apiToken).toEqual({ id: f.adminApiToken.id, status: "REVOKED" });
+      const stored = await app.deps.db.apiToken.findUniqueOrThrow({ where: { id: f.adminApiToken.id } });
+      expect(stored.revokedAt).not.toBeNull();
+      expect(stored.revokedByName).toBe(f.callers[role].name);
+      await expectAudited(app, f, role, response, "api_token.revoke", f.adminApiToken.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  },
+  ...importMutations(),
   {
     does: "change its own password (changePassword)",
     field: "changePassword",
@@ -624,6 +749,18 @@ describe("authorization matrix", () => {
       expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
     },
   ];
+
+  reads.push({
+    reads: "the domain's API tokens (apiTokens(domainId))",
+    field: "apiTokens",
+    target: (f) => ({ domainId: f.domain.id }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) => app.gql(`query($domainId: ID) { apiTokens(domainId: $domainId) { totalCount nodes { id domain { id } } } }`, { domainId: t.domainId }, token),
+    async sees(_app, f, _role, response) {
+      expect(response.data.apiTokens).toEqual({ totalCount: 1, nodes: [{ id: f.adminApiToken.id, domain: { id: f.domain.id } }] });
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  });
 
   const readRows = reads.flatMap((spec) =>
     ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })),

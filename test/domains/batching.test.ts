@@ -54,6 +54,31 @@ describe("lists load their relations in batches", () => {
     });
   });
 
+  it("sends as many statements for a page of 100 domains (the issue's selection) as for a page of 3", async () => {
+    // domains(first: 100) { admin { address } accounts(first: 10) { address quotaMb } }, in this schema's connection shape.
+    const query = `query($s: String, $n: Int) { domains(search: $s, first: $n) { nodes { admin { address } accounts(first: 10) { nodes { address quotaMb } } } } }`;
+    const prefix = uniqueName("hundred");
+    for (let index = 0; index < 40; index++) {
+      const { domain } = await makeDomain(app, { name: `${prefix}-${String(index).padStart(2, "0")}.example` });
+      if (index % 4 === 0) await makeAccount(app, domain, { localPart: "user", quotaMb: index });
+    }
+    const count = async (n: number) => {
+      const before = app.statements.length;
+      const response = await app.gql(query, { s: prefix, n }, support);
+      expect(response.errors).toBeUndefined();
+      return { nodes: response.data.domains.nodes, statements: app.statements.length - before };
+    };
+    const small = await count(3);
+    const full = await count(100);
+    expect(small.nodes).toHaveLength(3);
+    expect(full.nodes).toHaveLength(40);
+    expect(full.statements).toBe(small.statements);
+    expect(full.nodes[4]).toEqual({
+      admin: { address: `admin@${prefix}-04.example` },
+      accounts: { nodes: [{ address: `admin@${prefix}-04.example`, quotaMb: 0 }, { address: `user@${prefix}-04.example`, quotaMb: 4 }] },
+    });
+  });
+
   it("pages and filters a batched account list exactly like a single one", async () => {
     const { domain } = await makeDomain(app);
     for (const name of ["a_b", "axb", "c%d"]) await makeAccount(app, domain, { localPart: name.replace("%", "") });

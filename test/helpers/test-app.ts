@@ -40,6 +40,11 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     // Every test client is 127.0.0.1: a per-client lockout would leak from one
     // test file into the next. Tests of that lockout set their own limit.
     LOGIN_CLIENT_MAX_FAILURES: "100000",
+    // The same for request rates: tests send far more than a person would.
+    // Tests of the rate limits set their own.
+    RATE_LIMIT_PER_CLIENT_PER_MINUTE: "100000000",
+    RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: "100000000",
+    RATE_LIMIT_LOGIN_PER_MINUTE: "100000000",
     // Tests never ask the machine's own resolver: unless a test points
     // DNS_SERVERS at its local nameservers, lookups go to a closed loopback port.
     DNS_SERVERS: "127.0.0.1:9",

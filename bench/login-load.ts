@@ -1,0 +1,149 @@
+// Logins under load: 20 logins at a time, in a loop, at the production
+// bcrypt cost, while other queries run at a steady rate. bcrypt hashes on
+// libuv's thread pool (src/auth/passwords.ts), so the other queries' latency
+// and the server's event-loop delay should barely move; a synchronous hash
+// would stall every request for its whole duration (a quarter of a second at
+// cost 12).
+//
+//   npm run bench:login
+//   DATABASE_URL=postgresql://.../mailadmin_bench npm run bench:login
+//
+// Options: --duration S (seconds per phase, default 30), --logins N
+// (concurrent login loops, default 20), --rate R (other queries per second,
+// default 50), --connections N (for the other queries, default 10),
+// --bcrypt-cost N (default 12), --threadpool N (UV_THREADPOOL_SIZE of the
+// server; default: Node's, 4), --log-level L (default info).
+// Phase 1 measures the other queries alone, phase 2 with the logins.
+import { rmSync } from "node:fs";
+import {
+  benchServerEnv,
+  BENCH_PASSWORD,
+  graphqlRequest,
+  login,
+  machine,
+  newWorkDir,
+  numberOption,
+  percentile,
+  prepareDatabase,
+  round,
+  runLoad,
+  seed,
+  startBenchServer,
+  stringOption,
+  type BenchServer,
+} from "./bench-support";
+
+const LOGIN = `mutation Login($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`;
+
+/** `count` loops, each logging in again as soon as its previous login answers, until `stop` resolves. */
+async function loginLoops(url: string, identifiers: string[], count: number, stop: Promise<void>) {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  const latencies: number[] = [];
+  let failures = 0;
+  const loop = async (index: number) => {
+    const identifier = identifiers[index % identifiers.length]!;
+    while (!stopped) {
+      const started = process.hrtime.bigint();
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: LOGIN, variables: { i: identifier, p: BENCH_PASSWORD } }),
+      });
+      const body = (await response.json()) as { data?: { login?: { token?: string } } };
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (!body.data?.login?.token) failures++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: count }, (_, index) => loop(index)));
+  const seconds = (Date.now() - started) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    logins: sorted.length,
+    loginsPerSecond: round(sorted.length / seconds, 1),
+    p50Ms: round(percentile(sorted, 50), 1),
+    p99Ms: round(percentile(sorted, 99), 1),
+    failures,
+  };
+}
+
+async function main() {
+  const duration = numberOption("duration", 30);
+  const concurrentLogins = numberOption("logins", 20);
+  const rate = numberOption("rate", 50);
+  const connections = numberOption("connections", 10);
+  const bcryptCost = numberOption("bcrypt-cost", 12);
+  const threadpool = stringOption("threadpool", "");
+  const logLevel = stringOption("log-level", "info");
+  const work = newWorkDir("bench-login");
+  const database = await prepareDatabase(work);
+  let server: BenchServer | undefined;
+  try {
+    process.stderr.write(`seeding the ${database.kind} database\n`);
+    const world = await seed(database.url, { domains: 200, usersPerDomain: 4, logRecords: 100_000, todayRecords: 300, bcryptCost });
+    await database.release();
+    server = await startBenchServer(
+      work,
+      benchServerEnv({ ...database.serverEnv, BCRYPT_COST: String(bcryptCost), LOG_LEVEL: logLevel, ...(threadpool ? { UV_THREADPOOL_SIZE: threadpool } : {}) }),
+    );
+    const support = await login(server.url, world.supportUsername);
+    const user = await login(server.url, world.userAddress);
+    const others = [
+      graphqlRequest(`{ me { __typename role loginName } }`, user),
+      graphqlRequest(`{ domains(first: 50) { totalCount nodes { id name status quotaMb accountCount allocatedQuotaMb usedMb admin { address } } } }`, support),
+      graphqlRequest(`{ mailLog(address: "${world.userAddress}", range: TODAY, first: 50) { totalCount nodes { id loggedAt subject status } } }`, user),
+    ];
+    // Twenty different accounts log in (administrators of the first domains).
+    const identifiers = world.adminAddresses.slice(0, concurrentLogins);
+
+    process.stderr.write(`warm-up, then phase 1: other queries alone, ${duration} s at ${rate}/s\n`);
+    await runLoad(server.url, others, { connections, duration: 5, overallRate: rate });
+    await server.eventLoopDelay();
+    const alone = await runLoad(server.url, others, { connections, duration, overallRate: rate });
+    const loopAlone = await server.eventLoopDelay();
+
+    process.stderr.write(`phase 2: the same with ${concurrentLogins} concurrent logins at BCRYPT_COST=${bcryptCost}\n`);
+    let finish: () => void = () => {};
+    const stop = new Promise<void>((resolve) => (finish = resolve));
+    const logins = loginLoops(server.url, identifiers, concurrentLogins, stop);
+    const withLogins = await runLoad(server.url, others, { connections, duration, overallRate: rate });
+    finish();
+    const loginFigures = await logins;
+    const loopWithLogins = await server.eventLoopDelay();
+
+    const phase = (result: typeof alone, loop: typeof loopAlone) => ({
+      requests: result.requests,
+      requestsPerSecond: result.requestsPerSecond,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      maxMs: result.maxMs,
+      failures: result.failures,
+      serverEventLoopDelay: loop,
+    });
+    const summary = {
+      database: database.kind,
+      machine: machine(),
+      date: new Date().toISOString(),
+      server: { NODE_ENV: "production", LOG_LEVEL: logLevel, BCRYPT_COST: bcryptCost, UV_THREADPOOL_SIZE: threadpool || "4 (Node's default)" },
+      otherQueries: { mix: "me, 50 domains with administrators, one account's log today", ratePerSecond: rate, connections, seconds: duration },
+      alone: phase(alone, loopAlone),
+      withLogins: phase(withLogins, loopWithLogins),
+      logins: { concurrent: concurrentLogins, ...loginFigures },
+      targetP99UnderLoginsMet: withLogins.p99Ms < 50,
+      serverErrorLines: server.errorLines().length,
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (alone.failures + withLogins.failures + loginFigures.failures > 0 || summary.serverErrorLines > 0) process.exitCode = 1;
+  } finally {
+    await server?.stop();
+    await database.release();
+    database.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+// Parse-only driver: the parser's cost per line on a fixed input, without a
+// database. For before/after decisions on a shared machine, where wall-clock
+// rates are noisy, run it under callgrind twice with different --parse counts
+// and divide the difference in instructions by the difference in lines
+// (start-up, file reading and JIT warm-up cancel out):
+//
+//   npx tsc -p tsconfig.bench.json
+//   node dist-bench/bench/parse-only.js --lines 200000 --passes 5        # wall clock, best pass
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//     node dist-bench/bench/parse-only.js --passes 1 --parse 20000       # then --parse 120000
+//
+// The input is the benchmark's master log (generated once into --dir, with a
+// fixed end time so that every run parses the same bytes).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateLogs } from "./maillog-generate";
+import { parseLogLine, splitLines } from "../src/maillog/parse";
+
+const argument = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const textArgument = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : process.argv[index + 1]!;
+};
+
+const lines = argument("lines", 200_000);
+const passes = argument("passes", 5);
+const directory = textArgument("dir", `/tmp/mailadmin-parse-input-${lines}`);
+const masterPath = join(directory, "m2k-1.log");
+// 2026-11-28 00:00:00 UTC: a fixed end, so the file is the same on every run.
+if (!existsSync(masterPath)) generateLogs(directory, lines, { end: 1_795_824_000 });
+const { lines: raw } = splitLines(readFileSync(masterPath));
+const parse = Math.min(argument("parse", raw.length), raw.length);
+
+let best = Infinity;
+let checksum = 0;
+for (let pass = 0; pass < passes; pass++) {
+  const started = process.hrtime.bigint();
+  let parsed = 0;
+  for (let index = 0; index < parse; index++) {
+    const result = parseLogLine(raw[index]!);
+    if (result.ok) {
+      parsed++;
+      // Touches the result so that no work can be skipped.
+      checksum = (checksum + result.record.sizeBytes + result.record.fingerprint.charCodeAt(7)) % 1_000_000_007;
+    }
+  }
+  best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
+  if (parsed !== parse) throw new Error(`only ${parsed} of ${parse} lines parsed`);
+}
+process.stdout.write(`${JSON.stringify({ lines: parse, passes, bestSeconds: Number(best.toFixed(4)), linesPerSecond: Math.round(parse / best), checksum })}\n`);

@@ -1,0 +1,78 @@
+// What an API token's scopes let it do. A login token (JWT) is not limited by
+// scopes: only requests made with an API token are checked here, on top of the
+// role rules of the policy table, which apply to a token as to its creator.
+//
+//   READ   every query (GraphQL) and GET (REST), except the delivery logs
+//   WRITE  every mutation (GraphQL) and PUT/POST/DELETE (REST), except the delivery logs
+//   LOGS   the delivery logs: mailLog, Account.mailLog, rejectedLogLines,
+//          diagnoseDelivery (it shows log lines), ingestMailLog, and their REST routes
+//
+// Creating and revoking API tokens, and changing a password, need a login
+// session: a token cannot make more tokens or take over its creator's login.
+import { ForbiddenError } from "../errors";
+import type { ApiTokenScope } from "./api-tokens";
+import type { Principal } from "./principal";
+
+export type ScopeRequirement = ApiTokenScope | "LOGIN_SESSION";
+
+/** GraphQL fields whose requirement is not the default of their root type (Query: READ, Mutation: WRITE). */
+export const GRAPHQL_FIELD_SCOPES: Record<string, ScopeRequirement> = {
+  "Query.mailLog": "LOGS",
+  "Account.mailLog": "LOGS",
+  "Query.rejectedLogLines": "LOGS",
+  "Query.diagnoseDelivery": "LOGS",
+  "Mutation.ingestMailLog": "LOGS",
+  "Mutation.changePassword": "LOGIN_SESSION",
+  "Mutation.createApiToken": "LOGIN_SESSION",
+  "Mutation.revokeApiToken": "LOGIN_SESSION",
+};
+
+/** Throws FORBIDDEN when the request was made with an API token that lacks what `operation` needs. */
+export function requireScope(principal: Principal, requirement: ScopeRequirement, operation: string): void {
+  const token = principal.apiToken;
+  if (!token) return;
+  if (requirement === "LOGIN_SESSION") {
+    throw new ForbiddenError(`${operation} cannot be done with an API token (${token.prefix}): log in and use the login token.`);
+  }
+  if (!token.scopes.includes(requirement)) {
+    throw new ForbiddenError(
+      `The API token ${token.prefix} ("${token.name}") has the scopes ${token.scopes.join(", ")}; ${operation} needs the ${requirement} scope.`,
+    );
+  }
+}
+
+type FieldResolver = (parent: unknown, args: unknown, context: { authentication: { principal: Principal | null } }, info: unknown) => unknown;
+
+function requirementOf(typeName: string, fieldName: string): ScopeRequirement | undefined {
+  const listed = GRAPHQL_FIELD_SCOPES[`${typeName}.${fieldName}`];
+  if (listed) return listed;
+  if (typeName === "Query") return "READ";
+  // login is how a caller without a token gets one.
+  if (typeName === "Mutation") return fieldName === "login" ? undefined : "WRITE";
+  return undefined;
+}
+
+/**
+ * Wraps the root fields (and the listed nested ones) so that a request made
+ * with an API token is checked against its scopes before the resolver runs.
+ */
+export function withTokenScopes<T extends Record<string, unknown>>(resolvers: T): T {
+  const wrapped: Record<string, unknown> = { ...resolvers };
+  const checkedTypes = new Set(["Query", "Mutation", ...Object.keys(GRAPHQL_FIELD_SCOPES).map((key) => key.split(".")[0]!)]);
+  for (const [typeName, fields] of Object.entries(resolvers)) {
+    if (!checkedTypes.has(typeName) || typeof fields !== "object" || fields === null) continue;
+    const typeFields: Record<string, unknown> = { ...(fields as Record<string, unknown>) };
+    for (const [fieldName, resolver] of Object.entries(typeFields)) {
+      const requirement = requirementOf(typeName, fieldName);
+      if (!requirement || typeof resolver !== "function") continue;
+      const resolve = resolver as FieldResolver;
+      typeFields[fieldName] = (parent: unknown, args: unknown, context: Parameters<FieldResolver>[2], info: unknown) => {
+        const principal = context.authentication.principal;
+        if (principal) requireScope(principal, requirement, fieldName);
+        return resolve(parent, args, context, info);
+      };
+    }
+    wrapped[typeName] = typeFields;
+  }
+  return wrapped as T;
+}

@@ -1,0 +1,178 @@
+// Request rates: per client address, per principal (the token's subject or the API token), and
+// a stricter one for logins per client address. A refusal is HTTP 429 with
+// Retry-After and a GraphQL error RATE_LIMITED with retryAfterSeconds.
+//
+// Counted here rather than with @fastify/rate-limit because a request is not
+// always one unit: a batch of n operations counts n, and a mutation logging in
+// under n aliases counts n logins (each one a bcrypt comparison). Windows are
+// fixed minutes kept in memory, per process.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
+import ipaddr from "ipaddr.js";
+import { RateLimitedError } from "../errors";
+import { bearerToken } from "../auth/principal";
+import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
+import type { AppDeps, GraphQLContext } from "../graphql/context";
+import { refusalBody } from "./security";
+
+const WINDOW_MS = 60_000;
+
+/** Probes and metrics scrapers are never limited. */
+const EXEMPT_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export type RateLimitName = "client" | "principal" | "login";
+
+type Decision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/** Fixed windows of WINDOW_MS per key, each allowing `max` units. */
+export class WindowCounter {
+  private readonly windows = new Map<string, { used: number; resetsAt: number }>();
+  private nextSweep = 0;
+
+  constructor(
+    readonly max: number,
+    private readonly now: () => number,
+  ) {}
+
+  take(key: string, units = 1): Decision {
+    const now = this.now();
+    this.forgetExpired(now);
+    let window = this.windows.get(key);
+    if (!window || window.resetsAt <= now) {
+      window = { used: 0, resetsAt: now + WINDOW_MS };
+      this.windows.set(key, window);
+    }
+    window.used += units;
+    if (window.used <= this.max) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetsAt - now) / 1000)) };
+  }
+
+  /** Drops finished windows once a window length, so memory follows the clients of the last minute. */
+  private forgetExpired(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + WINDOW_MS;
+    for (const [key, window] of this.windows) if (window.resetsAt <= now) this.windows.delete(key);
+  }
+}
+
+/**
+ * The client a request counts against: its address, or for IPv6 its /64 (one
+ * customer line gets a whole /64 and could otherwise rotate through it).
+ */
+export function clientKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === "ipv4") return address.toString();
+  return `${(address as ipaddr.IPv6).toNormalizedString().split(":").slice(0, 4).join(":")}::/64`;
+}
+
+/**
+ * The principal a request counts against: a login token's subject once its
+ * signature verifies, an API token by its hash (what the database keys it
+ * by; checking it needs a query, which a refusal should not cost), or none.
+ * Either way a forged token spends nobody else's allowance.
+ */
+function principalKey(deps: AppDeps, authorization: string | undefined): string | undefined {
+  const token = bearerToken(authorization);
+  if (!token) return undefined;
+  if (looksLikeApiToken(token)) return `api:${hashApiToken(token)}`;
+  const verified = deps.tokens.verify(token);
+  return "claims" in verified ? `${verified.claims.kind}:${verified.claims.sub}` : undefined;
+}
+
+function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: number): string {
+  const whose = { client: "from your address", principal: "for your login", login: "to log in from your address" }[limit];
+  return `Too many requests ${whose}: at most ${max} a minute. Try again in ${retryAfterSeconds} s.`;
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number) {
+  const error = new RateLimitedError(refusalMessage(limit, max, retryAfterSeconds), retryAfterSeconds);
+  return reply
+    .code(429)
+    .header("retry-after", String(retryAfterSeconds))
+    .send(refusalBody(request, error.message, { code: error.code, ...error.extensions, limit, max }));
+}
+
+/** Response keys of `login` fields an operation's root selection runs (aliases each count; equal keys run once). */
+function loginResponseKeys(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, keys: Set<string>, spread: Set<string>): Set<string> {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === "login") keys.add(selection.alias?.value ?? "login");
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      loginResponseKeys(selection.selectionSet, fragments, keys, spread);
+    } else if (!spread.has(selection.name.value)) {
+      spread.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      if (fragment) loginResponseKeys(fragment.selectionSet, fragments, keys, spread);
+    }
+  }
+  return keys;
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  return fragments;
+}
+
+/**
+ * Registers the per-client and per-principal limits on every request but the
+ * exempt paths, and returns the Apollo plugin that counts logins (it sees the
+ * parsed operation, so a persisted query or a batch cannot hide one).
+ */
+export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloServerPlugin<GraphQLContext> {
+  const { config } = deps;
+  if (!config.RATE_LIMIT_ENABLED) return {};
+  // Read through deps at each call, so a test can move the clock forward.
+  const now = () => deps.now().getTime();
+  const perClient = new WindowCounter(config.RATE_LIMIT_PER_CLIENT_PER_MINUTE, now);
+  const perPrincipal = new WindowCounter(config.RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE, now);
+  const logins = new WindowCounter(config.RATE_LIMIT_LOGIN_PER_MINUTE, now);
+
+  const limited = (request: FastifyRequest) => request.method !== "OPTIONS" && !EXEMPT_PATHS.has(request.url.split("?", 1)[0]!);
+
+  /** Takes `units` from the client's window, then the principal's; the first refusal answers. */
+  function take(request: FastifyRequest, reply: FastifyReply, units: number) {
+    const client = perClient.take(clientKey(request.ip), units);
+    if (!client.allowed) return refuse(request, reply, "client", perClient.max, client.retryAfterSeconds);
+    const principal = principalKey(deps, request.headers.authorization);
+    if (principal === undefined) return undefined;
+    const own = perPrincipal.take(principal, units);
+    if (!own.allowed) return refuse(request, reply, "principal", perPrincipal.max, own.retryAfterSeconds);
+    return undefined;
+  }
+
+  // One unit before the body is read, so a refused client costs no parsing...
+  app.addHook("onRequest", async (request, reply) => {
+    if (limited(request)) return take(request, reply, 1);
+  });
+  // ...and one more for each further operation of a batch.
+  app.addHook("preHandler", async (request, reply) => {
+    if (limited(request) && Array.isArray(request.body) && request.body.length > 1) return take(request, reply, request.body.length - 1);
+  });
+
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, contextValue }) {
+          if (operation?.operation !== "mutation") return;
+          const attempts = loginResponseKeys(operation.selectionSet, fragmentsOf(document), new Set(), new Set()).size;
+          if (attempts === 0) return;
+          const decision = logins.take(clientKey(contextValue.clientIp), attempts);
+          if (decision.allowed) return;
+          const { retryAfterSeconds } = decision;
+          throw new GraphQLError(refusalMessage("login", logins.max, retryAfterSeconds), {
+            extensions: {
+              code: "RATE_LIMITED",
+              retryAfterSeconds,
+              limit: "login",
+              max: logins.max,
+              http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+            },
+          });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,458 @@
+// Bulk import of accounts. An import is a job kept in this process's memory:
+// its file arrives in one or more parts, then it runs in the background
+// (validate every row, hash the passwords of the rows to create, write them
+// in one transaction) while its progress can be read; importAccounts runs
+// one and waits for its report. Jobs are per process: on several server
+// processes, read an import's progress from the one that started it.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { Prisma } from "../generated/prisma/client";
+import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Principal } from "../auth/principal";
+import { can } from "../auth/policy";
+import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
+import { AppError, BadInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import { parseId } from "../shared/validation";
+import { readImportFile, type ImportFormat, type RawRow, type RowError } from "./imports.parse";
+import { checkRowsAgainstDomains, checkRowValues, loadDomainState, type AcceptedRow, type CheckedRow } from "./imports.rows";
+
+/** The services' dependencies, and a logger for the imports that fail in the background. */
+export type ImportDeps = ServiceDeps & { logger: Pick<Logger, "error"> };
+
+export type ImportMode = "ALL_OR_NOTHING" | "PER_ROW";
+export type ImportPhase = "UPLOADING" | "VALIDATING" | "HASHING" | "WRITING" | "DONE" | "FAILED";
+
+/** Unfinished imports (uploading or running) one caller may have at a time: each holds its file in memory. */
+const MAX_OPEN_IMPORTS_PER_CALLER = 2;
+/** Accounts per INSERT statement. */
+const WRITE_BATCH = 1000;
+
+interface ImportJob {
+  id: string;
+  owner: string;
+  caller: Caller;
+  format: ImportFormat;
+  mode: ImportMode;
+  dryRun: boolean;
+  parts: string[];
+  bytes: number;
+  phase: ImportPhase;
+  rowsTotal: number;
+  phaseDone: number;
+  phaseTotal: number;
+  validCount: number;
+  createdCount: number;
+  errors: RowError[];
+  failedRows: Set<number>;
+  failure: string | null;
+  createdAt: Date;
+  /** Last upload or end: retention counts from here. */
+  touchedAt: Date;
+  finishedAt: Date | null;
+  running: Promise<void> | null;
+  stopping: boolean;
+}
+
+/** What the API shows of an import: a copy, so that a reader never sees it change half-way. */
+export interface AccountImportView {
+  id: string;
+  format: ImportFormat;
+  mode: ImportMode;
+  dryRun: boolean;
+  phase: ImportPhase;
+  rowsTotal: number;
+  phaseDone: number;
+  phaseTotal: number;
+  validCount: number;
+  createdCount: number;
+  failedCount: number;
+  errors: RowError[];
+  failure: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+function viewOf(job: ImportJob): AccountImportView {
+  return {
+    id: job.id,
+    format: job.format,
+    mode: job.mode,
+    dryRun: job.dryRun,
+    phase: job.phase,
+    rowsTotal: job.rowsTotal,
+    phaseDone: job.phaseDone,
+    phaseTotal: job.phaseTotal,
+    validCount: job.validCount,
+    createdCount: job.createdCount,
+    failedCount: job.failedRows.size,
+    errors: [...job.errors],
+    failure: job.failure,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+function ownerOf(principal: Principal): string {
+  return `${principal.kind}:${principal.id}`;
+}
+
+/** The imports of one server (keyed by its dependencies, so that several test servers in one process stay apart). */
+class ImportJobs {
+  private readonly jobs = new Map<string, ImportJob>();
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private prune(): void {
+    const cutoff = this.deps.now().getTime() - this.deps.config.IMPORT_JOB_RETENTION_SECONDS * 1000;
+    for (const [id, job] of this.jobs) {
+      if (!job.running && job.touchedAt.getTime() < cutoff) this.jobs.delete(id);
+    }
+  }
+
+  create(caller: Caller, format: ImportFormat, mode: ImportMode, dryRun: boolean): ImportJob {
+    this.prune();
+    const owner = ownerOf(caller.principal);
+    const open = [...this.jobs.values()].filter((job) => job.owner === owner && job.phase !== "DONE" && job.phase !== "FAILED");
+    if (open.length >= MAX_OPEN_IMPORTS_PER_CALLER) {
+      throw new ConflictError(`You already have ${open.length} imports uploading or running; wait for one to finish (accountImport) before starting another.`);
+    }
+    const now = this.deps.now();
+    const job: ImportJob = {
+      id: randomUUID(),
+      owner,
+      caller,
+      format,
+      mode,
+      dryRun,
+      parts: [],
+      bytes: 0,
+      phase: "UPLOADING",
+      rowsTotal: 0,
+      phaseDone: 0,
+      phaseTotal: 0,
+      validCount: 0,
+      createdCount: 0,
+      errors: [],
+      failedRows: new Set(),
+      failure: null,
+      createdAt: now,
+      touchedAt: now,
+      finishedAt: null,
+      running: null,
+      stopping: false,
+    };
+    this.jobs.set(job.id, job);
+    return job;
+  }
+
+  /** The caller's own import; anyone else's answers as a missing one. */
+  find(principal: Principal, id: string): ImportJob {
+    this.prune();
+    const job = this.jobs.get(parseId(id));
+    if (!job || job.owner !== ownerOf(principal)) throw new NotFoundError("import", `with id ${id}`);
+    return job;
+  }
+
+  discard(job: ImportJob): void {
+    this.jobs.delete(job.id);
+  }
+
+  /** Stops what has not reached the writing phase, and waits for the rest (server shutdown). */
+  async stopAll(): Promise<void> {
+    const running = [...this.jobs.values()].filter((job) => job.running);
+    for (const job of running) job.stopping = true;
+    await Promise.all(running.map((job) => job.running));
+  }
+}
+
+const registries = new WeakMap<object, ImportJobs>();
+
+export function importJobsOf(deps: ServiceDeps): ImportJobs {
+  let jobs = registries.get(deps);
+  if (!jobs) {
+    jobs = new ImportJobs(deps);
+    registries.set(deps, jobs);
+  }
+  return jobs;
+}
+
+/**
+ * On server close, imports stop at the next safe point: before writing
+ * (nothing written), or for PER_ROW between two batches of a thousand rows.
+ * An ALL_OR_NOTHING import that is writing finishes its transaction.
+ */
+export function registerAccountImports(app: FastifyInstance, deps: ServiceDeps): void {
+  app.addHook("onClose", () => importJobsOf(deps).stopAll());
+}
+
+/** Support staff import into any domain, a domain administrator into its own; a user not at all. */
+function requireImporter(principal: Principal): void {
+  const mayCreateAccounts = principal.kind === "support" || can(principal, "account.create", { domainId: principal.domainId });
+  if (!mayCreateAccounts) throw new ForbiddenError("Only support staff and domain administrators may import accounts.");
+}
+
+function appendPart(deps: ServiceDeps, job: ImportJob, content: string): void {
+  job.bytes += Buffer.byteLength(content, "utf8");
+  if (job.bytes > deps.config.IMPORT_MAX_MB * 1024 * 1024) {
+    importJobsOf(deps).discard(job);
+    throw new BadInputError("content", `The file is larger than ${deps.config.IMPORT_MAX_MB} MiB (IMPORT_MAX_MB): split it.`);
+  }
+  job.parts.push(content);
+  job.touchedAt = deps.now();
+}
+
+/**
+ * A time-ordered id (UUID version 7, RFC 9562), as Prisma's @default(uuid(7))
+ * makes for rows it creates itself.
+ */
+function uuidv7(): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(Date.now(), 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+class ImportStopped extends Error {}
+
+/** Stops the import at a safe point when the server shuts down. */
+function checkStopping(job: ImportJob): void {
+  if (job.stopping) throw new ImportStopped();
+}
+
+/** Runs `work` on every item, at most `limit` at a time, in order of start. */
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>, stop: () => void): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      stop();
+      const item = items[next++]!;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function record(job: ImportJob, rows: { errors: RowError[]; row: number }[]): void {
+  for (const row of rows) {
+    if (row.errors.length === 0) continue;
+    job.failedRows.add(row.row);
+    job.errors.push(...row.errors);
+  }
+}
+
+function auditRecordOf(id: string, row: AcceptedRow): AuditRecord {
+  const account = { address: row.address, displayName: row.displayName, status: row.status, quotaMb: row.quota, usedMb: 0 };
+  return {
+    action: "account.create",
+    objectType: "account",
+    objectId: id,
+    domainId: row.domain.id,
+    domainName: row.domain.name,
+    // The same entry createAccount writes.
+    changes: [
+      ...changedFields(null, account, ["address", "displayName", "status", "quotaMb", "usedMb"]),
+      { field: "password", before: null, after: SECRET_CHANGED },
+    ],
+  };
+}
+
+/** Signals ALL_OR_NOTHING's rollback when the check under lock refuses a row. */
+class RefusedUnderLock extends Error {
+  constructor(readonly rows: CheckedRow[]) {
+    super("rows refused under lock");
+  }
+}
+
+/**
+ * Locks the rows' domains, checks the rows again against what the database
+ * holds now (someone may have created an account or changed a quota since
+ * the validation), and inserts the rows that still pass, with their audit
+ * entries. Returns the rows refused by that second check.
+ */
+async function writeBatch(tx: Prisma.TransactionClient, job: ImportJob, rows: AcceptedRow[], hashes: Map<number, string>): Promise<CheckedRow[]> {
+  const domainIds = [...new Set(rows.map((row) => row.domain.id))].sort();
+  // In id order, so that two imports touching the same domains cannot deadlock.
+  await tx.$queryRaw`SELECT "id" FROM "domain" WHERE "id" IN (${Prisma.join(domainIds)}) ORDER BY "id" FOR UPDATE`;
+  const fresh: CheckedRow[] = rows.map((row) => ({ ...row, errors: [] }));
+  const accepted = await checkRowsAgainstDomains(fresh, await loadDomainState(tx, fresh), job.caller.principal);
+  const refused = fresh.filter((row) => row.errors.length > 0);
+  if (refused.length > 0 && job.mode === "ALL_OR_NOTHING") throw new RefusedUnderLock(refused);
+  for (let start = 0; start < accepted.length; start += WRITE_BATCH) {
+    const batch = accepted.slice(start, start + WRITE_BATCH);
+    const ids = batch.map(() => uuidv7());
+    // One statement per thousand rows: Prisma's createMany takes seconds per thousand.
+    await tx.$executeRaw`
+      INSERT INTO "account" ("id", "domainId", "localPart", "address", "displayName", "passwordHash", "quotaMb", "status", "updatedAt")
+      SELECT r."id", r."domainId", r."localPart", r."address", r."displayName", r."passwordHash", r."quotaMb", r."status"::"AccountStatus", CURRENT_TIMESTAMP
+      FROM unnest(
+        ${ids}::text[], ${batch.map((row) => row.domain.id)}::text[], ${batch.map((row) => row.localPart)}::text[],
+        ${batch.map((row) => row.address)}::text[], ${batch.map((row) => row.displayName)}::text[],
+        ${batch.map((row) => hashes.get(row.row)!)}::text[], ${batch.map((row) => row.quota)}::int[], ${batch.map((row) => row.status)}::text[]
+      ) AS r("id", "domainId", "localPart", "address", "displayName", "passwordHash", "quotaMb", "status")`;
+    await writeAudits(
+      tx,
+      job.caller.actor,
+      batch.map((row, index) => auditRecordOf(ids[index]!, row)),
+    );
+    job.phaseDone += batch.length;
+  }
+  job.phaseDone += refused.length;
+  return refused;
+}
+
+/** Thousands of rows take longer than Prisma's default five seconds for a transaction. */
+function transactionLimits(rows: number) {
+  return { maxWait: 60_000, timeout: 120_000 + rows * 50 };
+}
+
+/**
+ * ALL_OR_NOTHING: every row in one transaction, rolled back whole when the
+ * check under lock refuses one. PER_ROW: one transaction per thousand rows,
+ * so that the domains are not locked (and, on the embedded database, the one
+ * connection not held) for the whole import. Returns the refused rows.
+ */
+async function writeRows(deps: ServiceDeps, job: ImportJob, rows: AcceptedRow[], hashes: Map<number, string>): Promise<CheckedRow[]> {
+  if (job.mode === "ALL_OR_NOTHING") {
+    const refused = await deps.db.$transaction((tx) => writeBatch(tx, job, rows, hashes), transactionLimits(rows.length));
+    job.createdCount = rows.length - refused.length;
+    return refused;
+  }
+  const refused: CheckedRow[] = [];
+  for (let start = 0; start < rows.length; start += WRITE_BATCH) {
+    checkStopping(job);
+    const batch = rows.slice(start, start + WRITE_BATCH);
+    const refusedHere = await deps.db.$transaction((tx) => writeBatch(tx, job, batch, hashes), transactionLimits(batch.length));
+    job.createdCount += batch.length - refusedHere.length;
+    refused.push(...refusedHere);
+  }
+  return refused;
+}
+
+async function runImport(deps: ServiceDeps, job: ImportJob, rawRows: RawRow[]): Promise<void> {
+  job.phase = "VALIDATING";
+  job.phaseTotal = rawRows.length;
+  job.phaseDone = 0;
+  const rows = rawRows.map(checkRowValues);
+  checkStopping(job);
+  const state = await loadDomainState(deps.db, rows);
+  const accepted = await checkRowsAgainstDomains(rows, state, job.caller.principal, (done) => {
+    job.phaseDone = done;
+    checkStopping(job);
+  });
+  job.validCount = accepted.length;
+  record(job, rows);
+  if (job.dryRun || accepted.length === 0 || (job.mode === "ALL_OR_NOTHING" && job.failedRows.size > 0)) return;
+
+  job.phase = "HASHING";
+  const hashes = new Map<number, string>();
+  const toHash = accepted.filter((row) => row.password !== undefined);
+  for (const row of accepted) if (row.passwordHash !== undefined) hashes.set(row.row, row.passwordHash);
+  job.phaseTotal = toHash.length;
+  job.phaseDone = 0;
+  await forEachLimited(
+    toHash,
+    deps.config.IMPORT_HASH_CONCURRENCY,
+    async (row) => {
+      hashes.set(row.row, await deps.passwords.hash(row.password!));
+      job.phaseDone++;
+    },
+    () => checkStopping(job),
+  );
+  checkStopping(job);
+
+  job.phase = "WRITING";
+  job.phaseTotal = accepted.length;
+  job.phaseDone = 0;
+  try {
+    const refused = await writeRows(deps, job, accepted, hashes);
+    record(job, refused);
+  } catch (error) {
+    if (!(error instanceof RefusedUnderLock)) throw error;
+    record(job, error.rows);
+  }
+  job.validCount = job.createdCount;
+  if (job.errors.length > 0) job.errors.sort((a, b) => a.row - b.row);
+}
+
+/** Parses the whole file, then starts the import in the background. */
+function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): void {
+  let rawRows: RawRow[];
+  try {
+    rawRows = readImportFile(job.parts.join(""), job.format, deps.config.IMPORT_MAX_ROWS);
+  } catch (error) {
+    importJobsOf(deps).discard(job);
+    throw error;
+  }
+  job.parts = [];
+  job.rowsTotal = rawRows.length;
+  // The request that completes the upload is the one the audit trail names.
+  job.caller = caller;
+  job.phase = "VALIDATING";
+  job.running = runImport(deps, job, rawRows)
+    .then(() => {
+      job.phase = "DONE";
+    })
+    .catch((error: unknown) => {
+      job.phase = "FAILED";
+      // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
+      const created =
+        job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
+      if (error instanceof ImportStopped) {
+        job.failure = `The server stopped before the import was written; ${created}. Run it again.`;
+      } else if (error instanceof AppError) {
+        job.failure = `${error.message} The import stopped: ${created}.`;
+      } else {
+        job.failure = `Internal error; ${created}. It has been logged with the import's id ${job.id}.`;
+        deps.logger.error({ err: error, importId: job.id, requestId: caller.actor.requestId }, "account import failed");
+      }
+    })
+    .finally(() => {
+      job.finishedAt = deps.now();
+      job.touchedAt = job.finishedAt;
+      job.phaseDone = job.phaseTotal;
+      job.running = null;
+    });
+}
+
+export interface ImportAccountsInput {
+  format?: ImportFormat | null;
+  content: string;
+  mode?: ImportMode | null;
+  dryRun?: boolean | null;
+}
+
+export interface StartAccountImportInput extends ImportAccountsInput {
+  more?: boolean | null;
+}
+
+/** The whole file in one request; answers when the import is finished. */
+export async function importAccounts(deps: ImportDeps, caller: Caller, input: ImportAccountsInput): Promise<AccountImportView> {
+  const view = await startAccountImport(deps, caller, { ...input, more: false });
+  const job = importJobsOf(deps).find(caller.principal, view.id);
+  await job.running;
+  return viewOf(job);
+}
+
+export async function startAccountImport(deps: ImportDeps, caller: Caller, input: StartAccountImportInput): Promise<AccountImportView> {
+  requireImporter(caller.principal);
+  const job = importJobsOf(deps).create(caller, input.format ?? "CSV", input.mode ?? "ALL_OR_NOTHING", input.dryRun ?? false);
+  appendPart(deps, job, input.content);
+  if (!input.more) startRunning(deps, job, caller);
+  return viewOf(job);
+}
+
+export async function appendAccountImportContent(deps: ImportDeps, caller: Caller, id: string, content: string, more: boolean): Promise<AccountImportView> {
+  requireImporter(caller.principal);
+  const job = importJobsOf(deps).find(caller.principal, id);
+  if (job.phase !== "UPLOADING") throw new ConflictError(`The import ${job.id} has all its content already (it is ${job.phase}).`, "id");
+  appendPart(deps, job, content);
+  if (!more) startRunning(deps, job, caller);
+  return viewOf(job);
+}
+
+export async function findAccountImport(deps: ServiceDeps, principal: Principal, id: string): Promise<AccountImportView> {
+  return viewOf(importJobsOf(deps).find(principal, id));
+}

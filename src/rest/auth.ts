@@ -1,0 +1,59 @@
+// Authentication and token scopes of the REST API: the same bearer tokens as
+// GraphQL (a login JWT or an API token), checked in an onRequest hook, so a
+// refused request is answered before its body is read. Every route declares
+// in its config the scope an API token needs (READ, WRITE, LOGS or
+// LOGIN_SESSION, see src/auth/scopes.ts), or PUBLIC for no authentication.
+import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
+import type { AppDeps } from "../graphql/context";
+import { authenticate, type Principal } from "../auth/principal";
+import { requirePrincipal } from "../auth/policy";
+import { requireScope, type ScopeRequirement } from "../auth/scopes";
+import { actorOf } from "../audit/audit.service";
+import type { Caller } from "../shared/deps";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** What an API token needs for this REST route (src/auth/scopes.ts); PUBLIC: no authentication. */
+    scope?: ScopeRequirement | "PUBLIC";
+  }
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** Refuses at start-up a REST route that does not say which scope it needs: a forgotten scope must not mean "any token". */
+export function requireDeclaredScope(route: RouteOptions): void {
+  const config = route.config as { scope?: unknown } | undefined;
+  if (config?.scope === undefined) throw new Error(`REST route ${route.method} ${route.url} declares no config.scope (READ, WRITE, LOGS, LOGIN_SESSION or PUBLIC)`);
+}
+
+/** The onRequest hook: who is calling, and whether its token's scopes allow the route. */
+export function restAuthentication(deps: AppDeps) {
+  return async function authenticateRestRequest(request: FastifyRequest): Promise<void> {
+    // Unknown routes answer 404 whoever asks.
+    if (request.is404) return;
+    const scope = request.routeOptions.config.scope;
+    if (scope === "PUBLIC") return;
+    const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip });
+    const principal = requirePrincipal(authentication);
+    requireScope(principal, scope ?? "LOGIN_SESSION", `${request.method} ${request.routeOptions.url}`);
+    principals.set(request, principal);
+  };
+}
+
+export function registerRestAuthentication(app: FastifyInstance, deps: AppDeps): void {
+  app.addHook("onRoute", requireDeclaredScope);
+  app.addHook("onRequest", restAuthentication(deps));
+}
+
+/** The authenticated principal of a REST request (the hook has run). */
+export function principalOfRequest(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (!principal) throw new Error(`no principal for ${request.method} ${request.url}: a PUBLIC route asked for one`);
+  return principal;
+}
+
+/** The caller of a REST request, as services take it: the principal and how its changes are audited. */
+export function callerOfRequest(request: FastifyRequest): Caller {
+  const principal = principalOfRequest(request);
+  return { principal, actor: actorOf(principal, { requestId: String(request.id), clientIp: request.ip }) };
+}

@@ -1,0 +1,104 @@
+// Delivery logs over REST: an address's records ("what happened to this
+// user's mail") and the push of log lines by log shippers. Both need the LOGS
+// scope of an API token; pushing is for support staff and their service tokens.
+import type { FastifyInstance } from "fastify";
+import type { AppDeps } from "../graphql/context";
+import { pushMailLog, readMailLog, type MailLogQuery } from "../maillog/maillog.service";
+import { splitLines } from "../maillog/parse";
+import { callerOfRequest, principalOfRequest } from "./auth";
+import { mailLogRecordView, pageView } from "./views";
+import { DELIVERY_STATUSES, MAIL_DIRECTIONS, MAIL_LOG_RANGES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
+
+const ingestResult = {
+  type: "object",
+  required: ["accepted", "duplicates", "rejected"],
+  properties: {
+    accepted: { type: "integer", description: "Lines stored as new records." },
+    duplicates: { type: "integer", description: "Lines whose delivery was already stored (from this or another source)." },
+    rejected: {
+      type: "array",
+      description: "Lines that could not be read, with the reason; they are kept for support (rejectedLogLines).",
+      items: {
+        type: "object",
+        required: ["lineNumber", "reason", "line"],
+        properties: { lineNumber: { type: "integer" }, reason: { type: "string" }, line: { type: "string" } },
+      },
+    },
+  },
+} as const;
+
+/** The lines of a text/plain body, as bytes: the parser decodes each (UTF-8, or Big5 when it is not UTF-8), as it does for collected files. */
+function linesOfText(body: Buffer): Buffer[] {
+  const { lines, rest } = splitLines(body);
+  return rest.length > 0 ? [...lines, rest] : lines;
+}
+
+export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get<{ Params: { address: string }; Querystring: Omit<MailLogQuery, "address"> }>(
+    "/accounts/:address/mail-log",
+    {
+      config: { scope: "LOGS" },
+      schema: {
+        operationId: "getMailLog",
+        tags: ["delivery log"],
+        summary: "Delivery records of an address, newest first",
+        description:
+          "Support staff read any address, a domain administrator the addresses of its own domain, a user its own; anything else is 404. " +
+          "range TODAY is the calendar day in SERVICE_TIME_ZONE (the default), LAST_6_MONTHS everything kept.",
+        params: { type: "object", required: ["address"], properties: { address: { type: "string", minLength: 3, maxLength: 320 } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            range: { type: "string", enum: MAIL_LOG_RANGES, default: "TODAY" },
+            direction: { type: "string", enum: MAIL_DIRECTIONS },
+            status: { type: "string", enum: DELIVERY_STATUSES },
+            counterpart: { type: "string", description: "Part of the other party's address." },
+            subject: { type: "string", description: "Part of the subject, case-insensitive." },
+            ...pageParameters,
+          },
+        },
+        response: { 200: jsonResponse("A page of delivery records.", pageOf(ref("MailLogRecord"), "Delivery records, newest first.")), ...problemResponses(400, 403, 404) },
+      },
+    },
+    async (request) => pageView(await readMailLog(deps, principalOfRequest(request), { ...request.query, address: request.params.address }), mailLogRecordView),
+  );
+
+  app.post<{ Params: { source: string }; Querystring: { timeZone?: string }; Body: { lines: string[]; timeZone?: string } | Buffer }>(
+    "/mail-log/:source",
+    {
+      config: { scope: "LOGS" },
+      schema: {
+        operationId: "ingestMailLog",
+        tags: ["delivery log"],
+        summary: "Push delivery-log lines (support staff, or a service token: an API token with LOGS created by support staff)",
+        description:
+          "For log shippers. The body is JSON ({\"lines\": [...]}) or text/plain, one log line per line (UTF-8 or Big5 bytes, CRLF accepted). " +
+          "Idempotent: a delivery already stored, from this or another source, counts as a duplicate. At most 10,000 lines a request. " +
+          "timeZone is the log server's (default SERVICE_TIME_ZONE), in the query or the JSON body.",
+        params: { type: "object", required: ["source"], properties: { source: { type: "string", description: "The log source's name, such as m2k-1." } } },
+        querystring: { type: "object", additionalProperties: false, properties: { timeZone: { type: "string", description: "IANA time zone, such as Asia/Taipei." } } },
+        body: {
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                additionalProperties: false,
+                required: ["lines"],
+                properties: { lines: { type: "array", maxItems: 10_000, items: { type: "string" } }, timeZone: { type: "string" } },
+              },
+            },
+            "text/plain": { schema: { type: "string", description: "Log lines, one per line." } },
+          },
+        },
+        response: { 200: jsonResponse("What was stored.", ingestResult), ...problemResponses(400, 403) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const lines = Buffer.isBuffer(body) ? linesOfText(body) : body.lines;
+      const timeZone = request.query.timeZone ?? (Buffer.isBuffer(body) ? undefined : body.timeZone);
+      return pushMailLog(deps, callerOfRequest(request), { source: request.params.source, lines, timeZone });
+    },
+  );
+}

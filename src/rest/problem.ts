@@ -1,0 +1,144 @@
+// Errors of the REST API as RFC 9457 problem details
+// (application/problem+json), with the same codes as the GraphQL API
+// (src/errors.ts): a script can branch on `code` whichever API it uses.
+// Never a stack trace: unexpected errors are logged with the request id and
+// answered as a bare INTERNAL_SERVER_ERROR.
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, type ErrorCode } from "../errors";
+import { fromDatabaseError } from "../shared/db-errors";
+
+export type ProblemCode = ErrorCode | "INTERNAL_SERVER_ERROR";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ProblemCode;
+  requestId: string;
+  field?: string;
+  retryAfterSeconds?: number;
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json; charset=utf-8";
+
+const PROBLEMS: Record<ProblemCode, { status: number; title: string; slug: string }> = {
+  UNAUTHENTICATED: { status: 401, title: "Not authenticated", slug: "unauthenticated" },
+  FORBIDDEN: { status: 403, title: "Forbidden", slug: "forbidden" },
+  NOT_FOUND: { status: 404, title: "Not found", slug: "not-found" },
+  BAD_USER_INPUT: { status: 400, title: "Bad input", slug: "bad-user-input" },
+  CONFLICT: { status: 409, title: "Conflict", slug: "conflict" },
+  QUOTA_EXCEEDED: { status: 409, title: "Quota exceeded", slug: "quota-exceeded" },
+  RATE_LIMITED: { status: 429, title: "Too many requests", slug: "rate-limited" },
+  SERVICE_UNAVAILABLE: { status: 503, title: "Service unavailable", slug: "service-unavailable" },
+  INTERNAL_SERVER_ERROR: { status: 500, title: "Internal error", slug: "internal-server-error" },
+};
+
+/** The problem type URI of a code: a tag URI (RFC 4151), an identifier rather than a page to fetch; the README lists them. */
+export function problemType(code: ProblemCode): string {
+  return `tag:mailadmin,2026:problem:${PROBLEMS[code].slug}`;
+}
+
+export function statusOf(code: ProblemCode): number {
+  return PROBLEMS[code].status;
+}
+
+export function problemOf(request: FastifyRequest, code: ProblemCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
+  const problem: Problem = {
+    type: problemType(code),
+    title: PROBLEMS[code].title,
+    status: PROBLEMS[code].status,
+    detail,
+    instance: request.url.split("?")[0]!,
+    code,
+    requestId: String(request.id),
+  };
+  if (typeof extensions.field === "string") problem.field = extensions.field;
+  if (typeof extensions.retryAfterSeconds === "number") problem.retryAfterSeconds = extensions.retryAfterSeconds;
+  return problem;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.code === "UNAUTHENTICATED") {
+    const authorization = reply.request.headers.authorization;
+    reply.header("www-authenticate", authorization ? 'Bearer realm="mailadmin", error="invalid_token"' : 'Bearer realm="mailadmin"');
+  }
+  if (problem.retryAfterSeconds !== undefined) reply.header("retry-after", String(problem.retryAfterSeconds));
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** A request-validation failure (Fastify and its ajv) said the way a support person reads it, naming the field. */
+function validationProblem(request: FastifyRequest, error: FastifyError): Problem {
+  const first = error.validation![0]!;
+  const params = first.params as Record<string, unknown>;
+  const path = first.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  const where = error.validationContext === "body" ? "" : `${error.validationContext === "querystring" ? "query parameter " : "path parameter "}`;
+  let field = path;
+  let detail: string;
+  if (first.keyword === "required" && typeof params.missingProperty === "string") {
+    field = path ? `${path}.${params.missingProperty}` : params.missingProperty;
+    detail = `${where}${field} is required.`;
+  } else if (first.keyword === "additionalProperties" && typeof params.additionalProperty === "string") {
+    field = path ? `${path}.${params.additionalProperty}` : params.additionalProperty;
+    detail = `${where}${field} is not a field of this request: check its spelling against the OpenAPI document (/api/v1/openapi.json).`;
+  } else if (first.keyword === "enum" && Array.isArray(params.allowedValues)) {
+    detail = `${where}${field || "the value"} must be one of ${params.allowedValues.join(", ")}.`;
+  } else {
+    detail = `${where}${field || (error.validationContext === "body" ? "the request body" : "a parameter")} ${first.message ?? "is not valid"}.`;
+  }
+  return problemOf(request, "BAD_USER_INPUT", detail, field ? { field } : {});
+}
+
+/** Codes for the HTTP errors Fastify and its plugins raise before a handler runs (bad JSON, wrong media type, body too large...). */
+function codeOfStatus(status: number): ProblemCode {
+  switch (status) {
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "FORBIDDEN";
+    case 404:
+    case 405:
+      return "NOT_FOUND";
+    case 409:
+      return "CONFLICT";
+    case 429:
+      return "RATE_LIMITED";
+    case 503:
+      return "SERVICE_UNAVAILABLE";
+    default:
+      return "BAD_USER_INPUT";
+  }
+}
+
+const HTTP_TITLES: Record<number, string> = { 405: "Method not allowed", 406: "Not acceptable", 413: "Request body too large", 415: "Unsupported media type" };
+
+/** The error handler of the REST API: every error leaves as a problem. */
+export function restErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = error instanceof AppError ? error : fromDatabaseError(error);
+  if (appError) {
+    if (appError.code === "SERVICE_UNAVAILABLE") request.log.warn({ err: error }, "database unavailable");
+    return sendProblem(reply, problemOf(request, appError.code, appError.message, appError.extensions));
+  }
+  if (error.validation) return sendProblem(reply, validationProblem(request, error));
+  const status = error.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    const code = codeOfStatus(status);
+    const problem = { ...problemOf(request, code, error.message), status, title: HTTP_TITLES[status] ?? PROBLEMS[code].title };
+    if (status === 429) {
+      const retryAfter = Number(reply.getHeader("retry-after"));
+      if (Number.isFinite(retryAfter)) problem.retryAfterSeconds = retryAfter;
+    }
+    return sendProblem(reply, problem);
+  }
+  request.log.error({ err: error, requestId: request.id }, "unexpected error");
+  return sendProblem(reply, problemOf(request, "INTERNAL_SERVER_ERROR", "Internal error. It has been logged; quote the requestId to support."));
+}
+
+/** Unknown routes under the API's prefix: a problem, like every other refusal. */
+export function restNotFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(
+    reply,
+    problemOf(request, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]} exists in this API; the routes are listed in /api/v1/openapi.json.`),
+  );
+}

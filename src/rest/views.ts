@@ -1,0 +1,104 @@
+// Database rows as the REST API shows them (the schemas are in schemas.ts).
+// Related data (a domain's administrator and usage, an account's role) comes
+// through the same batch loaders as GraphQL: a page of domains costs the same
+// few queries whatever its size.
+import type { Account, Domain, MailLogRecord } from "../generated/prisma/client";
+import type { Loaders } from "../graphql/loaders";
+import type { Connection } from "../shared/connection";
+import type { DnsCheckView } from "../dns/dns.service";
+
+export async function domainView(loaders: Loaders, domain: Domain) {
+  const [admin, usage] = await Promise.all([loaders.adminByDomainId.load(domain.id), loaders.usageByDomainId.load(domain.id)]);
+  // Every domain has its administrator (a database invariant); one without is a bug, not a client error.
+  if (!admin) throw new Error(`domain ${domain.id} has no administrator`);
+  return {
+    id: domain.id,
+    name: domain.name,
+    unicodeName: domain.unicodeName,
+    status: domain.status,
+    isTestDomain: domain.isTestDomain,
+    quotaMb: domain.quotaMb,
+    maxAccounts: domain.maxAccounts,
+    defaultMailboxQuotaMb: domain.defaultMailboxQuotaMb,
+    accountCount: usage.accountCount,
+    allocatedQuotaMb: usage.allocatedQuotaMb,
+    usedMb: usage.usedMb,
+    admin: accountRef(admin),
+    dnsSetup: domain.dnsSetup,
+    webServerAddress: domain.webServerAddress,
+    dkimPublicKey: domain.dkimPublicKey,
+    createdAt: domain.createdAt.toISOString(),
+    updatedAt: domain.updatedAt.toISOString(),
+  };
+}
+
+export function accountRef(account: Pick<Account, "id" | "address">) {
+  return { id: account.id, address: account.address };
+}
+
+export async function accountView(loaders: Loaders, account: Account) {
+  return {
+    id: account.id,
+    address: account.address,
+    localPart: account.localPart,
+    domain: account.address.slice(account.address.lastIndexOf("@") + 1),
+    displayName: account.displayName,
+    role: (await loaders.isAdminByAccountId.load(account.id)) ? "DOMAIN_ADMIN" : "USER",
+    status: account.status,
+    quotaMb: account.quotaMb,
+    usedMb: account.usedMb,
+    createdAt: account.createdAt.toISOString(),
+    updatedAt: account.updatedAt.toISOString(),
+  };
+}
+
+export function mailLogRecordView(record: MailLogRecord) {
+  return {
+    id: record.id.toString(),
+    loggedAt: record.loggedAt.toISOString(),
+    queueId: record.queueId,
+    queuedAt: record.queuedAt?.toISOString() ?? null,
+    queuedForSeconds: record.queuedAt ? Math.round((record.loggedAt.getTime() - record.queuedAt.getTime()) / 1000) : null,
+    direction: record.direction,
+    sender: record.sender,
+    recipient: record.recipient,
+    subject: record.subject,
+    sizeBytes: record.sizeBytes,
+    status: record.status,
+    retryCount: record.retryCount,
+    reason: record.reason,
+    localAddress: record.localAddress,
+    source: record.sourceName,
+    rawLine: record.rawLine,
+  };
+}
+
+export function dnsCheckView(check: DnsCheckView) {
+  return {
+    domainName: check.domainName,
+    setup: check.setup,
+    contractSetup: check.contractSetup,
+    detectedSetup: check.detectedSetup,
+    status: check.status,
+    findings: check.findings.map((finding) => ({
+      check: finding.check,
+      status: finding.status,
+      subject: finding.subject,
+      expected: finding.expected,
+      found: finding.found,
+      fix: finding.fix,
+    })),
+    checkedAt: check.checkedAt.toISOString(),
+    durationMs: check.durationMs,
+    cached: check.cached,
+  };
+}
+
+/** A connection as a REST page: its items, the total, and the cursor of the next page (null on the last). */
+export async function pageView<T, V>(connection: Connection<T>, view: (node: T) => V | Promise<V>) {
+  return {
+    items: await Promise.all(connection.nodes.map(view)),
+    totalCount: connection.totalCount,
+    nextCursor: connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null,
+  };
+}
