@@ -88,6 +88,11 @@ function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: nu
 
 function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number) {
   const error = new RateLimitedError(refusalMessage(limit, max, retryAfterSeconds), retryAfterSeconds);
+  // The REST API answers every refusal as an RFC 9457 problem: its error handler formats this one too.
+  if (request.url.startsWith("/api/v1/")) {
+    reply.header("retry-after", String(retryAfterSeconds));
+    throw Object.assign(error, { extensions: { ...error.extensions, limit, max } });
+  }
   return reply
     .code(429)
     .header("retry-after", String(retryAfterSeconds))

@@ -48,6 +48,21 @@ describe("rate limits", () => {
     app = undefined;
   });
 
+  it("the REST API answers a refusal as an RFC 9457 problem with Retry-After", async () => {
+    app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "1" }));
+    const support = await tokenFor(app, await supportAdmin(app));
+    const get = () => fetch(`${app!.url}/api/v1/domains`, { headers: { authorization: `Bearer ${support}` } });
+    expect((await get()).status).toBe(200);
+    const refused = await get();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    const problem = await refused.json();
+    expect(problem).toMatchObject({ status: 429, code: "RATE_LIMITED", retryAfterSeconds: retryAfter, requestId: refused.headers.get("x-request-id") });
+    expect(problem.detail).toMatch(/^Too many requests from your address: at most 1 a minute/);
+  });
+
   it("per client: the request over RATE_LIMIT_PER_CLIENT_PER_MINUTE is refused until the minute is over; probes never are", async () => {
     app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "3" }));
     const support = await tokenFor(app, await supportAdmin(app));
