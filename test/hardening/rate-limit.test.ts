@@ -58,7 +58,7 @@ describe("rate limits", () => {
     expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    const problem = await refused.json();
+    const problem = (await refused.json()) as { detail: string };
     expect(problem).toMatchObject({ status: 429, code: "RATE_LIMITED", retryAfterSeconds: retryAfter, requestId: refused.headers.get("x-request-id") });
     expect(problem.detail).toMatch(/^Too many requests from your address: at most 1 a minute/);
   });
