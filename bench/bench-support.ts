@@ -258,6 +258,8 @@ export interface BenchServer {
   memory(collectGarbage?: boolean): Promise<Memory>;
   /** The server's event-loop delay since the last reset (monitorEventLoopDelay), then reset. */
   eventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
+  /** CPU time the server process has used so far, in seconds (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   /** Lines the server logged at level error or above so far. */
   errorLines(): string[];
   stop(): Promise<void>;
@@ -333,6 +335,15 @@ export async function startBenchServer(work: string, env: Record<string, string>
     async memory(collectGarbage = true) {
       const reply = await ask({ type: "memory", collectGarbage }, "memory");
       return { rssMb: mb(reply.rssBytes), heapUsedMb: mb(reply.heapUsedBytes), heapTotalMb: mb(reply.heapTotalBytes), externalMb: mb(reply.externalBytes) };
+    },
+    cpuSeconds() {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat (after the command name): user and system time in clock ticks (100 a second).
+        const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return NaN;
+      }
     },
     async eventLoopDelay() {
       const { p50Ms, p99Ms, maxMs } = await ask({ type: "eventLoop", reset: true }, "eventLoop");
@@ -458,6 +469,21 @@ export function runLoad(url: string, requests: autocannon.Request[], options: Lo
     instance.on("reqError", () => failures++);
     const ticker = setInterval(() => options.onTick?.({ responses: latencies.length, failures }), 1000);
   });
+}
+
+/**
+ * Waits until the server has finished what an earlier run left in flight
+ * (autocannon stops sending, but the server still completes the requests it
+ * had, bcrypt hashes above all): its CPU use falls under 5% for half a second.
+ */
+export async function waitUntilIdle(server: BenchServer, maxSeconds = 180): Promise<void> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  while (Date.now() < deadline) {
+    const before = server.cpuSeconds();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const used = server.cpuSeconds() - before;
+    if (!(used > 0.025)) return;
+  }
 }
 
 export function newWorkDir(prefix: string): string {

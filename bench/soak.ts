@@ -93,9 +93,9 @@ async function main() {
 
     // A short warm-up first, so that the start figure is the warm server's, not the freshly loaded one's.
     await runLoad(server.url, mix, { connections, duration: 10, overallRate: rate });
-    const samples: { minute: number; memory: Memory; responses: number; failures: number }[] = [];
+    const samples: { at: string; memory: Memory; responses: number; failures: number }[] = [];
     const start = await server.memory();
-    samples.push({ minute: 0, memory: start, responses: 0, failures: 0 });
+    samples.push({ at: "start", memory: start, responses: 0, failures: 0 });
     process.stderr.write(`minute 0: RSS ${start.rssMb} MB, heap ${start.heapUsedMb} MB\n`);
 
     let latest = { responses: 0, failures: 0 };
@@ -106,7 +106,7 @@ async function main() {
       const at = minute;
       const sofar = latest;
       void running.memory().then((memory) => {
-        samples.push({ minute: at, memory, ...sofar });
+        samples.push({ at: `minute ${at}`, memory, ...sofar });
         process.stderr.write(`minute ${at}: RSS ${memory.rssMb} MB, heap ${memory.heapUsedMb} MB, ${sofar.responses} answers, ${sofar.failures} failures\n`);
       });
     }, 60_000);
@@ -118,7 +118,7 @@ async function main() {
     });
     clearInterval(sampler);
     const end = await server.memory();
-    if (samples[samples.length - 1]!.minute !== minutes) samples.push({ minute: minutes, memory: end, responses: result.requests, failures: result.failures });
+    samples.push({ at: "end", memory: end, responses: result.requests, failures: result.failures });
     const errorLines = server.errorLines();
     const summary = {
       database: database.kind,
@@ -136,7 +136,7 @@ async function main() {
       failureDetail: result.failureDetail,
       failureSamples: result.failureSamples,
       serverErrorLines: errorLines.length,
-      memory: samples.map((sample) => ({ minute: sample.minute, rssMb: sample.memory.rssMb, heapUsedMb: sample.memory.heapUsedMb })),
+      memory: samples.map((sample) => ({ at: sample.at, rssMb: sample.memory.rssMb, heapUsedMb: sample.memory.heapUsedMb, answers: sample.responses, failures: sample.failures })),
       rssGrowthMb: round(end.rssMb - start.rssMb, 1),
       heapGrowthMb: round(end.heapUsedMb - start.heapUsedMb, 1),
     };

@@ -1,4 +1,5 @@
 // Thin resolvers: unpack the arguments, name the caller, call the service.
+import type { Resolvers } from "../generated/graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
 import {
@@ -21,4 +22,4 @@ export const importResolvers = {
     appendAccountImportContent: (_: unknown, args: { id: string; content: string; more?: boolean | null }, context: GraphQLContext) =>
       appendAccountImportContent(context.deps, callerOf(context), args.id, args.content, args.more ?? false),
   },
-};
+} satisfies Resolvers;

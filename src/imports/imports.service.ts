@@ -1,9 +1,10 @@
 // Bulk import of accounts. An import is a job kept in this process's memory:
 // its file arrives in one or more parts, then it runs in the background
-// (validate every row, hash the passwords of the rows to create, write them
-// in one transaction) while its progress can be read; importAccounts runs
-// one and waits for its report. Jobs are per process: on several server
-// processes, read an import's progress from the one that started it.
+// (check every row, hash the passwords of the rows to create, write them:
+// in one transaction for ALL_OR_NOTHING, a thousand per transaction for
+// PER_ROW) while its progress can be read; importAccounts runs one and waits
+// for its report. Jobs are per process: on several server processes, read an
+// import's progress from the one that started it.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -12,8 +13,9 @@ import type { Caller, ServiceDeps } from "../shared/deps";
 import type { Principal } from "../auth/principal";
 import { can } from "../auth/policy";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
-import { AppError, BadInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { parseId } from "../shared/validation";
+import { fromDatabaseError } from "../shared/db-errors";
 import { readImportFile, type ImportFormat, type RawRow, type RowError } from "./imports.parse";
 import { checkRowsAgainstDomains, checkRowValues, loadDomainState, type AcceptedRow, type CheckedRow } from "./imports.rows";
 
@@ -158,7 +160,7 @@ class ImportJobs {
     this.jobs.delete(job.id);
   }
 
-  /** Stops what has not reached the writing phase, and waits for the rest (server shutdown). */
+  /** Asks every running import to stop at its next safe point, and waits for them (server shutdown). */
   async stopAll(): Promise<void> {
     const running = [...this.jobs.values()].filter((job) => job.running);
     for (const job of running) job.stopping = true;
@@ -394,16 +396,18 @@ function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): void {
   job.running = runImport(deps, job, rawRows)
     .then(() => {
       job.phase = "DONE";
+      job.phaseDone = job.phaseTotal;
     })
     .catch((error: unknown) => {
       job.phase = "FAILED";
       // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
       const created =
         job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
+      const known = fromDatabaseError(error);
       if (error instanceof ImportStopped) {
-        job.failure = `The server stopped before the import was written; ${created}. Run it again.`;
-      } else if (error instanceof AppError) {
-        job.failure = `${error.message} The import stopped: ${created}.`;
+        job.failure = `The server stopped during the import; ${created}. Run it again: the rows created already are then refused as existing.`;
+      } else if (known) {
+        job.failure = `${known.message} The import stopped; ${created}.`;
       } else {
         job.failure = `Internal error; ${created}. It has been logged with the import's id ${job.id}.`;
         deps.logger.error({ err: error, importId: job.id, requestId: caller.actor.requestId }, "account import failed");
@@ -412,7 +416,6 @@ function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): void {
     .finally(() => {
       job.finishedAt = deps.now();
       job.touchedAt = job.finishedAt;
-      job.phaseDone = job.phaseTotal;
       job.running = null;
     });
 }

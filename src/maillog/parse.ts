@@ -410,8 +410,8 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   let firstAddress = "";
   let secondAddress = "";
   for (let from = headerFrom; from < headerTo; ) {
-    let to = from;
-    while (to < headerTo && text.charCodeAt(to) !== 32) to++;
+    let to = text.indexOf(" ", from);
+    if (to === -1 || to > headerTo) to = headerTo;
     if (to === from) {
       from++;
       continue;

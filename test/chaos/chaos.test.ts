@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from "../helpers/test-app";
 import { describeReport, runChaos } from "../../bench/chaos-model";
 
 const SEED = 20261128;
-const STEPS = 400;
+const STEPS = 300;
 
 let app: TestApp;
 

@@ -87,6 +87,7 @@ describe("with GRAPHQL_IDE=false", () => {
 
   it("serves no page and no files; a browser's GET /graphql gets Apollo's answer", async () => {
     const page = await fetch(`${app.url}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+    expect(page.status).toBe(400);
     expect(page.headers.get("content-type")).not.toMatch(/text\/html/);
     expect(await page.text()).not.toContain("graphiql");
     expect((await fetch(`${app.url}/graphql-ide/graphiql.min.js`)).status).toBe(404);

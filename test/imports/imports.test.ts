@@ -70,6 +70,8 @@ describe("bulk import of accounts", () => {
     }
     const seen: Report[] = [started];
     while (!["DONE", "FAILED"].includes(seen.at(-1)!.phase)) {
+      // Paced like a person or the CLI would poll, not a busy loop.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       seen.push(ok(await app.gql<{ accountImport: Report }>(PROGRESS, { id: started.id }, token)).accountImport);
     }
     return { report: seen.at(-1)!, seen, lastRequestId: last!.headers.get("x-request-id")! };
