@@ -163,6 +163,9 @@ const environmentSchema = z.object({
     }),
 });
 
+/** Every setting's name: .env.example and the README document each (test/server/settings.test.ts). */
+export const SETTING_NAMES: readonly string[] = Object.keys(environmentSchema.shape);
+
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {
   JWT_SECRET: string;
   /** True when JWT_SECRET was generated for this process (development only). */
