@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { AccountImport } from "../generated/graphql";
 
 const USAGE = `usage: npm run import -- FILE [--dry-run] [--mode per-row|all-or-nothing] [--format csv|jsonl] [--json]
   MAILADMIN_URL    the server (default http://127.0.0.1:4000)
@@ -22,18 +23,8 @@ const POLL_INTERVAL_MS = 500;
 
 const REPORT = "id phase rowsTotal phaseDone phaseTotal validCount createdCount failedCount failure errors { row line field code message address }";
 
-interface Report {
-  id: string;
-  phase: string;
-  rowsTotal: number;
-  phaseDone: number;
-  phaseTotal: number;
-  validCount: number;
-  createdCount: number;
-  failedCount: number;
-  failure: string | null;
-  errors: { row: number; line: number; field: string | null; code: string; message: string; address: string | null }[];
-}
+/** The fields REPORT asks for, typed from schema.graphql (generated). */
+type Report = Pick<AccountImport, "id" | "phase" | "rowsTotal" | "phaseDone" | "phaseTotal" | "validCount" | "createdCount" | "failedCount" | "failure" | "errors">;
 
 class UsageError extends Error {}
 
