@@ -26,12 +26,13 @@ import { domainRoutes } from "./domains.routes";
 import { accountRoutes } from "./accounts.routes";
 import { mailLogRoutes } from "./maillog.routes";
 import { dnsRoutes } from "./dns.routes";
+import { importRoutes } from "./imports.routes";
 
 export const REST_PREFIX = "/api/v1";
 
 export type RestRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
-export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, mailLogRoutes, dnsRoutes];
+export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, mailLogRoutes, dnsRoutes, importRoutes];
 
 /**
  * Request validation with JSON Schema 2020-12 (the dialect of OpenAPI 3.1):
@@ -87,6 +88,7 @@ async function restApi(api: FastifyInstance, deps: AppDeps): Promise<void> {
         { name: "quotas" },
         { name: "delivery log" },
         { name: "dns" },
+        { name: "account imports" },
       ],
     },
     // Shared schemas keep their names in components.schemas.

@@ -63,6 +63,8 @@ describe("REST API", () => {
           "GET /api/v1/accounts/{address}/mail-log LOGS",
           "POST /api/v1/mail-log/{source} LOGS",
           "POST /api/v1/domains/{name}/dns-check WRITE",
+          "POST /api/v1/account-imports WRITE",
+          "GET /api/v1/account-imports/{id} READ",
         ].sort(),
       );
       expect(new Set(operations.map((operation) => operation.operationId)).size).toBe(operations.length);
