@@ -1,5 +1,6 @@
-import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import { errorCode, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeDomain, tokenFor, uniqueName } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const CREATE_ACCOUNT = `mutation($input: CreateAccountInput!) {
   createAccount(input: $input) { account { id address localPart displayName role status quotaMb usedMb domain { name } } warnings { code } }
@@ -11,11 +12,7 @@ const UPDATE_ACCOUNT = `mutation($id: ID!, $input: UpdateAccountInput!) {
 describe("accounts and quotas", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   it("creates an account with the domain's default quota, its address in lower case", async () => {
     const { domain } = await makeDomain(app, { defaultMailboxQuotaMb: 250 });

@@ -1,5 +1,6 @@
-import { startTestApp, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import { type TestApp } from "../helpers/test-app";
+import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const PAGE = `query($s: String, $n: Int) {
   domains(search: $s, first: $n) {
@@ -10,11 +11,7 @@ const PAGE = `query($s: String, $n: Int) {
 describe("lists load their relations in batches", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   async function statementsFor(variables: Record<string, unknown>) {
     const before = app.statements.length;

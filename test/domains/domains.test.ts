@@ -1,5 +1,6 @@
-import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import { errorCode, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const CREATE_DOMAIN = `mutation($input: CreateDomainInput!) {
   createDomain(input: $input) {
@@ -13,11 +14,7 @@ const CREATE_DOMAIN = `mutation($input: CreateDomainInput!) {
 describe("domains", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   it("creates a domain with its administrator, whose mailbox quota is 0 unless given", async () => {
     const name = `${uniqueName("new")}.example`;

@@ -1,5 +1,6 @@
-import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeDomain, supportAdmin, tokenFor } from "../helpers/factories";
+import { errorCode, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeDomain, tokenFor } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const REASSIGN = `mutation($domainId: ID!, $accountId: ID!) {
   reassignDomainAdmin(domainId: $domainId, accountId: $accountId) {
@@ -10,11 +11,7 @@ const REASSIGN = `mutation($domainId: ID!, $accountId: ID!) {
 describe("reassignDomainAdmin", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   it("makes another account of the domain its administrator and the previous one an ordinary account", async () => {
     const { domain, admin } = await makeDomain(app);

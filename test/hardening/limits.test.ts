@@ -5,6 +5,7 @@
 import { getIntrospectionQuery } from "graphql";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const LOW_LIMITS = {
   GRAPHQL_MAX_DEPTH: "5",
@@ -180,11 +181,7 @@ describe("GraphQL limits", () => {
 describe("GraphQL limits with the default settings", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   it("accept a page of 100 domains with their administrators and 10 accounts each, and a tool's full introspection query", async () => {
     const page = await app.gql(`{ domains(first: 100) { nodes { admin { address } accounts(first: 10) { nodes { address quotaMb } } } } }`, {}, support);

@@ -4,7 +4,8 @@
 // without a preflight are refused and change nothing.
 import { loadConfig } from "../../src/config";
 import { startTestApp, type TestApp } from "../helpers/test-app";
-import { supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import { uniqueName } from "../helpers/factories";
+import { useTestApp } from "../helpers/use-test-app";
 
 const CSP = [
   "default-src 'self'",
@@ -126,11 +127,7 @@ describe("CORS", () => {
 describe("CSRF protection", () => {
   let app: TestApp;
   let support: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app, support } = started));
 
   const createDomain = (name: string) => `mutation { createDomain(input: { name: "${name}" }) { domain { id } } }`;
   const domainExists = async (name: string) => (await app.deps.db.domain.count({ where: { name } })) > 0;
