@@ -48,7 +48,12 @@ export function parseDomainName(input: string, field = "name"): DomainName {
   if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) throw invalid();
   // The top-level label is never all digits: that would be an IP address.
   if (/^\d+$/.test(labels[labels.length - 1]!)) throw invalid();
-  return { name: ascii, unicodeName: domainToUnicode(ascii) || ascii };
+  const unicodeName = domainToUnicode(ascii) || ascii;
+  // A punycode label must be the canonical encoding of what it decodes to
+  // (xn---b0l decodes to the same name as xn--b0l): otherwise two stored names
+  // would be one domain, and the Unicode name would not find it again.
+  if (unicodeName !== ascii && domainToASCII(unicodeName) !== ascii) throw invalid();
+  return { name: ascii, unicodeName };
 }
 
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;

@@ -65,6 +65,8 @@ describe("domains", () => {
       [{ name: "no-dot" }, "BAD_USER_INPUT", "name"],
       [{ name: "under_score.example" }, "BAD_USER_INPUT", "name"],
       [{ name: "192.168.1.1" }, "BAD_USER_INPUT", "name"],
+      // Not the canonical punycode of what it decodes to (xn--b0l is): found by fast-check.
+      [{ name: "a.xn---b0l" }, "BAD_USER_INPUT", "name"],
       [{ name: `${"a".repeat(64)}.example` }, "BAD_USER_INPUT", "name"],
       [{ name: `${uniqueName()}.example`, quotaMb: -1 }, "BAD_USER_INPUT", "quotaMb"],
       [{ name: `${uniqueName()}.example`, maxAccounts: 0 }, "BAD_USER_INPUT", "maxAccounts"],
