@@ -22,6 +22,9 @@
 // in every test pass) and bench/chaos.ts (`npm run bench:chaos -- --minutes 5
 // --seed N`). The run stops at the first violation and reports the steps
 // leading to it.
+//
+// Not covered: API tokens, the REST API, imports, delivery logs, DNS checks
+// and probes (each has its own tests); concurrency beyond the two bursts.
 import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { PrismaClient } from "../src/generated/prisma/client";
@@ -174,7 +177,7 @@ interface Prediction {
   accept?: (data: any) => ExpectedAudit[];
 }
 
-interface Request {
+interface ChaosRequest {
   operation: string;
   query: string;
   variables: Record<string, unknown>;
@@ -313,7 +316,7 @@ export class ChaosRun {
     }
   }
 
-  private async send(request: Request): Promise<GraphQLAnswer> {
+  private async send(request: ChaosRequest): Promise<GraphQLAnswer> {
     const token = request.actor.kind === "anonymous" ? undefined : request.actor.token;
     const response = await fetch(`${this.target.url}/graphql`, {
       method: "POST",
@@ -330,7 +333,7 @@ export class ChaosRun {
   }
 
   /** Compares an answer with the prediction; returns the audit records expected, or undefined after a violation. */
-  private judge(step: number, request: Request, prediction: Prediction, answer: GraphQLAnswer): ExpectedAudit[] | undefined {
+  private judge(step: number, request: ChaosRequest, prediction: Prediction, answer: GraphQLAnswer): ExpectedAudit[] | undefined {
     const code = answer.errors?.length ? (answer.errors[0]!.extensions?.code ?? "NO_CODE") : null;
     const who = this.describeActor(request.actor);
     const summary = `#${step} ${request.operation} by ${who}: expected ${prediction.code ?? "accepted"}, got ${code ?? "accepted"} ${JSON.stringify(request.variables).slice(0, 160)}`;
@@ -542,7 +545,7 @@ export class ChaosRun {
   }
 
   /** A caller: mostly someone real, sometimes anonymous or forged. A principal without a valid token logs in first. */
-  private chooseActor(): Actor | Request {
+  private chooseActor(): Actor | ChaosRequest {
     const kind = this.random.weighted([
       ["support", 34],
       ["admin", 26],
@@ -572,7 +575,7 @@ export class ChaosRun {
     return actor;
   }
 
-  private nextRequest(): Request {
+  private nextRequest(): ChaosRequest {
     const chosen = this.chooseActor();
     if ("operation" in chosen) return chosen;
     const actor = chosen;
@@ -648,15 +651,10 @@ export class ChaosRun {
     return this.random.pick([...this.accounts.keys()]);
   }
 
-  /** Common start of every operation that needs a caller: UNAUTHENTICATED without a valid token. */
-  private caller(actor: Actor): Principal | null {
-    return this.principalOf(actor);
-  }
-
   // -------------------------------------------------------------------------
   // Operations
 
-  private loginRequest(principal: { kind: "support" | "account"; id: string }, password: "right" | "wrong"): Request {
+  private loginRequest(principal: { kind: "support" | "account"; id: string }, password: "right" | "wrong"): ChaosRequest {
     const record = principal.kind === "support" ? this.supports.get(principal.id) : this.accounts.get(principal.id);
     if (!record) throw new Error("login for a principal the model does not know");
     const identifier = "username" in record ? record.username : record.address;
@@ -693,7 +691,7 @@ export class ChaosRun {
     };
   }
 
-  private randomLogin(): Request {
+  private randomLogin(): ChaosRequest {
     const variant = this.random.weighted([
       ["right", 4],
       ["wrong", 3],
@@ -721,7 +719,7 @@ export class ChaosRun {
     };
   }
 
-  private changePassword(actor: Actor): Request {
+  private changePassword(actor: Actor): ChaosRequest {
     const wrongCurrent = this.random.chance(0.2);
     const tooShort = this.random.chance(0.1);
     const next = tooShort ? "short" : this.password();
@@ -733,7 +731,7 @@ export class ChaosRun {
       variables: { current, next },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         if (tooShort) return { code: "BAD_USER_INPUT", permitted: true };
         if (wrongCurrent) return { code: "BAD_USER_INPUT", permitted: true };
@@ -752,7 +750,7 @@ export class ChaosRun {
     };
   }
 
-  private createDomain(actor: Actor): Request {
+  private createDomain(actor: Actor): ChaosRequest {
     this.domainCounter++;
     const name = `d${this.domainCounter}.${this.label}.chaos.example`;
     const quotaMb = this.random.pick([null, 1000, 2000, 5000]);
@@ -810,7 +808,7 @@ export class ChaosRun {
       variables: { input },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         if (!ChaosRun.isSupport(principal)) return { code: "FORBIDDEN", permitted: false };
         if (expectedFault) return { code: expectedFault, permitted: true };
@@ -856,7 +854,7 @@ export class ChaosRun {
     };
   }
 
-  private updateDomain(actor: Actor): Request {
+  private updateDomain(actor: Actor): ChaosRequest {
     const id = this.random.chance(0.04) ? "" : this.targetDomainId(actor);
     const domain = this.domains.get(id);
     const usage = domain ? this.usage(domain.id) : { count: 0, allocated: 0 };
@@ -876,7 +874,7 @@ export class ChaosRun {
       variables: { id, input },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const permitted = ChaosRun.isSupport(principal);
         if (id === "" || fault) return { code: "BAD_USER_INPUT", permitted };
@@ -910,7 +908,7 @@ export class ChaosRun {
     };
   }
 
-  private deleteDomain(actor: Actor): Request {
+  private deleteDomain(actor: Actor): ChaosRequest {
     const id = this.random.chance(0.04) ? "" : this.targetDomainId(actor);
     const force = this.random.chance(0.6);
     return {
@@ -919,7 +917,7 @@ export class ChaosRun {
       variables: { id, force },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const permitted = ChaosRun.isSupport(principal);
         if (id === "") return { code: "BAD_USER_INPUT", permitted };
@@ -942,7 +940,7 @@ export class ChaosRun {
     };
   }
 
-  private reassign(actor: Actor): Request {
+  private reassign(actor: Actor): ChaosRequest {
     const domainId = this.targetDomainId(actor);
     const domain = this.domains.get(domainId);
     const candidates = domain ? this.accountsOf(domainId) : [];
@@ -961,7 +959,7 @@ export class ChaosRun {
       variables: { domainId, accountId },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const permitted = ChaosRun.isSupport(principal);
         const current = this.domains.get(domainId);
@@ -985,7 +983,7 @@ export class ChaosRun {
     };
   }
 
-  private createAccount(actor: Actor): Request {
+  private createAccount(actor: Actor): ChaosRequest {
     const domainId = this.random.chance(0.03) ? "" : this.targetDomainId(actor);
     const domain = this.domains.get(domainId);
     this.accountCounter++;
@@ -1008,7 +1006,7 @@ export class ChaosRun {
       variables: { input },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const permitted = ChaosRun.isSupport(principal) || ChaosRun.isAdminOf(principal, domainId);
         if (domainId === "" || fault === "badLocalPart" || fault === "shortPassword" || fault === "negativeQuota") return { code: "BAD_USER_INPUT", permitted };
@@ -1046,7 +1044,7 @@ export class ChaosRun {
     };
   }
 
-  private updateAccount(actor: Actor): Request {
+  private updateAccount(actor: Actor): ChaosRequest {
     const id = this.random.chance(0.03) ? "" : this.targetAccountId(actor);
     const input: Record<string, unknown> = {};
     if (this.random.chance(0.5)) input.quotaMb = this.random.pick([0, 50, 100, 300, 600, 1200, 6000]);
@@ -1062,7 +1060,7 @@ export class ChaosRun {
       variables: { id, input },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const account = this.accounts.get(id);
         const domainId = account?.domainId ?? "";
@@ -1096,7 +1094,7 @@ export class ChaosRun {
     };
   }
 
-  private setAccountPassword(actor: Actor): Request {
+  private setAccountPassword(actor: Actor): ChaosRequest {
     const id = this.random.chance(0.03) ? "" : this.targetAccountId(actor);
     const tooShort = this.random.chance(0.1);
     const password = tooShort ? "short" : this.password();
@@ -1106,7 +1104,7 @@ export class ChaosRun {
       variables: { id, password },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const account = this.accounts.get(id);
         const domainId = account?.domainId ?? "";
@@ -1127,7 +1125,7 @@ export class ChaosRun {
     };
   }
 
-  private deleteAccount(actor: Actor): Request {
+  private deleteAccount(actor: Actor): ChaosRequest {
     const id = this.random.chance(0.03) ? "" : this.targetAccountId(actor);
     return {
       operation: "deleteAccount",
@@ -1135,7 +1133,7 @@ export class ChaosRun {
       variables: { id },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const account = this.accounts.get(id);
         const domainId = account?.domainId ?? "";
@@ -1158,7 +1156,7 @@ export class ChaosRun {
 
   // Reads: what a caller may see, and that it sees exactly that.
 
-  private readDomain(actor: Actor): Request {
+  private readDomain(actor: Actor): ChaosRequest {
     const id = this.targetDomainId(actor);
     return {
       operation: "readDomain",
@@ -1166,7 +1164,7 @@ export class ChaosRun {
       variables: { id },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const domain = this.domains.get(id);
         const permitted = ChaosRun.isSupport(principal) || ChaosRun.isMemberOf(principal, id);
@@ -1183,7 +1181,7 @@ export class ChaosRun {
     };
   }
 
-  private readAccount(actor: Actor): Request {
+  private readAccount(actor: Actor): ChaosRequest {
     const id = this.targetAccountId(actor);
     return {
       operation: "readAccount",
@@ -1191,7 +1189,7 @@ export class ChaosRun {
       variables: { id },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const account = this.accounts.get(id);
         const permitted = ChaosRun.isSupport(principal) || ChaosRun.isAdminOf(principal, account?.domainId ?? "") || principal.id === id;
@@ -1208,14 +1206,14 @@ export class ChaosRun {
     };
   }
 
-  private listDomains(actor: Actor): Request {
+  private listDomains(actor: Actor): ChaosRequest {
     return {
       operation: "listDomains",
       query: Q.domains,
       variables: { search: this.label },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const visible = [...this.domains.values()].filter((domain) => ChaosRun.isSupport(principal) || ChaosRun.isMemberOf(principal, domain.id)).map((domain) => domain.id);
         return {
@@ -1232,7 +1230,7 @@ export class ChaosRun {
     };
   }
 
-  private listAccounts(actor: Actor): Request {
+  private listAccounts(actor: Actor): ChaosRequest {
     const id = this.targetDomainId(actor);
     return {
       operation: "listAccounts",
@@ -1240,7 +1238,7 @@ export class ChaosRun {
       variables: { id },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const domain = this.domains.get(id);
         const canRead = ChaosRun.isSupport(principal) || ChaosRun.isMemberOf(principal, id);
@@ -1261,7 +1259,7 @@ export class ChaosRun {
     };
   }
 
-  private readAuditLog(actor: Actor): Request {
+  private readAuditLog(actor: Actor): ChaosRequest {
     const domainId = this.targetDomainId(actor);
     return {
       operation: "readAuditLog",
@@ -1269,7 +1267,7 @@ export class ChaosRun {
       variables: { domainId },
       actor,
       predict: () => {
-        const principal = this.caller(actor);
+        const principal = this.principalOf(actor);
         if (!principal) return { code: "UNAUTHENTICATED", permitted: false };
         const permitted = ChaosRun.isSupport(principal) || ChaosRun.isAdminOf(principal, domainId);
         if (!permitted) return { code: ChaosRun.refusal(ChaosRun.isMemberOf(principal, domainId)), permitted };

@@ -132,10 +132,12 @@ interface Row {
   /** Server CPU time per request: what the request costs, whatever else the machine runs. */
   serverCpuMsPerRequest: number;
   failures: number;
+  /** Lines the server logged at level error during the scenario, its warm-up included. */
+  serverErrors: number;
   note?: string;
 }
 
-function toRow(scenario: Scenario, connections: number, result: LoadResult & { serverCpuMsPerRequest: number }, note?: string): Row {
+function toRow(scenario: Scenario, connections: number, result: LoadResult & { serverCpuMsPerRequest: number; serverErrors: number }, note?: string): Row {
   return {
     scenario: scenario.label,
     connections,
@@ -145,18 +147,22 @@ function toRow(scenario: Scenario, connections: number, result: LoadResult & { s
     p99Ms: result.p99Ms,
     serverCpuMsPerRequest: result.serverCpuMsPerRequest,
     failures: result.failures,
+    serverErrors: result.serverErrors,
     ...(note ? { note } : {}),
   };
 }
 
 async function measure(server: BenchServer, scenario: Scenario, connections: number, warmup: number, duration: number) {
   process.stderr.write(`  ${scenario.name}: warm-up ${warmup} s, then ${duration} s at ${connections} connections\n`);
+  const errorsBefore = server.errorLines().length;
   if (warmup > 0) await runLoad(server.url, scenario.requests(), { connections, duration: warmup });
   await waitUntilIdle(server);
   const cpuBefore = server.cpuSeconds();
   const measured = await runLoad(server.url, scenario.requests(), { connections, duration });
-  const result = { ...measured, serverCpuMsPerRequest: round(((server.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, measured.requests), 2) };
+  const serverCpuMsPerRequest = round(((server.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, measured.requests), 2);
   await waitUntilIdle(server);
+  const result = { ...measured, serverCpuMsPerRequest, serverErrors: server.errorLines().length - errorsBefore };
+  if (result.serverErrors > 0) process.stderr.write(`  ${scenario.name}: the server logged ${result.serverErrors} errors (warm-up included)\n`);
   if (result.failures > 0) {
     process.stderr.write(`  ${scenario.name}: ${result.failures} failures ${JSON.stringify(result.failureDetail)} ${result.failureSamples.join(" | ")}\n`);
   }
@@ -236,10 +242,10 @@ async function main() {
     const errors = server.errorLines();
     summary.serverErrorLines = errors.length;
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n\n`);
-    process.stdout.write(`| scenario (${database.kind}) | requests/s | p50 ms | p99 ms | server CPU ms/request | failures |\n| --- | --- | --- | --- | --- | --- |\n`);
+    process.stdout.write(`| scenario (${database.kind}) | requests/s | p50 ms | p99 ms | server CPU ms/request | failures | server errors |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
     for (const row of rows) {
       const rate = row.operationsPerSecond !== row.requestsPerSecond ? `${row.requestsPerSecond} (${row.operationsPerSecond} pairs/s)` : String(row.requestsPerSecond);
-      process.stdout.write(`| ${row.scenario}${row.note ? `, ${row.note}` : ""} | ${rate} | ${row.p50Ms} | ${row.p99Ms} | ${row.serverCpuMsPerRequest} | ${row.failures} |\n`);
+      process.stdout.write(`| ${row.scenario}${row.note ? `, ${row.note}` : ""} | ${rate} | ${row.p50Ms} | ${row.p99Ms} | ${row.serverCpuMsPerRequest} | ${row.failures} | ${row.serverErrors} |\n`);
     }
     if (errors.length > 0) process.stderr.write(`server error lines:\n${errors.slice(0, 5).join("\n")}\n`);
     if (rows.some((row) => row.failures > 0) || errors.length > 0) process.exitCode = 1;
