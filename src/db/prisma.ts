@@ -117,7 +117,12 @@ export function createPrismaClient(databaseUrl: string, poolSize: number | Datab
     pool.on("connect", (client) => instrumentQueries(client, onStatement, statementTimeoutMs ? statementTimeoutMs + 1_000 : undefined));
   }
   // disposeExternalPool: $disconnect() ends the pool, as it would one the adapter made itself.
-  const db = new PrismaClient({ adapter: releaseBrokenTransactions(new PrismaPg(pool, { disposeExternalPool: true })) });
+  const db = new PrismaClient({
+    adapter: releaseBrokenTransactions(new PrismaPg(pool, { disposeExternalPool: true })),
+    // With one connection (the embedded database) transactions queue for it:
+    // Prisma's default 2 s wait to start one turns a busy moment into errors.
+    ...(options.max === 1 ? { transactionOptions: { maxWait: 10_000, timeout: 15_000 } } : {}),
+  });
   pools.set(db, pool);
   return db;
 }

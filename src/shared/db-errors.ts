@@ -71,5 +71,8 @@ export function fromDatabaseError(error: unknown): AppError | undefined {
     return new ConflictError("That already exists (another request may have just created it).", fields[0]);
   }
   if (isConnectionFailure(error)) return new ServiceUnavailableError();
+  // P2028: no connection came free to start a transaction in time (a busy
+  // embedded database, a saturated pool): the caller may simply retry.
+  if ((error as PrismaLikeError | null)?.code === "P2028") return new ServiceUnavailableError("The database is busy; try again in a moment.");
   return undefined;
 }
