@@ -489,3 +489,19 @@ export async function waitUntilIdle(server: BenchServer, maxSeconds = 180): Prom
 export function newWorkDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `mailadmin-${prefix}-`));
 }
+
+/** Ends a benchmark run: its server stopped, the bench database released, the work directory removed. */
+export async function finishBench(work: string, database: BenchDatabase, server: BenchServer | undefined): Promise<void> {
+  await server?.stop();
+  await database.release();
+  database.cleanup();
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** Runs a benchmark's main: a failure prints its stack and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

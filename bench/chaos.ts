@@ -15,7 +15,7 @@ import { createLogger } from "../src/logger";
 import { startApp, type RunningApp } from "../src/app";
 import { emptyDatabase } from "../src/db/reset";
 import { describeReport, runChaos } from "./chaos-model";
-import { numberOption } from "./bench-support";
+import { numberOption, runBench } from "./bench-support";
 
 async function main() {
   const minutes = numberOption("minutes", 5);
@@ -69,7 +69,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

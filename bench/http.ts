@@ -14,7 +14,6 @@
 // administrator, default 4), --records N (delivery records, default 200000),
 // --log-level L (the server's, default info as in production).
 // A PostgreSQL database must have "bench" in its name: its schema is emptied.
-import { rmSync } from "node:fs";
 import type autocannon from "autocannon";
 import {
   benchServerEnv,
@@ -34,6 +33,8 @@ import {
   type BenchServer,
   type LoadResult,
   type SeededWorld,
+  finishBench,
+  runBench,
 } from "./bench-support";
 
 const DOMAINS_PAGE = `query DomainsPage {
@@ -250,14 +251,8 @@ async function main() {
     if (errors.length > 0) process.stderr.write(`server error lines:\n${errors.slice(0, 5).join("\n")}\n`);
     if (rows.some((row) => row.failures > 0) || errors.length > 0) process.exitCode = 1;
   } finally {
-    await server?.stop();
-    await database.release();
-    database.cleanup();
-    rmSync(work, { recursive: true, force: true });
+    await finishBench(work, database, server);
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

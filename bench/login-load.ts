@@ -15,7 +15,6 @@
 // spaced, open loop), --bcrypt-cost N (default 12), --threadpool N (UV_THREADPOOL_SIZE of the
 // server; default: Node's, 4), --log-level L (default info).
 // Phase 1 measures the other queries alone, phase 2 with the logins.
-import { rmSync } from "node:fs";
 import {
   benchServerEnv,
   BENCH_PASSWORD,
@@ -30,6 +29,8 @@ import {
   startBenchServer,
   stringOption,
   type BenchServer,
+  finishBench,
+  runBench,
 } from "./bench-support";
 
 const LOGIN = `mutation Login($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`;
@@ -186,14 +187,8 @@ async function main() {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (alone.failures + withLogins.failures + loginFigures.failures > 0 || summary.serverErrorLines > 0) process.exitCode = 1;
   } finally {
-    await server?.stop();
-    await database.release();
-    database.cleanup();
-    rmSync(work, { recursive: true, force: true });
+    await finishBench(work, database, server);
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -13,7 +13,6 @@
 // the production cost of 12 the soak would measure bcrypt rather than
 // memory), --log-level L (default info).
 // Exit status 1 when any request failed.
-import { rmSync } from "node:fs";
 import type autocannon from "autocannon";
 import {
   benchServerEnv,
@@ -30,6 +29,8 @@ import {
   stringOption,
   type BenchServer,
   type Memory,
+  finishBench,
+  runBench,
 } from "./bench-support";
 
 const CREATE_ACCOUNT = `mutation Create($input: CreateAccountInput!) { createAccount(input: $input) { account { id address } } }`;
@@ -144,14 +145,8 @@ async function main() {
     if (errorLines.length > 0) process.stderr.write(`server error lines:\n${errorLines.slice(0, 5).join("\n")}\n`);
     if (result.failures > 0 || errorLines.length > 0) process.exitCode = 1;
   } finally {
-    await server?.stop();
-    await database.release();
-    database.cleanup();
-    rmSync(work, { recursive: true, force: true });
+    await finishBench(work, database, server);
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);
