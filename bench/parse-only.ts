@@ -6,8 +6,14 @@
 //
 //   npx tsc -p tsconfig.bench.json
 //   node dist-bench/bench/parse-only.js --lines 200000 --passes 5        # wall clock, best pass
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//     node --predictable dist-bench/bench/parse-only.js --passes 1 --distinct 10000 --parse 20000   # then --parse 120000
+//   valgrind --tool=callgrind --callgrind-out-file=20k.out \
+//     node --single-threaded dist-bench/bench/parse-only.js --passes 1 --distinct 10000 --parse 20000
+//   (the same with --parse 120000 into 120k.out; then (total of 120k - total of 20k) / 100000)
+//
+// --single-threaded makes V8 optimize on the main thread, where callgrind
+// counts it, instead of at times that vary. What still varies between two
+// identical runs is full garbage collection (a few hundred instructions a
+// line); `callgrind_annotate` shows it apart (Marking..., Sweeper..., Scavenger...).
 //
 // The input is the benchmark's master log (generated once into --dir, with a
 // fixed end time so that every run parses the same bytes).

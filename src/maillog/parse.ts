@@ -51,10 +51,24 @@ const MAX_LINE_LENGTH = 16_384;
 // no byte-order mark to strip).
 const big5Decoder = iconv.getDecoder("cp950");
 
+/**
+ * Decodes Big5 (cp950) bytes as iconv.decode(buffer, "cp950") does, giving
+ * iconv only the part from the first to the last non-ASCII byte (and the byte
+ * after it, which may be a second byte). Its decoder costs some eighty
+ * instructions a byte; bytes below 0x80 outside a two-byte character are
+ * ASCII in cp950, and latin1 decodes them the same.
+ */
 function decodeBig5(buffer: Buffer): string {
-  const text = big5Decoder.write(buffer);
+  let first = 0;
+  while (first < buffer.length && buffer[first]! < 0x80) first++;
+  if (first === buffer.length) return buffer.toString("latin1");
+  let last = buffer.length - 1;
+  while (buffer[last]! < 0x80) last--;
+  const end = Math.min(last + 2, buffer.length);
+  const middle = big5Decoder.write(buffer.subarray(first, end));
   const trail = big5Decoder.end();
-  return trail ? text + trail : text;
+  const decoded = trail ? middle + trail : middle;
+  return (first > 0 ? buffer.toString("latin1", 0, first) : "") + decoded + (end < buffer.length ? buffer.toString("latin1", end) : "");
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -132,20 +146,6 @@ export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
   return new Date(instantOfWallClock(Date.UTC(year, month - 1, day, hour, minute, second), timeZone));
 }
 
-// Date.UTC of the last line's date: lines come in time order, so most lines
-// only add their time of day to it.
-let lastDateKey = -1;
-let lastDateMs = 0;
-
-function utcMidnightOf(year: number, month: number, day: number): number {
-  const key = year * 10_000 + month * 100 + day;
-  if (key !== lastDateKey) {
-    lastDateMs = Date.UTC(year, month - 1, day);
-    lastDateKey = key;
-  }
-  return lastDateMs;
-}
-
 export function isValidTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone });
@@ -171,13 +171,16 @@ export function fingerprintOf(text: string | Uint8Array): string {
 
 // ---------------------------------------------------------------------------
 // Decoding. The text of a line is its bytes decoded, without NULs, without
-// trailing white space. Alongside the text, `lineBytes` keeps what the
-// fingerprint hashes: the line's own bytes when they are the UTF-8 of the
-// text (ASCII and UTF-8 lines, the usual case), else the text itself (Big5
-// lines, lines given as text, and the rare lines holding NULs or ending in
-// non-ASCII white space), which the hash encodes as UTF-8: the same value.
-// Module state rather than a returned pair: parsing is synchronous, and this
-// saves an allocation per line.
+// trailing white space.
+
+/**
+ * What the fingerprint of the line being parsed hashes: the line's own bytes
+ * when they are the UTF-8 of its text (ASCII and UTF-8 lines, the usual
+ * case), else null and the text is hashed (Big5 lines, text input, the rare
+ * lines holding NULs or ending in non-ASCII white space), which the hash
+ * reads as UTF-8: the same value either way. Module state rather than a
+ * returned pair: parsing is synchronous, and this saves an allocation a line.
+ */
 let lineBytes: Uint8Array | null = null;
 
 function isAsciiBlank(byte: number): boolean {
@@ -195,12 +198,12 @@ function lineTextOf(input: Uint8Array | string): string {
   if (typeof input === "string") return textOf(input);
   const buffer = asBuffer(input);
   if (!isUtf8(buffer)) return textOf(decodeBig5(buffer));
+  // NULs are looked for in the bytes: in the text of a CJK line (two bytes a
+  // character) V8 finds a zero byte in nearly every character, and is slow.
+  if (buffer.indexOf(0) !== -1) return textOf(buffer.toString("utf8"));
+  // An ASCII blank is never part of a multi-byte sequence: cutting them off the bytes cuts them off the text.
   let end = buffer.length;
   while (end > 0 && isAsciiBlank(buffer[end - 1]!)) end--;
-  // An ASCII blank is never part of a multi-byte sequence: cutting them off the bytes cuts them off the text.
-  // NULs are looked for in the bytes: in the text of a CJK line (two bytes a
-  // character) V8 finds a zero byte in nearly every character and is slow.
-  if (buffer.indexOf(0) !== -1) return textOf(buffer.toString("utf8"));
   const text = buffer.toString("utf8", 0, end);
   if (end > 0 && buffer[end - 1]! >= 0x80) {
     // The line may end in non-ASCII white space (U+3000 ...): trimEnd() decides, and the text is hashed.
@@ -212,51 +215,36 @@ function lineTextOf(input: Uint8Array | string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Scanning.
+// Scanning, with charCodeAt and offsets into the text.
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/** Value of each ASCII hex digit, -1 for every other character below 128. */
+const HEX_VALUES = Int8Array.from({ length: 128 }, (_, code) =>
+  code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 70 ? code - 55 : code >= 97 && code <= 102 ? code - 87 : -1,
+);
+
 function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 65 && code <= 70) return code - 55;
-  if (code >= 97 && code <= 102) return code - 87;
-  return -1;
+  return code < 128 ? HEX_VALUES[code]! : -1;
 }
 
 const WHITE_SPACE = /\s/;
 
-/** What /\s/ matches (and trim() removes); non-ASCII characters are left to the regular expression itself. */
+/** What /\s/ matches and trim() removes; non-ASCII characters are left to the regular expression itself. */
 function isWhiteSpace(code: number): boolean {
   if (code < 128) return code === 32 || (code >= 9 && code <= 13);
   return WHITE_SPACE.test(String.fromCharCode(code));
 }
 
-/** Value of decimal digits text[from, to): exact, as Number() of their text. */
+/** Value of the decimal digits text[from, to): exact, as Number() of their text. */
 function decimalValue(text: string, from: number, to: number): number {
   // Up to 15 digits the sum is exact; longer runs (rejected unless leading zeros) go through Number().
   if (to - from > 15) return Number(text.slice(from, to));
   let value = 0;
   for (let index = from; index < to; index++) value = value * 10 + text.charCodeAt(index) - 48;
   return value;
-}
-
-function digitsAt(text: string, from: number, length: number): number {
-  let value = 0;
-  for (let index = from; index < from + length; index++) value = value * 10 + text.charCodeAt(index) - 48;
-  return value;
-}
-
-/** "YYYY/MM/DD HH:MM:SS", then the end of the line or a space. */
-function hasDateAndTime(text: string): boolean {
-  if (text.length < 19 || (text.length > 19 && text.charCodeAt(19) !== 32)) return false;
-  for (let index = 0; index < 19; index++) {
-    const code = text.charCodeAt(index);
-    const expected = index === 4 || index === 7 ? 47 : index === 10 ? 32 : index === 13 || index === 16 ? 58 : -1;
-    if (expected === -1 ? !isDigit(code) : code !== expected) return false;
-  }
-  return true;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -266,13 +254,71 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
+// Date.UTC of the last line's date: lines come in time order, so most lines
+// only add their time of day to it.
+let lastDateKey = -1;
+let lastDateMs = 0;
+
+function utcMidnightOf(year: number, month: number, day: number): number {
+  const key = year * 10_000 + month * 100 + day;
+  if (key !== lastDateKey) {
+    lastDateMs = Date.UTC(year, month - 1, day);
+    lastDateKey = key;
+  }
+  return lastDateMs;
+}
+
+/**
+ * The date and time "YYYY/MM/DD HH:MM:SS" at the start of the line (then its
+ * end or a space), as UTC milliseconds of those wall-clock fields (Date.UTC);
+ * -1 when the line does not start so, -2 when the date or time does not exist
+ * (whole seconds are multiples of 1000: neither value is a time).
+ */
+function wallClockOf(text: string): number {
+  if (text.length < 19 || (text.length > 19 && text.charCodeAt(19) !== 32)) return -1;
+  // Digits at 0-3, 5-6, 8-9, 11-12, 14-15, 17-18; "/" at 4 and 7, " " at 10, ":" at 13 and 16.
+  let year = 0;
+  for (let index = 0; index < 4; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    year = year * 10 + digit;
+  }
+  const month = twoDigitsAt(text, 5);
+  const day = twoDigitsAt(text, 8);
+  const hour = twoDigitsAt(text, 11);
+  const minute = twoDigitsAt(text, 14);
+  const second = twoDigitsAt(text, 17);
+  if (
+    month < 0 ||
+    day < 0 ||
+    hour < 0 ||
+    minute < 0 ||
+    second < 0 ||
+    text.charCodeAt(4) !== 47 ||
+    text.charCodeAt(7) !== 47 ||
+    text.charCodeAt(10) !== 32 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  ) {
+    return -1;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return -2;
+  return utcMidnightOf(year, month, day) + hour * 3_600_000 + minute * 60_000 + second * 1000;
+}
+
+/** The number of two decimal digits at `from`, or -1. */
+function twoDigitsAt(text: string, from: number): number {
+  const tens = text.charCodeAt(from) - 48;
+  const units = text.charCodeAt(from + 1) - 48;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : -1;
+}
+
 // The status found by statusAt, in module state (see lineBytes for why).
-const NO_STATUS = 0;
 let foundStatus: DeliveryStatus = "OK";
 /** Digits of RETRY.n: [retryFrom, retryTo), empty for OK and FAIL. */
 let retryFrom = 0;
 let retryTo = 0;
-/** Where the reason starts (its leading white space skipped); text.length when there is none. */
+/** Where the reason starts (its leading white space skipped); the text's length when there is none. */
 let reasonFrom = 0;
 
 /**
@@ -282,13 +328,14 @@ let reasonFrom = 0;
 function statusAt(text: string, from: number): boolean {
   let end: number;
   retryFrom = retryTo = 0;
-  if (text.startsWith("OK", from)) {
-    end = from + 2;
+  const code = text.charCodeAt(from);
+  if (code === 79 && text.charCodeAt(from + 1) === 75) {
+    end = from + 2; // OK
     foundStatus = "OK";
-  } else if (text.startsWith("FAIL", from)) {
+  } else if (code === 70 && text.startsWith("AIL", from + 1)) {
     end = from + 4;
     foundStatus = "FAIL";
-  } else if (text.startsWith("RETRY.", from)) {
+  } else if (code === 82 && text.startsWith("ETRY.", from + 1)) {
     end = from + 6;
     while (end < text.length && isDigit(text.charCodeAt(end))) end++;
     if (end === from + 6) return false;
@@ -304,39 +351,32 @@ function statusAt(text: string, from: number): boolean {
 }
 
 /**
- * Whether text[from, to) is an address token: "<>" (the null sender),
- * user@host or <user@host>, with one "@" that has text on both sides and no
- * other "<" or ">".
+ * The address of the token text[from, to) when it is an address token, else
+ * null: "<>" (the null sender) gives "", user@host and <user@host> give
+ * user@host in lower case. An address has one "@" with text on both sides,
+ * and no other "<" or ">".
  */
-function isAddressToken(text: string, from: number, to: number): boolean {
-  const first = text.charCodeAt(from);
-  const last = text.charCodeAt(to - 1);
-  if (to - from === 2 && first === 60 && last === 62) return true;
-  const angled = first === 60 && last === 62;
-  const innerFrom = angled ? from + 1 : from;
-  const innerTo = angled ? to - 1 : to;
+function addressOf(text: string, from: number, to: number): string | null {
+  const angled = text.charCodeAt(from) === 60 && text.charCodeAt(to - 1) === 62;
+  if (angled && to - from === 2) return "";
+  const start = angled ? from + 1 : from;
+  const end = angled ? to - 1 : to;
   let at = -1;
+  let upper = false;
+  // One pass over the token: the "@", stray angle brackets, and whether lower-casing can change anything.
   for (let index = from; index < to; index++) {
     const code = text.charCodeAt(index);
     if (code === 64) {
-      if (at !== -1) return false;
+      if (at !== -1) return null;
       at = index;
-    } else if ((code === 60 || code === 62) && index >= innerFrom && index < innerTo) return false;
+    } else if (code === 60 || code === 62) {
+      if (index >= start && index < end) return null;
+    } else if ((code >= 65 && code <= 90) || code >= 128) upper = true;
   }
-  return at > innerFrom && at < innerTo - 1;
-}
-
-/** The address of an address token, without its angle brackets, in lower case. */
-function bareAddress(text: string, from: number, to: number): string {
-  const start = text.charCodeAt(from) === 60 ? from + 1 : from;
-  const end = text.charCodeAt(to - 1) === 62 ? to - 1 : to;
+  if (at <= start || at >= end - 1) return null;
   const address = text.slice(start, end);
-  for (let index = start; index < end; index++) {
-    const code = text.charCodeAt(index);
-    // toLowerCase() only when something could change: it costs more than the rest of the token.
-    if ((code >= 65 && code <= 90) || code >= 128) return address.toLowerCase();
-  }
-  return address;
+  // toLowerCase() costs more than the rest of the token: only when something could change.
+  return upper ? address.toLowerCase() : address;
 }
 
 /** The queue id's hex time (PID-HEXTIME.HEXSEQ) when text[from, to) is a queue id, else -1. */
@@ -354,6 +394,16 @@ function queueTimeOf(text: string, from: number, to: number): number {
   return time;
 }
 
+/** "Mail.LR" (outbound) or "Mail.RL" (inbound) at text[from, to), else null. */
+function directionOf(text: string, from: number, to: number): Direction | null {
+  if (to - from !== 7 || !text.startsWith("Mail.", from)) return null;
+  const first = text.charCodeAt(from + 5);
+  const second = text.charCodeAt(from + 6);
+  if (first === 76 && second === 82) return "OUTBOUND";
+  if (first === 82 && second === 76) return "INBOUND";
+  return null;
+}
+
 function rejected(rawLine: string, reason: string): ParseResult {
   return { ok: false, reason, rawLine };
 }
@@ -365,16 +415,9 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   if (length === 0) return rejected(text, "empty line");
   if (length > MAX_LINE_LENGTH) return rejected(text, "line longer than 16384 characters");
 
-  if (!hasDateAndTime(text)) return rejected(text, "does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 2);
-  const day = digitsAt(text, 8, 2);
-  const hour = digitsAt(text, 11, 2);
-  const minute = digitsAt(text, 14, 2);
-  const second = digitsAt(text, 17, 2);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
-    return rejected(text, `invalid date or time ${text.slice(0, 19)}`);
-  }
+  const wall = wallClockOf(text);
+  if (wall === -1) return rejected(text, "does not start with a date and time (YYYY/MM/DD HH:MM:SS)");
+  if (wall === -2) return rejected(text, `invalid date or time ${text.slice(0, 19)}`);
 
   // The header (queue id, direction, addresses) never holds " - (", the body starts with it.
   const headerFrom = length > 19 ? 20 : 19;
@@ -403,6 +446,7 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   }
   if (sizeFrom === -1) return rejected(text, 'the "(SUBJECT/SIZE)STATUS" part is unreadable: no "/size)" followed by OK, RETRY.n or FAIL');
 
+  // The header's tokens, between blanks: a queue id first, then a direction, then at most two addresses.
   let queueId: string | null = null;
   let queuedAt: Date | null = null;
   let direction: Direction | null = null;
@@ -416,15 +460,15 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
       from++;
       continue;
     }
-    const first = text.charCodeAt(from);
-    const queueTime = isDigit(first) && queueId === null && direction === null && addressCount === 0 ? queueTimeOf(text, from, to) : -1;
+    const queueTime: number = queueId === null && direction === null && addressCount === 0 && isDigit(text.charCodeAt(from)) ? queueTimeOf(text, from, to) : -1;
+    const tokenDirection: Direction | null = queueTime === -1 && direction === null && addressCount === 0 ? directionOf(text, from, to) : null;
+    const address = queueTime === -1 && tokenDirection === null && addressCount < 2 ? addressOf(text, from, to) : null;
     if (queueTime !== -1) {
       queueId = text.slice(from, to);
       queuedAt = new Date(queueTime * 1000);
-    } else if (to - from === 7 && text.startsWith("Mail.", from) && direction === null && addressCount === 0 && (text.startsWith("LR", from + 5) || text.startsWith("RL", from + 5))) {
-      direction = text.charCodeAt(from + 5) === 76 ? "OUTBOUND" : "INBOUND";
-    } else if (addressCount < 2 && isAddressToken(text, from, to)) {
-      const address = to - from === 2 && first === 60 && text.charCodeAt(from + 1) === 62 ? "" : bareAddress(text, from, to);
+    } else if (tokenDirection !== null) {
+      direction = tokenDirection;
+    } else if (address !== null) {
       if (addressCount++ === 0) firstAddress = address;
       else secondAddress = address;
     } else {
@@ -451,7 +495,7 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   return {
     ok: true,
     record: {
-      loggedAt: new Date(instantOfWallClock(utcMidnightOf(year, month, day) + hour * 3_600_000 + minute * 60_000 + second * 1000, timeZone)),
+      loggedAt: new Date(instantOfWallClock(wall, timeZone)),
       queueId,
       queuedAt,
       direction,
