@@ -302,7 +302,8 @@ export async function startBenchServer(work: string, env: Record<string, string>
   const logFd = openSync(logPath, "w");
   const child: ChildProcess = fork(join(__dirname, "bench-server.js"), [], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-    execArgv: ["--expose-gc"],
+    // BENCH_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there when it stops (open it in Chrome's DevTools).
+    execArgv: ["--expose-gc", ...(process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
     stdio: ["ignore", logFd, "pipe", "ipc"],
   });
   closeSync(logFd);

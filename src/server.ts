@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
@@ -90,6 +90,27 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
+/**
+ * Starts a query's loaders with the caller's account as authentication read
+ * it, so that `me` and the caller's own account need no query of their own.
+ * Not a mutation's: it may change that account (its role, its password).
+ */
+function callerAccountPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          const { authentication, loaders } = contextValue;
+          if (operation?.operation !== "query" || !authentication.principal || !authentication.account) return;
+          const { row, isAdmin } = authentication.account;
+          loaders.accountById.prime(row.id, row);
+          loaders.isAdminByAccountId.prime(row.id, isAdmin);
+        },
+      };
+    },
+  };
+}
+
 export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -128,7 +149,18 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
     allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,
-    plugins: [requestIdPlugin(), ApolloServerPluginLandingPageDisabled(), limits.complexityPlugin, loginRateLimit, metrics.apolloPlugin()],
+    plugins: [
+      requestIdPlugin(),
+      callerAccountPlugin(),
+      ApolloServerPluginLandingPageDisabled(),
+      // Nothing here is cacheable by HTTP caches, and the cache-control plugin
+      // would otherwise hook every field of every response (a page of 50
+      // domains has 600).
+      ApolloServerPluginCacheControlDisabled(),
+      limits.complexityPlugin,
+      loginRateLimit,
+      metrics.apolloPlugin(),
+    ],
     logger: deps.logger,
     // Fastify owns the shutdown (main.ts): it drains the HTTP requests, then Apollo stops.
     stopOnTerminationSignals: false,
@@ -136,18 +168,16 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   await apollo.start();
   app.addHook("onClose", () => apollo.stop());
   await app.register(fastifyApollo(apollo), {
-    context: async (request) => ({
-      deps,
-      authentication: await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch((error: unknown) => {
-        const mapped = fromDatabaseError(error);
-        if (!mapped) throw error;
-        throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
-      }),
-      requestId: String(request.id),
-      clientIp: request.ip,
-      loaders: createLoaders(deps.db),
-      logger: request.log as Logger,
-    }),
+    context: async (request) => {
+      const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch(
+        (error: unknown) => {
+          const mapped = fromDatabaseError(error);
+          if (!mapped) throw error;
+          throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
+        },
+      );
+      return { deps, authentication, requestId: String(request.id), clientIp: request.ip, loaders: createLoaders(deps.db), logger: request.log as Logger };
+    },
   });
   return app;
 }

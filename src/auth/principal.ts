@@ -1,7 +1,8 @@
-// Who is calling. Loaded from the database on every request (one query), so
+// Who is calling. Loaded from the database on every request (one statement), so
 // that a suspension, a role change or a revoked token takes effect at once.
-import type { PrismaClient } from "../generated/prisma/client";
+import type { Account, PrismaClient } from "../generated/prisma/client";
 import type { TokenService } from "./tokens";
+import { rawRows } from "../db/raw";
 import { authenticateApiToken, looksLikeApiToken, type ApiTokenUse } from "./api-tokens";
 
 export type Role = "SUPPORT_ADMIN" | "DOMAIN_ADMIN" | "USER";
@@ -32,13 +33,28 @@ export type AuthFailure =
   | "api_token_revoked"
   | "api_token_creator_gone";
 
-export type Authentication = { principal: Principal } | { principal: null; failure: AuthFailure };
+export type Authentication =
+  | {
+      principal: Principal;
+      /** The calling account's row, read with it (a request's loaders start with it). */
+      account?: { row: Account; isAdmin: boolean };
+    }
+  | { principal: null; failure: AuthFailure };
 
 export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
+
+type CallingAccount = Account & { domainStatus: string; isAdmin: boolean };
+
+/** An account with what decides whether it may act (its domain's status) and its role. */
+const CALLING_ACCOUNT = `
+  SELECT a.*, d."status" AS "domainStatus",
+         EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id") AS "isAdmin"
+  FROM "account" a JOIN "domain" d ON d."id" = a."domainId"
+  WHERE a."id" = $1`;
 
 export async function authenticate(
   db: PrismaClient,
@@ -53,25 +69,28 @@ export async function authenticate(
   if ("error" in verified) return { principal: null, failure: verified.error };
   const { sub, kind, ver } = verified.claims;
   if (kind === "support") {
-    const admin = await db.supportAdmin.findUnique({ where: { id: sub } });
+    const [admin] = await rawRows<{ id: string; username: string; tokenVersion: number }>(
+      db,
+      `SELECT "id", "username", "tokenVersion" FROM "support_admin" WHERE "id" = $1`,
+      [sub],
+    );
     if (!admin) return { principal: null, failure: "invalid" };
     if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
     return {
       principal: { kind, id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
     };
   }
-  const account = await db.account.findUnique({
-    where: { id: sub },
-    include: { adminOf: { select: { domainId: true } }, domain: { select: { status: true } } },
-  });
+  const [account] = await rawRows<CallingAccount>(db, CALLING_ACCOUNT, [sub]);
   if (!account) return { principal: null, failure: "invalid" };
   if (account.tokenVersion !== ver) return { principal: null, failure: "revoked" };
-  if (account.status !== "ACTIVE" || account.domain.status !== "ACTIVE") return { principal: null, failure: "suspended" };
+  if (account.status !== "ACTIVE" || account.domainStatus !== "ACTIVE") return { principal: null, failure: "suspended" };
+  const { domainStatus: _domainStatus, isAdmin, ...row } = account;
   return {
+    account: { row, isAdmin },
     principal: {
       kind,
       id: account.id,
-      role: account.adminOf ? "DOMAIN_ADMIN" : "USER",
+      role: isAdmin ? "DOMAIN_ADMIN" : "USER",
       name: account.address,
       domainId: account.domainId,
       tokenVersion: account.tokenVersion,

@@ -18,6 +18,8 @@ export interface IssuedToken {
 }
 
 const ISSUER = "mailadmin";
+/** Verified tokens remembered (the oldest forgotten first). */
+const VERIFIED_TOKENS_KEPT = 10_000;
 const AUDIENCE = "mailadmin-api";
 
 export interface TokenService {
@@ -30,6 +32,7 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
   // A key object made once: given the string, jsonwebtoken first tries to read
   // it as a public key on every call (a few percent of a request's CPU).
   const key = createSecretKey(Buffer.from(secret, "utf8"));
+  const verified = new Map<string, { claims: TokenClaims; expiresAt: number }>();
   return {
     issue(claims) {
       const issuedAt = Math.floor(now().getTime() / 1000);
@@ -43,6 +46,11 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
       return { token, expiresAt: new Date((issuedAt + expiresInSeconds) * 1000) };
     },
     verify(token) {
+      // A valid token's signature and claims do not change: checked once, only
+      // its expiry is looked at again (every request verifies its token, the
+      // rate limiter and the authentication each once).
+      const known = verified.get(token);
+      if (known) return Math.floor(now().getTime() / 1000) >= known.expiresAt ? { error: "expired" } : { claims: known.claims };
       try {
         const payload = jwt.verify(token, key, {
           algorithms: ["HS256"],
@@ -53,7 +61,12 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
         if (typeof payload === "string" || typeof payload.sub !== "string") return { error: "invalid" };
         const { kind, ver } = payload as Record<string, unknown>;
         if ((kind !== "support" && kind !== "account") || typeof ver !== "number") return { error: "invalid" };
-        return { claims: { sub: payload.sub, kind, ver } };
+        const claims: TokenClaims = { sub: payload.sub, kind, ver };
+        if (typeof payload.exp === "number") {
+          if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+          verified.set(token, { claims, expiresAt: payload.exp });
+        }
+        return { claims };
       } catch (error) {
         return { error: error instanceof jwt.TokenExpiredError ? "expired" : "invalid" };
       }

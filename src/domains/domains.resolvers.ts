@@ -1,4 +1,6 @@
+import type { GraphQLResolveInfo } from "graphql";
 import type { Resolvers } from "../generated/graphql";
+import { selectedNodeFields } from "../graphql/selection";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
@@ -13,14 +15,38 @@ import {
   updateDomain,
   type CreateDomainInput,
   type DomainListQuery,
+  type ListedDomain,
   type UpdateDomainInput,
 } from "./domains.service";
+
+const USAGE_FIELDS = ["accountCount", "allocatedQuotaMb", "usedMb"] as const;
+
+function usageOf(domain: ListedDomain, context: GraphQLContext, field: (typeof USAGE_FIELDS)[number]): number | Promise<number> {
+  const usage = domain.preloaded?.usage;
+  return usage ? usage[field] : context.loaders.usageByDomainId.load(domain.id).then((loaded) => loaded[field]);
+}
+
+async function loadAdmin(context: GraphQLContext, domainId: string) {
+  const admin = await context.loaders.adminByDomainId.load(domainId);
+  // The schema promises one; a domain without one is a broken invariant, not a client error.
+  if (!admin) throw new Error(`domain ${domainId} has no administrator`);
+  return admin;
+}
 
 export const domainResolvers = {
   Query: {
     domain: (_: unknown, args: { id?: string | null; name?: string | null }, context: GraphQLContext) =>
       findDomain(context.deps, principalOf(context), args),
-    domains: (_: unknown, args: DomainListQuery, context: GraphQLContext) => listDomains(context.deps, principalOf(context), args),
+    domains: async (_: unknown, args: DomainListQuery, context: GraphQLContext, info: GraphQLResolveInfo) => {
+      const fields = selectedNodeFields(info);
+      const page = await listDomains(context.deps, principalOf(context), args, { admin: fields.has("admin"), usage: USAGE_FIELDS.some((field) => fields.has(field)) });
+      for (const domain of page.nodes) {
+        const admin = domain.preloaded?.admin;
+        // What the administrator's own fields (its role) would otherwise query again.
+        if (admin) context.loaders.isAdminByAccountId.prime(admin.id, true);
+      }
+      return page;
+    },
   },
   Mutation: {
     createDomain: (_: unknown, args: { input: CreateDomainInput }, context: GraphQLContext) => createDomain(context.deps, callerOf(context), args.input),
@@ -32,21 +58,18 @@ export const domainResolvers = {
       reassignDomainAdmin(context.deps, callerOf(context), args.domainId, args.accountId),
   },
   Domain: {
-    admin: async (domain: Domain, _: unknown, context: GraphQLContext) => {
-      const admin = await context.loaders.adminByDomainId.load(domain.id);
-      // The schema promises one; a domain without one is a broken invariant, not a client error.
-      if (!admin) throw new Error(`domain ${domain.id} has no administrator`);
-      return admin;
-    },
+    // A listed domain brings its administrator and totals when the page asked
+    // for them (see listDomains): answered without a promise, which across
+    // the fields of a page of 50 is a good part of its cost.
+    admin: (domain: ListedDomain, _: unknown, context: GraphQLContext) => domain.preloaded?.admin ?? loadAdmin(context, domain.id),
     accounts: (domain: Domain, args: AccountListQuery, context: GraphQLContext) => {
       // First pages batch across the domains of a list; a later page (after) is one domain's own query.
       if (args.after != null) return listAccounts(context.deps, principalOf(context), domain.id, args);
       authorize(principalOf(context), "domain.list_accounts", { domainId: domain.id }, ["domain", `with id ${domain.id}`]);
       return context.loaders.firstAccountPage(args).load(domain.id);
     },
-    accountCount: async (domain: Domain, _: unknown, context: GraphQLContext) => (await context.loaders.usageByDomainId.load(domain.id)).accountCount,
-    allocatedQuotaMb: async (domain: Domain, _: unknown, context: GraphQLContext) =>
-      (await context.loaders.usageByDomainId.load(domain.id)).allocatedQuotaMb,
-    usedMb: async (domain: Domain, _: unknown, context: GraphQLContext) => (await context.loaders.usageByDomainId.load(domain.id)).usedMb,
+    accountCount: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "accountCount"),
+    allocatedQuotaMb: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "allocatedQuotaMb"),
+    usedMb: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "usedMb"),
   },
 } satisfies Resolvers;

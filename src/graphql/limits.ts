@@ -9,6 +9,8 @@ import {
   GraphQLError,
   Kind,
   type ASTNode,
+  type DocumentNode,
+  type GraphQLSchema,
   type GraphQLFormattedError,
   type OperationDefinitionNode,
   type ParseOptions,
@@ -159,6 +161,9 @@ export function documentLimitsRule(limits: DocumentLimits): ValidationRule {
  * `domains(first: 100) { nodes { name } }` costs 1 + 100 × 2 = 201. Other
  * fields cost one plus their selection (simpleEstimator).
  */
+/** Variable sets whose cost is remembered per document (the oldest forgotten first). */
+const COSTS_KEPT_PER_DOCUMENT = 100;
+
 const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   if (typeof args.first !== "number") return undefined;
   return 1 + childComplexity * Math.min(MAX_PAGE_SIZE, Math.max(1, args.first));
@@ -180,20 +185,38 @@ export function complexityLimitPlugin<TContext extends BaseContext>(maxComplexit
       maxComplexity,
       actual,
     );
+  // The cost of a document with given variables, remembered: Apollo keeps
+  // parsed documents and hands the same object to every request that sends the
+  // same query text, and a portal sends the same few queries all day.
+  const costs = new WeakMap<DocumentNode, Map<string, number | "too many nodes" | "bad variables">>();
+  const costOf = (document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, operationName: string | undefined) => {
+    let known = costs.get(document);
+    if (!known) costs.set(document, (known = new Map()));
+    const key = `${operationName ?? ""}\u0000${JSON.stringify(variables)}`;
+    let cost = known.get(key);
+    if (cost === undefined) {
+      try {
+        cost = getComplexity({ schema, query: document, variables, operationName, estimators });
+      } catch (error) {
+        // Variables of the wrong type: execution refuses them (BAD_USER_INPUT) before any resolver runs.
+        cost = error instanceof GraphQLError && error.message === TOO_MANY_NODES ? "too many nodes" : "bad variables";
+      }
+      // Large variables (an import's rows) are not worth keeping.
+      if (key.length <= 2_048) {
+        if (known.size >= COSTS_KEPT_PER_DOCUMENT) known.delete(known.keys().next().value!);
+        known.set(key, cost);
+      }
+    }
+    return cost;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operation }) {
           if (!operation) return;
-          let actual: number;
-          try {
-            actual = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operation.name?.value, estimators });
-          } catch (error) {
-            if (error instanceof GraphQLError && error.message === TOO_MANY_NODES) throw refusal();
-            // Variables of the wrong type: execution refuses them (BAD_USER_INPUT) before any resolver runs.
-            return;
-          }
-          if (actual > maxComplexity) throw refusal(actual);
+          const actual = costOf(document, schema, request.variables ?? {}, operation.name?.value);
+          if (actual === "too many nodes") throw refusal();
+          if (typeof actual === "number" && actual > maxComplexity) throw refusal(actual);
         },
       };
     },

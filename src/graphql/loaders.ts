@@ -5,6 +5,7 @@ import type { Account, Domain, PrismaClient } from "../generated/prisma/client";
 import type { DomainUsage } from "../domains/domains.service";
 import { firstAccountPages, type AccountListQuery } from "../accounts/accounts.service";
 import type { Connection } from "../shared/connection";
+import { rawRows } from "../db/raw";
 
 export interface Loaders {
   domainById: DataLoader<string, Domain | null>;
@@ -33,31 +34,37 @@ export function createLoaders(db: PrismaClient): Loaders {
       }
       return loader;
     },
-    domainById: new DataLoader(async (ids) => byKey(ids, await db.domain.findMany({ where: { id: { in: [...ids] } } }), (d) => d.id)),
-    accountById: new DataLoader(async (ids) => byKey(ids, await db.account.findMany({ where: { id: { in: [...ids] } } }), (a) => a.id)),
+    // Through the pg pool (see db/raw.ts): these run for every row of every page.
+    domainById: new DataLoader(async (ids) => byKey(ids, await rawRows<Domain>(db, `SELECT * FROM "domain" WHERE "id" = ANY($1)`, [ids]), (d) => d.id)),
+    accountById: new DataLoader(async (ids) => byKey(ids, await rawRows<Account>(db, `SELECT * FROM "account" WHERE "id" = ANY($1)`, [ids]), (a) => a.id)),
     adminByDomainId: new DataLoader(async (domainIds) => {
-      const rows = await db.domainAdmin.findMany({ where: { domainId: { in: [...domainIds] } }, include: { account: true } });
-      return byKey(domainIds, rows, (row) => row.domainId).map((row) => row?.account ?? null);
+      const rows = await rawRows<Account>(
+        db,
+        `SELECT a.* FROM "domain_admin" da JOIN "account" a ON a."id" = da."accountId" WHERE da."domainId" = ANY($1)`,
+        [domainIds],
+      );
+      return byKey(domainIds, rows, (account) => account.domainId);
     }),
     isAdminByAccountId: new DataLoader(async (accountIds) => {
-      const rows = await db.domainAdmin.findMany({ where: { accountId: { in: [...accountIds] } }, select: { accountId: true } });
+      const rows = await rawRows<{ accountId: string }>(db, `SELECT "accountId" FROM "domain_admin" WHERE "accountId" = ANY($1)`, [accountIds]);
       const admins = new Set(rows.map((row) => row.accountId));
       return accountIds.map((id) => admins.has(id));
     }),
     usageByDomainId: new DataLoader(async (domainIds) => {
-      const rows = await db.account.groupBy({
-        by: ["domainId"],
-        where: { domainId: { in: [...domainIds] } },
-        _count: { _all: true },
-        _sum: { quotaMb: true, usedMb: true },
-      });
+      // Sums as bigint (they may pass 2^31 MiB), read as text by pg, hence Number().
+      const rows = await rawRows<{ domainId: string; accountCount: string; allocatedQuotaMb: string; usedMb: string }>(
+        db,
+        `SELECT "domainId", count(*) AS "accountCount", sum("quotaMb"::bigint) AS "allocatedQuotaMb", sum("usedMb"::bigint) AS "usedMb"
+         FROM "account" WHERE "domainId" = ANY($1) GROUP BY "domainId"`,
+        [domainIds],
+      );
       const index = new Map(rows.map((row) => [row.domainId, row]));
       return domainIds.map((id) => {
         const row = index.get(id);
         return {
-          accountCount: row?._count._all ?? 0,
-          allocatedQuotaMb: Number(row?._sum.quotaMb ?? 0),
-          usedMb: Number(row?._sum.usedMb ?? 0),
+          accountCount: Number(row?.accountCount ?? 0),
+          allocatedQuotaMb: Number(row?.allocatedQuotaMb ?? 0),
+          usedMb: Number(row?.usedMb ?? 0),
         };
       });
     }),

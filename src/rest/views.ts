@@ -1,14 +1,19 @@
 // Database rows as the REST API shows them (the schemas are in schemas.ts).
 // Related data (a domain's administrator and usage, an account's role) comes
-// through the same batch loaders as GraphQL: a page of domains costs the same
-// few queries whatever its size.
-import type { Account, Domain, MailLogRecord } from "../generated/prisma/client";
+// with a page of domains, or through the same batch loaders as GraphQL: a page
+// costs the same few queries whatever its size.
+import type { Account, MailLogRecord } from "../generated/prisma/client";
 import type { Loaders } from "../graphql/loaders";
 import type { Connection } from "../shared/connection";
 import type { DnsCheckView } from "../dns/dns.service";
+import type { ListedDomain } from "../domains/domains.service";
 
-export async function domainView(loaders: Loaders, domain: Domain) {
-  const [admin, usage] = await Promise.all([loaders.adminByDomainId.load(domain.id), loaders.usageByDomainId.load(domain.id)]);
+export async function domainView(loaders: Loaders, domain: ListedDomain) {
+  // A listed domain carries both (read with its page); a single one is loaded.
+  const [admin, usage] = await Promise.all([
+    domain.preloaded?.admin ?? loaders.adminByDomainId.load(domain.id),
+    domain.preloaded?.usage ?? loaders.usageByDomainId.load(domain.id),
+  ]);
   // Every domain has its administrator (a database invariant); one without is a bug, not a client error.
   if (!admin) throw new Error(`domain ${domain.id} has no administrator`);
   return {

@@ -31,9 +31,9 @@ describe("lists load their relations in batches", () => {
     expect(small.response.data.domains.nodes).toHaveLength(3);
     expect(large.response.data.domains.nodes).toHaveLength(12);
     expect(large.count).toBe(small.count);
-    // The caller, the page and its count, the administrators (two: the links and
-    // their accounts), the totals, the account pages and their counts, the roles.
-    expect(large.count).toBe(9);
+    // The caller, the page (with its count, administrators and totals in one
+    // statement), the account pages and their counts, the accounts' roles.
+    expect(large.count).toBe(5);
     const first = large.response.data.domains.nodes[0];
     expect(first).toEqual({
       name: `${prefix}-00.example`,
@@ -49,6 +49,47 @@ describe("lists load their relations in batches", () => {
         ],
       },
     });
+  });
+
+  it("reads the administrators and totals a page asks for through fragments and edges as it does plain fields", async () => {
+    const prefix = uniqueName("fragments");
+    for (let index = 0; index < 3; index++) {
+      const { domain } = await makeDomain(app, { name: `${prefix}-${index}.example`, quotaMb: 1000 });
+      for (let account = 0; account <= index; account++) await makeAccount(app, domain, { localPart: `user${account}`, quotaMb: 10 });
+    }
+    const expected = [0, 1, 2].map((index) => ({
+      name: `${prefix}-${index}.example`,
+      admin: { address: `admin@${prefix}-${index}.example`, role: "DOMAIN_ADMIN" },
+      accountCount: index + 2,
+      allocatedQuotaMb: 10 * (index + 1),
+    }));
+    const plain = `query($s: String) { domains(search: $s) { totalCount nodes { name admin { address role } accountCount allocatedQuotaMb } } }`;
+    const fragments = `query($s: String) { domains(search: $s) { totalCount edges { node { ...Row } } } }
+      fragment Row on Domain { name ... on Domain { admin { ...Admin } } ...Totals }
+      fragment Totals on Domain { accountCount allocatedQuotaMb }
+      fragment Admin on Account { address role }`;
+    const before = app.statements.length;
+    const plainResponse = await app.gql(plain, { s: prefix }, support);
+    const plainStatements = app.statements.length - before;
+    const between = app.statements.length;
+    const fragmentResponse = await app.gql(fragments, { s: prefix }, support);
+    expect(plainResponse.errors).toBeUndefined();
+    expect(fragmentResponse.errors).toBeUndefined();
+    expect(plainResponse.data.domains).toEqual({ totalCount: 3, nodes: expected });
+    expect(fragmentResponse.data.domains).toEqual({ totalCount: 3, edges: expected.map((node) => ({ node })) });
+    // The caller and the page: administrators, their roles and totals come with it.
+    expect(plainStatements).toBe(2);
+    expect(app.statements.length - between).toBe(2);
+  });
+
+  it("counts the whole list on a page past its end", async () => {
+    const prefix = uniqueName("past-end");
+    for (let index = 0; index < 2; index++) await makeDomain(app, { name: `${prefix}-${index}.example` });
+    const page = async (after?: string) =>
+      (await app.gql(`query($s: String, $a: String) { domains(search: $s, first: 2, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }`, { s: prefix, a: after }, support)).data.domains;
+    const full = await page();
+    expect(full).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: false }, nodes: [{ name: `${prefix}-0.example` }, { name: `${prefix}-1.example` }] });
+    expect(await page(full.pageInfo.endCursor)).toEqual({ totalCount: 2, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] });
   });
 
   it("sends as many statements for a page of 100 domains (the issue's selection) as for a page of 3", async () => {
