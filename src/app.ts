@@ -40,7 +40,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const db = createPrismaClient(
       databaseUrl,
       embedded
-        ? 1
+        ? { max: 1, preparedStatements: false }
         : { max: config.DB_POOL_MAX, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
     );
     const metrics = new Metrics({ processMetrics: true });

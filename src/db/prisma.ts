@@ -16,14 +16,28 @@ export interface DatabasePoolOptions {
    * lives in this process).
    */
   statementTimeoutMs?: number;
+  /**
+   * Whether the reads of db/raw.ts may name their statements (prepared once
+   * per connection; default true). Not on the embedded database: its socket
+   * connections share one session, where a name one connection prepared
+   * clashes with the same name prepared by another.
+   */
+  preparedStatements?: boolean;
 }
 
 // The pool behind each client, for the metrics (Prisma does not expose it).
 const pools = new WeakMap<PrismaClient, Pool>();
 
+const withoutPreparedStatements = new WeakSet<PrismaClient>();
+
 /** The pg Pool a client of createPrismaClient runs on. */
 export function poolOf(db: PrismaClient): Pool | undefined {
   return pools.get(db);
+}
+
+/** Whether statements sent through poolOf(db) may be named prepared statements (see DatabasePoolOptions). */
+export function preparesStatements(db: PrismaClient): boolean {
+  return !withoutPreparedStatements.has(db);
 }
 
 /** Marks an error so that fromDatabaseError reads it as the database being away (SERVICE_UNAVAILABLE). */
@@ -124,6 +138,7 @@ export function createPrismaClient(databaseUrl: string, poolSize: number | Datab
     ...(options.max === 1 ? { transactionOptions: { maxWait: 10_000, timeout: 15_000 } } : {}),
   });
   pools.set(db, pool);
+  if (options.preparedStatements === false) withoutPreparedStatements.add(db);
   return db;
 }
 

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { types, type CustomTypesConfig } from "pg";
 import type { PrismaClient } from "../generated/prisma/client";
-import { poolOf } from "./prisma";
+import { poolOf, preparesStatements } from "./prisma";
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 
@@ -36,7 +36,8 @@ const rowTypes: CustomTypesConfig = {
     oid === TIMESTAMP_WITHOUT_TIME_ZONE ? utcTimestamp : types.getTypeParser(oid, format)) as CustomTypesConfig["getTypeParser"],
 };
 
-// Each text is a named prepared statement: a connection parses and plans it
+// Each text is a named prepared statement (except on the embedded database,
+// see DatabasePoolOptions.preparedStatements): a connection parses and plans it
 // once (planning a page of domains costs the database about as much as running
 // it). Texts must therefore come from a bounded set: values go in $n, never
 // into the text.
@@ -54,6 +55,6 @@ function statementName(text: string): string {
 export async function rawRows<Row>(db: PrismaClient, text: string, values: unknown[]): Promise<Row[]> {
   const pool = poolOf(db);
   if (!pool) throw new Error("rawRows needs a client made by createPrismaClient (it reads through its pool)");
-  const result = await pool.query({ name: statementName(text), text, values, types: rowTypes });
+  const result = await pool.query(preparesStatements(db) ? { name: statementName(text), text, values, types: rowTypes } : { text, values, types: rowTypes });
   return result.rows as Row[];
 }

@@ -1,12 +1,13 @@
 // Reading delivery records ("what happened to this user's mail"), pushing
 // lines from log shippers, and pruning what is older than the retention.
-import type { Prisma, PrismaClient } from "../generated/prisma/client";
+import type { MailLogRecord, Prisma, PrismaClient } from "../generated/prisma/client";
 import type { Caller, ServiceDeps } from "../shared/deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
+import { rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, type IngestResult } from "./ingest";
 import { prismaExecutor } from "./sql";
@@ -41,12 +42,19 @@ export function startOfDay(now: Date, timeZone: string): Date {
 async function authorizeAddress(db: PrismaClient, principal: Principal, address: string): Promise<void> {
   if (principal.role === "SUPPORT_ADMIN") return;
   const domainName = address.slice(address.lastIndexOf("@") + 1);
-  const domain = await db.domain.findUnique({ where: { name: domainName }, select: { id: true } });
-  const account = await db.account.findUnique({ where: { address }, select: { id: true } });
+  const [found] = await rawRows<{ domainId: string; accountId: string | null }>(
+    db,
+    `SELECT d."id" AS "domainId", (SELECT a."id" FROM "account" a WHERE a."address" = $2) AS "accountId" FROM "domain" d WHERE d."name" = $1`,
+    [domainName, address],
+  );
   const describe: [string, string] = ["delivery records for", address];
-  if (!domain) throw new NotFoundError(...describe);
-  authorize(principal, "maillog.read", { domainId: domain.id, accountId: account?.id }, describe);
+  if (!found) throw new NotFoundError(...describe);
+  authorize(principal, "maillog.read", { domainId: found.domainId, accountId: found.accountId ?? undefined }, describe);
 }
+
+// Read through the pg pool (db/raw.ts): a user's log of today is what the
+// portal shows most after the domain list. The id is bigint, which pg gives as text.
+type RecordRow = Omit<MailLogRecord, "id"> & { id: string; totalCount: string };
 
 export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now">, principal: Principal, query: MailLogQuery) {
   const address = parseAddress(query.address).address;
@@ -54,8 +62,6 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   const first = parsePageSize(query.first, 50);
   const counterpartText = parseSearch(query.counterpart, "counterpart");
   const subjectText = parseSearch(query.subject, "subject");
-  const counterpart = counterpartText === undefined ? undefined : likeEscaped(counterpartText.toLowerCase());
-  const subject = subjectText === undefined ? undefined : likeEscaped(subjectText);
   const now = deps.now();
   const since =
     (query.range ?? "TODAY") === "TODAY"
@@ -70,31 +76,43 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
     before = { loggedAt: new Date(Number(match[1])), id: BigInt(match[2]!) };
   }
 
-  const counterpartFilter: Prisma.MailLogRecordWhereInput | undefined = counterpart
-    ? {
-        OR: [
-          { direction: "OUTBOUND", recipient: { contains: counterpart } },
-          { direction: "INBOUND", sender: { contains: counterpart } },
-          { direction: null, OR: [{ sender: { contains: counterpart } }, { recipient: { contains: counterpart } }] },
-        ],
-      }
-    : undefined;
-  const where: Prisma.MailLogRecordWhereInput = {
-    localAddress: address,
-    loggedAt: { gte: since },
-    ...(query.direction ? { direction: query.direction } : {}),
-    ...(query.status ? { status: query.status } : {}),
-    ...(subject ? { subject: { contains: subject, mode: "insensitive" as const } } : {}),
-    ...(counterpartFilter ? { AND: [counterpartFilter] } : {}),
-  };
-  const pageWhere: Prisma.MailLogRecordWhereInput = before
-    ? { AND: [where, { OR: [{ loggedAt: { lt: before.loggedAt } }, { loggedAt: before.loggedAt, id: { lt: before.id } }] }] }
-    : where;
-  const [rows, totalCount] = await Promise.all([
-    deps.db.mailLogRecord.findMany({ where: pageWhere, orderBy: [{ loggedAt: "desc" }, { id: "desc" }], take: first + 1 }),
-    deps.db.mailLogRecord.count({ where }),
-  ]);
-  return toConnection(rows, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
+  // Timestamps go as UTC text: the columns hold UTC without a zone.
+  const values: unknown[] = [];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  const conditions = [`"localAddress" = ${param(address)}`, `"loggedAt" >= ${param(since.toISOString())}`];
+  if (query.direction) conditions.push(`"direction" = ${param(query.direction)}`);
+  if (query.status) conditions.push(`"status" = ${param(query.status)}`);
+  if (subjectText !== undefined) conditions.push(`"subject" ILIKE ${param(`%${likeEscaped(subjectText)}%`)}`);
+  if (counterpartText !== undefined) {
+    // The other party: the recipient of outbound mail, the sender of inbound mail, either when the line has no direction.
+    const pattern = param(`%${likeEscaped(counterpartText.toLowerCase())}%`);
+    conditions.push(
+      `(("direction" = 'OUTBOUND' AND "recipient" LIKE ${pattern}) OR ("direction" = 'INBOUND' AND "sender" LIKE ${pattern})` +
+        ` OR ("direction" IS NULL AND ("sender" LIKE ${pattern} OR "recipient" LIKE ${pattern})))`,
+    );
+  }
+  const filter = conditions.join(" AND ");
+  const filterValues = values.length;
+  const pageFilter = before
+    ? (() => {
+        const loggedAt = param(before.loggedAt.toISOString());
+        return `${filter} AND ("loggedAt" < ${loggedAt} OR ("loggedAt" = ${loggedAt} AND "id" < ${param(before.id.toString())}))`;
+      })()
+    : filter;
+  const rows = await rawRows<RecordRow>(
+    deps.db,
+    `SELECT r.*, (SELECT count(*) FROM "mail_log_record" WHERE ${filter}) AS "totalCount"
+     FROM "mail_log_record" r WHERE ${pageFilter} ORDER BY r."loggedAt" DESC, r."id" DESC LIMIT ${param(first + 1)}`,
+    values,
+  );
+  // An empty page after a cursor has no row to carry the total: it needs its own count.
+  let totalCount = rows.length > 0 ? Number(rows[0]!.totalCount) : 0;
+  if (rows.length === 0 && before) {
+    const [count] = await rawRows<{ totalCount: string }>(deps.db, `SELECT count(*) AS "totalCount" FROM "mail_log_record" WHERE ${filter}`, values.slice(0, filterValues));
+    totalCount = Number(count!.totalCount);
+  }
+  const records = rows.map(({ totalCount: _totalCount, id, ...record }): MailLogRecord => ({ id: BigInt(id), ...record }));
+  return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
 }
 
 /** Lines the parser could not read (support staff): what a log server writes that mailadmin does not understand. */

@@ -5,6 +5,10 @@ import { rawRows, utcTimestamp } from "../../src/db/raw";
 import { listDomains } from "../../src/domains/domains.service";
 import { authenticate } from "../../src/auth/principal";
 import { createLoaders } from "../../src/graphql/loaders";
+import { readMailLog } from "../../src/maillog/maillog.service";
+import { ingestLines } from "../../src/maillog/ingest";
+import { prismaExecutor } from "../../src/maillog/sql";
+import { logLine } from "../helpers/log-lines";
 import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
 import { useTestApp } from "../helpers/use-test-app";
 import type { TestApp } from "../helpers/test-app";
@@ -41,6 +45,27 @@ describe("reads through the pg pool", () => {
       expect(node.preloaded?.usage).toEqual(await createLoaders(app.deps.db).usageByDomainId.load(node.id));
     }
     expect(page.nodes[0]!.preloaded?.usage).toEqual({ accountCount: 2, allocatedQuotaMb: 30, usedMb: 14 });
+  });
+
+  it("reads delivery records as Prisma does, in pages, with the total on a page past the end", async () => {
+    const { domain } = await makeDomain(app);
+    const mary = await makeAccount(app, domain);
+    const hour = 3_600_000;
+    const lines = [1, 2, 3, 30 * 24].map((hoursAgo, index) => ({
+      content: logLine({ at: new Date(Date.now() - hoursAgo * hour), sender: mary.address, recipient: `bob${index}@remote.example`, status: index === 1 ? "RETRY.2 Connection refused" : "OK" }),
+      lineNumber: index + 1,
+    }));
+    expect((await ingestLines(prismaExecutor(app.deps.db), { name: uniqueName("raw"), timeZone: "Asia/Taipei" }, lines)).accepted).toBe(4);
+    const support = { kind: "support", id: "x", role: "SUPPORT_ADMIN", name: "x", tokenVersion: 0 } as const;
+    const read = (after?: string | null) => readMailLog(app.deps, support, { address: mary.address, range: "LAST_6_MONTHS", first: 3, after });
+    const expected = await app.deps.db.mailLogRecord.findMany({ where: { localAddress: mary.address }, orderBy: [{ loggedAt: "desc" }, { id: "desc" }] });
+    const first = await read();
+    expect(first.nodes).toEqual(expected.slice(0, 3));
+    expect(typeof first.nodes[0]!.id).toBe("bigint");
+    expect(first.totalCount).toBe(4);
+    const second = await read(first.pageInfo.endCursor);
+    expect(second.nodes).toEqual(expected.slice(3));
+    expect(await read(second.pageInfo.endCursor)).toMatchObject({ nodes: [], totalCount: 4 });
   });
 
   it("authenticates an account with its row and role in one statement", async () => {
