@@ -6,6 +6,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
+import { makeExecutableSchema } from "@graphql-tools/schema";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { AppError } from "./errors";
@@ -14,7 +15,8 @@ import { authenticate } from "./auth/principal";
 import { createLoaders } from "./graphql/loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
 import { requestLogger, type AppDeps, type GraphQLContext } from "./graphql/context";
-import { registerMetrics } from "./observability/metrics";
+import { mayReachTimedField, registerMetrics } from "./observability/metrics";
+import { jitExecutor, staticSchemaGateway } from "./graphql/executor";
 import { closeConnectionsWhileClosing } from "./observability/shutdown";
 import { databaseAnswers } from "./db/prisma";
 import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
@@ -140,9 +142,10 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   await registerRestApi(app, deps);
 
   const limits = graphqlLimits(deps.config);
+  const schema = makeExecutableSchema({ typeDefs, resolvers });
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs,
-    resolvers,
+    // The schema with graphql-jit as its executor (see graphql/executor.ts).
+    gateway: staticSchemaGateway(schema, typeDefs, jitExecutor(schema, { needsGraphqlJs: mayReachTimedField })),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: limits.introspection,
@@ -172,7 +175,11 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
       const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch(
         (error: unknown) => {
           const mapped = fromDatabaseError(error);
-          if (!mapped) throw error;
+          if (!mapped) {
+            // Apollo answers it as INTERNAL_SERVER_ERROR ("Context creation failed") without logging it.
+            request.log.error({ err: error }, "unexpected error while authenticating");
+            throw error;
+          }
           throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
         },
       );

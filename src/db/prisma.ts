@@ -20,7 +20,8 @@ export interface DatabasePoolOptions {
    * Whether the reads of db/raw.ts may name their statements (prepared once
    * per connection; default true). Not on the embedded database: its socket
    * connections share one session, where a name one connection prepared
-   * clashes with the same name prepared by another.
+   * clashes with the same name prepared by another. (A clash found later,
+   * behind a pooler in transaction mode say, turns them off too.)
    */
   preparedStatements?: boolean;
 }
@@ -38,6 +39,11 @@ export function poolOf(db: PrismaClient): Pool | undefined {
 /** Whether statements sent through poolOf(db) may be named prepared statements (see DatabasePoolOptions). */
 export function preparesStatements(db: PrismaClient): boolean {
   return !withoutPreparedStatements.has(db);
+}
+
+/** Statements through poolOf(db) are unnamed from now on (its connections turned out to share a session). */
+export function stopPreparingStatements(db: PrismaClient): void {
+  withoutPreparedStatements.add(db);
 }
 
 /** Marks an error so that fromDatabaseError reads it as the database being away (SERVICE_UNAVAILABLE). */

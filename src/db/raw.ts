@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { types, type CustomTypesConfig } from "pg";
 import type { PrismaClient } from "../generated/prisma/client";
-import { poolOf, preparesStatements } from "./prisma";
+import { poolOf, preparesStatements, stopPreparingStatements } from "./prisma";
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 
@@ -42,7 +42,7 @@ const rowTypes: CustomTypesConfig = {
 // it). Texts must therefore come from a bounded set: values go in $n, never
 // into the text.
 const statementNames = new Map<string, string>();
-function statementName(text: string): string {
+export function preparedStatementName(text: string): string {
   let name = statementNames.get(text);
   if (!name) {
     name = `mailadmin_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
@@ -51,10 +51,23 @@ function statementName(text: string): string {
   return name;
 }
 
+// duplicate_prepared_statement, invalid_sql_statement_name: the server's
+// session is not this connection's alone (a pooler in transaction mode, or
+// several connections to the embedded database from outside the process).
+const SHARED_SESSION_CODES = new Set(["42P05", "26000"]);
+
 /** The rows of one read statement ($1, $2... for values), sent through the client's pool. */
 export async function rawRows<Row>(db: PrismaClient, text: string, values: unknown[]): Promise<Row[]> {
   const pool = poolOf(db);
   if (!pool) throw new Error("rawRows needs a client made by createPrismaClient (it reads through its pool)");
-  const result = await pool.query(preparesStatements(db) ? { name: statementName(text), text, values, types: rowTypes } : { text, values, types: rowTypes });
-  return result.rows as Row[];
+  if (preparesStatements(db)) {
+    try {
+      return (await pool.query({ name: preparedStatementName(text), text, values, types: rowTypes })).rows as Row[];
+    } catch (error) {
+      if (!SHARED_SESSION_CODES.has((error as { code?: string }).code ?? "")) throw error;
+      // From now on unnamed, as on the embedded database.
+      stopPreparingStatements(db);
+    }
+  }
+  return (await pool.query({ text, values, types: rowTypes })).rows as Row[];
 }

@@ -262,7 +262,8 @@ export class Metrics {
   }
 }
 
-function mayReachTimedField(operation: OperationDefinitionNode): boolean {
+/** Whether an operation may reach a root field whose resolution the metrics time (its per-field hook needs graphql-js's execution). */
+export function mayReachTimedField(operation: OperationDefinitionNode): boolean {
   const visit = (selectionSet: SelectionSetNode): boolean =>
     selectionSet.selections.some((selection) => {
       if (selection.kind === Kind.FIELD) return TIMED_ROOT_FIELDS.has(selection.name.value);

@@ -1,7 +1,8 @@
 // The hot paths read through the pg pool instead of Prisma (src/db/raw.ts):
 // what they read must be what Prisma reads, value for value.
 import fc from "fast-check";
-import { rawRows, utcTimestamp } from "../../src/db/raw";
+import { preparedStatementName, rawRows, utcTimestamp } from "../../src/db/raw";
+import { createPrismaClient, poolOf, preparesStatements } from "../../src/db/prisma";
 import { listDomains } from "../../src/domains/domains.service";
 import { authenticate } from "../../src/auth/principal";
 import { createLoaders } from "../../src/graphql/loaders";
@@ -66,6 +67,24 @@ describe("reads through the pg pool", () => {
     const second = await read(first.pageInfo.endCursor);
     expect(second.nodes).toEqual(expected.slice(3));
     expect(await read(second.pageInfo.endCursor)).toMatchObject({ nodes: [], totalCount: 4 });
+  });
+
+  it("falls back to unnamed statements when its connection's session already holds the name (a pooler, a shared session)", async () => {
+    const db = createPrismaClient(process.env.DATABASE_URL!, 1);
+    try {
+      const text = `SELECT count(*)::int AS "domains" FROM "domain" WHERE "name" <> $1`;
+      // Another user of the same session prepared that name: the pool's one connection cannot.
+      await poolOf(db)!.query(`PREPARE ${preparedStatementName(text)} (text) AS ${text}`);
+      expect(preparesStatements(db)).toBe(true);
+      const [row] = await rawRows<{ domains: number }>(db, text, ["nowhere.example"]);
+      expect(row!.domains).toBe(await app.deps.db.domain.count());
+      expect(preparesStatements(db)).toBe(false);
+      expect(await rawRows(db, text, ["nowhere.example"])).toEqual([row]);
+      // A failed query's connection is dropped by the pool (PostgreSQL forgets the name with it); the embedded database's one session keeps it.
+      await poolOf(db)!.query("DEALLOCATE ALL");
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it("authenticates an account with its row and role in one statement", async () => {
