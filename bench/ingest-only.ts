@@ -18,7 +18,7 @@ import { runMigrations } from "../src/db/migrate";
 import { createPrismaClient } from "../src/db/prisma";
 import { collectAll, collectSource } from "../src/maillog/collector";
 import { createPgLogStore } from "../src/maillog/sql";
-import { generateLogs } from "./maillog-generate";
+import { createLogAccounts, generateLogs } from "./maillog-generate";
 
 const argument = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -50,19 +50,7 @@ async function main() {
   await emptyDatabase(url, "bench");
   await runMigrations(url);
   const db = createPrismaClient(url, 1);
-  for (let domain = 0; domain < domains; domain++) {
-    const created = await db.domain.create({ data: { name: `bench${domain}.example`, unicodeName: `bench${domain}.example`, defaultMailboxQuotaMb: 100 } });
-    await db.account.createMany({
-      data: Array.from({ length: perDomain }, (_, user) => ({
-        domainId: created.id,
-        localPart: `user${user}`,
-        address: `user${user}@bench${domain}.example`,
-        displayName: "",
-        passwordHash: "-",
-        quotaMb: 100,
-      })),
-    });
-  }
+  await createLogAccounts(db, domains, perDomain);
   await db.$disconnect();
 
   const store = createPgLogStore(url, connections);

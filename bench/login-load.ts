@@ -73,16 +73,19 @@ async function pacedQueries(url: string, queries: Query[], rate: number, seconds
     );
   }
   await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
+  const { count, perSecond, p50Ms, p99Ms, maxMs } = latencySummary(latencies, (performance.now() - started) / 1000);
+  return { requests: count, requestsPerSecond: perSecond, p50Ms, p99Ms, maxMs, failures, failureSamples };
+}
+
+/** How many answered in `seconds`, how fast, and their latency percentiles (ms, one decimal). */
+function latencySummary(latencies: number[], seconds: number) {
   const sorted = Float64Array.from(latencies).sort();
   return {
-    requests: sorted.length,
-    requestsPerSecond: round(sorted.length / elapsed, 1),
+    count: sorted.length,
+    perSecond: round(sorted.length / seconds, 1),
     p50Ms: round(percentile(sorted, 50), 1),
     p99Ms: round(percentile(sorted, 99), 1),
     maxMs: round(sorted[sorted.length - 1] ?? NaN, 1),
-    failures,
-    failureSamples,
   };
 }
 
@@ -108,15 +111,8 @@ async function loginLoops(url: string, identifiers: string[], count: number, sto
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: count }, (_, index) => loop(index)));
-  const seconds = (Date.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    logins: sorted.length,
-    loginsPerSecond: round(sorted.length / seconds, 1),
-    p50Ms: round(percentile(sorted, 50), 1),
-    p99Ms: round(percentile(sorted, 99), 1),
-    failures,
-  };
+  const summary = latencySummary(latencies, (Date.now() - started) / 1000);
+  return { logins: summary.count, loginsPerSecond: summary.perSecond, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, failures };
 }
 
 async function main() {

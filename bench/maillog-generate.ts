@@ -9,6 +9,7 @@
 import { mkdirSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import iconv from "iconv-lite";
+import type { PrismaClient } from "../src/generated/prisma/client";
 
 export interface GeneratedLogs {
   masterPath: string;
@@ -52,6 +53,23 @@ export function localAddressesFor(domains: number, perDomain: number): string[] 
   const addresses: string[] = [];
   for (let domain = 0; domain < domains; domain++) for (let user = 0; user < perDomain; user++) addresses.push(`user${user}@bench${domain}.example`);
   return addresses;
+}
+
+/** Creates the domains and accounts of localAddressesFor, so that ingestion links records to accounts as in production. */
+export async function createLogAccounts(db: PrismaClient, domains: number, perDomain: number): Promise<void> {
+  for (let domain = 0; domain < domains; domain++) {
+    const created = await db.domain.create({ data: { name: `bench${domain}.example`, unicodeName: `bench${domain}.example`, defaultMailboxQuotaMb: 100 } });
+    await db.account.createMany({
+      data: Array.from({ length: perDomain }, (_, user) => ({
+        domainId: created.id,
+        localPart: `user${user}`,
+        address: `user${user}@bench${domain}.example`,
+        displayName: "",
+        passwordHash: "-",
+        quotaMb: 100,
+      })),
+    });
+  }
 }
 
 export function generateLogs(

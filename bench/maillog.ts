@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyDatabase } from "../src/db/reset";
-import { generateLogs, localAddressesFor } from "./maillog-generate";
+import { createLogAccounts, generateLogs, localAddressesFor } from "./maillog-generate";
 import { parseLogLine, splitLines } from "../src/maillog/parse";
 import { startEmbeddedDatabase } from "../src/db/embedded";
 import { runMigrations } from "../src/db/migrate";
@@ -75,19 +75,7 @@ async function main() {
   try {
     // Accounts for the generated addresses, so that ingestion links records as in production.
     const addresses = localAddressesFor(domains, perDomain);
-    for (let domain = 0; domain < domains; domain++) {
-      const created = await db.domain.create({ data: { name: `bench${domain}.example`, unicodeName: `bench${domain}.example`, defaultMailboxQuotaMb: 100 } });
-      await db.account.createMany({
-        data: Array.from({ length: perDomain }, (_, user) => ({
-          domainId: created.id,
-          localPart: `user${user}`,
-          address: `user${user}@bench${domain}.example`,
-          displayName: "",
-          passwordHash: "-",
-          quotaMb: 100,
-        })),
-      });
-    }
+    await createLogAccounts(db, domains, perDomain);
 
     // 4. End-to-end ingest: both sources' files through the collector (read, parse, link, store, offsets).
     // The two log servers are collected side by side, as the server does (one connection each on PostgreSQL).

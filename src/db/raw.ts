@@ -71,3 +71,20 @@ export async function rawRows<Row>(db: PrismaClient, text: string, values: unkno
   }
   return (await pool.query({ text, values, types: rowTypes })).rows as Row[];
 }
+
+/**
+ * The total of a page whose statement carries `count(*)` of its filter as a
+ * "totalCount" column: read from the first row, or, for an empty page after a
+ * cursor (no row to carry it), counted on its own. `filterValues` are the
+ * values the filter's $n refer to.
+ */
+export async function pageTotal(
+  db: PrismaClient,
+  rows: { totalCount: string }[],
+  page: { table: string; filter: string; filterValues: unknown[]; afterCursor: boolean },
+): Promise<number> {
+  if (rows.length > 0) return Number(rows[0]!.totalCount);
+  if (!page.afterCursor) return 0;
+  const [count] = await rawRows<{ totalCount: string }>(db, `SELECT count(*) AS "totalCount" FROM "${page.table}" WHERE ${page.filter}`, page.filterValues);
+  return Number(count!.totalCount);
+}

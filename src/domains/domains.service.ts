@@ -10,7 +10,7 @@ import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection, type Connection } from "../shared/connection";
-import { rawRows } from "../db/raw";
+import { pageTotal, rawRows } from "../db/raw";
 import { checkSetupRequirements, parseDkimPublicKey, parseWebServerAddress } from "../dns/dns.input";
 import {
   MAX_TOTAL_MB,
@@ -57,6 +57,21 @@ export async function lockDomain(tx: Prisma.TransactionClient, domainId: string)
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "domain" WHERE "id" = ${domainId} FOR UPDATE`;
   if (locked.length === 0) return null;
   return tx.domain.findUnique({ where: { id: domainId } });
+}
+
+/**
+ * Each domain's totals over the accounts `accountsWhere` selects: one row per
+ * domain, as the batch loader and the domain page read them. Sums as bigint
+ * (they may pass 2^31 MiB), which pg gives as text: see usageOfRow.
+ */
+export function usageByDomainSql(accountsWhere: string): string {
+  return `SELECT "domainId", count(*) AS "accountCount", sum("quotaMb"::bigint) AS "allocatedQuotaMb", sum("usedMb"::bigint) AS "usedMb"
+          FROM "account" WHERE ${accountsWhere} GROUP BY "domainId"`;
+}
+
+/** A row of usageByDomainSql as numbers; a domain without accounts has no row. */
+export function usageOfRow(row: { accountCount?: string | null; allocatedQuotaMb?: string | null; usedMb?: string | null } | undefined): DomainUsage {
+  return { accountCount: Number(row?.accountCount ?? 0), allocatedQuotaMb: Number(row?.allocatedQuotaMb ?? 0), usedMb: Number(row?.usedMb ?? 0) };
 }
 
 export async function domainUsage(db: Db, domainId: string, excludingAccountId?: string): Promise<DomainUsage> {
@@ -150,7 +165,7 @@ function listedDomain(row: PageRow, extras: DomainPageExtras): ListedDomain {
     preloaded.admin = admin as Account;
   }
   if (extras.usage) {
-    preloaded.usage = { accountCount: Number(row.pageAccountCount ?? 0), allocatedQuotaMb: Number(row.pageAllocatedQuotaMb ?? 0), usedMb: Number(row.pageUsedMb ?? 0) };
+    preloaded.usage = usageOfRow({ accountCount: row.pageAccountCount, allocatedQuotaMb: row.pageAllocatedQuotaMb, usedMb: row.pageUsedMb });
   }
   return Object.assign(domain as Domain, { preloaded });
 }
@@ -182,19 +197,13 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
        ${extras.admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}
        ${
          extras.usage
-           ? `LEFT JOIN (SELECT "domainId", count(*) AS "accountCount", sum("quotaMb"::bigint) AS "allocatedQuotaMb", sum("usedMb"::bigint) AS "usedMb"
-                         FROM "account" WHERE "domainId" IN (SELECT "id" FROM page) GROUP BY "domainId") u ON u."domainId" = page."id"`
+           ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"`
            : ""
        }
      ORDER BY page."name"`,
     values,
   );
-  // An empty page after a cursor has no row to carry the total: it needs its own count.
-  let totalCount = rows.length > 0 ? Number(rows[0]!.totalCount) : 0;
-  if (rows.length === 0 && afterName !== undefined) {
-    const [count] = await rawRows<{ totalCount: string }>(deps.db, `SELECT count(*) AS "totalCount" FROM "domain" WHERE ${filter}`, values.slice(0, filterValues));
-    totalCount = Number(count!.totalCount);
-  }
+  const totalCount = await pageTotal(deps.db, rows, { table: "domain", filter, filterValues: values.slice(0, filterValues), afterCursor: afterName !== undefined });
   return toConnection(
     rows.map((row) => listedDomain(row, extras)),
     first,

@@ -13,7 +13,7 @@
 // graphql-jit cannot compile.
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { execute, getVariableValues, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { execute, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 
 /** Compiled queries kept per document (Apollo hands the same object for the same text), per operation name. */
 type Compiled = CompiledQuery | "graphql-js";
@@ -60,9 +60,10 @@ export function jitExecutor(schema: GraphQLSchema, options: JitExecutorOptions =
     const graphqlJs = () =>
       execute({ schema, document, contextValue: context, variableValues: variables, operationName: operationName ?? undefined }) as ReturnType<GatewayExecutor>;
     if (compiled === "graphql-js") return graphqlJs();
-    // Variables that do not coerce: graphql-js's own words for the error.
-    if (operation.variableDefinitions?.length && "errors" in getVariableValues(schema, operation.variableDefinitions, variables)) return graphqlJs();
     const result = (await compiled.query(undefined, context, variables)) as Awaited<ReturnType<GatewayExecutor>>;
+    // No data at all: the variables did not coerce (an execution always has
+    // data, null at worst). graphql-js words those errors as Apollo expects.
+    if (result.data === undefined) return graphqlJs();
     return result.errors ? { ...result, errors: result.errors.map(withExtensions) } : result;
   };
 }

@@ -2,7 +2,7 @@
 // administrators and totals costs a fixed number of queries, not one per row.
 import DataLoader from "dataloader";
 import type { Account, Domain, PrismaClient } from "../generated/prisma/client";
-import type { DomainUsage } from "../domains/domains.service";
+import { usageByDomainSql, usageOfRow, type DomainUsage } from "../domains/domains.service";
 import { firstAccountPages, type AccountListQuery } from "../accounts/accounts.service";
 import type { Connection } from "../shared/connection";
 import { rawRows } from "../db/raw";
@@ -51,22 +51,9 @@ export function createLoaders(db: PrismaClient): Loaders {
       return accountIds.map((id) => admins.has(id));
     }),
     usageByDomainId: new DataLoader(async (domainIds) => {
-      // Sums as bigint (they may pass 2^31 MiB), read as text by pg, hence Number().
-      const rows = await rawRows<{ domainId: string; accountCount: string; allocatedQuotaMb: string; usedMb: string }>(
-        db,
-        `SELECT "domainId", count(*) AS "accountCount", sum("quotaMb"::bigint) AS "allocatedQuotaMb", sum("usedMb"::bigint) AS "usedMb"
-         FROM "account" WHERE "domainId" = ANY($1) GROUP BY "domainId"`,
-        [domainIds],
-      );
+      const rows = await rawRows<{ domainId: string; accountCount: string; allocatedQuotaMb: string; usedMb: string }>(db, usageByDomainSql(`"domainId" = ANY($1)`), [domainIds]);
       const index = new Map(rows.map((row) => [row.domainId, row]));
-      return domainIds.map((id) => {
-        const row = index.get(id);
-        return {
-          accountCount: Number(row?.accountCount ?? 0),
-          allocatedQuotaMb: Number(row?.allocatedQuotaMb ?? 0),
-          usedMb: Number(row?.usedMb ?? 0),
-        };
-      });
+      return domainIds.map((id) => usageOfRow(index.get(id)));
     }),
   };
 }

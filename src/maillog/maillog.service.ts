@@ -7,7 +7,7 @@ import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
-import { rawRows } from "../db/raw";
+import { pageTotal, rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, type IngestResult } from "./ingest";
 import { prismaExecutor } from "./sql";
@@ -105,12 +105,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
      FROM "mail_log_record" r WHERE ${pageFilter} ORDER BY r."loggedAt" DESC, r."id" DESC LIMIT ${param(first + 1)}`,
     values,
   );
-  // An empty page after a cursor has no row to carry the total: it needs its own count.
-  let totalCount = rows.length > 0 ? Number(rows[0]!.totalCount) : 0;
-  if (rows.length === 0 && before) {
-    const [count] = await rawRows<{ totalCount: string }>(deps.db, `SELECT count(*) AS "totalCount" FROM "mail_log_record" WHERE ${filter}`, values.slice(0, filterValues));
-    totalCount = Number(count!.totalCount);
-  }
+  const totalCount = await pageTotal(deps.db, rows, { table: "mail_log_record", filter, filterValues: values.slice(0, filterValues), afterCursor: before !== undefined });
   const records = rows.map(({ totalCount: _totalCount, id, ...record }): MailLogRecord => ({ id: BigInt(id), ...record }));
   return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
 }

@@ -2,6 +2,7 @@
 // admin's token, and the server closed after the last test.
 import { startTestApp, type TestApp } from "./test-app";
 import { supportAdmin, tokenFor } from "./factories";
+import { createPgLogStore, type LogStore } from "../../src/maillog/sql";
 
 export interface StartedTestApp {
   app: TestApp;
@@ -17,4 +18,14 @@ export function useTestApp(receive: (started: StartedTestApp) => void, overrides
     receive({ app, support: await tokenFor(app, await supportAdmin(app)) });
   });
   afterAll(() => app?.close());
+}
+
+/** A log store on the run's database (the collector's own connection) for a file's tests, closed after the last. */
+export function useLogStore(receive: (store: LogStore) => void): void {
+  let store: LogStore | undefined;
+  beforeAll(() => {
+    store = createPgLogStore(process.env.DATABASE_URL!);
+    receive(store);
+  });
+  afterAll(() => store?.close());
 }

@@ -5,7 +5,8 @@ import iconv from "iconv-lite";
 import { collectSource, type LogSource } from "../../src/maillog/collector";
 import { pruneMailLog } from "../../src/maillog/maillog.service";
 import { createPgLogStore, type LogStore } from "../../src/maillog/sql";
-import { startTestApp, type TestApp } from "../helpers/test-app";
+import type { TestApp } from "../helpers/test-app";
+import { useLogStore, useTestApp } from "../helpers/use-test-app";
 import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
 import { logLine } from "../helpers/log-lines";
 
@@ -13,14 +14,8 @@ describe("delivery-log collector", () => {
   let app: TestApp;
   let store: LogStore;
   let directory: string;
-  beforeAll(async () => {
-    app = await startTestApp();
-    store = createPgLogStore(process.env.DATABASE_URL!);
-  });
-  afterAll(async () => {
-    await store.close();
-    await app.close();
-  });
+  useTestApp((started) => (app = started.app));
+  useLogStore((opened) => (store = opened));
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), "mailadmin-logs-"));
   });

@@ -1,7 +1,8 @@
 import iconv from "iconv-lite";
 import { ingestLines, type LogLineInput } from "../../src/maillog/ingest";
-import { createPgLogStore, prismaExecutor, type LogStore } from "../../src/maillog/sql";
-import { startTestApp, type TestApp } from "../helpers/test-app";
+import { prismaExecutor, type LogStore } from "../../src/maillog/sql";
+import type { TestApp } from "../helpers/test-app";
+import { useLogStore, useTestApp } from "../helpers/use-test-app";
 import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
 import { logLine } from "../helpers/log-lines";
 
@@ -11,14 +12,8 @@ import { logLine } from "../helpers/log-lines";
 describe("storing parsed delivery-log lines", () => {
   let app: TestApp;
   let store: LogStore;
-  beforeAll(async () => {
-    app = await startTestApp();
-    store = createPgLogStore(process.env.DATABASE_URL!);
-  });
-  afterAll(async () => {
-    await store.close();
-    await app.close();
-  });
+  useTestApp((started) => (app = started.app));
+  useLogStore((opened) => (store = opened));
 
   const ways = {
     "the collector's connection (COPY on PostgreSQL)": (source: string, lines: LogLineInput[]) =>
