@@ -1,9 +1,9 @@
 // Logins under load: 20 logins at a time, in a loop, at the production
 // bcrypt cost, while other queries run at a steady rate. bcrypt hashes on
-// libuv's thread pool (src/auth/passwords.ts), so the other queries' latency
-// and the server's event-loop delay should barely move; a synchronous hash
-// would stall every request for its whole duration (a quarter of a second at
-// cost 12).
+// worker threads at the lowest CPU priority (src/auth/passwords.ts), so the
+// other queries' latency and the server's event-loop delay should barely
+// move; a synchronous hash would stall every request for its whole duration
+// (a quarter of a second at cost 12).
 //
 //   npm run bench:login
 //   DATABASE_URL=postgresql://.../mailadmin_bench npm run bench:login
@@ -12,8 +12,9 @@
 // (concurrent login loops, default 20), --rate R (other queries per second,
 // default 20: well under what the server answers on two cores, so that
 // their latency shows waiting on the event loop, not a queue; sent evenly
-// spaced, open loop), --bcrypt-cost N (default 12), --threadpool N (UV_THREADPOOL_SIZE of the
-// server; default: Node's, 4), --log-level L (default info).
+// spaced, open loop), --bcrypt-cost N (default 12), --hash-threads N
+// (the server's PASSWORD_HASH_THREADS; default: one per CPU), --log-level L
+// (default info).
 // Phase 1 measures the other queries alone, phase 2 with the logins.
 import {
   benchServerEnv,
@@ -120,7 +121,7 @@ async function main() {
   const concurrentLogins = numberOption("logins", 20);
   const rate = numberOption("rate", 20);
   const bcryptCost = numberOption("bcrypt-cost", 12);
-  const threadpool = stringOption("threadpool", "");
+  const hashThreads = stringOption("hash-threads", "");
   const logLevel = stringOption("log-level", "info");
   const work = newWorkDir("bench-login");
   const database = await prepareDatabase(work);
@@ -131,7 +132,7 @@ async function main() {
     await database.release();
     server = await startBenchServer(
       work,
-      benchServerEnv({ ...database.serverEnv, BCRYPT_COST: String(bcryptCost), LOG_LEVEL: logLevel, ...(threadpool ? { UV_THREADPOOL_SIZE: threadpool } : {}) }),
+      benchServerEnv({ ...database.serverEnv, BCRYPT_COST: String(bcryptCost), LOG_LEVEL: logLevel, ...(hashThreads ? { PASSWORD_HASH_THREADS: hashThreads } : {}) }),
     );
     const support = await login(server.url, world.supportUsername);
     const user = await login(server.url, world.userAddress);
@@ -172,7 +173,7 @@ async function main() {
       database: database.kind,
       machine: machine(),
       date: new Date().toISOString(),
-      server: { NODE_ENV: "production", LOG_LEVEL: logLevel, BCRYPT_COST: bcryptCost, UV_THREADPOOL_SIZE: threadpool || "4 (Node's default)" },
+      server: { NODE_ENV: "production", LOG_LEVEL: logLevel, BCRYPT_COST: bcryptCost, PASSWORD_HASH_THREADS: hashThreads || "one per CPU" },
       otherQueries: { mix: "me, 50 domains with administrators, one account's log today, in turn", ratePerSecond: rate, paced: "open loop, evenly spaced", seconds: duration },
       alone: phase(alone, loopAlone),
       withLogins: phase(withLogins, loopWithLogins),

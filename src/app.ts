@@ -45,7 +45,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     );
     const metrics = new Metrics({ processMetrics: true });
     const now = () => new Date();
-    const passwords = createPasswordHasher(config.BCRYPT_COST);
+    const passwords = createPasswordHasher(config.BCRYPT_COST, config.PASSWORD_HASH_THREADS);
     const deps: AppDeps = {
       db,
       config,
@@ -88,6 +88,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         // Stop taking requests and let the collection pass under way finish, side by side.
         await Promise.all([server.close(), collector.stop()]);
         await logStore.close();
+        await passwords.close();
         await db.$disconnect();
         await embedded?.stop();
       },

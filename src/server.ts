@@ -44,7 +44,11 @@ const REQUEST_ERROR_CODES = new Set([
 
 /** The AppError behind a resolver error, if it has a meaning for the client. */
 function appErrorOf(error: unknown): AppError | undefined {
-  return fromDatabaseError(unwrapResolverError(error));
+  const unwrapped = unwrapResolverError(error);
+  // graphql-js wraps what fails `instanceof Error` (an error from another
+  // realm, as node's socket errors are under jest's sandbox) as NonErrorThrown.
+  const thrown = (unwrapped as { name?: string; thrownValue?: unknown } | null)?.name === "NonErrorThrown" ? (unwrapped as { thrownValue?: unknown }).thrownValue : unwrapped;
+  return fromDatabaseError(thrown);
 }
 
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {

@@ -94,6 +94,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     },
     async close() {
       await server.close();
+      await deps.passwords.close();
       await db.$disconnect();
     },
   };

@@ -26,10 +26,11 @@ describe("health, readiness and error masking", () => {
     const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), DATABASE_URL: "postgresql://postgres@127.0.0.1:9/none" });
     const db = createPrismaClient(config.DATABASE_URL!, 1);
     const now = () => new Date();
+    const passwords = createPasswordHasher(4);
     const server = await createServer({
       db,
       config,
-      passwords: createPasswordHasher(4),
+      passwords,
       tokens: createTokenService(config.JWT_SECRET, 3600, now),
       now,
       logger: createLogger("silent"),
@@ -52,6 +53,7 @@ describe("health, readiness and error masking", () => {
       expect(login.errors[0]!.extensions.code).toBe("SERVICE_UNAVAILABLE");
     } finally {
       await server.close();
+      await passwords.close();
       await db.$disconnect();
     }
   });
