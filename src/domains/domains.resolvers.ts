@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import type { Resolvers } from "../generated/graphql";
-import { selectedNodeFields } from "../graphql/selection";
+import { selectedNodeFields, subFieldNames } from "../graphql/selection";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
@@ -12,6 +12,9 @@ import {
   findDomain,
   listDomains,
   reassignDomainAdmin,
+  ADMIN_LIST_COLUMNS,
+  DOMAIN_LIST_COLUMNS,
+  type ColumnSet,
   updateDomain,
   type CreateDomainInput,
   type DomainListQuery,
@@ -20,6 +23,15 @@ import {
 } from "./domains.service";
 
 const USAGE_FIELDS = ["accountCount", "allocatedQuotaMb", "usedMb"] as const;
+
+// The Domain and Account fields that a page's "list" columns answer (see
+// ColumnSet): each a column of that set, or resolved without the row's other
+// columns (totals, relations by id). A field not named here, such as
+// lastDnsCheck or mailLog, has the page read every column.
+const DOMAIN_FIELDS_OF_LIST = new Set<string>(["__typename", ...DOMAIN_LIST_COLUMNS, ...USAGE_FIELDS, "admin", "accounts"]);
+const ACCOUNT_FIELDS_OF_LIST = new Set<string>(["__typename", ...ADMIN_LIST_COLUMNS, "loginName", "role", "domain"]);
+
+const columnSetFor = (fields: Iterable<string>, ofList: Set<string>): ColumnSet => ([...fields].every((field) => ofList.has(field)) ? "list" : "all");
 
 function usageOf(domain: ListedDomain, context: GraphQLContext, field: (typeof USAGE_FIELDS)[number]): number | Promise<number> {
   const usage = domain.preloaded?.usage;
@@ -39,7 +51,12 @@ export const domainResolvers = {
       findDomain(context.deps, principalOf(context), args),
     domains: async (_: unknown, args: DomainListQuery, context: GraphQLContext, info: GraphQLResolveInfo) => {
       const fields = selectedNodeFields(info);
-      const page = await listDomains(context.deps, principalOf(context), args, { admin: fields.has("admin"), usage: USAGE_FIELDS.some((field) => fields.has(field)) });
+      const adminFields = fields.get("admin");
+      const page = await listDomains(context.deps, principalOf(context), args, {
+        columns: columnSetFor(fields.keys(), DOMAIN_FIELDS_OF_LIST),
+        admin: adminFields ? columnSetFor(subFieldNames(adminFields, info), ACCOUNT_FIELDS_OF_LIST) : false,
+        usage: USAGE_FIELDS.some((field) => fields.has(field)),
+      });
       for (const domain of page.nodes) {
         const admin = domain.preloaded?.admin;
         // What the administrator's own fields (its role) would otherwise query again.

@@ -136,40 +136,76 @@ export interface DomainListQuery {
   after?: string | null;
 }
 
+/**
+ * Which columns of its rows a page reads: "list", the columns a list of
+ * domains shows, or "all". Two sets rather than exactly the fields asked:
+ * each statement text is a prepared statement on every connection
+ * (src/db/raw.ts), so the texts must stay few.
+ */
+export type ColumnSet = "list" | "all";
+
+// What a list shows. The rest of a domain row (the stored DNS check, a JSON
+// document of a few KiB once checked, the DKIM key, the timestamps) is most
+// of its bytes and of the work of decoding it.
+export const DOMAIN_LIST_COLUMNS = [
+  "id",
+  "name",
+  "unicodeName",
+  "status",
+  "isTestDomain",
+  "quotaMb",
+  "maxAccounts",
+  "defaultMailboxQuotaMb",
+  "dnsSetup",
+] as const satisfies readonly (keyof Domain)[];
+// The administrator as a list shows it; "all" is every column but the password hash, which no page shows.
+export const ADMIN_LIST_COLUMNS = ["id", "domainId", "localPart", "address", "displayName", "status", "quotaMb", "usedMb"] as const satisfies readonly (keyof Account)[];
+
 /** What a page of domains may bring along, read in the page's own statement. */
 export interface DomainPageExtras {
-  admin?: boolean;
+  /** The domain columns to read (default "all"). */
+  columns?: ColumnSet;
+  /** The administrator, with these of its columns (true: "all"). */
+  admin?: boolean | ColumnSet;
   usage?: boolean;
 }
 
 /** A domain of a list, with the extras its page asked for (the resolvers use them without a query of their own). */
 export type ListedDomain = Domain & { preloaded?: { admin?: Account; usage?: DomainUsage } };
 
-const DOMAIN_FIELDS = Object.values(Prisma.DomainScalarFieldEnum);
+const DOMAIN_FIELDS: Record<ColumnSet, readonly string[]> = { list: DOMAIN_LIST_COLUMNS, all: Object.values(Prisma.DomainScalarFieldEnum) };
+const ADMIN_FIELDS: Record<ColumnSet, readonly string[]> = {
+  list: ADMIN_LIST_COLUMNS,
+  all: Object.values(Prisma.AccountScalarFieldEnum).filter((field) => field !== "passwordHash"),
+};
 // The administrator's columns come with the page as "admin.<field>".
-const ADMIN_FIELDS = Object.values(Prisma.AccountScalarFieldEnum).map((field) => [field, `admin.${field}`] as const);
-const ADMIN_COLUMNS = ADMIN_FIELDS.map(([field, column]) => `a."${field}" AS "${column}"`).join(", ");
+const adminColumns = (set: ColumnSet) => ADMIN_FIELDS[set].map((field) => `a."${field}" AS "admin.${field}"`).join(", ");
 
 // Counts and sums come as bigint, which pg gives as text.
 type PageRow = Domain & { totalCount: string; pageAccountCount?: string | null; pageAllocatedQuotaMb?: string | null; pageUsedMb?: string | null } & Record<string, unknown>;
 
-function listedDomain(row: PageRow, extras: DomainPageExtras): ListedDomain {
-  // Field by field from known lists: a page of 50 rows of 30 columns is read on every portal visit.
+function listedDomain(row: PageRow, columns: ColumnSet, admin: ColumnSet | undefined, usage: boolean): ListedDomain {
+  // Field by field from known lists: a page of 50 rows is read on every portal visit.
   const domain: Record<string, unknown> = {};
-  for (const field of DOMAIN_FIELDS) domain[field] = row[field];
-  if (!extras.admin && !extras.usage) return domain as Domain;
+  for (const field of DOMAIN_FIELDS[columns]) domain[field] = row[field];
+  if (!admin && !usage) return domain as Domain;
   const preloaded: NonNullable<ListedDomain["preloaded"]> = {};
-  if (extras.admin && row["admin.id"] != null) {
-    const admin: Record<string, unknown> = {};
-    for (const [field, column] of ADMIN_FIELDS) admin[field] = row[column];
-    preloaded.admin = admin as Account;
+  if (admin && row["admin.id"] != null) {
+    const account: Record<string, unknown> = {};
+    for (const field of ADMIN_FIELDS[admin]) account[field] = row[`admin.${field}`];
+    preloaded.admin = account as Account;
   }
-  if (extras.usage) {
+  if (usage) {
     preloaded.usage = usageOfRow({ accountCount: row.pageAccountCount, allocatedQuotaMb: row.pageAllocatedQuotaMb, usedMb: row.pageUsedMb });
   }
   return Object.assign(domain as Domain, { preloaded });
 }
 
+/**
+ * A page of domains. With `columns: "list"` (or an administrator's "list")
+ * the rows hold only those columns: the caller must know that what it reads
+ * of them is among them (the GraphQL resolvers decide it from the selection).
+ */
 export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Principal, query: DomainListQuery, extras: DomainPageExtras = {}): Promise<Connection<ListedDomain>> {
   const first = parsePageSize(query.first, 20);
   const search = parseSearch(query.search);
@@ -187,16 +223,20 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
   const filter = conditions.length > 0 ? conditions.join(" AND ") : "TRUE";
   const filterValues = values.length;
   const pageFilter = afterName !== undefined ? `${filter} AND "name" > ${param(afterName)}` : filter;
+  const columns = extras.columns ?? "all";
+  const admin = extras.admin === true ? "all" : extras.admin || undefined;
+  const usage = extras.usage ?? false;
+  const domainColumns = columns === "all" ? "*" : DOMAIN_LIST_COLUMNS.map((field) => `"${field}"`).join(", ");
   const rows = await rawRows<PageRow>(
     deps.db,
-    `WITH page AS (SELECT * FROM "domain" WHERE ${pageFilter} ORDER BY "name" LIMIT ${param(first + 1)})
+    `WITH page AS (SELECT ${domainColumns} FROM "domain" WHERE ${pageFilter} ORDER BY "name" LIMIT ${param(first + 1)})
      SELECT page.*, (SELECT count(*) FROM "domain" WHERE ${filter}) AS "totalCount"
-       ${extras.admin ? `, ${ADMIN_COLUMNS}` : ""}
-       ${extras.usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
+       ${admin ? `, ${adminColumns(admin)}` : ""}
+       ${usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
      FROM page
-       ${extras.admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}
+       ${admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}
        ${
-         extras.usage
+         usage
            ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"`
            : ""
        }
@@ -205,7 +245,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
   );
   const totalCount = await pageTotal(deps.db, rows, { table: "domain", filter, filterValues: values.slice(0, filterValues), afterCursor: afterName !== undefined });
   return toConnection(
-    rows.map((row) => listedDomain(row, extras)),
+    rows.map((row) => listedDomain(row, columns, admin, usage)),
     first,
     totalCount,
     (node) => node.name,
