@@ -1,6 +1,9 @@
-// bcrypt runs in worker threads at the lowest CPU priority (nice 19), so a
-// login never takes the CPU from other requests: the kernel gives a hashing
-// thread only what the event loop, PostgreSQL and everything else leave.
+// bcrypt runs in worker threads at a low CPU priority (nice 10), so a login
+// hardly takes CPU from other requests: when the CPUs are busy the kernel
+// gives a hashing thread about a tenth of what a normal thread gets. (Nice 19
+// measured the same for other requests, but would give a hash 1.5% of a busy
+// CPU, twenty seconds a login while the server is saturated; at nice 10 it
+// is about three.)
 // bench:login measured it: with libuv's thread pool (priority 0) and at most
 // one hash at a time, other queries' p99 went from 12 ms to 156 ms while 20
 // logins ran; the event loop itself was on time, the hashing thread simply
@@ -17,7 +20,7 @@ import { Worker } from "node:worker_threads";
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 if (process.platform === "linux") {
-  try { require("node:os").setPriority(19); } catch {}
+  try { require("node:os").setPriority(10); } catch {}
 }
 const bcrypt = require(${JSON.stringify(require.resolve("bcrypt"))});
 parentPort.on("message", ({ operation, password, costOrHash }) => {

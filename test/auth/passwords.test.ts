@@ -35,11 +35,11 @@ describe("password hashing threads", () => {
     expect(checks).toEqual([true, false, true, false, false]);
   });
 
-  it("hashes on threads at the lowest CPU priority, leaving the process's own at 0", async () => {
+  it("hashes on threads at a low CPU priority (nice 10), leaving the process's own at 0", async () => {
     await hasher.hash("warm the threads up");
     const nice = threadNiceValues();
     expect(nice.get(process.pid)).toBe(0);
-    expect([...nice.values()].filter((value) => value === 19).length).toBeGreaterThanOrEqual(1);
+    expect([...nice.values()].filter((value) => value === 10).length).toBeGreaterThanOrEqual(1);
   });
 
   it("refuses work once closed", async () => {
