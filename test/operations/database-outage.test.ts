@@ -177,7 +177,13 @@ describe("database outage", () => {
     expect(addresses.filter((address) => !audited.has(address))).toEqual([]);
   }
 
-  it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL is stopped, and recovers when it starts again", async () => {
+  /**
+   * Traffic before, during and after an outage: `breakDatabase` starts it,
+   * `answersDuringOutage` answers come while it lasts, `restore` ends it.
+   * Every request fails fast or succeeds, /readyz follows, and nothing
+   * acknowledged is lost.
+   */
+  async function outageUnderTraffic(breakDatabase: () => unknown, answersDuringOutage: number, restore: () => unknown) {
     const traffic = startTraffic(3);
     let breaking = 0;
     let from = 0;
@@ -185,14 +191,14 @@ describe("database outage", () => {
     try {
       await traffic.answeredSince(0, 10, acknowledged);
       breaking = Date.now();
-      await cluster.stop("immediate");
+      await breakDatabase();
       from = Date.now();
-      await traffic.answeredSince(from, 30);
+      await traffic.answeredSince(from, answersDuringOutage);
       const notReady = await readyStatus();
       expect(notReady.status).toBe(503);
       expect(notReady.elapsedMs).toBeLessThan(FAIL_FAST_BOUND_MS);
       to = Date.now();
-      await cluster.start();
+      await restore();
       await traffic.answeredSince(Date.now(), 10, acknowledged);
     } finally {
       await traffic.stop();
@@ -200,30 +206,13 @@ describe("database outage", () => {
     expectOutageHandled(traffic.outcomes, breaking, from, to);
     expect((await readyStatus()).status).toBe(200);
     await expectEveryAcknowledgedWriteStored(traffic.outcomes);
+  }
+
+  it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL is stopped, and recovers when it starts again", async () => {
+    await outageUnderTraffic(() => cluster.stop("immediate"), 30, () => cluster.start());
   }, 180_000);
 
   it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL hangs (connections open, no answers), and recovers when it answers again", async () => {
-    const traffic = startTraffic(3);
-    let breaking = 0;
-    let from = 0;
-    let to = 0;
-    try {
-      await traffic.answeredSince(0, 10, acknowledged);
-      breaking = Date.now();
-      cluster.pause();
-      from = Date.now();
-      await traffic.answeredSince(from, 12);
-      const notReady = await readyStatus();
-      expect(notReady.status).toBe(503);
-      expect(notReady.elapsedMs).toBeLessThan(FAIL_FAST_BOUND_MS);
-      to = Date.now();
-      cluster.resume();
-      await traffic.answeredSince(Date.now(), 10, acknowledged);
-    } finally {
-      await traffic.stop();
-    }
-    expectOutageHandled(traffic.outcomes, breaking, from, to);
-    expect((await readyStatus()).status).toBe(200);
-    await expectEveryAcknowledgedWriteStored(traffic.outcomes);
+    await outageUnderTraffic(() => cluster.pause(), 12, () => cluster.resume());
   }, 180_000);
 });
