@@ -3,11 +3,9 @@
 // gives a hashing thread about a tenth of what a normal thread gets. (Nice 19
 // measured the same for other requests, but would give a hash 1.5% of a busy
 // CPU, twenty seconds a login while the server is saturated; at nice 10 it
-// is about three.)
-// bench:login measured it: with libuv's thread pool (priority 0) and at most
-// one hash at a time, other queries' p99 went from 12 ms to 156 ms while 20
-// logins ran; the event loop itself was on time, the hashing thread simply
-// competed with PostgreSQL and the client for the two cores.
+// is about three.) All CPUs may hash, which on libuv's pool at normal
+// priority took the CPU from every other request (README, Performance:
+// bench:login).
 // On Linux a thread's nice value is its own, so setPriority in the worker
 // lowers that thread only; elsewhere it may lower the whole process, so the
 // workers only do it on Linux.
