@@ -1,6 +1,6 @@
 // Logins under load: 20 logins at a time, in a loop, at the production
 // bcrypt cost, while other queries run at a steady rate. bcrypt hashes on
-// worker threads at the lowest CPU priority (src/auth/passwords.ts), so the
+// worker threads at a low CPU priority (src/auth/passwords.ts), so the
 // other queries' latency and the server's event-loop delay should barely
 // move; a synchronous hash would stall every request for its whole duration
 // (a quarter of a second at cost 12).

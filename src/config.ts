@@ -47,7 +47,7 @@ const environmentSchema = z.object({
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-  /** Threads hashing passwords, at the lowest CPU priority; unset: one per CPU. */
+  /** Threads hashing passwords, at a low CPU priority (nice 10); unset: one per CPU. */
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(64).default("support"),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(72).optional(),

@@ -30,6 +30,8 @@ parentPort.on("message", ({ operation, password, costOrHash }) => {
   }
 });`;
 
+const CLOSED = "The password hasher is closed.";
+
 interface Job {
   operation: "hash" | "compare";
   password: string;
@@ -49,7 +51,7 @@ class HashingThreads {
   constructor(private readonly size: number) {}
 
   run(job: Omit<Job, "resolve" | "reject">): Promise<string | boolean> {
-    if (this.closed) return Promise.reject(new Error("The password hasher is closed."));
+    if (this.closed) return Promise.reject(new Error(CLOSED));
     return new Promise((resolve, reject) => {
       this.queue.push({ ...job, resolve, reject });
       this.dispatch();
@@ -60,7 +62,7 @@ class HashingThreads {
     this.closed = true;
     const workers = [...this.idle, ...this.busy.keys()];
     this.idle.length = 0;
-    for (const job of [...this.queue, ...this.busy.values()]) job.reject(new Error("The password hasher is closed."));
+    for (const job of [...this.queue, ...this.busy.values()]) job.reject(new Error(CLOSED));
     this.queue.length = 0;
     this.busy.clear();
     await Promise.all(workers.map((worker) => worker.terminate()));

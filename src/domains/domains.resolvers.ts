@@ -54,7 +54,7 @@ export const domainResolvers = {
       const adminFields = fields.get("admin");
       const page = await listDomains(context.deps, principalOf(context), args, {
         columns: columnSetFor(fields.keys(), DOMAIN_FIELDS_OF_LIST),
-        admin: adminFields ? columnSetFor(subFieldNames(adminFields, info), ACCOUNT_FIELDS_OF_LIST) : false,
+        admin: adminFields ? columnSetFor(subFieldNames(adminFields, info), ACCOUNT_FIELDS_OF_LIST) : undefined,
         usage: USAGE_FIELDS.some((field) => fields.has(field)),
       });
       for (const domain of page.nodes) {

@@ -165,8 +165,8 @@ export const ADMIN_LIST_COLUMNS = ["id", "domainId", "localPart", "address", "di
 export interface DomainPageExtras {
   /** The domain columns to read (default "all"). */
   columns?: ColumnSet;
-  /** The administrator, with these of its columns (true: "all"). */
-  admin?: boolean | ColumnSet;
+  /** The administrator, with these of its columns. */
+  admin?: ColumnSet;
   usage?: boolean;
 }
 
@@ -178,8 +178,10 @@ const ADMIN_FIELDS: Record<ColumnSet, readonly string[]> = {
   list: ADMIN_LIST_COLUMNS,
   all: Object.values(Prisma.AccountScalarFieldEnum).filter((field) => field !== "passwordHash"),
 };
-// The administrator's columns come with the page as "admin.<field>".
-const adminColumns = (set: ColumnSet) => ADMIN_FIELDS[set].map((field) => `a."${field}" AS "admin.${field}"`).join(", ");
+// The select lists of each set, made once. The administrator's columns come with the page as "admin.<field>".
+const DOMAIN_SELECT: Record<ColumnSet, string> = { list: DOMAIN_LIST_COLUMNS.map((field) => `"${field}"`).join(", "), all: "*" };
+const adminSelect = (set: ColumnSet) => ADMIN_FIELDS[set].map((field) => `a."${field}" AS "admin.${field}"`).join(", ");
+const ADMIN_SELECT: Record<ColumnSet, string> = { list: adminSelect("list"), all: adminSelect("all") };
 
 // Counts and sums come as bigint, which pg gives as text.
 type PageRow = Domain & { totalCount: string; pageAccountCount?: string | null; pageAllocatedQuotaMb?: string | null; pageUsedMb?: string | null } & Record<string, unknown>;
@@ -224,14 +226,13 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
   const filterValues = values.length;
   const pageFilter = afterName !== undefined ? `${filter} AND "name" > ${param(afterName)}` : filter;
   const columns = extras.columns ?? "all";
-  const admin = extras.admin === true ? "all" : extras.admin || undefined;
+  const admin = extras.admin;
   const usage = extras.usage ?? false;
-  const domainColumns = columns === "all" ? "*" : DOMAIN_LIST_COLUMNS.map((field) => `"${field}"`).join(", ");
   const rows = await rawRows<PageRow>(
     deps.db,
-    `WITH page AS (SELECT ${domainColumns} FROM "domain" WHERE ${pageFilter} ORDER BY "name" LIMIT ${param(first + 1)})
+    `WITH page AS (SELECT ${DOMAIN_SELECT[columns]} FROM "domain" WHERE ${pageFilter} ORDER BY "name" LIMIT ${param(first + 1)})
      SELECT page.*, (SELECT count(*) FROM "domain" WHERE ${filter}) AS "totalCount"
-       ${admin ? `, ${adminColumns(admin)}` : ""}
+       ${admin ? `, ${ADMIN_SELECT[admin]}` : ""}
        ${usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
      FROM page
        ${admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}

@@ -61,7 +61,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
     async (request) => {
       const loaders = createLoaders(deps.db);
-      return pageView(await listDomains(deps, principalOfRequest(request), request.query, { admin: true, usage: true }), (domain) => domainView(loaders, domain));
+      return pageView(await listDomains(deps, principalOfRequest(request), request.query, { admin: "all", usage: true }), (domain) => domainView(loaders, domain));
     },
   );
 
