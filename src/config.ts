@@ -75,11 +75,15 @@ const environmentSchema = z.object({
           name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "a source name is 1 to 64 letters, digits, dots, dashes or underscores"),
           path: z.string().min(1),
           timeZone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
+          // ezml: the service's log servers; postfix: Postfix's log (docs/postfix-log.md).
+          format: z.enum(["ezml", "postfix"], 'a source\'s format is "ezml" (the default) or "postfix"').default("ezml"),
         }),
       ),
     ),
   LOG_COLLECT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
+  // What Postfix's log said of a message still queued is kept this long without news (its queue lifetime is 5 days by default).
+  POSTFIX_QUEUE_STATE_DAYS: z.coerce.number().int().min(1).max(365).default(10),
   MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
   MAIL_SERVER_IPV6: z
     .string()

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const now = () => new Date();
   try {
     do {
-      const pass = await runCollectionPass(db, store, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, connections);
+      const pass = await runCollectionPass(db, store, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, connections, config.POSTFIX_QUEUE_STATE_DAYS);
       process.stdout.write(`${JSON.stringify(pass)}\n`);
       if (!once) await new Promise((resolve) => setTimeout(resolve, config.LOG_COLLECT_INTERVAL_SECONDS * 1000));
     } while (!once);

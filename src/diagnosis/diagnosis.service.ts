@@ -109,7 +109,8 @@ function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
-const isQuotaFailure = (record: MailLogRecord) => record.status === "FAIL" && /quota/i.test(record.reason ?? "");
+// EZML says "Destination mailbox exceeds quota"; Postfix gives the enhanced code 5.2.2 (mailbox full, RFC 3463) whatever the text.
+const isQuotaFailure = (record: MailLogRecord) => record.status === "FAIL" && (/quota/i.test(record.reason ?? "") || record.dsn === "5.2.2");
 
 interface Subject {
   address: string | null;

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
-import { parseBatch, storeBatch, type LogLineInput } from "./ingest";
+import { parseSourceBatch, storeBatch, type LogFormatName, type LogLineInput } from "./ingest";
 import type { LogStore, SqlExecutor } from "./sql";
 import { splitLines } from "./parse";
 
@@ -21,6 +21,8 @@ export interface LogSource {
   /** A log file (its rotated siblings name.1, name-20260101 ... are read too) or a directory of log files. */
   path: string;
   timeZone: string;
+  /** How the source writes its log (default ezml). */
+  format?: LogFormatName;
 }
 
 export interface CollectionReport {
@@ -30,6 +32,8 @@ export interface CollectionReport {
   accepted: number;
   duplicates: number;
   rejected: number;
+  /** Postfix: lines that are no record themselves (joined into later records, connections, other programs). */
+  otherLines: number;
   errors: string[];
 }
 
@@ -72,7 +76,7 @@ async function headHash(handle: import("node:fs/promises").FileHandle, size: num
 }
 
 export async function collectSource(store: LogStore, source: LogSource, logger?: Logger): Promise<CollectionReport> {
-  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, errors: [] };
+  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, otherLines: 0, errors: [] };
   let files;
   try {
     files = await filesOf(source);
@@ -131,7 +135,9 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
     if (stored && stored.path !== file.path && offset === file.size) {
       await store.transaction((sql) => saveOffset(sql, source.name, file.fileId, { path: file.path, offset, lineNumber, headHash: head }));
     }
-    const format = (await store.supportsCopy()) ? "copy" : "json";
+    const copy = await store.supportsCopy();
+    // Postfix's year-less time stamps are dated relative to this pass.
+    const reference = Date.now();
     // Batches are read and parsed one ahead: the next batch is parsed while
     // the database stores the current one, so parsing and storing overlap.
     const readBatch = async (from: number, firstLine: number) => {
@@ -148,7 +154,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       }
       const consumed = lines.reduce((total, line) => total + line.length + 1, 0);
       const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: firstLine + index + 1 }));
-      return { parsed: parseBatch(inputs, source.timeZone, format), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
+      return { parsed: parseSourceBatch(inputs, source, { copy, reference }), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
     };
     const headNow = await headHash(handle, file.size);
     let batch = await readBatch(offset, lineNumber);
@@ -171,6 +177,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;
       report.rejected += result.rejected.length;
+      report.otherLines += result.otherLines;
       offset = current.endOffset;
       lineNumber = current.endLine;
       batch = await next;

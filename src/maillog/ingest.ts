@@ -10,7 +10,11 @@
 // INSERT ... SELECT, which also links each record to the hosted account and
 // domain it concerns: in the database, without a round trip to look them up.
 import { parseLogLine, type ParsedLogLine } from "./parse";
+import { joinPostfixEvents, parsePostfixLine, queueKeysOf, type PostfixEvent, type PostfixRecord, type QueueState } from "./postfix";
 import type { SqlExecutor } from "./sql";
+
+/** How a source writes its log: the service's EZML servers, or Postfix (docs/postfix-log.md). */
+export type LogFormatName = "ezml" | "postfix";
 
 export interface RejectedLine {
   lineNumber: number;
@@ -19,9 +23,13 @@ export interface RejectedLine {
 }
 
 export interface IngestResult {
+  /** Records stored as new (EZML: lines; Postfix: delivery attempts and rejections). */
   accepted: number;
+  /** Records already stored. */
   duplicates: number;
   rejected: RejectedLine[];
+  /** Postfix: lines that are no record themselves (from=, client=, connections, other programs); 0 for EZML. */
+  otherLines: number;
 }
 
 export interface LogLineInput {
@@ -54,9 +62,11 @@ const RECORD_COLUMNS = `"fingerprint", "loggedAt", "queueId", "queuedAt", "direc
  *
  * Addresses from the parser hold exactly one "@": split_part(address, '@', 2) is the domain.
  */
+/** Whether an address is hosted here: an account, or an address of a hosted domain. */
+const hosted = (address: string) =>
+  `(EXISTS (SELECT 1 FROM "account" WHERE "address" = ${address}) OR EXISTS (SELECT 1 FROM "domain" WHERE "name" = split_part(${address}, '@', 2)))`;
+
 function insertLinkedRecords(batch: string, sourceParameter: string): string {
-  const hosted = (address: string) =>
-    `(EXISTS (SELECT 1 FROM "account" WHERE "address" = ${address}) OR EXISTS (SELECT 1 FROM "domain" WHERE "name" = split_part(${address}, '@', 2)))`;
   return `INSERT INTO "mail_log_record" (${RECORD_COLUMNS})
   SELECT b.f, b.l, b.q, b.qa, b.d, b.s, b.r, b.su, b.sz, b.st, b.rc, b.re, b.raw, party.address, a."id", COALESCE(a."domainId", dm."id"), ${sourceParameter}
   FROM ${batch}
@@ -183,21 +193,159 @@ async function insertRecords(sql: SqlExecutor, sourceName: string, batch: Parsed
   return sql.execute(INSERT_FROM_JSON, [json, sourceName]);
 }
 
-/** Stores a parsed batch inside the given transaction: new records, linked to accounts, and the rejected lines with their reason. */
-export async function storeBatch(sql: SqlExecutor, source: { name: string; path?: string | null }, batch: ParsedBatch): Promise<IngestResult> {
-  const accepted = batch.recordCount > 0 ? await insertRecords(sql, source.name, batch) : 0;
-  const { rejected } = batch;
-  if (rejected.length > 0) {
-    await sql.execute(
-      `INSERT INTO "rejected_log_line" ("sourceName", "path", "lineNumber", "rawLine", "reason")
-       SELECT $1, $2, n, raw, reason FROM unnest($3::int[], $4::text[], $5::text[]) AS batch(n, raw, reason)`,
-      [source.name, source.path ?? null, rejected.map((line) => line.lineNumber), rejected.map((line) => line.line), rejected.map((line) => line.reason)],
-    );
-  }
-  return { accepted, duplicates: batch.recordCount - accepted, rejected };
+async function storeRejected(sql: SqlExecutor, source: { name: string; path?: string | null }, rejected: RejectedLine[]): Promise<void> {
+  if (rejected.length === 0) return;
+  await sql.execute(
+    `INSERT INTO "rejected_log_line" ("sourceName", "path", "lineNumber", "rawLine", "reason")
+     SELECT $1, $2, n, raw, reason FROM unnest($3::int[], $4::text[], $5::text[]) AS batch(n, raw, reason)`,
+    [source.name, source.path ?? null, rejected.map((line) => line.lineNumber), rejected.map((line) => line.line), rejected.map((line) => line.reason)],
+  );
 }
 
-/** Parses and stores a batch of lines from one source. */
-export function ingestLines(sql: SqlExecutor, source: { name: string; timeZone: string; path?: string | null }, lines: LogLineInput[]): Promise<IngestResult> {
-  return storeBatch(sql, source, parseBatch(lines, source.timeZone, sql.copyFrom ? "copy" : "json"));
+// ---------------------------------------------------------------------------
+// Postfix's log. Parsing a batch (CPU only, run ahead like EZML batches)
+// turns its lines into events; joining them into records needs what earlier
+// batches said of the same queue ids, so it happens in the storing
+// transaction: the state of the batch's queue ids is read (and locked), the
+// events are joined, and the records, the new state and the collector's
+// offset commit together. A pass that dies loses neither a message's sender
+// and size nor a deferral count, and stores no record twice.
+
+/** A batch of Postfix lines, parsed into events. */
+export interface PostfixParsedBatch {
+  format: "postfix";
+  events: PostfixEvent[];
+  otherLines: number;
+  rejected: RejectedLine[];
+}
+
+/** Parses a batch of Postfix lines; `reference` (ms, the ingest time) dates year-less time stamps. */
+export function parsePostfixBatch(lines: LogLineInput[], timeZone: string, reference: number): PostfixParsedBatch {
+  const events: PostfixEvent[] = [];
+  const rejected: RejectedLine[] = [];
+  let otherLines = 0;
+  for (const line of lines) {
+    const result = parsePostfixLine(line.content, timeZone, reference);
+    if (!result.ok) rejected.push({ lineNumber: line.lineNumber, reason: result.reason, line: result.rawLine });
+    else if (result.event === null) otherLines++;
+    else {
+      events.push(result.event);
+      if (result.event.kind === "queued" || result.event.kind === "removed") otherLines++;
+    }
+  }
+  return { format: "postfix", events, otherLines, rejected };
+}
+
+/**
+ * Inserts Postfix records (one JSON parameter: they are few, one per
+ * recipient and attempt among many lines). A record without a direction
+ * (an smtp delivery, a rejection) is inbound when its recipient is hosted
+ * here, else outbound; the local party is then linked as for EZML records.
+ */
+const INSERT_POSTFIX_FROM_JSON = `INSERT INTO "mail_log_record" (${RECORD_COLUMNS}, "format", "dsn", "relay", "delaySeconds", "originalRecipient")
+  SELECT b.f, b.l, b.q, b.qa, dir.d, b.s, b.r, '', b.sz, b.st::"DeliveryStatus", b.rc, b.re, b.raw,
+         party.address, a."id", COALESCE(a."domainId", dm."id"), $2, 'POSTFIX', b.dsn, b.relay, b.delay, b.orig
+  FROM json_to_recordset($1::json) AS b(f text, l timestamp, q text, qa timestamp, d text, s text, r text, sz int, st text, rc int, re text, raw text,
+                                        dsn text, relay text, delay double precision, orig text)
+  CROSS JOIN LATERAL (
+    SELECT COALESCE(b.d, CASE WHEN b.r IS NOT NULL AND ${hosted("b.r")} THEN 'INBOUND' ELSE 'OUTBOUND' END)::"MailDirection" AS d) AS dir
+  CROSS JOIN LATERAL (SELECT CASE dir.d WHEN 'OUTBOUND' THEN b.s ELSE b.r END AS address) AS party
+  LEFT JOIN "account" a ON a."address" = party.address
+  LEFT JOIN "domain" dm ON a."id" IS NULL AND dm."name" = split_part(party.address, '@', 2)
+  ON CONFLICT ("fingerprint") DO NOTHING`;
+
+function insertPostfixRecords(sql: SqlExecutor, sourceName: string, records: PostfixRecord[]): Promise<number> {
+  const utc = (date: Date | null) => (date ? date.toISOString().replace("T", " ").replace("Z", "") : null);
+  const json = JSON.stringify(
+    records.map((record) => ({
+      f: record.fingerprint,
+      l: utc(record.loggedAt),
+      q: record.queueId,
+      qa: utc(record.queuedAt),
+      d: record.direction,
+      s: record.sender,
+      r: record.recipient,
+      sz: record.sizeBytes,
+      st: record.status,
+      rc: record.retryCount,
+      re: record.reason,
+      raw: record.rawLine,
+      dsn: record.dsn,
+      relay: record.relay,
+      delay: record.delaySeconds,
+      orig: record.originalRecipient,
+    })),
+  );
+  return sql.execute(INSERT_POSTFIX_FROM_JSON, [json, sourceName]);
+}
+
+/** The state of a source's queue ids, locked until the transaction ends (a concurrent pass over the same source waits). */
+async function loadQueueStates(sql: SqlExecutor, sourceName: string, keys: string[]): Promise<Map<string, QueueState>> {
+  const states = new Map<string, QueueState>();
+  if (keys.length === 0) return states;
+  const rows = await sql.query<{ queueKey: string; state: QueueState | string }>(
+    `SELECT "queueKey", "state" FROM "postfix_queue_state" WHERE "sourceName" = $1 AND "queueKey" = ANY($2::text[]) FOR UPDATE`,
+    [sourceName, keys],
+  );
+  for (const row of rows) states.set(row.queueKey, typeof row.state === "string" ? (JSON.parse(row.state) as QueueState) : row.state);
+  return states;
+}
+
+async function saveQueueStates(sql: SqlExecutor, sourceName: string, states: Map<string, QueueState>, changed: Set<string>, removed: Set<string>): Promise<void> {
+  if (changed.size > 0) {
+    const keys = [...changed];
+    // updatedAt in UTC, as every timestamp column; pruned by age (pruneQueueStates).
+    await sql.execute(
+      `INSERT INTO "postfix_queue_state" ("sourceName", "queueKey", "state", "updatedAt")
+       SELECT $1, k, s::jsonb, now() AT TIME ZONE 'UTC' FROM unnest($2::text[], $3::text[]) AS batch(k, s)
+       ON CONFLICT ("sourceName", "queueKey") DO UPDATE SET "state" = EXCLUDED."state", "updatedAt" = EXCLUDED."updatedAt"`,
+      [sourceName, keys, keys.map((key) => JSON.stringify(states.get(key) ?? {}))],
+    );
+  }
+  if (removed.size > 0) {
+    await sql.execute(`DELETE FROM "postfix_queue_state" WHERE "sourceName" = $1 AND "queueKey" = ANY($2::text[])`, [sourceName, [...removed]]);
+  }
+}
+
+async function storePostfixBatch(sql: SqlExecutor, source: { name: string; path?: string | null }, batch: PostfixParsedBatch): Promise<IngestResult> {
+  const states = await loadQueueStates(sql, source.name, queueKeysOf(batch.events));
+  const { records, changed, removed } = joinPostfixEvents(batch.events, states);
+  const accepted = records.length > 0 ? await insertPostfixRecords(sql, source.name, records) : 0;
+  await saveQueueStates(sql, source.name, states, changed, removed);
+  await storeRejected(sql, source, batch.rejected);
+  return { accepted, duplicates: records.length - accepted, rejected: batch.rejected, otherLines: batch.otherLines };
+}
+
+/** Deletes the state of queue ids not seen for `days` days (messages whose end the log never showed). */
+export function pruneQueueStates(sql: SqlExecutor, days: number): Promise<number> {
+  return sql.execute(`DELETE FROM "postfix_queue_state" WHERE "updatedAt" < (now() AT TIME ZONE 'UTC') - make_interval(days => $1)`, [days]);
+}
+
+// ---------------------------------------------------------------------------
+
+/** Stores a parsed batch inside the given transaction: new records, linked to accounts, and the rejected lines with their reason. */
+export async function storeBatch(sql: SqlExecutor, source: { name: string; path?: string | null }, batch: ParsedBatch | PostfixParsedBatch): Promise<IngestResult> {
+  if (batch.format === "postfix") return storePostfixBatch(sql, source, batch);
+  const accepted = batch.recordCount > 0 ? await insertRecords(sql, source.name, batch) : 0;
+  await storeRejected(sql, source, batch.rejected);
+  return { accepted, duplicates: batch.recordCount - accepted, rejected: batch.rejected, otherLines: 0 };
+}
+
+/** Parses a batch of a source's lines in its format (see parseBatch and parsePostfixBatch). */
+export function parseSourceBatch(
+  lines: LogLineInput[],
+  source: { timeZone: string; format?: LogFormatName },
+  options: { copy: boolean; reference: number },
+): ParsedBatch | PostfixParsedBatch {
+  return source.format === "postfix" ? parsePostfixBatch(lines, source.timeZone, options.reference) : parseBatch(lines, source.timeZone, options.copy ? "copy" : "json");
+}
+
+/** Parses and stores a batch of lines from one source; `reference` dates Postfix's year-less time stamps (default: now). */
+export function ingestLines(
+  sql: SqlExecutor,
+  source: { name: string; timeZone: string; path?: string | null; format?: LogFormatName },
+  lines: LogLineInput[],
+  reference = Date.now(),
+): Promise<IngestResult> {
+  return storeBatch(sql, source, parseSourceBatch(lines, source, { copy: sql.copyFrom !== undefined, reference }));
 }

@@ -11,8 +11,8 @@ export const mailLogResolvers = {
       listRejectedLines(context.deps, principalOf(context), args),
   },
   Mutation: {
-    ingestMailLog: (_: unknown, args: { source: string; lines: string[]; timeZone?: string | null }, context: GraphQLContext) =>
-      pushMailLog(context.deps, callerOf(context), args),
+    ingestMailLog: (_: unknown, args: { source: string; lines: string[]; timeZone?: string | null; format?: "EZML" | "POSTFIX" | null }, context: GraphQLContext) =>
+      pushMailLog(context.deps, callerOf(context), { ...args, format: args.format === "POSTFIX" ? "postfix" : "ezml" }),
   },
   Account: {
     mailLog: (account: Account, args: Omit<MailLogQuery, "address">, context: GraphQLContext) =>
@@ -26,6 +26,8 @@ export const mailLogResolvers = {
   MailLogRecord: {
     id: (record: MailLogRecord) => record.id.toString(),
     source: (record: MailLogRecord) => record.sourceName,
+    // Postfix does not log a rejected message's size: 0, as the field's description says.
+    sizeBytes: (record: MailLogRecord) => record.sizeBytes ?? 0,
     queuedForSeconds: (record: MailLogRecord) =>
       record.queuedAt ? Math.round((record.loggedAt.getTime() - record.queuedAt.getTime()) / 1000) : null,
   },

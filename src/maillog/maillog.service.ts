@@ -9,7 +9,7 @@ import { BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
 import { pageTotal, rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
-import { ingestLines, type IngestResult } from "./ingest";
+import { ingestLines, pruneQueueStates, type IngestResult, type LogFormatName } from "./ingest";
 import { prismaExecutor } from "./sql";
 import { isValidTimeZone, wallClockAt, zonedTimeToInstant } from "./parse";
 
@@ -133,9 +133,9 @@ const MAX_PUSHED_LINES = 10_000;
 
 /** Lines pushed by a log shipper (ingestMailLog): text, or raw bytes (REST text/plain) that the parser decodes as it does files. */
 export async function pushMailLog(
-  deps: Pick<ServiceDeps, "db" | "config">,
+  deps: Pick<ServiceDeps, "db" | "config" | "now">,
   caller: Caller,
-  input: { source: string; lines: (string | Uint8Array)[]; timeZone?: string | null },
+  input: { source: string; lines: (string | Uint8Array)[]; timeZone?: string | null; format?: LogFormatName | null },
 ): Promise<IngestResult> {
   authorize(caller.principal, "maillog.ingest", {}, ["log source", input.source]);
   const source = parseSearch(input.source, "source");
@@ -150,7 +150,12 @@ export async function pushMailLog(
     if (typeof line === "string" && !line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
   });
   return deps.db.$transaction(async (tx) => {
-    const result = await ingestLines(prismaExecutor(tx), { name: source, timeZone }, input.lines.map((content, index) => ({ content, lineNumber: index + 1 })));
+    const result = await ingestLines(
+      prismaExecutor(tx),
+      { name: source, timeZone, format: input.format ?? "ezml" },
+      input.lines.map((content, index) => ({ content, lineNumber: index + 1 })),
+      deps.now().getTime(),
+    );
     await writeAudit(tx, caller.actor, {
       action: "maillog.ingest",
       objectType: "log_source",
@@ -159,6 +164,7 @@ export async function pushMailLog(
         { field: "accepted", before: null, after: result.accepted },
         { field: "duplicates", before: null, after: result.duplicates },
         { field: "rejected", before: null, after: result.rejected.length },
+        { field: "format", before: null, after: input.format ?? "ezml" },
       ],
     });
     return result;
@@ -169,7 +175,8 @@ export async function pushMailLog(
  * Deletes records older than the retention in small batches, each its own
  * short statement, so that reads and ingestion are never held up for long.
  */
-export async function pruneMailLog(db: PrismaClient, olderThan: Date, batchSize = 5_000): Promise<number> {
+export async function pruneMailLog(db: PrismaClient, olderThan: Date, options: { batchSize?: number; queueStateDays?: number } = {}): Promise<number> {
+  const batchSize = options.batchSize ?? 5_000;
   let deleted = 0;
   for (;;) {
     const count = await db.$executeRaw`
@@ -179,5 +186,7 @@ export async function pruneMailLog(db: PrismaClient, olderThan: Date, batchSize 
     if (count < batchSize) break;
   }
   await db.rejectedLogLine.deleteMany({ where: { receivedAt: { lt: olderThan } } });
+  // Postfix messages whose end ("removed") the log never showed.
+  await pruneQueueStates(prismaExecutor(db), options.queueStateDays ?? 10);
   return deleted;
 }

@@ -121,7 +121,7 @@ let lastZone = "";
 let lastOffset = 0;
 
 /** The instant (ms) at which a wall-clock time, given as if it were UTC (Date.UTC of its fields), happens in a time zone. */
-function instantOfWallClock(wall: number, timeZone: string): number {
+export function instantOfWallClock(wall: number, timeZone: string): number {
   const bucket = Math.floor(wall / QUARTER_HOUR) * QUARTER_HOUR;
   // Log lines come in time order: the previous line's quarter hour is the usual answer.
   if (bucket === lastBucket && timeZone === lastZone) return wall - lastOffset;
@@ -193,7 +193,12 @@ function textOf(decoded: string): string {
   return (decoded.includes("\u0000") ? decoded.replaceAll("\u0000", "") : decoded).trimEnd();
 }
 
-function lineTextOf(input: Uint8Array | string): string {
+/**
+ * The text of a line as the parsers read it: decoded (UTF-8, else Big5),
+ * without NULs and trailing white space. Its fingerprint is
+ * fingerprintOfLastLine(text), called before the next line is decoded.
+ */
+export function lineTextOf(input: Uint8Array | string): string {
   lineBytes = null;
   if (typeof input === "string") return textOf(input);
   const buffer = asBuffer(input);
@@ -212,6 +217,11 @@ function lineTextOf(input: Uint8Array | string): string {
   }
   lineBytes = end === buffer.length ? buffer : buffer.subarray(0, end);
   return text;
+}
+
+/** The fingerprint of the text lineTextOf returned last: of the line's own bytes when they are its UTF-8. */
+export function fingerprintOfLastLine(text: string): string {
+  return fingerprintOf(lineBytes ?? text);
 }
 
 // ---------------------------------------------------------------------------
@@ -249,7 +259,7 @@ function decimalValue(text: string, from: number, to: number): number {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }

@@ -21,9 +21,10 @@ export async function runCollectionPass(
   now: () => Date,
   logger?: Logger,
   concurrency = 1,
+  queueStateDays = 10,
 ): Promise<CollectionPass> {
   const reports = await collectAll(store, sources, logger, concurrency);
-  const pruned = await pruneMailLog(db, new Date(now().getTime() - retentionDays * 86_400_000));
+  const pruned = await pruneMailLog(db, new Date(now().getTime() - retentionDays * 86_400_000), { queueStateDays });
   return { reports, pruned };
 }
 

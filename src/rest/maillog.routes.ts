@@ -7,14 +7,18 @@ import { pushMailLog, readMailLog, type MailLogQuery } from "../maillog/maillog.
 import { splitLines } from "../maillog/parse";
 import { callerOfRequest, principalOfRequest } from "./auth";
 import { mailLogRecordView, pageView } from "./views";
-import { DELIVERY_STATUSES, MAIL_DIRECTIONS, MAIL_LOG_RANGES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
+import { DELIVERY_STATUSES, LOG_FORMATS, MAIL_DIRECTIONS, MAIL_LOG_RANGES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
 
 const ingestResult = {
   type: "object",
   required: ["accepted", "duplicates", "rejected"],
   properties: {
-    accepted: { type: "integer", description: "Lines stored as new records." },
-    duplicates: { type: "integer", description: "Lines whose delivery was already stored (from this or another source)." },
+    accepted: { type: "integer", description: "Records stored as new (EZML: one a line; Postfix: one per delivery attempt or rejection)." },
+    duplicates: { type: "integer", description: "Records already stored (from this or another source)." },
+    otherLines: {
+      type: "integer",
+      description: "Postfix: lines that are no record themselves (a message's from= and client= lines, joined into its later records; connections; other programs). 0 for EZML.",
+    },
     rejected: {
       type: "array",
       description: "Lines that could not be read, with the reason; they are kept for support (rejectedLogLines).",
@@ -64,7 +68,11 @@ export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promis
     async (request) => pageView(await readMailLog(deps, principalOfRequest(request), { ...request.query, address: request.params.address }), mailLogRecordView),
   );
 
-  app.post<{ Params: { source: string }; Querystring: { timeZone?: string }; Body: { lines: string[]; timeZone?: string } | Buffer }>(
+  app.post<{
+    Params: { source: string };
+    Querystring: { timeZone?: string; format?: (typeof LOG_FORMATS)[number] };
+    Body: { lines: string[]; timeZone?: string; format?: (typeof LOG_FORMATS)[number] } | Buffer;
+  }>(
     "/mail-log/:source",
     {
       config: { scope: "LOGS" },
@@ -75,9 +83,17 @@ export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promis
         description:
           "For log shippers. The body is JSON ({\"lines\": [...]}) or text/plain, one log line per line (UTF-8 or Big5 bytes, CRLF accepted). " +
           "Idempotent: a delivery already stored, from this or another source, counts as a duplicate. At most 10,000 lines a request. " +
-          "timeZone is the log server's (default SERVICE_TIME_ZONE), in the query or the JSON body.",
+          "timeZone is the log server's (default SERVICE_TIME_ZONE), in the query or the JSON body. format POSTFIX reads Postfix's log " +
+          "(push a source's lines in log order; a message's lines may come in different requests; accepted and duplicates then count delivery records), default EZML.",
         params: { type: "object", required: ["source"], properties: { source: { type: "string", description: "The log source's name, such as m2k-1." } } },
-        querystring: { type: "object", additionalProperties: false, properties: { timeZone: { type: "string", description: "IANA time zone, such as Asia/Taipei." } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            timeZone: { type: "string", description: "IANA time zone, such as Asia/Taipei." },
+            format: { type: "string", enum: LOG_FORMATS, description: "How the lines are written: EZML (the default) or POSTFIX." },
+          },
+        },
         body: {
           content: {
             "application/json": {
@@ -85,7 +101,11 @@ export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promis
                 type: "object",
                 additionalProperties: false,
                 required: ["lines"],
-                properties: { lines: { type: "array", maxItems: 10_000, items: { type: "string" } }, timeZone: { type: "string" } },
+                properties: {
+                  lines: { type: "array", maxItems: 10_000, items: { type: "string" } },
+                  timeZone: { type: "string" },
+                  format: { type: "string", enum: LOG_FORMATS },
+                },
               },
             },
             "text/plain": { schema: { type: "string", description: "Log lines, one per line." } },
@@ -98,7 +118,8 @@ export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const body = request.body;
       const lines = Buffer.isBuffer(body) ? linesOfText(body) : body.lines;
       const timeZone = request.query.timeZone ?? (Buffer.isBuffer(body) ? undefined : body.timeZone);
-      return pushMailLog(deps, callerOfRequest(request), { source: request.params.source, lines, timeZone });
+      const format = request.query.format ?? (Buffer.isBuffer(body) ? undefined : body.format);
+      return pushMailLog(deps, callerOfRequest(request), { source: request.params.source, lines, timeZone, format: format === "POSTFIX" ? "postfix" : "ezml" });
     },
   );
 }

@@ -19,6 +19,7 @@ export const DNS_CHECK_STATUSES = ["PASS", "WARN", "ERROR", "FAIL"] as const;
 export const MAIL_DIRECTIONS = ["OUTBOUND", "INBOUND"] as const;
 export const DELIVERY_STATUSES = ["OK", "RETRY", "FAIL"] as const;
 export const MAIL_LOG_RANGES = ["TODAY", "LAST_6_MONTHS"] as const;
+export const LOG_FORMATS = ["EZML", "POSTFIX"] as const;
 
 const sharedSchemas = {
   Problem: {
@@ -146,6 +147,11 @@ const sharedSchemas = {
       localAddress: nullable("string"),
       source: { type: "string" },
       rawLine: { type: "string" },
+      format: { type: "string", enum: LOG_FORMATS, description: "Which log the record was read from: EZML (one line, one record) or POSTFIX (joined from a message's lines)." },
+      dsn: { ...nullable("string"), description: "Postfix: the enhanced status code of the outcome (2.0.0, 4.4.1, 5.1.1, 5.2.2...)." },
+      relay: { ...nullable("string"), description: "Postfix: where the message was handed (relay=): host[address]:port, virtual, local, none." },
+      delaySeconds: { ...nullable("number"), description: "Postfix: seconds from the message's arrival to the end of this attempt (delay=)." },
+      originalRecipient: { ...nullable("string"), description: "Postfix: the recipient before alias or virtual rewriting (orig_to=)." },
     },
   },
   DnsCheck: {

@@ -75,6 +75,11 @@ export function mailLogRecordView(record: MailLogRecord) {
     localAddress: record.localAddress,
     source: record.sourceName,
     rawLine: record.rawLine,
+    format: record.format,
+    dsn: record.dsn,
+    relay: record.relay,
+    delaySeconds: record.delaySeconds,
+    originalRecipient: record.originalRecipient,
   };
 }
 

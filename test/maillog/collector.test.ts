@@ -136,7 +136,7 @@ describe("delivery-log collector", () => {
       `${[400, 200, 10].map((days) => logLine({ at: new Date(Date.now() - days * day), subject: `${tag} ${days}` })).join("\n")}\n`,
     );
     await collectSource(store, src);
-    await pruneMailLog(app.deps.db, new Date(Date.now() - 183 * day), 1);
+    await pruneMailLog(app.deps.db, new Date(Date.now() - 183 * day), { batchSize: 1 });
     const left = await app.deps.db.mailLogRecord.findMany({ where: { sourceName: src.name }, select: { subject: true } });
     expect(left.map((record) => record.subject)).toEqual([`${tag} 10`]);
   });
