@@ -5,6 +5,7 @@
 # directories, on 127.0.0.47 and high ports; never /etc/postfix or the host's
 # services), sends it messages with swaks, and copies its log:
 #   sudo bash scripts/postfix-capture/capture.sh test/maillog/fixtures/postfix-maillog_file.log
+#   sudo LONG_QUEUE_IDS=yes bash scripts/postfix-capture/capture.sh test/maillog/fixtures/postfix-long-queue-ids.log
 # Needs root (Postfix's master), postfix, swaks and node (the LMTP and remote
 # SMTP peers of sinks.mjs, from the project's smtp-server).
 set -euo pipefail
@@ -46,6 +47,8 @@ virtual_mailbox_base = $dir/mail
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 transport_maps = hash:$dir/etc/transport
+virtual_alias_maps = hash:$dir/etc/valias
+enable_long_queue_ids = ${LONG_QUEUE_IDS:-no}
 smtpd_recipient_restrictions = check_recipient_access hash:$dir/etc/recipient_access, permit_mynetworks, reject_unauth_destination
 message_size_limit = 2097152
 queue_run_delay = 5s
@@ -91,10 +94,13 @@ lmtp.test lmtp:inet:$ip:$lmtp_port
 remote.test smtp:[127.0.0.48]:9
 bouncing.test smtp:[$ip]:$remote_port
 CF
+cat >"$dir/etc/valias" <<CF
+info@hosted.test alice@hosted.test
+CF
 cat >"$dir/etc/recipient_access" <<CF
 full2@hosted.test 552 5.2.2 Mailbox is full
 CF
-postmap -c "$dir/etc" "$dir/etc/vmailbox" "$dir/etc/transport" "$dir/etc/recipient_access"
+postmap -c "$dir/etc" "$dir/etc/vmailbox" "$dir/etc/transport" "$dir/etc/valias" "$dir/etc/recipient_access"
 
 node "$here/sinks.mjs" "$ip" "$lmtp_port" "$remote_port" &
 sinks=$!
@@ -102,6 +108,8 @@ pf="postfix -c $dir/etc"
 cleanup() {
   $pf stop >/dev/null 2>&1 || true
   kill "$sinks" 2>/dev/null || true
+  wait "$sinks" 2>/dev/null || true
+  rm -rf "$dir"
 }
 trap cleanup EXIT
 $pf check
@@ -111,6 +119,8 @@ send() { swaks --silent 2 --server $ip --port $smtpd_port --helo client.capture.
 # Delivered by virtual(8) and over LMTP; two recipients in one message.
 send --from sender@hosted.test --to alice@hosted.test --header "Subject: delivered"
 send --from someone@remote.test --to alice@hosted.test,bob@lmtp.test --header "Subject: two recipients"
+# To an alias (orig_to=).
+send --from someone@remote.test --to info@hosted.test --header "Subject: alias"
 # Refused at RCPT: unknown recipient (550 5.1.1), a full mailbox (552 5.2.2), relaying denied from outside mynetworks is not reachable here.
 send --from someone@remote.test --to ghost@hosted.test
 send --from someone@remote.test --to full2@hosted.test
@@ -129,4 +139,4 @@ $pf flush || true
 sleep 5
 mkdir -p "$(dirname "$out")"
 cp "$dir/maillog" "$out"
-echo "captured $(wc -l <"$out") lines into $out (instance in $dir)"
+echo "captured $(wc -l <"$out") lines into $out"

@@ -197,7 +197,7 @@ function timestampOf(text: string, timeZone: string, reference: number): number 
     const timeOfDay = timeOfDayAt(text, 7);
     if (timeOfDay === -1) return -1;
     const fraction = fractionAt(text, 15);
-    if (fraction < 0 || text.charCodeAt(fractionEnd) !== 32) return -1;
+    if (fraction < 0 || (fractionEnd < text.length && text.charCodeAt(fractionEnd) !== 32)) return -1;
     if (timeOfDay === -2 || day < 1 || day > 31) return -2;
     timestampEnd = fractionEnd;
     const instant = yearlessInstant(month, day, timeOfDay + fraction, timeZone, reference);
@@ -230,7 +230,7 @@ function timestampOf(text: string, timeZone: string, reference: number): number 
       offset = (sign === 45 ? -1 : 1) * (hours * 60 + minutes) * 60_000;
       index += colon ? 6 : 5;
     }
-    if (text.charCodeAt(index) !== 32) return -1;
+    if (index < text.length && text.charCodeAt(index) !== 32) return -1;
     if (timeOfDay === -2 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -2;
     timestampEnd = index;
     const wall = Date.UTC(year, month - 1, day) + timeOfDay + fraction;
@@ -477,7 +477,8 @@ export function parsePostfixLine(input: Uint8Array | string, timeZone: string, r
       if (text.startsWith(", size=", close + 1)) {
         let end = close + 8;
         while (end < length && digitAt(text, end) >= 0) end++;
-        const size = end - (close + 8) > 0 && end - (close + 8) <= 10 ? Number(text.slice(close + 8, end)) : Number.NaN;
+        const digits = end - (close + 8);
+        const size = digits > 0 && digits <= 10 && (end === length || text.startsWith(", ", end)) ? Number(text.slice(close + 8, end)) : Number.NaN;
         if (!(size <= MAX_SIZE)) return rejected(text, "unreadable qmgr line: size= is not a size in bytes");
         return { ok: true, event: { kind: "queued", key, queueId, at, sender, size } };
       }
