@@ -48,6 +48,8 @@ export interface Restamp {
   timeZone?: string;
   /** Replaces the capture's domains (hosted.test ...) by others. */
   domains?: Record<string, string>;
+  /** Replaces the capture's host name (mx): lines of another host are other lines, with other fingerprints. */
+  host?: string;
 }
 
 /** The captured lines moved in time, written in another time-stamp form, with other domains. */
@@ -57,6 +59,7 @@ export function restamp(lines: string[], options: Restamp = {}): string[] {
   return lines.map((line) => {
     const at = new Date(start + (capturedAt(line).getTime() - first));
     let rest = line.slice(15);
+    if (options.host) rest = rest.replace(/^ mx /, ` ${options.host} `);
     for (const [from, to] of Object.entries(options.domains ?? {})) rest = rest.replaceAll(`@${from}>`, `@${to}>`);
     return `${stamp(at, options.style ?? "maillog_file", options.timeZone)}${rest}`;
   });
