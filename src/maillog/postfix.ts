@@ -382,7 +382,8 @@ function deliveryEvent(text: string, from: number, key: string, queueId: string,
  */
 function rejectEvent(text: string, from: number, key: string | null, queueId: string | null, at: number): PostfixParseResult {
   const envelope = text.lastIndexOf("; from=<");
-  if (envelope === -1 || envelope < from) return rejected(text, "unreadable reject line: no from=<sender>");
+  // Connection-level refusals (postscreen's "CONNECT from [addr]:port: too many connections") concern no address.
+  if (envelope === -1 || envelope < from) return IGNORED;
   let reply: string;
   let replyFrom: number;
   if (text.startsWith("header ", from) || text.startsWith("body ", from)) {
@@ -391,9 +392,16 @@ function rejectEvent(text: string, from: number, key: string | null, queueId: st
     replyFrom = helo + 3;
     reply = text.slice(replyFrom);
   } else {
-    const client = text.indexOf("]: ", from);
-    if (client === -1 || client > envelope) return rejected(text, "unreadable reject line: no client before the reply");
-    replyFrom = client + 3;
+    // The reply follows the client: "RCPT from host[addr]: 550 ..." (smtpd), "RCPT from [addr]:port: 550 ..." (postscreen).
+    replyFrom = -1;
+    for (let colon = text.indexOf(": ", from); colon !== -1 && colon < envelope; colon = text.indexOf(": ", colon + 2)) {
+      const first = digitAt(text, colon + 2);
+      if ((first === 4 || first === 5) && digitAt(text, colon + 3) >= 0 && digitAt(text, colon + 4) >= 0 && text.charCodeAt(colon + 5) === 32) {
+        replyFrom = colon + 2;
+        break;
+      }
+    }
+    if (replyFrom === -1) return rejected(text, "unreadable reject line: no SMTP reply code before the envelope");
     reply = text.slice(replyFrom, envelope);
   }
   let code: number | null = null;
@@ -411,10 +419,12 @@ function rejectEvent(text: string, from: number, key: string | null, queueId: st
   if (senderClose === -1) return rejected(text, "unreadable reject line: from=<sender> is not closed");
   const sender = addressBetween(text, envelope + 8, senderClose);
   let recipient: string | null = null;
-  if (text.startsWith(" to=<", senderClose + 1)) {
-    const recipientClose = text.indexOf(">", senderClose + 6);
+  // " to=<" (smtpd) or ", to=<" (postscreen).
+  const recipientFrom = text.startsWith(" to=<", senderClose + 1) ? senderClose + 6 : text.startsWith(", to=<", senderClose + 1) ? senderClose + 7 : -1;
+  if (recipientFrom !== -1) {
+    const recipientClose = text.indexOf(">", recipientFrom);
     if (recipientClose === -1) return rejected(text, "unreadable reject line: to=<recipient> is not closed");
-    recipient = addressBetween(text, senderClose + 6, recipientClose);
+    recipient = addressBetween(text, recipientFrom, recipientClose);
   }
   return { ok: true, event: { kind: "reject", key, queueId, at, sender, recipient, code, dsn, reply, rawLine: text, fingerprint: fingerprintOfLastLine(text) } };
 }

@@ -186,7 +186,7 @@ describe("Postfix lines that are not what they should be", () => {
       ["Dec 05 12:00:00 mx postfix/smtp[1]: C94A520C2B9: to=<a@b.example, relay=none", "is not closed"],
       ["Dec 05 12:00:00 mx postfix/smtp[1]: C94A520C2B9: to=<a@b.example>, relay=none, delay=0, dsn=4.4.1, status=wobbly (x)", 'unknown delivery status "wobbly"'],
       ["Dec 05 12:00:00 mx postfix/qmgr[1]: C94A520C2B9: from=<a@b.example>, size=12x, nrcpt=1 (queue active)", "size= is not a size"],
-      ["Dec 05 12:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[1.2.3.4]: 550 5.1.1 no envelope", "no from=<sender>"],
+      ["Dec 05 12:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[1.2.3.4]: bad; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>", "no SMTP reply code"],
       [`Dec 05 12:00:00 mx postfix/qmgr[1]: ${"x".repeat(17_000)}`, "longer than 16384"],
     ].map(([line, reason]) => ({ line: line!, reason: reason!, shown: JSON.stringify(line!.slice(0, 100)) })),
   )("rejects $shown: $reason", ({ line, reason }) => {
@@ -194,7 +194,8 @@ describe("Postfix lines that are not what they should be", () => {
     expect(result).toMatchObject({ ok: false, reason: expect.stringContaining(reason) });
   });
 
-  it("reads other programs' lines and address verification probes as no record", () => {
+  it("reads other programs' lines, address verification probes and refusals of a connection as no record", () => {
+    expect(parse("Dec 05 12:00:00 mx postfix/postscreen[1]: NOQUEUE: reject: CONNECT from [192.0.2.1]:5678: too many connections")).toEqual({ ok: true, event: null });
     expect(parse("Dec 05 12:00:00 mx dovecot: imap-login: Login: user=<alice@hosted.test>")).toEqual({ ok: true, event: null });
     expect(parse("Dec 05 12:00:00 mx kernel: [1.2] eth0 up")).toEqual({ ok: true, event: null });
     expect(parse("Dec 05 12:00:00 mx postfix/smtp[1]: C94A520C2B9: to=<a@b.example>, relay=x[1.2.3.4]:25, delay=1, delays=0/0/0/1, dsn=2.1.5, status=deliverable (250 ok)")).toEqual({
@@ -212,6 +213,10 @@ describe("Postfix lines that are not what they should be", () => {
     expect(
       parse("Dec 05 12:00:00 mx postfix/smtpd[1]: 4F2A1B3C: reject: RCPT from x[2001:db8::1]: 554 5.7.1 <a@c.example>: Relay access denied; from=<S@R.example> to=<a@c.example> proto=ESMTP helo=<x>"),
     ).toMatchObject({ ok: true, event: { kind: "reject", queueId: "4F2A1B3C", key: "mx/4F2A1B3C", code: 554, dsn: "5.7.1", sender: "s@r.example", recipient: "a@c.example" } });
+    // postscreen's form, as its documentation shows it: the client's port after the address, commas in the envelope.
+    expect(
+      parse("Dec 05 12:00:00 mx postfix/postscreen[1]: NOQUEUE: reject: RCPT from [192.0.2.1]:5678: 550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org; from=<s@r.example>, to=<a@b.example>, proto=ESMTP, helo=<x>"),
+    ).toMatchObject({ ok: true, event: { kind: "reject", code: 550, dsn: "5.7.1", sender: "s@r.example", recipient: "a@b.example", reply: "550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org" } });
     expect(parse("Dec 05 12:00:00 mx postfix/smtpd[1]: NOQUEUE: milter-reject: MAIL from x[192.0.2.1]: 550 5.7.1 Spam; from=<> proto=ESMTP helo=<x>")).toMatchObject({
       ok: true,
       event: { kind: "reject", dsn: "5.7.1", sender: null, recipient: null },
