@@ -2,6 +2,13 @@
 // target is 300,000, as for EZML lines), and parsed and joined into records.
 //
 //   npm run bench:postfix -- --lines 500000 --passes 5
+//   npm run bench:postfix -- --ingest                              # and through the collector, embedded database
+//   DATABASE_URL=postgresql://.../mailadmin_bench npm run bench:postfix -- --ingest
+//
+// With --ingest the lines are also written to a file and collected as a
+// postfix-format source (read, parse, join with the stored queue state,
+// link, store, offsets) into a fresh database: a PostgreSQL database must
+// have "bench" in its name (its schema is emptied).
 //
 // The input is generated in the shape of the real lines of Debian's Postfix
 // 3.7 (test/maillog/fixtures/postfix-maillog_file.log): per message its
@@ -9,7 +16,15 @@
 // delivery attempts (virtual, lmtp or smtp: sent, some deferred or bounced),
 // qmgr removed and the disconnect; a rejection at RCPT time now and then.
 // Lines are bytes, as the collector reads them; the best pass is reported.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { joinPostfixEvents, parsePostfixLine, type PostfixEvent, type QueueState } from "../src/maillog/postfix";
+import { collectSource } from "../src/maillog/collector";
+import { createPgLogStore } from "../src/maillog/sql";
+import { emptyDatabase } from "../src/db/reset";
+import { startEmbeddedDatabase } from "../src/db/embedded";
+import { runMigrations } from "../src/db/migrate";
 
 const argument = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -101,16 +116,59 @@ for (let pass = 0; pass < passes; pass++) {
   records = joined.records.length;
 }
 if (rejected > 0) throw new Error(`${rejected} generated lines were rejected`);
-process.stdout.write(
-  `${JSON.stringify({
-    lines: lineCount,
-    passes,
-    records,
-    parseBestSeconds: Number(bestParse.toFixed(4)),
-    parseLinesPerSecond: Math.round(lineCount / bestParse),
-    joinBestSeconds: Number(bestJoin.toFixed(4)),
-    parseAndJoinLinesPerSecond: Math.round(lineCount / (bestParse + bestJoin)),
-    target: 300_000,
-    checksum,
-  })}\n`,
-);
+const results: Record<string, unknown> = {
+  lines: lineCount,
+  passes,
+  records,
+  parseBestSeconds: Number(bestParse.toFixed(4)),
+  parseLinesPerSecond: Math.round(lineCount / bestParse),
+  joinBestSeconds: Number(bestJoin.toFixed(4)),
+  parseAndJoinLinesPerSecond: Math.round(lineCount / (bestParse + bestJoin)),
+  target: 300_000,
+  checksum,
+};
+
+async function ingest(): Promise<void> {
+  const externalUrl = process.env.DATABASE_URL;
+  const work = mkdtempSync(join(tmpdir(), "mailadmin-bench-postfix-"));
+  let embedded;
+  try {
+    const path = join(work, "postfix.log");
+    writeFileSync(path, Buffer.concat(input.flatMap((line) => [line, Buffer.from("\n")])));
+    let url: string;
+    if (externalUrl) {
+      await emptyDatabase(externalUrl, "bench");
+      url = externalUrl;
+    } else {
+      embedded = await startEmbeddedDatabase(join(work, "db"));
+      url = embedded.url;
+    }
+    await runMigrations(url);
+    const store = createPgLogStore(url, 1);
+    try {
+      const started = process.hrtime.bigint();
+      const report = await collectSource(store, { name: "mx-1", path, timeZone: "UTC", format: "postfix" });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (report.errors.length > 0) throw new Error(`collection failed: ${report.errors.join("; ")}`);
+      results.ingest = {
+        database: externalUrl ? "postgresql" : "embedded (PGlite)",
+        linesRead: report.linesRead,
+        accepted: report.accepted,
+        seconds: Number(seconds.toFixed(1)),
+        linesPerSecond: Math.round(report.linesRead / seconds),
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await embedded?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+(process.argv.includes("--ingest") ? ingest() : Promise.resolve())
+  .then(() => process.stdout.write(`${JSON.stringify(results)}\n`))
+  .catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
