@@ -116,7 +116,9 @@ export class Metrics {
     });
     this.collectedLines = new Counter({
       name: "mailadmin_log_collected_lines_total",
-      help: "Delivery-log lines read by the collector, by source and outcome (accepted, duplicate, rejected).",
+      help:
+        "Delivery-log lines read by the collector, by source and outcome (accepted, duplicate, rejected; for Postfix sources accepted and duplicate " +
+        "count delivery records, and other the lines that are no record themselves).",
       labelNames: ["source", "outcome"],
       registers,
     });
@@ -187,6 +189,7 @@ export class Metrics {
           this.collectedLines.inc({ source: report.source, outcome: "accepted" }, report.accepted);
           this.collectedLines.inc({ source: report.source, outcome: "duplicate" }, report.duplicates);
           this.collectedLines.inc({ source: report.source, outcome: "rejected" }, report.rejected);
+          if (report.otherLines > 0) this.collectedLines.inc({ source: report.source, outcome: "other" }, report.otherLines);
           if (report.errors.length === 0) this.lastCollected.set(report.source, finishedAt);
           else this.collectionFailures.inc({ source: report.source });
         }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Account, Domain } from "../../src/generated/prisma/client";
 import { collectSource, type LogSource } from "../../src/maillog/collector";
 import { loadConfig } from "../../src/config";
-import type { LogStore } from "../../src/maillog/sql";
+import { createPgLogStore, type LogStore } from "../../src/maillog/sql";
 import { errorCode, type TestApp } from "../helpers/test-app";
 import { useLogStore, useTestApp } from "../helpers/use-test-app";
 import { makeAccount, makeDomain, uniqueName } from "../helpers/factories";
@@ -79,13 +79,21 @@ describe("Postfix's log on the database", () => {
     let from = 0;
     for (const cut of cuts) {
       appendFileSync(source.path, `${lines.slice(from, cut).join("\n")}\n`);
-      reports.push(await collectSource(store, source));
+      // Each pass as a new process would make it: its own connection, nothing in memory.
+      const restarted = createPgLogStore(process.env.DATABASE_URL!);
+      try {
+        reports.push(await collectSource(restarted, source));
+      } finally {
+        await restarted.close();
+      }
       from = cut;
     }
     expect(reports.map((report) => report.errors)).toEqual([[], [], []]);
     expect(reports[0]).toMatchObject({ linesRead: firstDelivery, accepted: 0, rejected: 0 });
     expect(reports.reduce((total, report) => total + report.accepted, 0)).toBe(17);
     expect(reports.reduce((total, report) => total + report.linesRead, 0)).toBe(lines.length);
+    const recordLines = lines.filter((line) => /status=(sent|deferred|bounced|expired)|: reject: /.test(line)).length;
+    expect(reports.reduce((total, report) => total + report.otherLines, 0)).toBe(lines.length - recordLines);
 
     // The first message's sender and size came from pass 1, its delivery from pass 2.
     const alice = await mailLog(`alice@${name}`);
