@@ -242,10 +242,14 @@ function timestampOf(text: string, timeZone: string, reference: number): number 
 // ---------------------------------------------------------------------------
 // The line after its timestamp: "HOST PROGRAM[PID]: MESSAGE".
 
-/** Delivery agents: their to= lines are delivery attempts. */
-const DELIVERY_AGENTS = new Set(["smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard"]);
-/** Agents that deliver into the mail store here: their recipients are local (inbound mail). */
-const LOCAL_AGENTS = new Set(["lmtp", "local", "virtual", "pipe"]);
+/**
+ * Agents that can only deliver into mailboxes on this host: their recipients
+ * are local (inbound mail). lmtp and pipe also feed content filters (amavis,
+ * spamassassin) with outbound mail, so their records are left to the
+ * database, which calls inbound what goes to a hosted recipient (Dovecot's
+ * LMTP delivering mailadmin's mailboxes included).
+ */
+const LOCAL_AGENTS = new Set(["local", "virtual"]);
 
 /** An address between < and > at text[from, to) in lower case; null for the null address <>. */
 function addressBetween(text: string, from: number, to: number): string | null {
@@ -474,7 +478,9 @@ export function parsePostfixLine(input: Uint8Array | string, timeZone: string, r
   const body = idEnd + 2;
   // Most lines (client=, message-id=, connections) end here, before any substring is made.
   const isQmgr = daemon === "qmgr";
-  const isDelivery = !isQmgr && text.startsWith("to=<", body) && DELIVERY_AGENTS.has(daemon);
+  // Only delivery agents write "QID: to=<...>": smtp, lmtp, local, virtual, pipe, error, discard, and the
+  // same programs under a service's own syslog_name (Debian's master.cf logs its relay transport as postfix/relay).
+  const isDelivery = !isQmgr && text.startsWith("to=<", body);
   const rejectFrom = isQmgr || isDelivery ? -1 : text.startsWith("reject: ", body) ? body + 8 : text.startsWith("milter-reject: ", body) ? body + 15 : -1;
   if (!isQmgr && !isDelivery && rejectFrom === -1) return IGNORED;
   const queueId = text.slice(messageFrom, idEnd);
@@ -547,9 +553,9 @@ export interface JoinResult {
  * a record of its own. `states` holds what earlier batches left (loaded by
  * the caller for the events' keys) and is updated in place.
  *
- * A delivery agent that stores into the mailboxes here (lmtp, virtual, local,
- * pipe) makes the record INBOUND; otherwise the direction stays null and the
- * database decides (inbound when the recipient is hosted here, see ingest.ts).
+ * A delivery by virtual or local (which store only into mailboxes here) makes
+ * the record INBOUND; otherwise the direction stays null and the database
+ * decides (inbound when the recipient is hosted here, see ingest.ts).
  */
 export function joinPostfixEvents(events: PostfixEvent[], states: Map<string, QueueState>): JoinResult {
   const records: PostfixRecord[] = [];

@@ -181,6 +181,11 @@ describe("Postfix's log on the database", () => {
     });
     expect(world.lines).toContain(direct.rawLine);
 
+    // Delivered over LMTP to a hosted mailbox: inbound, linked to the recipient's account.
+    const bob = await mailLog(`bob@${name}`);
+    expect(bob.nodes).toEqual([expect.objectContaining({ direction: "INBOUND", localAddress: `bob@${name}`, relay: "127.0.0.47[127.0.0.47]:24241", status: "OK", sizeBytes: 414 })]);
+    expect(await app.deps.db.mailLogRecord.findFirst({ where: { localAddress: `bob@${name}` } })).toMatchObject({ accountId: world.accounts.bob.id, domainId: world.domain.id });
+
     // Outbound: linked to the sender's account, the remote's reply and code kept.
     const bounced = await mailLog(`sender@${name}`, { direction: "OUTBOUND", status: "FAIL" });
     expect(bounced.nodes.map((node) => [node.recipient, node.dsn])).toEqual(

@@ -40,15 +40,15 @@ const row = (record: PostfixRecord): Row => [
   record.reason,
 ];
 
-// time, queue id, direction (null: the database decides from the hosted domains), sender, recipient, orig_to, size, status, retry, dsn, relay, delay, reason
+// time, queue id, direction (virtual: INBOUND; null: the database decides from the hosted domains), sender, recipient, orig_to, size, status, retry, dsn, relay, delay, reason
 const EXPECTED: Row[] = [
   ["12:14:07", "C94A520C2B9", "INBOUND", "sender@hosted.test", "alice@hosted.test", null, 418, "OK", null, "2.0.0", "virtual", 0.03, "delivered to maildir"],
   ["12:14:07", "DCA1920C2B9", "INBOUND", "someone@remote.test", "alice@hosted.test", null, 414, "OK", null, "2.0.0", "virtual", 0.01, "delivered to maildir"],
   ["12:14:07", "F0BD920C2C2", "INBOUND", "someone@remote.test", "alice@hosted.test", "info@hosted.test", 413, "OK", null, "2.0.0", "virtual", 0, "delivered to maildir"],
-  ["12:14:08", "DCA1920C2B9", "INBOUND", "someone@remote.test", "bob@lmtp.test", null, 414, "OK", null, "2.0.0", "127.0.0.47[127.0.0.47]:24241", 0.15, "250 OK: message accepted"],
+  ["12:14:08", "DCA1920C2B9", null, "someone@remote.test", "bob@lmtp.test", null, 414, "OK", null, "2.0.0", "127.0.0.47[127.0.0.47]:24241", 0.15, "250 OK: message accepted"],
   ["12:14:08", null, null, "someone@remote.test", "ghost@hosted.test", null, null, "FAIL", null, "5.1.1", null, null, "550 5.1.1 <ghost@hosted.test>: Recipient address rejected: User unknown in virtual mailbox table"],
   ["12:14:08", null, null, "someone@remote.test", "full2@hosted.test", null, null, "FAIL", null, "5.2.2", null, null, "552 5.2.2 <full2@hosted.test>: Recipient address rejected: Mailbox is full"],
-  ["12:14:08", "96BB120C2C4", "INBOUND", "sender@hosted.test", "full@lmtp.test", null, 413, "FAIL", null, "5.2.2", "127.0.0.47[127.0.0.47]:24241", 0.12,
+  ["12:14:08", "96BB120C2C4", null, "sender@hosted.test", "full@lmtp.test", null, 413, "FAIL", null, "5.2.2", "127.0.0.47[127.0.0.47]:24241", 0.12,
     "host 127.0.0.47[127.0.0.47] said: 552 5.2.2 <full@lmtp.test> Quota exceeded (mailbox for user is full) (in reply to RCPT TO command)"],
   ["12:14:08", "B4C8120C021", "INBOUND", null, "sender@hosted.test", null, 2355, "OK", null, "2.0.0", "virtual", 0, "delivered to maildir"],
   ["12:14:08", "A8FBD20C2C5", null, "sender@hosted.test", "nobody@bouncing.test", null, 422, "FAIL", null, "5.1.1", "127.0.0.47[127.0.0.47]:25251", 0.13,
@@ -202,6 +202,15 @@ describe("Postfix lines that are not what they should be", () => {
       ok: true,
       event: null,
     });
+  });
+
+  it("reads a delivery by a transport logging under its own name (Debian's relay: syslog_name=postfix/$service_name) or a named instance", () => {
+    const relayed = parse("Dec 05 12:00:00 mx postfix/relay[1]: C94A520C2B9: to=<a@b.example>, relay=smarthost.example[198.51.100.1]:587, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok)");
+    expect(relayed).toMatchObject({ ok: true, event: { kind: "delivery", agent: "relay", recipient: "a@b.example", dsn: "2.0.0", status: "sent" } });
+    expect(joinPostfixEvents([(relayed as { event: PostfixEvent }).event], new Map()).records[0]).toMatchObject({ direction: null, status: "OK" });
+    const dovecot = parse("Dec 05 12:00:00 mx postfix-in/pipe[1]: C94A520C2B9: to=<a@b.example>, relay=dovecot, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered via dovecot service)");
+    // pipe and lmtp also feed content filters: the database decides by the recipient (null here).
+    expect(joinPostfixEvents([(dovecot as { event: PostfixEvent }).event], new Map()).records[0]).toMatchObject({ direction: null, relay: "dovecot" });
   });
 
   it("reads a rejection at RCPT time with a queue id, a temporary one, a milter's and cleanup's", () => {
