@@ -159,17 +159,18 @@ function fractionAt(text: string, from: number): number {
  * after the reference (a December line read in January), going further back
  * for a 29 February that the year lacks. One computation per reference and zone.
  */
-let referenceKey = "";
+let referenceZone = "";
+let referenceMs = Number.NaN;
 let referenceYear = 0;
 let referenceLimit = 0;
 const FUTURE_TOLERANCE_MS = 86_400_000;
 
 function yearlessInstant(month: number, day: number, timeOfDay: number, timeZone: string, reference: number): number {
-  const key = `${timeZone}|${reference}`;
-  if (key !== referenceKey) {
+  if (timeZone !== referenceZone || reference !== referenceMs) {
     referenceYear = wallClockAt(reference, timeZone)[0];
     referenceLimit = reference + FUTURE_TOLERANCE_MS;
-    referenceKey = key;
+    referenceZone = timeZone;
+    referenceMs = reference;
   }
   for (let year = referenceYear; year > referenceYear - 8; year--) {
     if (day > daysInMonth(year, month)) continue;
@@ -200,8 +201,7 @@ function timestampOf(text: string, timeZone: string, reference: number): number 
     if (fraction < 0 || (fractionEnd < text.length && text.charCodeAt(fractionEnd) !== 32)) return -1;
     if (timeOfDay === -2 || day < 1 || day > 31) return -2;
     timestampEnd = fractionEnd;
-    const instant = yearlessInstant(month, day, timeOfDay + fraction, timeZone, reference);
-    return instant;
+    return yearlessInstant(month, day, timeOfDay + fraction, timeZone, reference);
   }
   if (first >= 48 && first <= 57) {
     // RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM); without an offset, the source's zone.
@@ -211,7 +211,7 @@ function timestampOf(text: string, timeZone: string, reference: number): number 
     const year = century * 100 + yearOfCentury;
     const month = twoDigitsAt(text, 5);
     const day = twoDigitsAt(text, 8);
-    if (year < 0 || month < 0 || day < 0 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (text.charCodeAt(10) !== 84 && text.charCodeAt(10) !== 116)) return -1;
+    if (month < 0 || day < 0 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (text.charCodeAt(10) !== 84 && text.charCodeAt(10) !== 116)) return -1;
     const timeOfDay = timeOfDayAt(text, 11);
     if (timeOfDay === -1) return -1;
     const fraction = fractionAt(text, 19);
@@ -272,15 +272,13 @@ function isQueueId(text: string, from: number, to: number): boolean {
   return true;
 }
 
-/** The value of `name=` in text from `from` up to the next ", " (or the line's end); null when absent. Sets valueEnd. */
-let valueEnd = 0;
+/** The value of `name=` in text[from, until), up to the next ", " (or `until`); null when absent. */
 function valueOf(text: string, name: string, from: number, until: number): string | null {
   const at = text.indexOf(name, from);
   if (at === -1 || at >= until) return null;
   const start = at + name.length;
   let end = text.indexOf(", ", start);
   if (end === -1 || end > until) end = until;
-  valueEnd = end;
   return text.slice(start, end);
 }
 
@@ -297,7 +295,7 @@ function numberOf(value: string | null): number | null {
   return Number(value);
 }
 
-/** Whether text[from, from+length) is an enhanced status code d.ddd.ddd (RFC 3463) followed by a blank or the end. */
+/** The length of the enhanced status code (RFC 3463: 2.0.0, 5.1.1, 4.4.1...) at `from`, followed by a blank, ";" or the end; 0 when there is none. */
 function enhancedCodeLength(text: string, from: number): number {
   const klass = text.charCodeAt(from);
   if (klass !== 50 && klass !== 52 && klass !== 53) return 0;
