@@ -16,8 +16,8 @@
 // one message may arrive in different collector passes.
 //
 // Like the EZML parser (parse.ts) this is the hot path of ingestion: it scans
-// with indexOf and character codes, never throws, and allocates nothing for
-// the many lines that carry no delivery fact.
+// with indexOf and character codes, never throws, and makes no substring of
+// the many lines that carry no delivery fact (connections, client=, message-id=).
 import { daysInMonth, fingerprintOf, fingerprintOfLastLine, instantOfWallClock, lineTextOf, wallClockAt, type DeliveryStatus, type ParsedLogLine } from "./parse";
 
 const MAX_LINE_LENGTH = 16_384;
@@ -461,7 +461,7 @@ export function parsePostfixLine(input: Uint8Array | string, timeZone: string, r
   // postfix/smtpd, postfix-out/smtp, postfix/submission/smtpd: the daemon is the last part.
   const slash = text.lastIndexOf("/", programEnd - 1);
   if (slash <= hostEnd) return IGNORED;
-  const daemon = text.slice(slash + 1, programEnd);
+  const daemonFrom = slash + 1;
   const messageFrom = colon + 2;
 
   // "QUEUEID: ..." or "NOQUEUE: ..."
@@ -475,7 +475,7 @@ export function parsePostfixLine(input: Uint8Array | string, timeZone: string, r
   if (!isQueueId(text, messageFrom, idEnd)) return IGNORED;
   const body = idEnd + 2;
   // Most lines (client=, message-id=, connections) end here, before any substring is made.
-  const isQmgr = daemon === "qmgr";
+  const isQmgr = programEnd - daemonFrom === 4 && text.startsWith("qmgr", daemonFrom);
   // Only delivery agents write "QID: to=<...>": smtp, lmtp, local, virtual, pipe, error, discard, and the
   // same programs under a service's own syslog_name (Debian's master.cf logs its relay transport as postfix/relay).
   const isDelivery = !isQmgr && text.startsWith("to=<", body);
@@ -502,7 +502,7 @@ export function parsePostfixLine(input: Uint8Array | string, timeZone: string, r
     if (body + 7 === length && text.startsWith("removed", body)) return { ok: true, event: { kind: "removed", key, queueId, at } };
     return IGNORED;
   }
-  if (isDelivery) return deliveryEvent(text, body, key, queueId, at, daemon);
+  if (isDelivery) return deliveryEvent(text, body, key, queueId, at, text.slice(daemonFrom, programEnd));
   return rejectEvent(text, rejectFrom, key, queueId, at);
 }
 
