@@ -21,6 +21,8 @@ export interface LogSource {
   /** A log file (its rotated siblings name.1, name-20260101 ... are read too) or a directory of log files. */
   path: string;
   timeZone: string;
+  /** Lines dated before this (the retention) are counted as tooOld, not stored. */
+  notBefore?: Date;
 }
 
 export interface CollectionReport {
@@ -30,6 +32,8 @@ export interface CollectionReport {
   accepted: number;
   duplicates: number;
   rejected: number;
+  /** Lines dated before the retention: counted, not stored. */
+  tooOld: number;
   errors: string[];
 }
 
@@ -72,7 +76,7 @@ async function headHash(handle: import("node:fs/promises").FileHandle, size: num
 }
 
 export async function collectSource(store: LogStore, source: LogSource, logger?: Logger): Promise<CollectionReport> {
-  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, errors: [] };
+  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, tooOld: 0, errors: [] };
   let files;
   try {
     files = await filesOf(source);
@@ -148,7 +152,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       }
       const consumed = lines.reduce((total, line) => total + line.length + 1, 0);
       const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: firstLine + index + 1 }));
-      return { parsed: parseBatch(inputs, source.timeZone, format), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
+      return { parsed: parseBatch(inputs, source.timeZone, format, source.notBefore), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
     };
     const headNow = await headHash(handle, file.size);
     let batch = await readBatch(offset, lineNumber);
@@ -171,6 +175,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;
       report.rejected += result.rejected.length;
+      report.tooOld += result.tooOld;
       offset = current.endOffset;
       lineNumber = current.endLine;
       batch = await next;

@@ -22,6 +22,8 @@ export interface IngestResult {
   accepted: number;
   duplicates: number;
   rejected: RejectedLine[];
+  /** Lines read but dated before the retention: not stored (pruning would delete them at once), only counted. */
+  tooOld: number;
 }
 
 export interface LogLineInput {
@@ -38,6 +40,8 @@ export type ParsedBatch = {
   /** Lines read as records (a line repeated within the batch counts twice: the insert skips the second). */
   recordCount: number;
   rejected: RejectedLine[];
+  /** Lines read as records but dated before `notBefore`: left out of the batch. */
+  tooOld: number;
 } & ({ format: "copy"; copyRows: Buffer } | { format: "json"; records: ParsedLogLine[] });
 
 const RECORD_COLUMNS = `"fingerprint", "loggedAt", "queueId", "queuedAt", "direction", "sender", "recipient", "subject",
@@ -138,19 +142,24 @@ function copyRow(record: ParsedLogLine): string {
  * stored: thousands of records with their strings and dates would outlive
  * the young generation and make garbage collection a fifth of the work.
  */
-export function parseBatch(lines: LogLineInput[], timeZone: string, format: BatchFormat = "json"): ParsedBatch {
+export function parseBatch(lines: LogLineInput[], timeZone: string, format: BatchFormat = "json", notBefore?: Date): ParsedBatch {
   const records: ParsedLogLine[] = [];
   const rows: string[] = [];
   const rejected: RejectedLine[] = [];
+  // Records older than the retention are not stored: the next prune would
+  // delete them, and until then they would count in no query's range.
+  const oldest = notBefore ? notBefore.getTime() : -Infinity;
+  let tooOld = 0;
   for (const line of lines) {
     const result = parseLogLine(line.content, timeZone);
     if (!result.ok) rejected.push({ lineNumber: line.lineNumber, reason: result.reason, line: result.rawLine });
+    else if (result.record.loggedAt.getTime() < oldest) tooOld++;
     else if (format === "copy") rows.push(copyRow(result.record));
     else records.push(result.record);
   }
   return format === "copy"
-    ? { format, recordCount: rows.length, copyRows: Buffer.from(rows.length > 0 ? `${rows.join("\n")}\n` : "", "utf8"), rejected }
-    : { format, recordCount: records.length, records, rejected };
+    ? { format, recordCount: rows.length, copyRows: Buffer.from(rows.length > 0 ? `${rows.join("\n")}\n` : "", "utf8"), rejected, tooOld }
+    : { format, recordCount: records.length, records, rejected, tooOld };
 }
 
 async function insertRecords(sql: SqlExecutor, sourceName: string, batch: ParsedBatch): Promise<number> {
@@ -194,10 +203,15 @@ export async function storeBatch(sql: SqlExecutor, source: { name: string; path?
       [source.name, source.path ?? null, rejected.map((line) => line.lineNumber), rejected.map((line) => line.line), rejected.map((line) => line.reason)],
     );
   }
-  return { accepted, duplicates: batch.recordCount - accepted, rejected };
+  return { accepted, duplicates: batch.recordCount - accepted, rejected, tooOld: batch.tooOld };
 }
 
-/** Parses and stores a batch of lines from one source. */
-export function ingestLines(sql: SqlExecutor, source: { name: string; timeZone: string; path?: string | null }, lines: LogLineInput[]): Promise<IngestResult> {
-  return storeBatch(sql, source, parseBatch(lines, source.timeZone, sql.copyFrom ? "copy" : "json"));
+/** Parses and stores a batch of lines from one source; lines dated before `notBefore` (the retention) are counted, not stored. */
+export function ingestLines(
+  sql: SqlExecutor,
+  source: { name: string; timeZone: string; path?: string | null },
+  lines: LogLineInput[],
+  notBefore?: Date,
+): Promise<IngestResult> {
+  return storeBatch(sql, source, parseBatch(lines, source.timeZone, sql.copyFrom ? "copy" : "json", notBefore));
 }

@@ -11,7 +11,7 @@ import { DELIVERY_STATUSES, MAIL_DIRECTIONS, MAIL_LOG_RANGES, jsonResponse, page
 
 const ingestResult = {
   type: "object",
-  required: ["accepted", "duplicates", "rejected"],
+  required: ["accepted", "duplicates", "rejected", "tooOld"],
   properties: {
     accepted: { type: "integer", description: "Lines stored as new records." },
     duplicates: { type: "integer", description: "Lines whose delivery was already stored (from this or another source)." },
@@ -23,6 +23,10 @@ const ingestResult = {
         required: ["lineNumber", "reason", "line"],
         properties: { lineNumber: { type: "integer" }, reason: { type: "string" }, line: { type: "string" } },
       },
+    },
+    tooOld: {
+      type: "integer",
+      description: "Lines read but dated before the retention (MAIL_LOG_RETENTION_DAYS): not stored, since pruning would delete them at once; counted here.",
     },
   },
 } as const;
