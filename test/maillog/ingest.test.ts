@@ -126,6 +126,7 @@ describe("storing parsed delivery-log lines", () => {
       accepted: 2,
       duplicates: 1,
       rejected: [{ lineNumber: 4, reason: expect.stringContaining("does not start with a date"), line: "not a log line" }],
+      tooOld: 0,
     });
     expect(await app.deps.db.mailLogRecord.count({ where: { sourceName: source } })).toBe(2);
   });
