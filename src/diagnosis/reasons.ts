@@ -119,10 +119,11 @@ export function readReason(status: "OK" | "RETRY" | "FAIL", reason: string | nul
   const text = (reason ?? "").trim();
   const state = stateOf(status, text);
   if (state === "DELIVERED") return null;
-  const host = POSTFIX_HOST.exec(text)?.[1] ?? CONNECT_HOST.exec(text)?.[1] ?? null;
+  // Postfix quotes the remote server after "host NAME[ADDRESS] said: "; its codes are read there, not in the host's address.
   const saidMatch = POSTFIX_HOST.exec(text);
+  const host = saidMatch?.[1] ?? CONNECT_HOST.exec(text)?.[1] ?? null;
   const said = saidMatch ? text.slice(saidMatch.index + saidMatch[0].length).replace(/\s*\(in reply to [^)]*\)\)?\s*$/i, "").trim() : text || null;
-  const { replyCode, enhancedClass, enhancedDetail } = parseCodes(saidMatch ? said ?? "" : text);
+  const { replyCode, enhancedClass, enhancedDetail } = parseCodes(said ?? "");
   const enhancedCode = enhancedClass && enhancedDetail ? `${enhancedClass}.${enhancedDetail}` : null;
 
   let kind: ReasonKind | null = null;
@@ -135,10 +136,10 @@ export function readReason(status: "OK" | "RETRY" | "FAIL", reason: string | nul
   } else {
     kind = RULES.find((rule) => rule.text?.test(text))?.kind ?? null;
   }
-  // A reply code or enhanced code means a server answered; 4xx/5xx say temporary or permanent.
+  // Without a known cause, the class of the codes (5 permanent, 4 temporary) and the status decide.
   const permanent = enhancedClass === "5" || (replyCode !== null && replyCode >= 500);
   if (!kind) kind = permanent || state === "FAILED" ? "permanent_failure" : "temporary_failure";
-  // A 4xx "mailbox full" is the same cause, only retried: the kind stays.
+  // A 4xx "mailbox full" is the same cause as a 5xx one, only retried: the kind stays and `state` says the rest.
   const connection = kind === "timeout" || kind === "connection_refused" || kind === "no_route" || kind === "dns";
   return { kind, state, replyCode, enhancedCode, host, said, answered: !connection };
 }

@@ -2,6 +2,7 @@
 // ingestMailLog, a real probe of remote domains (smtp-server peer and a
 // refused port on loopback), and the DNS check of hosted domains (NSD).
 import { randomInt } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
 import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { startDnsWorld, type DnsWorld } from "../helpers/dns-world";
@@ -52,6 +53,11 @@ function line(spec: { at: Date; queuedAt?: Date; queueSeq?: number; dir: "LR" | 
 }
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
+// DIAGNOSIS_DUMP=<file>: appends every answer, for the worked examples of docs/diagnosis.md.
+function dump(answer: unknown): void {
+  if (process.env.DIAGNOSIS_DUMP) appendFileSync(process.env.DIAGNOSIS_DUMP, `${JSON.stringify({ test: expect.getState().currentTestName, answer })}\n`);
+}
+
 describe("diagnoseDelivery", () => {
   let world: DnsWorld;
   let app: TestApp;
@@ -94,6 +100,7 @@ describe("diagnoseDelivery", () => {
   const diagnose = async (variables: { address?: string; logRecordId?: string }, token = support) => {
     const response = await app.gql(DIAGNOSE, variables, token);
     expect(response.errors).toBeUndefined();
+    dump(response.data.diagnoseDelivery);
     return response.data.diagnoseDelivery;
   };
   const hosted = (domain: string) => makeDomain(app, { name: domain, dkimPublicKey: DKIM_KEY });
@@ -337,6 +344,7 @@ describe("diagnoseDelivery: the customer's DNS and the service's own records are
     const mary = await makeAccount(app, domain);
     const response = await app.gql(DIAGNOSE, { address: mary.address }, support);
     expect(response.errors).toBeUndefined();
+    dump(response.data.diagnoseDelivery);
     const findings = response.data.diagnoseDelivery.findings as { code: string; action: string; actions: { actor: string; text: string; escalation: string | null }[]; evidence: { text: string }[] }[];
     expect(findings.map((finding) => finding.code)).toEqual(["dns.misconfigured", "service.reverse_dns"]);
     const [customer, service] = findings;
