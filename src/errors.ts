@@ -34,9 +34,19 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/**
+ * What a NOT_FOUND message names: the kind of object, how it was referred to,
+ * and whether the noun is plural ("delivery records for x@example.tw"), so
+ * that the sentence agrees with it.
+ */
+export type ObjectDescription = [what: string, reference: string, number?: "one" | "many"];
+
 export class NotFoundError extends AppError {
-  constructor(what: string, reference: string) {
-    super("NOT_FOUND", `No ${what} ${reference} exists, or you may not see it.`);
+  constructor(...[what, reference, number = "one"]: ObjectDescription) {
+    super(
+      "NOT_FOUND",
+      number === "many" ? `No ${what} ${reference} exist, or you may not see them.` : `No ${what} ${reference} exists, or you may not see it.`,
+    );
   }
 }
 

@@ -259,7 +259,7 @@ export async function updateAccount(deps: ServiceDeps, caller: Caller, id: strin
     }
     if (patch.quotaMb !== undefined || patch.usedMb !== undefined) {
       const others = await domainUsage(tx, domain.id, accountId);
-      if (patch.quotaMb !== undefined) checkMailboxQuota(domain, patch.quotaMb as number, others);
+      if (patch.quotaMb !== undefined) checkMailboxQuota(domain, patch.quotaMb as number, others, "quotaMb", before.quotaMb);
       if (patch.usedMb !== undefined && others.usedMb + (patch.usedMb as number) > MAX_TOTAL_MB) {
         throw new QuotaExceededError("usedMb", `The storage used by ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
       }

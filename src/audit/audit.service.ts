@@ -27,8 +27,33 @@ export interface Change {
   after: unknown;
 }
 
+/**
+ * Every action the audit trail records. The documentation lists them all
+ * (test/audit/audit-actions.test.ts holds it to this list), and the type
+ * keeps a new action from being written without being added here.
+ */
+export const AUDIT_ACTIONS = [
+  "domain.create",
+  "domain.update",
+  "domain.delete",
+  "domain.reassign_admin",
+  "domain.dns_check",
+  "account.create",
+  "account.update",
+  "account.set_password",
+  "account.delete",
+  "auth.change_password",
+  "auth.login",
+  "auth.login_failed",
+  "maillog.ingest",
+  "api_token.create",
+  "api_token.revoke",
+  "support_admin.bootstrap",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export interface AuditRecord {
-  action: string;
+  action: AuditAction;
   objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token";
   objectId: string | null;
   domainId?: string | null;

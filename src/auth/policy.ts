@@ -2,7 +2,7 @@
 // `authorize`; it answers whether the caller may act, may only see the
 // object (FORBIDDEN), or may not even see it (NOT_FOUND, so that another
 // domain's objects are indistinguishable from missing ones).
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
+import { ForbiddenError, NotFoundError, UnauthenticatedError, type ObjectDescription } from "../errors";
 import type { AuthFailure, Authentication, Principal } from "./principal";
 
 /** What an action is about: the domain it touches and, for account actions, the account. */
@@ -154,7 +154,7 @@ export function can(principal: Principal, action: Action, target: Target = {}): 
  * Throws unless the principal may perform the action. `describe` names the
  * object for the NOT_FOUND message (for example: ["domain", "example.com"]).
  */
-export function authorize(principal: Principal, action: Action, target: Target, describe: [string, string]): void {
+export function authorize(principal: Principal, action: Action, target: Target, describe: ObjectDescription): void {
   const rule = policy[action];
   if (rule.allow(principal, target)) return;
   if (!rule.see(principal, target)) throw new NotFoundError(...describe);

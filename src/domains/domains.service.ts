@@ -90,9 +90,10 @@ export async function domainUsage(db: Db, domainId: string, excludingAccountId?:
 /**
  * The mailbox-quota rules of a domain: a mailbox quota never exceeds the
  * domain's quota, and all mailbox quotas together stay within it.
- * `others` is the domain's usage without the mailbox being set.
+ * `others` is the domain's usage without the mailbox being set;
+ * `currentQuotaMb` that mailbox's quota now, when it exists already.
  */
-export function checkMailboxQuota(domain: Domain, quotaMb: number, others: DomainUsage, field = "quotaMb"): void {
+export function checkMailboxQuota(domain: Domain, quotaMb: number, others: DomainUsage, field = "quotaMb", currentQuotaMb = 0): void {
   if (domain.quotaMb === null) {
     // Unlimited still has a ceiling: the domain's totals must fit the API's integers.
     if (others.allocatedQuotaMb + quotaMb > MAX_TOTAL_MB) {
@@ -105,10 +106,13 @@ export function checkMailboxQuota(domain: Domain, quotaMb: number, others: Domai
   }
   const total = others.allocatedQuotaMb + quotaMb;
   if (total > domain.quotaMb) {
+    // "Free" is what no mailbox holds now; an existing mailbox may grow by that much, up to its own quota plus it.
+    const unallocated = Math.max(0, domain.quotaMb - others.allocatedQuotaMb - currentQuotaMb);
+    const room = currentQuotaMb > 0 ? `; this mailbox, now at ${currentQuotaMb} MiB, can have at most ${domain.quotaMb - others.allocatedQuotaMb} MiB` : "";
     throw new QuotaExceededError(
       field,
       `A mailbox quota of ${quotaMb} MiB would give the domain ${domain.name} ${total} MiB of mailbox quotas, above its quota of ${domain.quotaMb} MiB ` +
-        `(${domain.quotaMb - others.allocatedQuotaMb} MiB are still free).`,
+        `(${unallocated} MiB are still free${room}).`,
     );
   }
 }

@@ -8,7 +8,7 @@
 import type { Domain } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
-import { AppError, BadInputError, QuotaExceededError } from "../errors";
+import { AppError, BadInputError, NotFoundError, QuotaExceededError } from "../errors";
 import { checkMailboxQuota, type DomainUsage } from "../domains/domains.service";
 import { MAX_TOTAL_MB, parseAddress, parseDisplayName, parsePassword } from "../shared/validation";
 import type { Db } from "../audit/audit.service";
@@ -218,7 +218,7 @@ function checkOneRow(
   const domain = state.domainsByName.get(row.domainName);
   try {
     // Another domain's rows answer exactly like a missing domain's.
-    if (!domain) throw new AppError("NOT_FOUND", `No domain ${row.domainName} exists, or you may not see it.`);
+    if (!domain) throw new NotFoundError("domain", row.domainName);
     authorize(principal, "account.create", { domainId: domain.id }, ["domain", row.domainName]);
   } catch (error) {
     row.errors.push(errorOf(row, "address", error));

@@ -23,6 +23,8 @@ export interface LogSource {
   timeZone: string;
   /** How the source writes its log (default ezml). */
   format?: LogFormatName;
+  /** Lines dated before this (the retention) are counted as tooOld, not stored. */
+  notBefore?: Date;
 }
 
 export interface CollectionReport {
@@ -34,6 +36,8 @@ export interface CollectionReport {
   rejected: number;
   /** Postfix: lines that are no record themselves (joined into later records, connections, other programs). */
   otherLines: number;
+  /** Lines dated before the retention: counted, not stored. */
+  tooOld: number;
   errors: string[];
 }
 
@@ -76,7 +80,7 @@ async function headHash(handle: import("node:fs/promises").FileHandle, size: num
 }
 
 export async function collectSource(store: LogStore, source: LogSource, logger?: Logger): Promise<CollectionReport> {
-  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, otherLines: 0, errors: [] };
+  const report: CollectionReport = { source: source.name, files: 0, linesRead: 0, accepted: 0, duplicates: 0, rejected: 0, otherLines: 0, tooOld: 0, errors: [] };
   let files;
   try {
     files = await filesOf(source);
@@ -154,7 +158,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       }
       const consumed = lines.reduce((total, line) => total + line.length + 1, 0);
       const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: firstLine + index + 1 }));
-      return { parsed: parseSourceBatch(inputs, source, { copy, reference }), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
+      return { parsed: parseSourceBatch(inputs, source, { copy, reference, notBefore: source.notBefore }), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
     };
     const headNow = await headHash(handle, file.size);
     let batch = await readBatch(offset, lineNumber);
@@ -178,6 +182,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       report.duplicates += result.duplicates;
       report.rejected += result.rejected.length;
       report.otherLines += result.otherLines;
+      report.tooOld += result.tooOld;
       offset = current.endOffset;
       lineNumber = current.endLine;
       batch = await next;

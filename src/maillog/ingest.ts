@@ -30,6 +30,8 @@ export interface IngestResult {
   rejected: RejectedLine[];
   /** Postfix: lines that are no record themselves (from=, client=, connections, other programs); 0 for EZML. */
   otherLines: number;
+  /** Lines read but dated before the retention: not stored (pruning would delete them at once), only counted. */
+  tooOld: number;
 }
 
 export interface LogLineInput {
@@ -46,6 +48,8 @@ export type ParsedBatch = {
   /** Lines read as records (a line repeated within the batch counts twice: the insert skips the second). */
   recordCount: number;
   rejected: RejectedLine[];
+  /** Lines read as records but dated before `notBefore`: left out of the batch. */
+  tooOld: number;
 } & ({ format: "copy"; copyRows: Buffer } | { format: "json"; records: ParsedLogLine[] });
 
 const RECORD_COLUMNS = `"fingerprint", "loggedAt", "queueId", "queuedAt", "direction", "sender", "recipient", "subject",
@@ -148,19 +152,24 @@ function copyRow(record: ParsedLogLine): string {
  * stored: thousands of records with their strings and dates would outlive
  * the young generation and make garbage collection a fifth of the work.
  */
-export function parseBatch(lines: LogLineInput[], timeZone: string, format: BatchFormat = "json"): ParsedBatch {
+export function parseBatch(lines: LogLineInput[], timeZone: string, format: BatchFormat = "json", notBefore?: Date): ParsedBatch {
   const records: ParsedLogLine[] = [];
   const rows: string[] = [];
   const rejected: RejectedLine[] = [];
+  // Records older than the retention are not stored: the next prune would
+  // delete them, and until then they would count in no query's range.
+  const oldest = notBefore ? notBefore.getTime() : -Infinity;
+  let tooOld = 0;
   for (const line of lines) {
     const result = parseLogLine(line.content, timeZone);
     if (!result.ok) rejected.push({ lineNumber: line.lineNumber, reason: result.reason, line: result.rawLine });
+    else if (result.record.loggedAt.getTime() < oldest) tooOld++;
     else if (format === "copy") rows.push(copyRow(result.record));
     else records.push(result.record);
   }
   return format === "copy"
-    ? { format, recordCount: rows.length, copyRows: Buffer.from(rows.length > 0 ? `${rows.join("\n")}\n` : "", "utf8"), rejected }
-    : { format, recordCount: records.length, records, rejected };
+    ? { format, recordCount: rows.length, copyRows: Buffer.from(rows.length > 0 ? `${rows.join("\n")}\n` : "", "utf8"), rejected, tooOld }
+    : { format, recordCount: records.length, records, rejected, tooOld };
 }
 
 async function insertRecords(sql: SqlExecutor, sourceName: string, batch: ParsedBatch): Promise<number> {
@@ -217,10 +226,12 @@ export interface PostfixParsedBatch {
   events: PostfixEvent[];
   otherLines: number;
   rejected: RejectedLine[];
+  /** Records dated before this (the retention) are counted as tooOld, not stored. */
+  notBefore?: Date;
 }
 
 /** Parses a batch of Postfix lines; `reference` (ms, the ingest time) dates year-less time stamps. */
-export function parsePostfixBatch(lines: LogLineInput[], timeZone: string, reference: number): PostfixParsedBatch {
+export function parsePostfixBatch(lines: LogLineInput[], timeZone: string, reference: number, notBefore?: Date): PostfixParsedBatch {
   const events: PostfixEvent[] = [];
   const rejected: RejectedLine[] = [];
   let otherLines = 0;
@@ -233,7 +244,7 @@ export function parsePostfixBatch(lines: LogLineInput[], timeZone: string, refer
       if (result.event.kind === "queued" || result.event.kind === "removed") otherLines++;
     }
   }
-  return { format: "postfix", events, otherLines, rejected };
+  return { format: "postfix", events, otherLines, rejected, notBefore };
 }
 
 /**
@@ -309,11 +320,16 @@ async function saveQueueStates(sql: SqlExecutor, sourceName: string, states: Map
 
 async function storePostfixBatch(sql: SqlExecutor, source: { name: string; path?: string | null }, batch: PostfixParsedBatch): Promise<IngestResult> {
   const states = await loadQueueStates(sql, source.name, queueKeysOf(batch.events));
-  const { records, changed, removed } = joinPostfixEvents(batch.events, states);
+  const { records: joined, changed, removed } = joinPostfixEvents(batch.events, states);
+  // The join still sees old lines (a message's state), but records older than
+  // the retention are not stored: the next prune would delete them.
+  const oldest = batch.notBefore ? batch.notBefore.getTime() : -Infinity;
+  const records = joined.filter((record) => record.loggedAt.getTime() >= oldest);
+  const tooOld = joined.length - records.length;
   const accepted = records.length > 0 ? await insertPostfixRecords(sql, source.name, records) : 0;
   await saveQueueStates(sql, source.name, states, changed, removed);
   await storeRejected(sql, source, batch.rejected);
-  return { accepted, duplicates: records.length - accepted, rejected: batch.rejected, otherLines: batch.otherLines };
+  return { accepted, duplicates: records.length - accepted, rejected: batch.rejected, otherLines: batch.otherLines, tooOld };
 }
 
 /** Deletes the state of queue ids not seen for `days` days (messages whose end the log never showed). */
@@ -328,24 +344,31 @@ export async function storeBatch(sql: SqlExecutor, source: { name: string; path?
   if (batch.format === "postfix") return storePostfixBatch(sql, source, batch);
   const accepted = batch.recordCount > 0 ? await insertRecords(sql, source.name, batch) : 0;
   await storeRejected(sql, source, batch.rejected);
-  return { accepted, duplicates: batch.recordCount - accepted, rejected: batch.rejected, otherLines: 0 };
+  return { accepted, duplicates: batch.recordCount - accepted, rejected: batch.rejected, otherLines: 0, tooOld: batch.tooOld };
 }
 
 /** Parses a batch of a source's lines in its format (see parseBatch and parsePostfixBatch). */
 export function parseSourceBatch(
   lines: LogLineInput[],
   source: { timeZone: string; format?: LogFormatName },
-  options: { copy: boolean; reference: number },
+  options: { copy: boolean; reference: number; notBefore?: Date },
 ): ParsedBatch | PostfixParsedBatch {
-  return source.format === "postfix" ? parsePostfixBatch(lines, source.timeZone, options.reference) : parseBatch(lines, source.timeZone, options.copy ? "copy" : "json");
+  return source.format === "postfix"
+    ? parsePostfixBatch(lines, source.timeZone, options.reference, options.notBefore)
+    : parseBatch(lines, source.timeZone, options.copy ? "copy" : "json", options.notBefore);
 }
 
-/** Parses and stores a batch of lines from one source; `reference` dates Postfix's year-less time stamps (default: now). */
+/**
+ * Parses and stores a batch of lines from one source; `reference` dates
+ * Postfix's year-less time stamps (default: now); records dated before
+ * `notBefore` (the retention) are counted, not stored.
+ */
 export function ingestLines(
   sql: SqlExecutor,
   source: { name: string; timeZone: string; path?: string | null; format?: LogFormatName },
   lines: LogLineInput[],
   reference = Date.now(),
+  notBefore?: Date,
 ): Promise<IngestResult> {
-  return storeBatch(sql, source, parseSourceBatch(lines, source, { copy: sql.copyFrom !== undefined, reference }));
+  return storeBatch(sql, source, parseSourceBatch(lines, source, { copy: sql.copyFrom !== undefined, reference, notBefore }));
 }

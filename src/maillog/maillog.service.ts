@@ -5,7 +5,7 @@ import type { Caller, ServiceDeps } from "../shared/deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
-import { BadInputError, NotFoundError } from "../errors";
+import { BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { toConnection } from "../shared/connection";
 import { pageTotal, rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
@@ -47,7 +47,7 @@ async function authorizeAddress(db: PrismaClient, principal: Principal, address:
     `SELECT d."id" AS "domainId", (SELECT a."id" FROM "account" a WHERE a."address" = $2) AS "accountId" FROM "domain" d WHERE d."name" = $1`,
     [domainName, address],
   );
-  const describe: [string, string] = ["delivery records for", address];
+  const describe: ObjectDescription = ["delivery records for", address, "many"];
   if (!found) throw new NotFoundError(...describe);
   authorize(principal, "maillog.read", { domainId: found.domainId, accountId: found.accountId ?? undefined }, describe);
 }
@@ -149,12 +149,14 @@ export async function pushMailLog(
     if (line.length > 16_384) throw new BadInputError("lines", `Line ${index + 1} is longer than 16384 characters.`);
     if (typeof line === "string" && !line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
   });
+  const notBefore = new Date(deps.now().getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
   return deps.db.$transaction(async (tx) => {
     const result = await ingestLines(
       prismaExecutor(tx),
       { name: source, timeZone, format: input.format ?? "ezml" },
       input.lines.map((content, index) => ({ content, lineNumber: index + 1 })),
       deps.now().getTime(),
+      notBefore,
     );
     await writeAudit(tx, caller.actor, {
       action: "maillog.ingest",
@@ -164,6 +166,7 @@ export async function pushMailLog(
         { field: "accepted", before: null, after: result.accepted },
         { field: "duplicates", before: null, after: result.duplicates },
         { field: "rejected", before: null, after: result.rejected.length },
+        { field: "tooOld", before: null, after: result.tooOld },
         { field: "format", before: null, after: input.format ?? "ezml" },
       ],
     });

@@ -23,8 +23,10 @@ export async function runCollectionPass(
   concurrency = 1,
   queueStateDays = 10,
 ): Promise<CollectionPass> {
-  const reports = await collectAll(store, sources, logger, concurrency);
-  const pruned = await pruneMailLog(db, new Date(now().getTime() - retentionDays * 86_400_000), { queueStateDays });
+  const cutoff = new Date(now().getTime() - retentionDays * 86_400_000);
+  // Lines older than the retention are counted (tooOld), not stored only to be pruned below.
+  const reports = await collectAll(store, sources.map((source) => ({ ...source, notBefore: cutoff })), logger, concurrency);
+  const pruned = await pruneMailLog(db, cutoff, { queueStateDays });
   return { reports, pruned };
 }
 

@@ -11,7 +11,7 @@ import { DELIVERY_STATUSES, LOG_FORMATS, MAIL_DIRECTIONS, MAIL_LOG_RANGES, jsonR
 
 const ingestResult = {
   type: "object",
-  required: ["accepted", "duplicates", "rejected"],
+  required: ["accepted", "duplicates", "rejected", "tooOld"],
   properties: {
     accepted: { type: "integer", description: "Records stored as new (EZML: one a line; Postfix: one per delivery attempt or rejection)." },
     duplicates: { type: "integer", description: "Records already stored (from this or another source)." },
@@ -27,6 +27,10 @@ const ingestResult = {
         required: ["lineNumber", "reason", "line"],
         properties: { lineNumber: { type: "integer" }, reason: { type: "string" }, line: { type: "string" } },
       },
+    },
+    tooOld: {
+      type: "integer",
+      description: "Lines read but dated before the retention (MAIL_LOG_RETENTION_DAYS): not stored, since pruning would delete them at once; counted here.",
     },
   },
 } as const;

@@ -63,6 +63,24 @@ describe("accounts and quotas", () => {
     expect((await app.gql(UPDATE_ACCOUNT, { id: b.id, input: { quotaMb: 500 } }, support)).data.updateAccount.account.quotaMb).toBe(500);
   });
 
+  // Issue 17: "7168 MiB are still free" was said when 6144 MiB were unallocated: the figure counted the mailbox's own quota.
+  it("says how much of the domain quota is unallocated, and how far this mailbox may grow, when a raise is refused", async () => {
+    const { domain } = await makeDomain(app, { quotaMb: 10240, defaultMailboxQuotaMb: 100 });
+    const allocatedBefore = (await app.deps.db.account.aggregate({ where: { domainId: domain.id }, _sum: { quotaMb: true } }))._sum.quotaMb ?? 0;
+    const mary = await makeAccount(app, domain, { quotaMb: 1024 });
+    await makeAccount(app, domain, { quotaMb: 3072 - allocatedBefore });
+    const raise = await app.gql(UPDATE_ACCOUNT, { id: mary.id, input: { quotaMb: 8000 } }, support);
+    expect(raise.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", field: "quotaMb" });
+    expect(raise.errors![0]!.message).toBe(
+      `A mailbox quota of 8000 MiB would give the domain ${domain.name} 11072 MiB of mailbox quotas, above its quota of 10240 MiB ` +
+        `(6144 MiB are still free; this mailbox, now at 1024 MiB, can have at most 7168 MiB).`,
+    );
+    // What it says is true: 7168 is accepted, and then nothing is free.
+    expect((await app.gql(UPDATE_ACCOUNT, { id: mary.id, input: { quotaMb: 7168 } }, support)).data.updateAccount.account.quotaMb).toBe(7168);
+    const full = await app.gql(CREATE_ACCOUNT, { input: { domainId: domain.id, localPart: "one-more", password: "a good long password", quotaMb: 1 } }, support);
+    expect(full.errors![0]!.message).toMatch(/\(0 MiB are still free\)\.$/);
+  });
+
   it("never lets concurrent creations overshoot the domain quota or maxAccounts", async () => {
     const { domain } = await makeDomain(app, { quotaMb: 1000, maxAccounts: 4, defaultMailboxQuotaMb: 300 });
     const responses = await Promise.all(

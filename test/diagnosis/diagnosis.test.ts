@@ -2,6 +2,7 @@
 // ingestMailLog, a real probe of remote domains (smtp-server peer and a
 // refused port on loopback), and the DNS check of hosted domains (NSD).
 import { randomInt } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
 import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { startDnsWorld, type DnsWorld } from "../helpers/dns-world";
@@ -14,7 +15,7 @@ const DIAGNOSE = `query($address: String, $logRecordId: ID) {
     address verdict
     account { address status quotaMb usedMb }
     records { id status direction recipient rawLine }
-    findings { code severity summary action evidence { kind text logRecordId } }
+    findings { code severity summary action actions { actor text escalation } deliveryState replyCode enhancedStatusCode evidence { kind text logRecordId } }
     probes { domain status verdict attempts { address outcome error } }
     dnsCheck { domainName status findings { check status } }
   }
@@ -35,6 +36,11 @@ const D = {
   fine: name("fine"),
   remoteDown: name("remotedown"),
   remoteUp: name("remoteup"),
+  newcomer: name("newcomer"),
+  /** Hosted here but not in DNS at all: not registered, not delegated. */
+  unregistered: name("unregistered"),
+  /** A remote domain that does not resolve (not in the DNS world). */
+  partner: name("partner"),
 };
 
 let sequence = 0;
@@ -47,6 +53,11 @@ function line(spec: { at: Date; queuedAt?: Date; queueSeq?: number; dir: "LR" | 
 }
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
+// DIAGNOSIS_DUMP=<file>: appends every answer, for the worked examples of docs/diagnosis.md.
+function dump(answer: unknown): void {
+  if (process.env.DIAGNOSIS_DUMP) appendFileSync(process.env.DIAGNOSIS_DUMP, `${JSON.stringify({ test: expect.getState().currentTestName, answer })}\n`);
+}
+
 describe("diagnoseDelivery", () => {
   let world: DnsWorld;
   let app: TestApp;
@@ -57,7 +68,7 @@ describe("diagnoseDelivery", () => {
     const good = zoneBody(rightParts("MX", { dkimKey: DKIM_KEY }));
     const wrong = zoneBody({ ...rightParts("MX", { dkimKey: DKIM_KEY }), mailHost: ["mail IN A 192.0.2.99"] });
     world = await startDnsWorld([
-      ...[D.quota, D.down, D.up, D.suspended, D.fine].map((domain) => ({ name: domain, records: good })),
+      ...[D.quota, D.down, D.up, D.suspended, D.fine, D.newcomer].map((domain) => ({ name: domain, records: good })),
       { name: D.wrongDns, records: wrong },
       { name: D.remoteDown, records: `@ IN MX 10 mx\nmx IN A ${DEAD}` },
       { name: D.remoteUp, records: `@ IN MX 10 mx\nmx IN A ${LIVE}` },
@@ -89,6 +100,7 @@ describe("diagnoseDelivery", () => {
   const diagnose = async (variables: { address?: string; logRecordId?: string }, token = support) => {
     const response = await app.gql(DIAGNOSE, variables, token);
     expect(response.errors).toBeUndefined();
+    dump(response.data.diagnoseDelivery);
     return response.data.diagnoseDelivery;
   };
   const hosted = (domain: string) => makeDomain(app, { name: domain, dkimPublicKey: DKIM_KEY });
@@ -115,6 +127,9 @@ describe("diagnoseDelivery", () => {
       { kind: "LOG_LINE", text: bounces[1], logRecordId: expect.stringMatching(/^\d+$/) },
       { kind: "LOG_LINE", text: bounces[0], logRecordId: expect.stringMatching(/^\d+$/) },
     ]);
+    // Two tasks for two parties: the customer's mailbox, the senders' resend; the bounces are final.
+    expect(first.actions.map((action: { actor: string }) => action.actor)).toEqual(["CUSTOMER", "SENDER"]);
+    expect(first.deliveryState).toBe("FAILED");
     expect(result.verdict).toBe(first.summary);
     // The domain's DNS is right: that is said too, after the cause.
     expect(result.findings.map((finding: { code: string }) => finding.code)).toEqual(["mailbox.quota_exceeded", "dns.ok"]);
@@ -141,6 +156,7 @@ describe("diagnoseDelivery", () => {
       `Mail to ${D.remoteDown} is waiting (queued 3 h ago), last RETRY.3 Operation timed out: mx.${D.remoteDown} (${DEAD}) refused the connection: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.`,
     );
     expect(first.action).toMatch(/^Nothing is wrong on our side/);
+    expect(first).toMatchObject({ deliveryState: "RETRYING", actions: [{ actor: "RECIPIENT_PROVIDER", escalation: null }], replyCode: null, enhancedStatusCode: null });
     expect(first.evidence.map((evidence: { kind: string; text: string }) => [evidence.kind, evidence.text])).toEqual([
       ["LOG_LINE", sameQueue[2]],
       ["LOG_LINE", sameQueue[1]],
@@ -245,5 +261,105 @@ describe("diagnoseDelivery", () => {
     expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "logRecordId" });
     const badAddress = await app.gql(DIAGNOSE, { address: "not an address" }, support);
     expect(badAddress.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "address" });
+  });
+
+  it("says 'No delivery records for X exist' (plural agreement), as mailLog does", async () => {
+    const { domain } = await makeDomain(app);
+    const user = await makeAccount(app, domain);
+    const token = await tokenFor(app, user);
+    const elsewhere = `x@${uniqueName("nowhere")}.example`;
+    const diagnosed = await app.gql(DIAGNOSE, { address: elsewhere }, token);
+    expect(diagnosed.errors?.[0]?.message).toBe(`No delivery records for ${elsewhere} exist, or you may not see them.`);
+    const read = await app.gql(`query($a: String!) { mailLog(address: $a) { totalCount } }`, { a: elsewhere }, token);
+    expect(read.errors?.[0]?.message).toBe(`No delivery records for ${elsewhere} exist, or you may not see them.`);
+    // A singular object still reads as before.
+    const record = await app.gql(DIAGNOSE, { logRecordId: "999999999999" }, support);
+    expect(record.errors?.[0]?.message).toBe("No delivery record 999999999999 exists, or you may not see it.");
+  });
+
+  // Issue 17: "2026/12/05 11:02:13 19582-6B0B1A20.0008B022 Mail.LR mary@newcomer-test.tw client@partner.example - (Re: weekly report/5120)FAIL 550 5.1.1 User unknown"
+  // with partner.example not resolving was explained as DNS trouble that the queue would retry.
+  it("leads with what the remote server answered (550 5.1.1: failed for good, the sender corrects the address), not with a probe of its DNS", async () => {
+    const { domain } = await hosted(D.newcomer);
+    const mary = await makeAccount(app, domain);
+    const failed = line({ at: ago(3), queuedAt: ago(4), dir: "LR", from: mary.address, to: `client@${D.partner}`, subject: "Re: weekly report", size: 5120, status: "FAIL 550 5.1.1 User unknown" });
+    await ingest([failed]);
+    const [record] = (await app.deps.db.mailLogRecord.findMany({ where: { rawLine: failed } }))!;
+
+    const result = await diagnose({ logRecordId: record!.id.toString() });
+    const [first] = result.findings;
+    expect(first).toMatchObject({
+      code: "remote.user_unknown",
+      severity: "PROBLEM",
+      deliveryState: "FAILED",
+      replyCode: 550,
+      enhancedStatusCode: "5.1.1",
+      summary:
+        `Mail to ${D.partner} failed (FAIL 550 5.1.1 User unknown) after 4 min in the queue: the recipient's server answered 550 5.1.1: ` +
+        `the address client@${D.partner} does not exist there. The message failed for good: it will not be retried.`,
+      actions: [
+        {
+          actor: "SENDER",
+          text: `The sender must correct the address client@${D.partner} (its spelling, or ask the recipient for the right one) and send again: sending to the same address fails the same way.`,
+          escalation: null,
+        },
+      ],
+    });
+    expect(result.verdict).toBe(first.summary);
+    // The probe ran and is evidence, not the verdict.
+    expect(result.probes).toEqual([expect.objectContaining({ domain: D.partner, status: "DNS_FAILURE" })]);
+    expect(first.evidence).toEqual([
+      { kind: "LOG_LINE", text: failed, logRecordId: record!.id.toString() },
+      { kind: "PROBE_ATTEMPT", text: expect.stringMatching(new RegExp(`^probe of ${D.partner.replace(".", "\\.")} now: DNS_FAILURE`)), logRecordId: null },
+    ]);
+    for (const finding of result.findings) {
+      expect(finding.code).not.toBe("remote.dns");
+      expect(`${finding.summary} ${finding.action}`).not.toMatch(/waits until its DNS answers|keeps retrying/);
+    }
+  });
+});
+
+// Issue 17: the service's own missing reverse DNS was folded into the customer's
+// to-do ("Ask the customer to change their DNS: Register the domain ... This is
+// the service's own record, not the customer's: support escalates it").
+describe("diagnoseDelivery: the customer's DNS and the service's own records are separate actions", () => {
+  let world: DnsWorld;
+  let app: TestApp;
+  let support: string;
+  // An address of the service's mail server without any PTR record (the reverse zone answers NXDOMAIN).
+  const NO_PTR = "198.51.100.77";
+
+  beforeAll(async () => {
+    world = await startDnsWorld([]);
+    app = await startTestApp({ ...world.config, MAIL_SERVER_IPV4: NO_PTR });
+    support = await tokenFor(app, await supportAdmin(app));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await world?.stop();
+  });
+
+  it("gives the customer the DNS fix and the service an escalation, in two findings", async () => {
+    const { domain } = await makeDomain(app, { name: D.unregistered, dkimPublicKey: DKIM_KEY });
+    const mary = await makeAccount(app, domain);
+    const response = await app.gql(DIAGNOSE, { address: mary.address }, support);
+    expect(response.errors).toBeUndefined();
+    dump(response.data.diagnoseDelivery);
+    const findings = response.data.diagnoseDelivery.findings as { code: string; action: string; actions: { actor: string; text: string; escalation: string | null }[]; evidence: { text: string }[] }[];
+    expect(findings.map((finding) => finding.code)).toEqual(["dns.misconfigured", "service.reverse_dns"]);
+    const [customer, service] = findings;
+
+    expect(customer!.actions).toEqual([{ actor: "CUSTOMER", text: expect.stringMatching(/^Ask the customer to change their DNS: Register the domain/), escalation: null }]);
+    expect(customer!.action).not.toMatch(/service's own|escalat/i);
+    expect(customer!.evidence.map((evidence) => evidence.text)).toEqual([expect.stringMatching(/^ns\.delegation FAIL /)]);
+
+    expect(service!.actions).toEqual([
+      {
+        actor: "SERVICE",
+        text: "Escalate to the mail team: the reverse DNS of our mail server must be fixed by the operators of its network.",
+        escalation: expect.stringMatching(new RegExp(`^PTR of ${NO_PTR.replaceAll(".", "\\.")}: expected a PTR record naming mx\\.mailsvc\\.example.*; found no PTR record`)),
+      },
+    ]);
+    expect(service!.evidence.map((evidence) => evidence.text)).toEqual([expect.stringMatching(new RegExp(`^ptr\\.mail_server FAIL ${NO_PTR.replaceAll(".", "\\.")}`))]);
   });
 });

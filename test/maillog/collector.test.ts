@@ -40,6 +40,14 @@ describe("delivery-log collector", () => {
     expect(await stored(src.name)).toBe(6);
   });
 
+  it("counts lines older than the retention (notBefore, as the scheduler sets it) as tooOld and stores only the others", async () => {
+    const src = { ...source(), notBefore: new Date(Date.now() - 183 * 86_400_000) };
+    const old = "2005/06/01 16:35:10 19581-429D733B.0008B021 Mail.RL - (FW: 痘痘學-有照片參考位置/719433)FAIL Destination mailbox exceeds quota";
+    writeFileSync(src.path, `${old}\n${lines(2).join("\n")}\n`);
+    expect(await collectSource(store, src)).toMatchObject({ linesRead: 3, accepted: 2, tooOld: 1, rejected: 0, errors: [] });
+    expect(await stored(src.name)).toBe(2);
+  });
+
   it("survives rotation: finishes the renamed file, then reads the new one from its start", async () => {
     const src = source();
     writeFileSync(src.path, `${lines(2).join("\n")}\n`);

@@ -72,13 +72,13 @@ describe("storing parsed delivery-log lines", () => {
     ]);
     const [first, second] = Object.values(ways);
     const sourceOne = uniqueName("one");
-    expect(await first!(sourceOne, lines)).toEqual({ accepted: 5, duplicates: 0, rejected: [], otherLines: 0 });
+    expect(await first!(sourceOne, lines)).toEqual({ accepted: 5, duplicates: 0, rejected: [], otherLines: 0, tooOld: 0 });
     const one = await storedRecords(sourceOne);
     // Stored once: the second way finds them already there, until they are gone.
-    expect(await second!(uniqueName("again"), lines)).toEqual({ accepted: 0, duplicates: 5, rejected: [], otherLines: 0 });
+    expect(await second!(uniqueName("again"), lines)).toEqual({ accepted: 0, duplicates: 5, rejected: [], otherLines: 0, tooOld: 0 });
     await app.deps.db.mailLogRecord.deleteMany({ where: { sourceName: sourceOne } });
     const sourceTwo = uniqueName("two");
-    expect(await second!(sourceTwo, lines)).toEqual({ accepted: 5, duplicates: 0, rejected: [], otherLines: 0 });
+    expect(await second!(sourceTwo, lines)).toEqual({ accepted: 5, duplicates: 0, rejected: [], otherLines: 0, tooOld: 0 });
     expect(await storedRecords(sourceTwo)).toEqual(one);
     expect(one.map((record) => [record.subject, record.reason, record.localAddress, record.accountId, record.domainId])).toEqual([
       [`${tag} tab\there, back\\slash, \\N and \\.`, "Connection\trefused", mary.address, mary.id, domain.id],
@@ -106,7 +106,7 @@ describe("storing parsed delivery-log lines", () => {
         line("outbound from outside", `Mail.LR bob@remote.example ${mary.address}`),
       ]),
     );
-    expect(result).toEqual({ accepted: 6, duplicates: 0, rejected: [], otherLines: 0 });
+    expect(result).toEqual({ accepted: 6, duplicates: 0, rejected: [], otherLines: 0, tooOld: 0 });
     const records = await storedRecords(source);
     expect(records.map((record) => [record.subject, record.localAddress, record.accountId, record.domainId])).toEqual([
       [`${tag} hosted sender`, mary.address, mary.id, domain.id],
@@ -127,6 +127,7 @@ describe("storing parsed delivery-log lines", () => {
       duplicates: 1,
       rejected: [{ lineNumber: 4, reason: expect.stringContaining("does not start with a date"), line: "not a log line" }],
       otherLines: 0,
+      tooOld: 0,
     });
     expect(await app.deps.db.mailLogRecord.count({ where: { sourceName: source } })).toBe(2);
   });

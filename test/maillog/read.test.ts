@@ -119,6 +119,7 @@ describe("ingestMailLog", () => {
       { field: "accepted", before: null, after: 1 },
       { field: "duplicates", before: null, after: 2 },
       { field: "rejected", before: null, after: 0 },
+      { field: "tooOld", before: null, after: 0 },
       { field: "format", before: null, after: "ezml" },
     ]);
   });

@@ -299,7 +299,7 @@ describe("REST API", () => {
       ];
       const pushed = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: service.token, json: { lines } });
       expect(pushed.status).toBe(200);
-      expect(pushed.body).toEqual({ accepted: 1, duplicates: 0, rejected: [{ lineNumber: 2, reason: expect.any(String), line: "not a log line" }], otherLines: 0 });
+      expect(pushed.body).toEqual({ accepted: 1, duplicates: 0, rejected: [{ lineNumber: 2, reason: expect.any(String), line: "not a log line" }], otherLines: 0, tooOld: 0 });
 
       // A log file's bytes as they are: a Big5 subject, CRLF endings, the JSON line again (a duplicate).
       const big5Line = Buffer.concat([
@@ -309,7 +309,7 @@ describe("REST API", () => {
       ]);
       const text = Buffer.concat([big5Line, Buffer.from(`${lines[0]}\r\n`)]);
       const plain = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: service.token, raw: text, contentType: "text/plain", query: { timeZone: "Asia/Taipei" } });
-      expect(plain.body).toEqual({ accepted: 1, duplicates: 1, rejected: [], otherLines: 0 });
+      expect(plain.body).toEqual({ accepted: 1, duplicates: 1, rejected: [], otherLines: 0, tooOld: 0 });
 
       const readOnly = await apiTokenOf(app, supportRow, ["READ"]);
       const refused = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: readOnly.token, json: { lines } });

@@ -1,0 +1,547 @@
+// Real-world delivery failures, as the log servers write them, each with what
+// diagnoseDelivery must lead with: the finding code, who acts (the leading
+// finding's actions, in order) and whether the message is still retried.
+//
+// Two styles of reason:
+// - "ezml": the service's EZML log lines (domain notes, section 2), reasons as
+//   Mail2000 writes them (often without codes).
+// - "postfix": reasons as Postfix writes them in its "status=... (...)" part
+//   ("host mx.example[192.0.2.10] said: 550 5.1.1 ... (in reply to RCPT TO
+//   command)", "connect to ...: Connection refused"). Until the Postfix log
+//   parser lands they travel in an EZML line's reason; the parser will give
+//   the records the same reason text and status (bounced = FAIL,
+//   deferred = RETRY), and the classifier reads the text the same way.
+//
+// `remote` says what the recipient's domain is when probed now: "nxdomain"
+// (not in DNS), "down" (an MX that refuses connections) or "up" (an MX that
+// greets). Outbound mail with connection trouble is explained by the probe;
+// a refusal the remote server sent is explained by the log, whatever the probe.
+// `account` (inbound): "exists" (default), "missing", "full" (usage = quota).
+
+export type Actor = "SENDER" | "RECIPIENT_PROVIDER" | "CUSTOMER" | "SERVICE" | "NOBODY";
+
+export interface CorpusEntry {
+  name: string;
+  style: "ezml" | "postfix";
+  /** LR outbound (our customer sends), RL inbound (our customer receives). */
+  dir: "LR" | "RL";
+  /** STATUS and REASON as they follow "(SUBJECT/SIZE)" on the line. */
+  status: string;
+  subject: string;
+  size?: number;
+  remote?: "nxdomain" | "down" | "up";
+  account?: "exists" | "missing" | "full";
+  expect: {
+    code: string;
+    actors: Actor[];
+    state: "RETRYING" | "FAILED";
+    severity?: "PROBLEM" | "WARNING";
+    replyCode?: number | null;
+    enhancedStatusCode?: string | null;
+  };
+}
+
+const MX = "mx.partner.example[192.0.2.10]";
+
+export const CORPUS: CorpusEntry[] = [
+  // ---- outbound, EZML ---------------------------------------------------
+  {
+    name: "the issue's example: 550 5.1.1 while the remote domain does not resolve",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 5.1.1 User unknown",
+    subject: "Re: weekly report",
+    size: 5120,
+    remote: "nxdomain",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: 550, enhancedStatusCode: "5.1.1" },
+  },
+  {
+    name: "user unknown, reply code only",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 User unknown",
+    subject: "見積書の件（再送）",
+    remote: "up",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: 550, enhancedStatusCode: null },
+  },
+  {
+    name: "user unknown, no codes at all",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL User unknown",
+    subject: "회의 일정 안내",
+    remote: "nxdomain",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: null, enhancedStatusCode: null },
+  },
+  {
+    name: "550 mailbox unavailable (the classic wording of an unknown user)",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 Requested action not taken: mailbox unavailable",
+    subject: "RE: DRL-200 30000pcs",
+    remote: "up",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: 550 },
+  },
+  {
+    name: "RETRY timeout, the remote server refuses connections now",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.3 Operation timed out",
+    subject: "Fw: Fw: 房間有螞蟻怎麼辦?",
+    size: 1092,
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING", replyCode: null },
+  },
+  {
+    name: "RETRY timeout, the remote server greets now",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.0 Operation timed out",
+    subject: "RE: DRL-200 30000pcs",
+    size: 178323,
+    remote: "up",
+    expect: { code: "remote.reachable", actors: ["NOBODY"], state: "RETRYING", severity: "WARNING" },
+  },
+  {
+    name: "RETRY timeout, the remote domain does not resolve",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.1 Operation timed out",
+    subject: "報價單 2026/12",
+    remote: "nxdomain",
+    expect: { code: "remote.dns", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "RETRYING" },
+  },
+  {
+    name: "FAIL timeout: the queue gave up on a dead server",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL Operation timed out",
+    subject: "訂單確認",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "connection refused, retried",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.1 Connection refused",
+    subject: "invoice 2026-118",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING" },
+  },
+  {
+    name: "no route to host, retried",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.4 No route to host",
+    subject: "出貨通知",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING" },
+  },
+  {
+    name: "remote mailbox full, permanent",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 552 5.2.2 Mailbox full",
+    subject: "Photos (2/3)",
+    remote: "up",
+    expect: { code: "remote.mailbox_full", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED", replyCode: 552, enhancedStatusCode: "5.2.2" },
+  },
+  {
+    name: "remote mailbox over quota, temporary",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.2 452 4.2.2 Mailbox over quota",
+    subject: "月報(11月)",
+    remote: "up",
+    expect: { code: "remote.mailbox_full", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING", replyCode: 452, enhancedStatusCode: "4.2.2" },
+  },
+  {
+    name: "message too large",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 552 5.3.4 Message size exceeds fixed limit",
+    subject: "設計圖 final_v3.zip",
+    size: 31_457_280,
+    remote: "up",
+    expect: { code: "remote.message_too_large", actors: ["SENDER"], state: "FAILED", enhancedStatusCode: "5.3.4" },
+  },
+  {
+    name: "refused as spam",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 5.7.1 Message rejected as spam by Content Filtering",
+    subject: "限時優惠!!!",
+    remote: "up",
+    expect: { code: "remote.policy_rejected", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.1" },
+  },
+  {
+    name: "DMARC refusal",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 5.7.26 Unauthenticated email from newcomer-test.tw is not accepted due to domain's DMARC policy",
+    subject: "Re: 合約",
+    remote: "nxdomain",
+    expect: { code: "remote.auth_rejected", actors: ["CUSTOMER", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.26" },
+  },
+  {
+    name: "SPF refusal",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 5.7.23 The message was rejected because of Sender Policy Framework violation",
+    subject: "quotation",
+    remote: "up",
+    expect: { code: "remote.auth_rejected", actors: ["CUSTOMER", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.23" },
+  },
+  {
+    name: "greylisting",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.0 451 4.7.1 Greylisted, please try again in 300 seconds",
+    subject: "はじめまして",
+    remote: "up",
+    expect: { code: "remote.greylisted", actors: ["NOBODY"], state: "RETRYING", severity: "WARNING", enhancedStatusCode: "4.7.1" },
+  },
+  {
+    name: "our server blocklisted",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 554 5.7.1 Service unavailable; Client host [203.79.224.60] blocked using zen.spamhaus.org",
+    subject: "newsletter 12月",
+    remote: "up",
+    expect: { code: "remote.blocklisted", actors: ["SERVICE", "SENDER"], state: "FAILED", replyCode: 554 },
+  },
+  {
+    name: "TLS required",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 530 5.7.0 Must issue a STARTTLS command first",
+    subject: "bank statement",
+    remote: "up",
+    expect: { code: "remote.tls_required", actors: ["SERVICE", "SENDER"], state: "FAILED", replyCode: 530 },
+  },
+  {
+    name: "relay denied by the recipient domain's MX",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 554 5.7.1 <client@partner.example>: Relay access denied",
+    subject: "Re: 會議紀錄",
+    remote: "up",
+    expect: { code: "remote.relay_denied", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "our server without reverse DNS, refused",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 550 5.7.25 [203.79.224.60] The IP address sending this message does not have a PTR record setup",
+    subject: "FW: 痘痘學-有照片參考位置",
+    size: 719433,
+    remote: "up",
+    expect: { code: "remote.reverse_dns", actors: ["SERVICE", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.25" },
+  },
+  {
+    name: "a temporary refusal without a known cause",
+    style: "ezml",
+    dir: "LR",
+    status: "RETRY.1 451 4.3.0 Temporary local problem",
+    subject: "status update",
+    remote: "up",
+    expect: { code: "remote.temporary_failure", actors: ["NOBODY"], state: "RETRYING", replyCode: 451, enhancedStatusCode: "4.3.0" },
+  },
+  {
+    name: "a permanent refusal without a known cause",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 554 Transaction failed",
+    subject: "年終尾牙",
+    remote: "up",
+    expect: { code: "remote.permanent_failure", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED", replyCode: 554 },
+  },
+  {
+    name: "mail loop",
+    style: "ezml",
+    dir: "LR",
+    status: "FAIL 554 5.4.6 Hop count exceeded - possible mail loop",
+    subject: "auto-reply",
+    remote: "up",
+    expect: { code: "remote.loop", actors: ["SERVICE", "SENDER"], state: "FAILED", enhancedStatusCode: "5.4.6" },
+  },
+
+  // ---- outbound, Postfix reasons ----------------------------------------
+  {
+    name: "Postfix: recipient address rejected, user unknown",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL host ${MX} said: 550 5.1.1 <amy@partner.example>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)`,
+    subject: "Re: 出差報告",
+    remote: "nxdomain",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: 550, enhancedStatusCode: "5.1.1" },
+  },
+  {
+    name: "Postfix: a large provider's multi-line 550-5.1.1",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL host gmail-smtp-in.l.google.com[192.0.2.27] said: 550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos (in reply to RCPT TO command)`,
+    subject: "Invitation",
+    remote: "up",
+    expect: { code: "remote.user_unknown", actors: ["SENDER"], state: "FAILED", replyCode: 550, enhancedStatusCode: "5.1.1" },
+  },
+  {
+    name: "Postfix: connection timed out, deferred",
+    style: "postfix",
+    dir: "LR",
+    status: "RETRY.1 connect to mx.partner.example[192.0.2.12]:25: Connection timed out",
+    subject: "Fw: 新年快樂",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING", replyCode: null },
+  },
+  {
+    name: "Postfix: connection refused, deferred",
+    style: "postfix",
+    dir: "LR",
+    status: "RETRY.2 status=deferred (connect to mx.partner.example[192.0.2.12]:25: Connection refused)",
+    subject: "payroll",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING" },
+  },
+  {
+    name: "Postfix: host not found, bounced (a misspelt domain)",
+    style: "postfix",
+    dir: "LR",
+    status: "FAIL Host or domain name not found. Name service error for name=partnr.example type=MX: Host not found",
+    subject: "Re: 面試通知",
+    remote: "nxdomain",
+    expect: { code: "remote.dns", actors: ["SENDER", "RECIPIENT_PROVIDER"], state: "FAILED" },
+  },
+  {
+    name: "Postfix: greylisted by postgrey",
+    style: "postfix",
+    dir: "LR",
+    status: `RETRY.0 host ${MX} said: 450 4.2.0 <amy@partner.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/partner.example.html (in reply to RCPT TO command)`,
+    subject: "first contact",
+    remote: "up",
+    expect: { code: "remote.greylisted", actors: ["NOBODY"], state: "RETRYING", severity: "WARNING", replyCode: 450, enhancedStatusCode: "4.2.0" },
+  },
+  {
+    name: "Postfix: message size exceeds the remote limit",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL host ${MX} said: 552 5.3.4 Message size exceeds fixed maximum message size (in reply to end of DATA command)`,
+    subject: "影片.mp4",
+    size: 52_428_800,
+    remote: "up",
+    expect: { code: "remote.message_too_large", actors: ["SENDER"], state: "FAILED", replyCode: 552, enhancedStatusCode: "5.3.4" },
+  },
+  {
+    name: "Postfix: blocked using a DNSBL",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL host ${MX} said: 550 5.7.1 Service unavailable; client [203.79.224.60] blocked using bl.spamcop.net (in reply to RCPT TO command)`,
+    subject: "報名表",
+    remote: "nxdomain",
+    expect: { code: "remote.blocklisted", actors: ["SERVICE", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.1" },
+  },
+  {
+    name: "Postfix: unauthenticated sender refused (SPF/DKIM)",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL host ${MX} said: 550 5.7.26 This mail has been blocked because the sender is unauthenticated. Senders must authenticate with either SPF or DKIM. (in reply to end of DATA command)`,
+    subject: "Re: 請款單",
+    remote: "up",
+    expect: { code: "remote.auth_rejected", actors: ["CUSTOMER", "SENDER"], state: "FAILED", enhancedStatusCode: "5.7.26" },
+  },
+  {
+    name: "Postfix: remote account over quota, deferred",
+    style: "postfix",
+    dir: "LR",
+    status: `RETRY.3 host ${MX} said: 452 4.2.2 The email account that you tried to reach is over quota (in reply to RCPT TO command)`,
+    subject: "照片分享",
+    remote: "up",
+    expect: { code: "remote.mailbox_full", actors: ["RECIPIENT_PROVIDER"], state: "RETRYING", enhancedStatusCode: "4.2.2" },
+  },
+  {
+    name: "Postfix: relay access denied",
+    style: "postfix",
+    dir: "LR",
+    status: `FAIL status=bounced (host ${MX} said: 554 5.7.1 <amy@partner.example>: Relay access denied (in reply to RCPT TO command))`,
+    subject: "meeting",
+    remote: "up",
+    expect: { code: "remote.relay_denied", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED", replyCode: 554 },
+  },
+  {
+    name: "Postfix: lost connection while receiving the greeting, bounced",
+    style: "postfix",
+    dir: "LR",
+    status: "FAIL lost connection with mx.partner.example[192.0.2.12] while receiving the initial server greeting",
+    subject: "Re: 合作提案",
+    remote: "down",
+    expect: { code: "remote.unreachable", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "Postfix: loops back to myself",
+    style: "postfix",
+    dir: "LR",
+    status: "FAIL mail for partner.example loops back to myself",
+    subject: "test",
+    remote: "nxdomain",
+    expect: { code: "remote.loop", actors: ["SERVICE", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "Postfix: expired in the queue",
+    style: "postfix",
+    dir: "LR",
+    status: "FAIL status=expired, returned to sender (message expired after 5 days in the queue; connect to mx.partner.example[192.0.2.12]:25: Connection timed out)",
+    subject: "年度計畫",
+    remote: "down",
+    expect: { code: "remote.expired", actors: ["RECIPIENT_PROVIDER", "SENDER"], state: "FAILED" },
+  },
+
+  // ---- inbound, EZML ----------------------------------------------------
+  {
+    name: "the seed deck's quota bounce",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL Destination mailbox exceeds quota",
+    subject: "FW: 痘痘學-有照片參考位置",
+    size: 719433,
+    account: "full",
+    expect: { code: "mailbox.quota_exceeded", actors: ["CUSTOMER", "SENDER"], state: "FAILED", replyCode: null },
+  },
+  {
+    name: "the seed deck's second quota bounce",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL Destination mailbox exceeds quota",
+    subject: "FW: 誰說光頭不能用髮膠",
+    size: 1939757,
+    account: "full",
+    expect: { code: "mailbox.quota_exceeded", actors: ["CUSTOMER", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "mailbox full, temporary (4xx): the sender's server retries",
+    style: "ezml",
+    dir: "RL",
+    status: "RETRY.0 452 4.2.2 Mailbox full",
+    subject: "お見積もり",
+    account: "full",
+    expect: { code: "mailbox.quota_exceeded", actors: ["CUSTOMER"], state: "RETRYING", replyCode: 452, enhancedStatusCode: "4.2.2" },
+  },
+  {
+    name: "unknown local user, no such account",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 550 5.1.1 User unknown",
+    subject: "Re: 履歷",
+    account: "missing",
+    expect: { code: "account.missing", actors: ["SENDER", "CUSTOMER"], state: "FAILED" },
+  },
+  {
+    name: "unknown local user although the account exists",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL User unknown",
+    subject: "hello",
+    expect: { code: "local.user_unknown", actors: ["SERVICE", "SENDER"], state: "FAILED" },
+  },
+  {
+    name: "inbound message too large",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 552 5.3.4 Message too big for system",
+    subject: "掃描檔",
+    size: 40_000_000,
+    expect: { code: "local.message_too_large", actors: ["SENDER"], state: "FAILED", replyCode: 552 },
+  },
+  {
+    name: "inbound refused as spam",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 550 5.7.1 Rejected as spam",
+    subject: "您的帳戶已被凍結",
+    expect: { code: "local.policy_rejected", actors: ["SENDER", "SERVICE"], state: "FAILED" },
+  },
+  {
+    name: "inbound SPF failure of the sender's domain",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 550 5.7.23 SPF check failed for partner.example",
+    subject: "Re: 報價",
+    expect: { code: "local.auth_rejected", actors: ["SENDER"], state: "FAILED", enhancedStatusCode: "5.7.23" },
+  },
+  {
+    name: "inbound greylisting",
+    style: "ezml",
+    dir: "RL",
+    status: "RETRY.0 450 4.7.1 Greylisted",
+    subject: "연말 인사",
+    expect: { code: "local.greylisted", actors: ["NOBODY"], state: "RETRYING", severity: "WARNING" },
+  },
+  {
+    name: "inbound from a blocklisted server",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 554 5.7.1 Client host [192.0.2.77] blocked using zen.spamhaus.org",
+    subject: "Hi",
+    expect: { code: "local.blocklisted", actors: ["SENDER"], state: "FAILED" },
+  },
+  {
+    name: "inbound local delivery timing out",
+    style: "ezml",
+    dir: "RL",
+    status: "RETRY.2 Operation timed out",
+    subject: "Re: 週報/第48週",
+    expect: { code: "local.delivery_failed", actors: ["SERVICE"], state: "RETRYING" },
+  },
+  {
+    name: "inbound from a server without reverse DNS",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 550 5.7.25 Client host rejected: cannot find your reverse hostname, [192.0.2.77]",
+    subject: "invoice",
+    expect: { code: "local.reverse_dns", actors: ["SENDER"], state: "FAILED" },
+  },
+  {
+    name: "inbound without TLS where it is required",
+    style: "ezml",
+    dir: "RL",
+    status: "FAIL 530 5.7.0 Must issue a STARTTLS command first",
+    subject: "statement",
+    expect: { code: "local.tls_required", actors: ["SENDER"], state: "FAILED" },
+  },
+
+  // ---- inbound, Postfix reasons (LMTP into Dovecot) ----------------------
+  {
+    name: "Postfix: Dovecot LMTP quota exceeded",
+    style: "postfix",
+    dir: "RL",
+    status: "FAIL host 127.0.0.1[127.0.0.1] said: 552 5.2.2 <mary@newcomer-test.tw> Quota exceeded (mailbox for user is full) (in reply to end of DATA command)",
+    subject: "FW: 年報.pdf",
+    account: "full",
+    expect: { code: "mailbox.quota_exceeded", actors: ["CUSTOMER", "SENDER"], state: "FAILED", replyCode: 552, enhancedStatusCode: "5.2.2" },
+  },
+  {
+    name: "Postfix: LMTP down, deferred",
+    style: "postfix",
+    dir: "RL",
+    status: "RETRY.1 status=deferred (connect to 127.0.0.1[127.0.0.1]:24: Connection refused)",
+    subject: "打卡紀錄",
+    expect: { code: "local.delivery_failed", actors: ["SERVICE"], state: "RETRYING" },
+  },
+  {
+    name: "Postfix: Dovecot says the user does not exist (no account)",
+    style: "postfix",
+    dir: "RL",
+    status: "FAIL host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <ghost@newcomer-test.tw> User doesn't exist: ghost@newcomer-test.tw (in reply to RCPT TO command)",
+    subject: "Re: 招募",
+    account: "missing",
+    expect: { code: "account.missing", actors: ["SENDER", "CUSTOMER"], state: "FAILED" },
+  },
+  {
+    name: "Postfix: relay access denied for a hosted address",
+    style: "postfix",
+    dir: "RL",
+    status: "FAIL status=bounced (554 5.7.1 <mary@newcomer-test.tw>: Relay access denied)",
+    subject: "Re: 提案",
+    expect: { code: "local.relay_denied", actors: ["SERVICE", "SENDER"], state: "FAILED", replyCode: 554 },
+  },
+];
