@@ -3,10 +3,13 @@
 # token: the domain and its quotas, three mailboxes, Mary as the domain's
 # administrator, then Mary's delivery log of the last six months.
 #
-#   MAILADMIN_URL=http://127.0.0.1:4000 MAILADMIN_TOKEN=mat_... examples/provision.sh example.tw
+#   MAILADMIN_URL=http://127.0.0.1:4000 MAILADMIN_TOKEN=mat_... MAILADMIN_LOGIN_TOKEN=eyJ... examples/provision.sh example.tw
 #
-# The token must be a support staff token (creating domains and changing their
-# administrator is support's) with the READ, WRITE and LOGS scopes. Safe to run
+# The token must be a support staff token (creating domains is support's) with
+# the READ, WRITE and LOGS scopes. Changing a domain's administrator hands an
+# account API powers, which an API token never does (docs/security.md): that
+# one step uses a support login token, MAILADMIN_LOGIN_TOKEN (from login), and
+# is skipped with a note without it. Safe to run
 # again: every step is an idempotent PUT, and a mailbox that already exists
 # keeps its password. New mailboxes get generated passwords, printed once.
 # Needs curl and jq. Exits non-zero at the first refusal, printing the problem.
@@ -29,7 +32,7 @@ NEW_ADMIN=mary
 # problem (status, code, field, detail) to stderr and fails.
 api() {
   local method=$1 path=$2 body=${3-} response status
-  local args=(-sS -X "$method" "$API$path" -H "authorization: Bearer $MAILADMIN_TOKEN" -w '\n%{http_code}')
+  local args=(-sS -X "$method" "$API$path" -H "authorization: Bearer ${BEARER:-$MAILADMIN_TOKEN}" -w '\n%{http_code}')
   if [ -n "$body" ]; then args+=(-H 'content-type: application/json' --data-binary "$body"); fi
   response=$(curl "${args[@]}")
   status=${response##*$'\n'}
@@ -70,8 +73,12 @@ for entry in "${ACCOUNTS[@]}"; do
 done
 
 echo "== administrator"
-api PUT "/domains/$DOMAIN/admin" "$(jq -n --arg local "$NEW_ADMIN" '{localPart: $local}')" |
-  jq -r '"administrator of \(.domain): \(.admin.address)" + (if .previousAdmin then " (was \(.previousAdmin.address))" else " (unchanged)" end)'
+if [ -n "${MAILADMIN_LOGIN_TOKEN:-}" ]; then
+  BEARER=$MAILADMIN_LOGIN_TOKEN api PUT "/domains/$DOMAIN/admin" "$(jq -n --arg local "$NEW_ADMIN" '{localPart: $local}')" |
+    jq -r '"administrator of \(.domain): \(.admin.address)" + (if .previousAdmin then " (was \(.previousAdmin.address))" else " (unchanged)" end)'
+else
+  echo "skipped: making $NEW_ADMIN@$DOMAIN the administrator needs a login session (set MAILADMIN_LOGIN_TOKEN to a support login token)"
+fi
 
 echo "== delivery log of $NEW_ADMIN@$DOMAIN, last six months"
 api GET "/accounts/$NEW_ADMIN@$DOMAIN/mail-log?range=LAST_6_MONTHS&first=20" |

@@ -29,8 +29,8 @@ export class UnauthenticatedError extends AppError {
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message: string) {
-    super("FORBIDDEN", message);
+  constructor(message: string, field?: string) {
+    super("FORBIDDEN", message, field ? { field } : {});
   }
 }
 

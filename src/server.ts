@@ -2,7 +2,7 @@
 // probes, without listening, so tests and main.ts build it the same way.
 import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
 import { authenticate } from "./auth/principal";
+import { operationScopeRefusal } from "./auth/scopes";
 import { createLoaders } from "./graphql/loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
 import { requestLogger, type AppDeps, type GraphQLContext } from "./graphql/context";
@@ -40,6 +41,8 @@ const REQUEST_ERROR_CODES = new Set([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   "RATE_LIMITED",
+  // An API token's scopes refused before execution (tokenScopePlugin).
+  "FORBIDDEN",
 ]);
 
 /** The AppError behind a resolver error, if it has a meaning for the client. */
@@ -90,6 +93,24 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
               (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
             }
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Holds a request made with an API token to its scopes for every object the
+ * operation reaches, before any resolver runs (src/auth/scopes.ts).
+ */
+function tokenScopePlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, schema, contextValue }) {
+          if (!operation) return;
+          const refusal = operationScopeRefusal(schema, document, operation, contextValue.authentication.principal);
+          if (refusal) throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: 403, headers: new HeaderMap() } } });
         },
       };
     },
@@ -159,6 +180,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
     plugins: [
       requestIdPlugin(),
       callerAccountPlugin(),
+      tokenScopePlugin(),
       ApolloServerPluginLandingPageDisabled(),
       // Nothing here is cacheable by HTTP caches, and the cache-control plugin
       // would otherwise hook every field of every response (a page of 50

@@ -5,6 +5,7 @@ import { Prisma as PrismaSql, type Account, type Prisma } from "../generated/pri
 import type { Caller, ServiceDeps, Warning } from "../shared/deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
+import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import { changedFields, SECRET_CHANGED, writeAudit } from "../audit/audit.service";
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../errors";
 import { isUniqueViolation } from "../shared/db-errors";
@@ -283,7 +284,8 @@ export async function setAccountPassword(deps: ServiceDeps, caller: Caller, id: 
   authorize(caller.principal, "account.set_password", { domainId: target.domainId, accountId }, ["account", `with id ${accountId}`]);
   const passwordHash = await deps.passwords.hash(checked);
   return deps.db.$transaction(async (tx) => {
-    const { domain } = await lockedAccountFor(tx, caller.principal, accountId, "account.set_password");
+    const { domain, account: target } = await lockedAccountFor(tx, caller.principal, accountId, "account.set_password");
+    if (target.adminOf) refuseAdministratorCredentialByToken(caller.principal, `Setting the password of ${target.address}, the administrator of ${domain.name},`, "password");
     // A new token version: whoever holds the account's older tokens is logged out.
     const account = await tx.account.update({ where: { id: accountId }, data: { passwordHash, tokenVersion: { increment: 1 } } });
     await writeAudit(tx, caller.actor, {

@@ -173,6 +173,6 @@ export async function listApiTokens(deps: Pick<ServiceDeps, "db">, principal: Pr
 export function apiTokenStatus(token: ApiToken, now: Date, currentAdminId: string | null | undefined): ApiTokenStatus {
   if (token.revokedAt) return "REVOKED";
   if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return "EXPIRED";
-  if (token.createdByRole === "DOMAIN_ADMIN" && currentAdminId !== token.createdById) return "CREATOR_REPLACED";
+  if (token.creatorReplacedAt || (token.createdByRole === "DOMAIN_ADMIN" && currentAdminId !== token.createdById)) return "CREATOR_REPLACED";
   return "ACTIVE";
 }

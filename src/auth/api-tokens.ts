@@ -69,6 +69,7 @@ export async function authenticateApiToken(
   const stored = Buffer.from(row.secretHash, "hex");
   if (given.length !== stored.length || !timingSafeEqual(given, stored)) return refused("api_token_invalid");
   if (row.revokedAt) return refused("api_token_revoked");
+  if (row.creatorReplacedAt) return refused("api_token_creator_gone");
   const now = (options.now ?? (() => new Date()))();
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return refused("api_token_expired");
 

@@ -9,6 +9,18 @@
 //
 // Creating and revoking API tokens, and changing a password, need a login
 // session: a token cannot make more tokens or take over its creator's login.
+import {
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
 import { ForbiddenError } from "../errors";
 import type { ApiTokenScope } from "./api-tokens";
 import type { Principal } from "./principal";
@@ -75,4 +87,93 @@ export function withTokenScopes<T extends Record<string, unknown>>(resolvers: T)
     wrapped[typeName] = typeFields;
   }
   return wrapped as T;
+}
+
+/**
+ * What reading an object of each type needs when it is reached below the
+ * answer of the operation's root field: objects of the service's data, not
+ * the value objects (findings, page info, warnings) that describe them.
+ */
+export const ENTITY_TYPE_SCOPES: Record<string, ApiTokenScope> = {
+  Domain: "READ",
+  Account: "READ",
+  SupportAdmin: "READ",
+  AuditEntry: "READ",
+  ApiToken: "READ",
+  DnsCheck: "READ",
+  AccountImport: "READ",
+  MailLogRecord: "LOGS",
+  StoredRejectedLogLine: "LOGS",
+};
+
+/**
+ * The answer of a root field may show the objects it names (a mutation's
+ * payload shows what was changed; diagnoseDelivery the account it is about):
+ * up to this depth (1 is the root field) the root field's own requirement
+ * covers them. Anything reached further down (that account's domain, the
+ * domain's other accounts) is a read of its own and needs its scope.
+ */
+const ROOT_ANSWER_DEPTH = 2;
+
+/**
+ * Checks a whole operation against the scopes of the API token it runs with,
+ * before any resolver runs: every field reaching an object of the service's
+ * data below the root answer needs that object's scope, whichever operation
+ * or payload it is reached through (a WRITE-only token cannot read domains
+ * through checkDomainsDns, a LOGS-only one cannot read a domain's accounts
+ * through diagnoseDelivery). The root fields themselves are checked by
+ * withTokenScopes. Returns the refusal, or null.
+ */
+export function operationScopeRefusal(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  principal: Principal | null,
+): ForbiddenError | null {
+  const token = principal?.apiToken;
+  if (!token) return null;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const rootType = schema.getRootType(operation.operation);
+  if (!rootType) return null;
+  let refusal: ForbiddenError | null = null;
+  // Fragments may be spread many times: each (fragment, type, depth) is walked once.
+  const walked = new Set<string>();
+
+  function walk(selectionSet: SelectionSetNode, parentType: GraphQLNamedType, depth: number, path: string): void {
+    for (const selection of selectionSet.selections) {
+      if (refusal) return;
+      if (selection.kind === Kind.FIELD) {
+        if (!isObjectType(parentType) && !isInterfaceType(parentType)) continue;
+        const field = parentType.getFields()[selection.name.value];
+        if (!field) continue;
+        const fieldType = getNamedType(field.type);
+        const fieldPath = `${path}.${selection.name.value}`;
+        const needed = ENTITY_TYPE_SCOPES[fieldType.name];
+        if (needed && depth > ROOT_ANSWER_DEPTH && !token!.scopes.includes(needed)) {
+          refusal = new ForbiddenError(
+            `The API token ${token!.prefix} ("${token!.name}") has the scopes ${token!.scopes.join(", ")}; reading ${fieldType.name} objects ` +
+              `(${fieldPath.slice(1)}) needs the ${needed} scope, whichever operation reaches them.`,
+          );
+          return;
+        }
+        if (selection.selectionSet) walk(selection.selectionSet, fieldType, depth + 1, fieldPath);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
+        if (type) walk(selection.selectionSet, type, depth, path);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment) continue;
+        const type = schema.getType(fragment.typeCondition.name.value);
+        const key = `${fragment.name.value}:${type?.name}:${depth}`;
+        if (!type || walked.has(key)) continue;
+        walked.add(key);
+        walk(fragment.selectionSet, type, depth, path);
+      }
+    }
+  }
+  walk(operation.selectionSet, rootType, 1, "");
+  return refusal;
 }

@@ -61,11 +61,12 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
         if (typeof payload === "string" || typeof payload.sub !== "string") return { error: "invalid" };
         const { kind, ver } = payload as Record<string, unknown>;
         if ((kind !== "support" && kind !== "account") || typeof ver !== "number") return { error: "invalid" };
+        // Every token this service issues expires: one without exp (signed
+        // with a leaked or reused secret) would never stop working.
+        if (typeof payload.exp !== "number") return { error: "invalid" };
         const claims: TokenClaims = { sub: payload.sub, kind, ver };
-        if (typeof payload.exp === "number") {
-          if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
-          verified.set(token, { claims, expiresAt: payload.exp });
-        }
+        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+        verified.set(token, { claims, expiresAt: payload.exp });
         return { claims };
       } catch (error) {
         return { error: error instanceof jwt.TokenExpiredError ? "expired" : "invalid" };

@@ -5,6 +5,7 @@ import { Prisma, type Account, type Domain } from "../generated/prisma/client";
 import type { Caller, ServiceDeps, Warning } from "../shared/deps";
 import { authorize } from "../auth/policy";
 import type { Principal } from "../auth/principal";
+import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import { changedFields, SECRET_CHANGED, writeAudit, type Db } from "../audit/audit.service";
 import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
@@ -295,6 +296,10 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
   const webServerAddress = input.webServerAddress == null ? null : parseWebServerAddress(input.webServerAddress);
   const dkimPublicKey = input.dkimPublicKey == null ? null : parseDkimPublicKey(input.dkimPublicKey);
   checkSetupRequirements(deps.config, dnsSetup, webServerAddress, { setup: "dnsSetup", webServerAddress: "webServerAddress" });
+  if (input.adminPassword != null) refuseAdministratorCredentialByToken(caller.principal, "Giving the new administrator's password", "adminPassword");
+  // Through an API token the administrator gets a password nobody learns
+  // (see auth/credentials.ts): support sets one with a login session.
+  const viaApiToken = caller.principal.apiToken !== undefined;
   const generatedAdminPassword = input.adminPassword == null ? generatePassword() : null;
   const adminPassword = parsePassword(input.adminPassword ?? generatedAdminPassword!, "adminPassword");
   // Hash before the transaction: bcrypt takes a quarter of a second and the
@@ -351,6 +356,14 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
           { field: "password", before: null, after: SECRET_CHANGED },
         ],
       });
+      if (viaApiToken) {
+        const warning: Warning = {
+          code: "ADMIN_PASSWORD_NOT_SHOWN",
+          field: "adminPassword",
+          message: `${admin.address} got a password nobody knows: an API token never learns an administrator's password. Set one with a login session (setAccountPassword).`,
+        };
+        return { domain, admin, generatedAdminPassword: null, warnings: [warning] };
+      }
       return { domain, admin, generatedAdminPassword, warnings: [] as Warning[] };
     });
   } catch (error) {
@@ -495,6 +508,7 @@ export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, dom
     if (current?.accountId === accountId) {
       return { domain, admin: account, previousAdmin: null };
     }
+    refuseAdministratorCredentialByToken(caller.principal, `Changing the administrator of ${domain.name}`, "accountId");
     if (account.status !== "ACTIVE") {
       throw new ConflictError(`${account.address} is suspended; reactivate it before making it the administrator.`, "accountId");
     }
@@ -503,10 +517,15 @@ export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, dom
       create: { domainId, accountId },
       update: { accountId, assignedAt: new Date() },
     });
-    // The former administrator's tokens stop working at once.
+    // The former administrator's tokens stop working at once, and for good:
+    // its API tokens are marked, so that making it administrator again does
+    // not bring them back.
     const previousAdmin = current
       ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } })
       : null;
+    if (current) {
+      await tx.apiToken.updateMany({ where: { domainId, createdById: current.accountId, creatorReplacedAt: null }, data: { creatorReplacedAt: deps.now() } });
+    }
     await writeAudit(tx, caller.actor, {
       action: "domain.reassign_admin",
       objectType: "domain",

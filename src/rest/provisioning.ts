@@ -3,6 +3,7 @@
 // missing and otherwise changes only the fields it gives, so sending the same
 // PUT twice leaves the same state, and the second one, changing nothing,
 // writes no audit record (the services audit only actual changes).
+import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import type { Account, Domain } from "../generated/prisma/client";
 import type { Caller, ServiceDeps, Warning } from "../shared/deps";
 import { AppError, BadInputError } from "../errors";
@@ -89,6 +90,13 @@ export async function putAccount(deps: ServiceDeps, caller: Caller, domainName: 
       if (!isConflictOn(error, "localPart")) throw error;
       account = await deps.db.account.findUnique({ where: { address: `${localPart}@${domain.name}` } });
       if (!account) throw error;
+    }
+  }
+  if (body.password !== undefined && caller.principal.apiToken) {
+    // Refused before anything changes (setAccountPassword would refuse it after the other fields were applied).
+    const isAdministrator = (await deps.db.domainAdmin.count({ where: { accountId: account.id } })) > 0;
+    if (isAdministrator && !(await deps.passwords.verify(body.password, account.passwordHash))) {
+      refuseAdministratorCredentialByToken(caller.principal, `Setting the password of ${account.address}, the administrator of ${domain.name},`, "password");
     }
   }
   const patch: UpdateAccountInput = {};

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { startTestApp, type TestApp } from "../helpers/test-app";
-import { supportAdmin, uniqueName } from "../helpers/factories";
+import { supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
 import { logLine } from "../helpers/log-lines";
 
@@ -33,7 +33,7 @@ describe("examples/provision.sh", () => {
   });
   afterAll(() => app.close());
 
-  it("provisions a domain with three mailboxes, makes Mary its administrator and reads her log, with curl and a token only", async () => {
+  it("provisions a domain with three mailboxes, makes Mary its administrator and reads her log, with curl, a token and a login for the administrator", async () => {
     const support = await supportAdmin(app);
     const { token, row } = await apiTokenOf(app, support, ["READ", "WRITE", "LOGS"]);
     const domainName = `${uniqueName("ex")}.example`;
@@ -47,7 +47,7 @@ describe("examples/provision.sh", () => {
     });
     expect(pushed.status).toBe(200);
 
-    const env = { MAILADMIN_URL: app.url, MAILADMIN_TOKEN: token };
+    const env = { MAILADMIN_URL: app.url, MAILADMIN_TOKEN: token, MAILADMIN_LOGIN_TOKEN: await tokenFor(app, support) };
     const first = await runScript(env, domainName);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
@@ -72,7 +72,9 @@ describe("examples/provision.sh", () => {
     // Every change is audited as made by the support admin through this token.
     const audit = await app.deps.db.auditEntry.findMany({ where: { domainId: domain.id }, orderBy: { id: "asc" } });
     expect(audit.map((entry) => entry.action)).toEqual(["domain.create", "account.create", "account.create", "account.create", "account.create", "domain.reassign_admin"]);
-    expect(audit.every((entry) => entry.actorId === support.id && entry.viaApiToken === `mat_${row.publicId}`)).toBe(true);
+    expect(audit.every((entry) => entry.actorId === support.id)).toBe(true);
+    // The administrator changed through the login session, everything else through the token.
+    expect(audit.map((entry) => entry.viaApiToken)).toEqual([...Array(5).fill(`mat_${row.publicId}`), null]);
 
     // Run again: the same state, nothing new in the audit trail.
     const second = await runScript(env, domainName);
@@ -82,6 +84,18 @@ describe("examples/provision.sh", () => {
     expect(second.stdout).not.toContain("shown once");
     expect(await app.deps.db.account.findMany({ where: { domainId: domain.id }, orderBy: { address: "asc" } })).toEqual(accounts);
     expect(await app.deps.db.auditEntry.count({ where: { domainId: domain.id } })).toBe(audit.length);
+  });
+
+  it("without a login token, provisions everything but the administrator and says so", async () => {
+    const support = await supportAdmin(app);
+    const { token } = await apiTokenOf(app, support, ["READ", "WRITE", "LOGS"]);
+    const domainName = `${uniqueName("ex")}.example`;
+    const run = await runScript({ MAILADMIN_URL: app.url, MAILADMIN_TOKEN: token }, domainName);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`skipped: making mary@${domainName} the administrator needs a login session`);
+    expect(run.stdout).not.toContain(`admin@${domainName} password`);
+    const domain = await app.deps.db.domain.findUniqueOrThrow({ where: { name: domainName }, include: { admin: { include: { account: true } } } });
+    expect(domain.admin?.account.address).toBe(`admin@${domainName}`);
   });
 
   it("stops at the first refusal with the problem on stderr and a failing exit code", async () => {

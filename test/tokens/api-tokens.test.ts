@@ -18,7 +18,7 @@ const LIST = `query($domainId: ID, $includeRevoked: Boolean, $first: Int, $after
 const REVOKE = `mutation($id: ID, $prefix: String) { revokeApiToken(id: $id, prefix: $prefix) { apiToken { id status revokedAt revokedBy } } }`;
 const ME = `{ me { __typename id loginName } }`;
 const INGEST = `mutation($source: String!, $lines: [String!]!) { ingestMailLog(source: $source, lines: $lines) { accepted duplicates rejected { reason } } }`;
-const CREATE_DOMAIN = `mutation($name: String!) { createDomain(input: { name: $name, adminPassword: "correct horse battery" }) { domain { id name } } }`;
+const CREATE_DOMAIN = `mutation($name: String!) { createDomain(input: { name: $name }) { domain { id name } } }`;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
