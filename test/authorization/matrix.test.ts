@@ -537,6 +537,64 @@ async function expectRefused(
   }
 }
 
+// ---------------------------------------------------------------------------
+// API tokens of every scope set, reaching data through payloads and nested
+// fields: allowed exactly when the token has every scope the reach needs
+// (the root field's, and READ or LOGS for each object of the service's data
+// reached below the root answer; src/auth/scopes.ts).
+
+type Scope = "READ" | "WRITE" | "LOGS";
+const SCOPE_SETS: Scope[][] = [["READ"], ["WRITE"], ["LOGS"], ["READ", "WRITE"], ["READ", "LOGS"], ["WRITE", "LOGS"], ["READ", "WRITE", "LOGS"]];
+
+interface Reach {
+  title: string;
+  needs: Scope[];
+  query: string;
+  variables(f: Awaited<ReturnType<typeof setUp>>): Record<string, unknown>;
+}
+
+const REACHES: Reach[] = [
+  {
+    title: "the changed account in updateAccount's payload",
+    needs: ["WRITE"],
+    query: `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Changed" }) { account { address displayName } } }`,
+    variables: (f) => ({ id: f.user.id }),
+  },
+  {
+    title: "the changed account's domain and its accounts, through updateAccount's payload",
+    needs: ["WRITE", "READ"],
+    query: `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Changed" }) { account { domain { name accounts { nodes { address } } } } } }`,
+    variables: (f) => ({ id: f.user.id }),
+  },
+  {
+    title: "the administrator behind a reassignment's payload",
+    needs: ["WRITE", "READ"],
+    query: `mutation($d: ID!, $a: ID!) { reassignDomainAdmin(domainId: $d, accountId: $a) { domain { admin { address } } } }`,
+    variables: (f) => ({ d: f.domain.id, a: f.admin.id }),
+  },
+  {
+    title: "an account's delivery log",
+    needs: ["READ", "LOGS"],
+    query: `query($id: ID) { account(id: $id) { mailLog { totalCount } } }`,
+    variables: (f) => ({ id: f.user.id }),
+  },
+  {
+    title: "a user's delivery log",
+    needs: ["LOGS"],
+    query: `query($address: String!) { mailLog(address: $address) { totalCount } }`,
+    variables: (f) => ({ address: f.user.address }),
+  },
+];
+
+const tokenRows = REACHES.flatMap((reach) =>
+  SCOPE_SETS.map((scopes) => ({
+    title: `a support token with ${scopes.join("+")}: ${reach.title} -> ${reach.needs.every((scope) => scopes.includes(scope)) ? "allowed" : "FORBIDDEN"}`,
+    reach,
+    scopes,
+    allowed: reach.needs.every((scope) => scopes.includes(scope)),
+  })),
+);
+
 describe("authorization matrix", () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -765,6 +823,26 @@ describe("authorization matrix", () => {
   const readRows = reads.flatMap((spec) =>
     ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })),
   );
+
+  describe("API tokens through payloads and nested fields", () => {
+    let f: Awaited<ReturnType<typeof setUp>>;
+    beforeAll(async () => {
+      f = await setUp(app);
+    });
+    it.each(tokenRows)("$title", async ({ reach, scopes, allowed }) => {
+      const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: f.callers.support.id } });
+      const { token } = await apiTokenOf(app, support, scopes);
+      const response = await app.gql(reach.query, reach.variables(f), token);
+      if (allowed) {
+        expect(response.errors).toBeUndefined();
+        expect(response.data).not.toBeNull();
+      } else {
+        expect(errorCode(response)).toBe("FORBIDDEN");
+        // Refused before execution (no data), or at the root field (its value null): nothing of the object is shown.
+        expect(Object.values(response.data ?? {}).every((value) => value === null)).toBe(true);
+      }
+    });
+  });
 
   describe("reads", () => {
     it.each(readRows)("$title", async ({ spec, role, outcome }) => {
