@@ -2,6 +2,7 @@
 // cleanly on SIGTERM / SIGINT.
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config";
+import { developmentJwtSecret } from "./auth/development-secret";
 import { createLogger } from "./logger";
 import { startApp } from "./app";
 import { shutDown } from "./observability/shutdown";
@@ -21,7 +22,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   if (config.jwtSecretGenerated) {
-    logger.warn("JWT_SECRET is not set: using a random secret for this process only (tokens die with it). Set JWT_SECRET outside development.");
+    // Development only (production refuses to start without JWT_SECRET).
+    const kept = developmentJwtSecret(config.DATA_DIR, config.JWT_SECRET);
+    config = { ...config, JWT_SECRET: kept.secret };
+    logger.warn(
+      { path: kept.path, created: kept.created },
+      "JWT_SECRET is not set: using the development secret kept in the data directory, so logins survive restarts. Set JWT_SECRET outside development.",
+    );
   }
   const app = await startApp(config, logger);
   await app.server.listen({ host: config.HOST, port: config.PORT });

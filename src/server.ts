@@ -23,7 +23,7 @@ import { databaseAnswers } from "./db/prisma";
 import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
 import { registerSecurity } from "./http/security";
 import { registerRateLimits } from "./http/rate-limit";
-import { registerGraphqlIde } from "./ide/ide";
+import { registerGraphqlIde, registerGraphqlUsageHint } from "./ide/ide";
 import { registerAccountImports } from "./imports/imports.service";
 import { registerRestApi } from "./rest/rest.plugin";
 
@@ -163,6 +163,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "database unavailable" });
   });
   await registerGraphqlIde(app, deps.config);
+  registerGraphqlUsageHint(app);
   registerAccountImports(app, deps);
   await registerRestApi(app, deps);
 

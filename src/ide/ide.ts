@@ -122,3 +122,29 @@ export async function registerGraphqlIde(app: FastifyInstance, config: Config): 
     return sendAsset(request, reply, asset);
   });
 }
+
+/** What a GET /graphql with no query and no browser gets: how to call the API, instead of Apollo's CSRF refusal. */
+export const GRAPHQL_USAGE_HINT = [
+  "This is mailadmin's GraphQL API. Send queries as POST /graphql with a JSON body, for example:",
+  "",
+  "  curl -s http://HOST:PORT/graphql -H 'content-type: application/json' \\",
+  "       -d '{\"query\":\"mutation { login(identifier: \\\"support\\\", password: \\\"...\\\") { token } }\"}'",
+  "",
+  "then send the token as 'Authorization: Bearer <token>'. The schema is schema.graphql; open this address in a",
+  "browser for the GraphQL IDE (outside production), or use the REST API described at /api/v1/openapi.json.",
+  "",
+].join("\n");
+
+/**
+ * GET /graphql without a query (and not from a browser, which gets the IDE)
+ * is someone finding out what this address is: answer with how to call it.
+ * A GET with a query string is GraphQL over GET and stays Apollo's.
+ */
+export function registerGraphqlUsageHint(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method !== "GET" || wantsHtml(request)) return;
+    const [path, search = ""] = request.url.split("?", 2);
+    if (path !== "/graphql" || new URLSearchParams(search).has("query")) return;
+    return reply.code(400).type("text/plain; charset=utf-8").send(GRAPHQL_USAGE_HINT);
+  });
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerProcess } from "../helpers/server-process";
@@ -8,11 +8,20 @@ async function login(url: string, identifier: string, password: string) {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      query: `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { principal { role loginName } } }`,
+      query: `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token principal { role loginName } } }`,
       variables: { i: identifier, p: password },
     }),
   });
-  return (await response.json()) as { data?: { login: { principal: { role: string; loginName: string } } }; errors?: unknown[] };
+  return (await response.json()) as { data?: { login: { token: string; principal: { role: string; loginName: string } } }; errors?: unknown[] };
+}
+
+async function whoAmI(url: string, token: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: `{ me { __typename } }` }),
+  });
+  return (await response.json()) as { data?: { me: { __typename: string } }; errors?: unknown[] };
 }
 
 describe("server start", () => {
@@ -38,7 +47,10 @@ describe("server start", () => {
       expect(printed).not.toBeNull();
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      expect((await login(url, "helpdesk", printed![1]!)).data?.login.principal).toEqual({ role: "SUPPORT_ADMIN", loginName: "helpdesk" });
+      const firstLogin = await login(url, "helpdesk", printed![1]!);
+      expect(firstLogin.data?.login.principal).toEqual({ role: "SUPPORT_ADMIN", loginName: "helpdesk" });
+      // No JWT_SECRET outside production: the generated one is kept in the data directory, for its owner only.
+      expect(statSync(join(dataDir, "jwt-secret")).mode & 0o777).toBe(0o600);
       // The generated password goes to the terminal once, never through the JSON log.
       const logLines = first.output().split("\n").filter((line) => line.startsWith("{"));
       expect(logLines.some((line) => line.includes(printed![1]!))).toBe(false);
@@ -54,6 +66,8 @@ describe("server start", () => {
       expect(second.output()).not.toMatch(/First support admin created/);
       expect(second.output()).toMatch(/"applied":\[\],"msg":"database schema is up to date"/);
       expect((await login(secondUrl, "helpdesk", printed![1]!)).data?.login.principal.loginName).toBe("helpdesk");
+      // A login of the first process still works after the restart.
+      expect((await whoAmI(secondUrl, firstLogin.data!.login.token)).data?.me.__typename).toBe("SupportAdmin");
       expect((await login(secondUrl, "someone-else", "ignored on later starts")).errors).toHaveLength(1);
       second.child.kill("SIGTERM");
       expect(await second.exited).toBe(0);
