@@ -73,11 +73,17 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
         operationId: "getAccount",
         tags: ["accounts"],
         summary: "One account",
+        description: "Answered as {\"account\": ...}, the same shape as every other answer about one account (PUT, quota).",
         params: accountParams,
-        response: { 200: jsonResponse("The account.", ref("Account")), ...problemResponses(400, 403, 404) },
+        response: {
+          200: jsonResponse("The account.", { type: "object", required: ["account"], properties: { account: ref("Account") } }),
+          ...problemResponses(400, 403, 404),
+        },
       },
     },
-    async (request) => accountView(createLoaders(deps.db), await accountByPath(deps, callerOfRequest(request), request.params.name, request.params.localPart)),
+    async (request) => ({
+      account: await accountView(createLoaders(deps.db), await accountByPath(deps, callerOfRequest(request), request.params.name, request.params.localPart)),
+    }),
   );
 
   app.put<{ Params: AccountPath; Body: PutAccountBody }>(

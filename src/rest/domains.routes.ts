@@ -73,11 +73,15 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
         operationId: "getDomain",
         tags: ["domains"],
         summary: "One domain",
+        description: "Answered as {\"domain\": ...}, the same shape as every other answer about one domain (PUT, quota).",
         params: nameParams,
-        response: { 200: jsonResponse("The domain.", ref("Domain")), ...problemResponses(400, 403, 404) },
+        response: {
+          200: jsonResponse("The domain.", { type: "object", required: ["domain"], properties: { domain: ref("Domain") } }),
+          ...problemResponses(400, 403, 404),
+        },
       },
     },
-    async (request) => domainView(createLoaders(deps.db), await findDomain(deps, principalOfRequest(request), { name: request.params.name })),
+    async (request) => ({ domain: await domainView(createLoaders(deps.db), await findDomain(deps, principalOfRequest(request), { name: request.params.name })) }),
   );
 
   app.put<{ Params: { name: string }; Body: PutDomainBody }>(

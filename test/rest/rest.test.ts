@@ -118,7 +118,7 @@ describe("REST API", () => {
 
       const own = await rest.request("GET", "/api/v1/domains", { token: world.tokens.admin });
       expect(own.body.items.map((domain: { id: string }) => domain.id)).toEqual([world.domain.id]);
-      expect((await rest.request("GET", domainPath(world.domain.name), { token: world.tokens.user })).body.accountCount).toBe(2);
+      expect((await rest.request("GET", domainPath(world.domain.name), { token: world.tokens.user })).body.domain.accountCount).toBe(2);
       expectProblem(await rest.request("GET", domainPath(world.otherDomain.name), { token: world.tokens.admin }), 404, "NOT_FOUND");
       expectProblem(await rest.request("GET", domainPath(`${uniqueName("none")}.example`), { token: support }), 404, "NOT_FOUND");
 
@@ -200,7 +200,8 @@ describe("REST API", () => {
       expectProblem(await rest.request("GET", accounts, { token: world.tokens.otherAdmin }), 404, "NOT_FOUND");
 
       const user = await rest.request("GET", `${accounts}/${world.user.localPart}`, { token: world.tokens.user });
-      expect(user.body).toMatchObject({ id: world.user.id, address: world.user.address, role: "USER" });
+      // One shape per resource: GET answers {"account": ...} as PUT does.
+      expect(user.body).toEqual({ account: expect.objectContaining({ id: world.user.id, address: world.user.address, role: "USER" }) });
       const colleague = await makeAccount(app, world.domain);
       expectProblem(await rest.request("GET", `${accounts}/${colleague.localPart}`, { token: world.tokens.user }), 404, "NOT_FOUND");
 
