@@ -2,7 +2,7 @@
 // caller (support staff, domain administrators, ordinary accounts, anonymous
 // callers, forged and revoked tokens), sent one after the other through the
 // real GraphQL API, from a seeded generator so that a seed replays the same
-// run. A model of the service, written from the rules (README "Who may do
+// run. A model of the service, written from the rules (docs/authorization.md "Who may do
 // what", the services' checks), predicts each answer; after every step the
 // database is checked:
 //
@@ -495,7 +495,7 @@ export class ChaosRun {
     return principal ? `${principal.role} ${name}` : `${name} (token no longer valid)`;
   }
 
-  // Policy, as README "Who may do what" states it.
+  // Policy, as docs/authorization.md states it.
   private static isSupport = (p: Principal) => p.role === "SUPPORT_ADMIN";
   private static isAdminOf = (p: Principal, domainId: string) => p.kind === "account" && p.role === "DOMAIN_ADMIN" && p.domainId === domainId;
   private static isMemberOf = (p: Principal, domainId: string) => p.kind === "account" && p.domainId === domainId;

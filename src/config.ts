@@ -169,7 +169,7 @@ const environmentSchema = z.object({
     }),
 });
 
-/** Every setting's name: .env.example and the README document each (test/server/settings.test.ts). */
+/** Every setting's name: .env.example and docs/configuration.md document each (test/server/settings.test.ts). */
 export const SETTING_NAMES: readonly string[] = Object.keys(environmentSchema.shape);
 
 export type Config = Omit<z.infer<typeof environmentSchema>, "JWT_SECRET"> & {

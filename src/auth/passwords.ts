@@ -4,7 +4,7 @@
 // measured the same for other requests, but would give a hash 1.5% of a busy
 // CPU, twenty seconds a login while the server is saturated; at nice 10 it
 // is about three.) All CPUs may hash, which on libuv's pool at normal
-// priority took the CPU from every other request (README, Performance:
+// priority took the CPU from every other request (docs/performance/README.md:
 // bench:login).
 // On Linux a thread's nice value is its own, so setPriority in the worker
 // lowers that thread only; elsewhere it may lower the whole process, so the

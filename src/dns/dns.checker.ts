@@ -42,7 +42,7 @@ import {
 export type FindingStatus = "PASS" | "WARN" | "FAIL" | "ERROR";
 
 export interface DnsFinding {
-  /** Stable id of the rule, such as mx.primary (README lists them all). */
+  /** Stable id of the rule, such as mx.primary (docs/dns-checks.md lists them all). */
   check: string;
   status: FindingStatus;
   /** The DNS name (or address) the rule looked at. */

@@ -35,7 +35,7 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string; slug: strin
   INTERNAL_SERVER_ERROR: { status: 500, title: "Internal error", slug: "internal-server-error" },
 };
 
-/** The problem type URI of a code: a tag URI (RFC 4151), an identifier rather than a page to fetch; the README lists them. */
+/** The problem type URI of a code: a tag URI (RFC 4151), an identifier rather than a page to fetch; docs/graphql-api.md and docs/rest-api.md list them. */
 export function problemType(code: ProblemCode): string {
   return `tag:mailadmin,2026:problem:${PROBLEMS[code].slug}`;
 }

@@ -1,21 +1,22 @@
 // Every setting the server reads is documented where operators look for it:
-// .env.example (as NAME= or a commented # NAME= line) and the README.
+// .env.example (as NAME= or a commented # NAME= line) and the configuration
+// page of the manual (docs/configuration.md).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, SETTING_NAMES } from "../../src/config";
 import { projectRoot } from "../../src/db/migrate";
 
 const envExample = readFileSync(join(projectRoot, ".env.example"), "utf8");
-const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+const configurationPage = readFileSync(join(projectRoot, "docs", "configuration.md"), "utf8");
 
 describe("settings are documented", () => {
   it("knows the settings (the list is read from the configuration schema)", () => {
     expect(SETTING_NAMES).toEqual(expect.arrayContaining(["DATABASE_URL", "JWT_SECRET", "RATE_LIMIT_ENABLED", "GRAPHQL_IDE", "METRICS_TOKEN"]));
   });
 
-  it.each(SETTING_NAMES.map((name) => [name]))("%s is in .env.example and the README", (name) => {
+  it.each(SETTING_NAMES.map((name) => [name]))("%s is in .env.example and docs/configuration.md", (name) => {
     expect(envExample).toMatch(new RegExp(`^#? ?${name}=`, "m"));
-    expect(readme).toContain(`\`${name}\``);
+    expect(configurationPage).toContain(`\`${name}\``);
   });
 
   it(".env.example names no setting the server does not read", () => {
