@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the test suite starts by itself on loopback
-# (npm test runs this first): NSD, the authoritative DNS server of the
+# (npm run test:deps; .ci/run): NSD, the authoritative DNS server of the
 # DNS-check tests. PostgreSQL is optional (TEST_DATABASE_URL); the embedded
 # database needs nothing. Debian's packages, as root; a clear message otherwise.
 set -euo pipefail

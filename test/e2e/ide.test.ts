@@ -31,7 +31,7 @@ describe("the GraphQL IDE in Chromium", () => {
   let app: TestApp;
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; npm test does it as root).`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the test servers with npm run test:deps (as root; Debian's chromium package).`);
     app = await startTestApp();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   });
