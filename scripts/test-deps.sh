@@ -11,19 +11,25 @@ needed=()
 # curl and jq: examples/provision.sh, run by test/rest/examples.test.ts.
 command -v curl >/dev/null || needed+=(curl)
 command -v jq >/dev/null || needed+=(jq)
-# Postfix, the MTA the probe tests connect to on 127.0.0.1:25: as root,
-# installed (and set up) if missing and started if stopped.
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  bash "$(dirname "$0")/test-postfix.sh"
-elif [ ! -x /usr/sbin/postfix ]; then
-  needed+=(postfix)
-fi
+# Postfix (and openssl for its test certificate): the tests run instances of
+# their own (test/helpers/postfix-instance.ts), never the host's service.
+[ -x /usr/sbin/postfix ] || needed+=(postfix)
+command -v openssl >/dev/null || needed+=(openssl)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "The tests need these Debian packages: ${needed[*]}. Install them as root (apt-get install ${needed[*]}) and run npm test again." >&2
+  echo "The tests need these Debian packages: ${needed[*]}. Install them as root (apt-get install ${needed[*]}) and run npm test again (npm run test:deps does it as root)." >&2
   exit 1
 fi
 echo "installing test servers: ${needed[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Installed, not configured or started: the tests start their own instances.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# No package's service is started while installing (invoke-rc.d asks this
+# script); one that was already there is left as it was.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq "${needed[@]}" >/dev/null

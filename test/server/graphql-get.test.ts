@@ -11,7 +11,8 @@ describe("GET /graphql", () => {
   afterAll(() => app.close());
 
   it("explains how to call the API when asked without a query and without a browser's Accept header", async () => {
-    for (const headers of [{}, { accept: "application/json" }, { accept: "*/*" }]) {
+    const variants: Record<string, string>[] = [{}, { accept: "application/json" }, { accept: "*/*" }];
+    for (const headers of variants) {
       const response = await fetch(`${app.url}/graphql`, { headers });
       expect(response.status).toBe(400);
       expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
