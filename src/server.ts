@@ -7,7 +7,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
@@ -100,6 +100,35 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
 }
 
 /**
+ * Apollo resolves the operation to run before executing, but with a gateway
+ * (our executor, graphql/executor.ts) it leaves a document it cannot resolve
+ * to the executor, which then had no operation: a 500. Refused here first,
+ * as the client's mistake: several operations and no (or an unknown)
+ * operationName, or a subscription, which this API does not have.
+ */
+function operationResolutionPlugin(): ApolloServerPlugin<GraphQLContext> {
+  const refuse = (message: string, field: string) =>
+    new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400, headers: new HeaderMap() } } });
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request }) {
+          if (!operation) {
+            const names = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value ?? "(unnamed)"] : []));
+            throw request.operationName
+              ? refuse(`There is no operation named ${request.operationName} in this document; it holds ${names.join(", ")}.`, "operationName")
+              : refuse(`This document holds ${names.length} operations (${names.join(", ")}): say which to run with operationName.`, "operationName");
+          }
+          if (operation.operation === "subscription") {
+            throw refuse("This API has no subscriptions: send a query or a mutation.", "query");
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
  * Holds a request made with an API token to its scopes for every object the
  * operation reaches, before any resolver runs (src/auth/scopes.ts).
  */
@@ -138,11 +167,22 @@ function callerAccountPlugin(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's request id when it is safe to log and store as it is, else undefined. */
+export function clientRequestId(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && CLIENT_REQUEST_ID.test(value) ? value : undefined;
+}
+
 export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
+    // A client's x-request-id is kept only when it is a plain token of at
+    // most 128 characters: it goes into every log line, error and audit
+    // record of the request. Anything else gets an id of ours.
+    requestIdHeader: false,
+    genReqId: (request) => clientRequestId(request.headers["x-request-id"]) ?? randomUUID(),
     // Log lines name the request id as error responses and audit records do.
     logController: new LogController({ requestIdLogLabel: "requestId" }),
     trustProxy: deps.config.TRUST_PROXY,
@@ -179,6 +219,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
     parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,
     plugins: [
+      operationResolutionPlugin(),
       requestIdPlugin(),
       callerAccountPlugin(),
       tokenScopePlugin(),

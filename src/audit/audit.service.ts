@@ -4,7 +4,7 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
-import { decodeCursor, parseId, parsePageSize, parseSearch } from "../shared/validation";
+import { decodeCursor, parseBigintId, parseId, parsePageSize, parseSearch } from "../shared/validation";
 import { BadInputError } from "../errors";
 import { toConnection } from "../shared/connection";
 
@@ -142,7 +142,7 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
     authorize(principal, "audit.read", { domainId }, ["domain", domainId ?? ""]);
   }
   const afterKey = decodeCursor(query.after);
-  if (afterKey !== undefined && !/^\d{1,19}$/.test(afterKey)) throw new BadInputError("after", "after is not a cursor returned by this API.");
+  const afterId = afterKey === undefined ? undefined : parseBigintId(afterKey, "after");
   const where: Prisma.AuditEntryWhereInput = {
     ...(domainId !== undefined ? { domainId } : {}),
     ...(query.objectId ? { objectId: parseId(query.objectId, "objectId") } : {}),
@@ -150,7 +150,7 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
   };
   const [rows, totalCount] = await Promise.all([
     db.auditEntry.findMany({
-      where: afterKey !== undefined ? { AND: [where, { id: { lt: BigInt(afterKey) } }] } : where,
+      where: afterId !== undefined ? { AND: [where, { id: { lt: afterId } }] } : where,
       orderBy: { id: "desc" },
       take: first + 1,
     }),

@@ -9,7 +9,7 @@ import type { Principal } from "../auth/principal";
 import type { ServiceDeps } from "../shared/deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
-import { parseAddress } from "../shared/validation";
+import { parseAddress, parseBigintId } from "../shared/validation";
 import { checkView, dnsServiceOf, profileOf, type DnsCheckView } from "../dns/dns.service";
 import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
@@ -183,8 +183,8 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   let address: string | null;
   let records: MailLogRecord[];
   if (hasRecord) {
-    if (!/^\d{1,19}$/.test(input.logRecordId!)) throw new BadInputError("logRecordId", `${JSON.stringify(input.logRecordId)} is not a delivery record id (a number, as MailLogRecord.id gives it).`);
-    const record = await deps.db.mailLogRecord.findUnique({ where: { id: BigInt(input.logRecordId!) } });
+    const id = parseBigintId(input.logRecordId!, "logRecordId", `${JSON.stringify(input.logRecordId)} is not a delivery record id (a number, as MailLogRecord.id gives it).`);
+    const record = await deps.db.mailLogRecord.findUnique({ where: { id } });
     if (!record) throw new NotFoundError("delivery record", input.logRecordId!);
     address = record.localAddress;
     // The message's whole history: every line with its queue id.

@@ -164,9 +164,25 @@ export function documentLimitsRule(limits: DocumentLimits): ValidationRule {
 /** Variable sets whose cost is remembered per document (the oldest forgotten first). */
 const COSTS_KEPT_PER_DOCUMENT = 100;
 
-const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  if (typeof args.first !== "number") return undefined;
-  return 1 + childComplexity * Math.min(MAX_PAGE_SIZE, Math.max(1, args.first));
+/**
+ * The page a field will really return. `first` given as a number is that
+ * number (at most MAX_PAGE_SIZE: above it the resolver refuses); given as
+ * null, or left out, the resolver uses its default page size, which is the
+ * argument's default in schema.graphql (`first: Int = 50`), so that default
+ * is what the estimate takes, and MAX_PAGE_SIZE where the schema gives none.
+ * (Treating null as "no page" let `first: null` through at any depth.)
+ */
+export function pageSizeOf(field: { args: readonly { name: string; defaultValue?: unknown }[] }, args: Record<string, unknown>): number | undefined {
+  const argument = field.args.find((candidate) => candidate.name === "first");
+  if (!argument) return undefined;
+  const given = args.first;
+  if (typeof given === "number") return Math.min(MAX_PAGE_SIZE, Math.max(1, given));
+  return typeof argument.defaultValue === "number" ? Math.min(MAX_PAGE_SIZE, argument.defaultValue) : MAX_PAGE_SIZE;
+}
+
+const pageSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const pageSize = pageSizeOf(field, args);
+  return pageSize === undefined ? undefined : 1 + childComplexity * pageSize;
 };
 
 /**

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+import { EARLIEST_INSTANT, LATEST_INSTANT } from "../shared/validation";
 import { projectRoot } from "../db/migrate";
 import { authResolvers } from "../auth/auth.resolvers";
 import { domainResolvers } from "../domains/domains.resolvers";
@@ -21,6 +22,10 @@ export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8"
 function parseDateTime(value: unknown): Date {
   const date = typeof value === "string" ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string such as 2026-11-28T15:04:05Z");
+  // JavaScript reads years up to 275760; PostgreSQL's timestamps and every real date stay within these.
+  if (date.getTime() < EARLIEST_INSTANT || date.getTime() > LATEST_INSTANT) {
+    throw new GraphQLError(`DateTime must be between 1970-01-01 and 9999-12-31 (got ${String(value).slice(0, 40)})`);
+  }
   return date;
 }
 

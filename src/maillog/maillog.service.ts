@@ -8,7 +8,7 @@ import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { toConnection } from "../shared/connection";
 import { pageTotal, rawRows } from "../db/raw";
-import { decodeCursor, likeEscaped, parseAddress, parsePageSize, parseSearch } from "../shared/validation";
+import { decodeCursor, likeEscaped, parseAddress, parseBigintId, parseInstantMs, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, pruneQueueStates, type IngestResult, type LogFormatName } from "./ingest";
 import { prismaExecutor } from "./sql";
 import { isValidTimeZone, wallClockAt, zonedTimeToInstant } from "./parse";
@@ -73,7 +73,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   if (cursor !== undefined) {
     const match = /^(\d{1,15})\|(\d{1,19})$/.exec(cursor);
     if (!match) throw new BadInputError("after", "after is not a cursor returned by this API.");
-    before = { loggedAt: new Date(Number(match[1])), id: BigInt(match[2]!) };
+    before = { loggedAt: parseInstantMs(match[1]!, "after"), id: parseBigintId(match[2]!, "after") };
   }
 
   // Timestamps go as UTC text: the columns hold UTC without a zone.
@@ -119,11 +119,11 @@ export async function listRejectedLines(
   authorize(principal, "maillog.rejected", {}, ["log source", query.source ?? ""]);
   const first = parsePageSize(query.first, 50);
   const source = parseSearch(query.source, "source");
-  const after = decodeCursor(query.after);
-  if (after !== undefined && !/^\d{1,19}$/.test(after)) throw new BadInputError("after", "after is not a cursor returned by this API.");
+  const afterKey = decodeCursor(query.after);
+  const after = afterKey === undefined ? undefined : parseBigintId(afterKey, "after");
   const where: Prisma.RejectedLogLineWhereInput = source ? { sourceName: source } : {};
   const [rows, totalCount] = await Promise.all([
-    deps.db.rejectedLogLine.findMany({ where: after ? { AND: [where, { id: { lt: BigInt(after) } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
+    deps.db.rejectedLogLine.findMany({ where: after ? { AND: [where, { id: { lt: after } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
     deps.db.rejectedLogLine.count({ where }),
   ]);
   return toConnection(rows, first, totalCount, (row) => row.id.toString());

@@ -117,6 +117,32 @@ export function parsePassword(input: string, field = "password"): string {
   return input;
 }
 
+/** PostgreSQL's bigint: the ids of delivery records, rejected lines and audit entries. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/**
+ * A numeric id (a bigint column's) given as text, as the API shows it: digits
+ * only, within PostgreSQL's bigint. Anything else is the caller's mistake,
+ * named by `field` (an id past the range reached the database as an error).
+ */
+export function parseBigintId(input: string, field: string, what = `${field} is not a cursor returned by this API.`): bigint {
+  if (!/^\d{1,19}$/.test(input)) throw new BadInputError(field, what);
+  const value = BigInt(input);
+  if (value > MAX_BIGINT) throw new BadInputError(field, what);
+  return value;
+}
+
+/** The instants the API accepts: 1970 to 9999 (JavaScript dates reach year 275760, PostgreSQL's timestamps do not, and no mail is that old or that late). */
+export const EARLIEST_INSTANT = Date.UTC(1970, 0, 1);
+export const LATEST_INSTANT = Date.UTC(10_000, 0, 1) - 1;
+
+/** An instant in milliseconds since 1970 (a cursor's), within the range above. */
+export function parseInstantMs(input: string, field: string): Date {
+  const ms = Number(input);
+  if (!Number.isSafeInteger(ms) || ms < EARLIEST_INSTANT || ms > LATEST_INSTANT) throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+  return new Date(ms);
+}
+
 /** Ids are opaque; anything absurd is simply an id that matches nothing. */
 export function parseId(input: string, field = "id"): string {
   if (input.length === 0 || input.length > 64 || /[\u0000-\u001f\u007f]/.test(input) || !input.isWellFormed()) {
