@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         checkTimeoutMs: config.DNS_CHECK_TIMEOUT_MS,
         service: mailServiceOf(config),
         clock: () => new Date(),
+        allowPrivate: config.DNS_ALLOW_PRIVATE,
       });
       const started = performance.now();
       const results = await checker.checkMany(profiles, concurrency);

@@ -114,6 +114,8 @@ const environmentSchema = z.object({
   PROBE_MAX_ADDRESSES: z.coerce.number().int().min(1).max(50).default(6),
   PROBE_STARTTLS: booleanSetting.default(true),
   PROBE_ALLOW_PRIVATE: booleanSetting.default(false),
+  /** Whether DNS checks may query nameservers at private, loopback or link-local addresses named by a customer's DNS (DNS_SERVERS are always asked). */
+  DNS_ALLOW_PRIVATE: booleanSetting.default(false),
   PROBE_HELO_NAME: hostNameSetting.optional(),
   PROBE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   PROBE_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(1).max(100_000).default(10),

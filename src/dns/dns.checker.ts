@@ -77,6 +77,8 @@ export interface DnsCheckerOptions {
   service: MailService;
   clock: () => Date;
   monotonicNow?: () => number;
+  /** Ask nameservers at private addresses learnt from the domain's DNS (DNS_ALLOW_PRIVATE; tests on loopback). */
+  allowPrivate?: boolean;
 }
 
 /** PASS < WARN < ERROR < FAIL: a definite failure outweighs a check that could not be made. */
@@ -1106,6 +1108,7 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
       attempts: options.queryAttempts,
       deadline,
       monotonicNow,
+      allowPrivate: options.allowPrivate ?? false,
     });
     const context: Context = {
       profile,

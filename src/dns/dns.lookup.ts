@@ -3,6 +3,7 @@
 // within per-query timeouts and the check's overall deadline. Outcomes are
 // values (answer, no data, no such name, error), never exceptions, so that a
 // dead server becomes an ERROR finding and not a failed request.
+import { isPrivateAddress } from "../shared/addresses";
 import { DnsTransportError, normaliseName, type DnsRecord, type DnsResponse, type DnsServer, type DnsTransport, type RecordType } from "./dns.transport";
 
 /** A CNAME met on the way from the name asked to the records. */
@@ -18,7 +19,10 @@ export type LookupResult =
   | { status: "error"; name: string; message: string };
 
 /** What one server said to a direct (non-recursive) question, or why it said nothing. */
-export type DirectResult = { status: "answered"; response: DnsResponse } | { status: "error"; message: string; reason: DnsTransportError["reason"] };
+export type DirectResult =
+  | { status: "answered"; response: DnsResponse }
+  /** not_allowed: never sent (a private address, DNS_ALLOW_PRIVATE). */
+  | { status: "error"; message: string; reason: DnsTransportError["reason"] | "not_allowed" };
 
 export interface LookupOptions {
   transport: DnsTransport;
@@ -30,6 +34,12 @@ export interface LookupOptions {
   /** Monotonic milliseconds after which no query is sent and pending ones give up. */
   deadline: number;
   monotonicNow?: () => number;
+  /**
+   * Whether nameservers at private, loopback or link-local addresses, learnt
+   * from a customer's DNS, may be asked (DNS_ALLOW_PRIVATE). The configured
+   * resolvers are always asked.
+   */
+  allowPrivate?: boolean;
 }
 
 /** How many CNAMEs a chain may have before it is taken for a loop (resolvers use 8 to 16). */
@@ -121,6 +131,15 @@ export class DnsLookup {
   /** Asks one nameserver directly for its own data (no recursion), with the configured tries. */
   ask(server: DnsServer, name: string, type: RecordType): Promise<DirectResult> {
     const wanted = normaliseName(name);
+    const configured = this.options.resolvers.some((resolver) => resolver.host === server.host && resolver.port === server.port);
+    if (!this.options.allowPrivate && !configured && isPrivateAddress(server.host)) {
+      // Not sent at all: a customer's NS records must not make this service probe its own network.
+      return Promise.resolve({
+        status: "error",
+        reason: "not_allowed",
+        message: `not queried: ${server.host} is a private, loopback or link-local address, and the DNS check sends no query there (DNS_ALLOW_PRIVATE)`,
+      });
+    }
     return this.once(`d ${server.host} ${server.port} ${wanted} ${type}`, async () => {
       let last: DnsTransportError | undefined;
       for (let attempt = 0; attempt < this.options.attempts; attempt++) {

@@ -85,6 +85,7 @@ export class DnsCheckService {
       checkTimeoutMs: config.DNS_CHECK_TIMEOUT_MS,
       service: mailServiceOf(config),
       clock: now,
+      allowPrivate: config.DNS_ALLOW_PRIVATE,
     });
   }
 

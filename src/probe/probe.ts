@@ -2,7 +2,7 @@
 // exchangers' addresses, then a connection to port 25 and its greeting), and
 // says in one sentence what it found. Knows nothing of GraphQL or the
 // database: DNS lookups, sockets, clock and limits are passed in.
-import ipaddr from "ipaddr.js";
+import { isPrivateAddress } from "../shared/addresses";
 import { DnsLookup, addressesOf, type LookupResult } from "../dns/dns.lookup";
 import type { DnsServer, DnsTransport } from "../dns/dns.transport";
 import { smtpDialogue, type DialogueResult, type DialogueTimeouts, type SocketFactory } from "./probe.smtp";
@@ -51,13 +51,7 @@ export interface ProbeOptions {
   monotonicNow?: () => number;
 }
 
-/** Addresses that are not on the public internet: loopback, private, link-local, and the like. */
-export function isPrivateAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return true;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range() !== "unicast";
-}
+export { isPrivateAddress };
 
 function lookupError(result: LookupResult): string | null {
   switch (result.status) {

@@ -163,6 +163,8 @@ export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
           DMARC_POLICY: "quarantine",
           DMARC_REPORT_ADDRESS: TEST_SERVICE.dmarcReportAddress,
           DNS_SERVERS: `${addresses.resolver}:53`,
+          // The test's nameservers are on loopback addresses: allowed here, refused by default.
+          DNS_ALLOW_PRIVATE: "true",
           // Loopback answers in well under a millisecond: short timeouts keep
           // the dead-server tests fast without making healthy ones flaky.
           DNS_QUERY_TIMEOUT_MS: "400",
