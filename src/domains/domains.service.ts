@@ -6,6 +6,7 @@ import type { Caller, ServiceDeps, Warning } from "../shared/deps";
 import { authorize } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";
+import { lookalikeFindings } from "../shared/lookalike";
 import { changedFields, SECRET_CHANGED, writeAudit, type Db } from "../audit/audit.service";
 import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
@@ -272,11 +273,22 @@ export interface CreateDomainInput {
   dnsSetup?: DnsSetup | null;
   webServerAddress?: string | null;
   dkimPublicKey?: string | null;
+  /** Create a name that can pass for another (see shared/lookalike.ts) knowingly. */
+  confirmLookalikeName?: boolean | null;
 }
 
 export async function createDomain(deps: ServiceDeps, caller: Caller, input: CreateDomainInput) {
   authorize(caller.principal, "domain.create", {}, ["domain", input.name]);
   const { name, unicodeName } = parseDomainName(input.name);
+  const lookalike = lookalikeFindings(unicodeName);
+  if (lookalike.length > 0 && !input.confirmLookalikeName) {
+    throw new ConflictError(
+      `${unicodeName} (${name}) can pass for another name: ${lookalike.map((finding) => finding.reason).join("; ")}. ` +
+        `Browsers show it as ${name}. Create it only if the customer really owns it: repeat with confirmLookalikeName: true.`,
+      "confirmLookalikeName",
+    );
+  }
+  const lookalikeWarnings: Warning[] = lookalike.map((finding) => ({ code: "LOOKALIKE_NAME", field: "name", message: `Confirmed although ${finding.reason}.` }));
   const quotaMb = input.quotaMb == null ? null : parseQuotaMb(input.quotaMb, "quotaMb");
   const maxAccounts = input.maxAccounts == null ? null : parseMaxAccounts(input.maxAccounts);
   const defaultMailboxQuotaMb =
@@ -362,9 +374,9 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
           field: "adminPassword",
           message: `${admin.address} got a password nobody knows: an API token never learns an administrator's password. Set one with a login session (setAccountPassword).`,
         };
-        return { domain, admin, generatedAdminPassword: null, warnings: [warning] };
+        return { domain, admin, generatedAdminPassword: null, warnings: [...lookalikeWarnings, warning] };
       }
-      return { domain, admin, generatedAdminPassword, warnings: [] as Warning[] };
+      return { domain, admin, generatedAdminPassword, warnings: lookalikeWarnings };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`A domain named ${name} already exists.`, "name");

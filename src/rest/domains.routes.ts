@@ -102,6 +102,10 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
           additionalProperties: false,
           properties: {
             ...domainSettings,
+            confirmLookalikeName: {
+              type: "boolean",
+              description: "Create a name that can pass for another (mixed scripts, or Cyrillic or Greek letters that look Latin) knowingly; refused (409) without it.",
+            },
             admin: {
               type: "object",
               additionalProperties: false,

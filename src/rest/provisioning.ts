@@ -13,6 +13,8 @@ import { authorize } from "../auth/policy";
 import { parseLocalPart, parsePassword } from "../shared/validation";
 
 export interface PutDomainBody extends UpdateDomainInput {
+  /** Create a name that can pass for another knowingly (GraphQL's CreateDomainInput.confirmLookalikeName). */
+  confirmLookalikeName?: boolean;
   /** Used only when the PUT creates the domain. */
   admin?: { localPart?: string; displayName?: string; password?: string; quotaMb?: number };
 }
@@ -48,6 +50,7 @@ export async function putDomain(deps: ServiceDeps, caller: Caller, name: string,
       adminDisplayName: body.admin?.displayName,
       adminPassword: body.admin?.password,
       adminQuotaMb: body.admin?.quotaMb,
+      confirmLookalikeName: body.confirmLookalikeName,
     };
     try {
       const created = await createDomain(deps, caller, input);
