@@ -172,6 +172,11 @@ export function parseBatch(lines: LogLineInput[], timeZone: string, format: Batc
     : { format, recordCount: records.length, records, rejected, tooOld };
 }
 
+/** Timestamps travel as UTC text: the columns are timestamp without time zone, in UTC. */
+function utc(date: Date | null): string | null {
+  return date ? date.toISOString().replace("T", " ").replace("Z", "") : null;
+}
+
 async function insertRecords(sql: SqlExecutor, sourceName: string, batch: ParsedBatch): Promise<number> {
   if (batch.format === "copy") {
     if (!sql.copyFrom) throw new Error("this database connection cannot COPY: parse the batch as JSON");
@@ -180,8 +185,6 @@ async function insertRecords(sql: SqlExecutor, sourceName: string, batch: Parsed
     await sql.copyFrom(`COPY "mail_log_batch" FROM STDIN`, batch.copyRows);
     return sql.execute(INSERT_FROM_STAGING, [sourceName]);
   }
-  // Timestamps travel as UTC text: the columns are timestamp without time zone, in UTC.
-  const utc = (date: Date | null) => (date ? date.toISOString().replace("T", " ").replace("Z", "") : null);
   const json = JSON.stringify(
     batch.records.map((record) => ({
       f: record.fingerprint,
@@ -266,7 +269,6 @@ const INSERT_POSTFIX_FROM_JSON = `INSERT INTO "mail_log_record" (${RECORD_COLUMN
   ON CONFLICT ("fingerprint") DO NOTHING`;
 
 function insertPostfixRecords(sql: SqlExecutor, sourceName: string, records: PostfixRecord[]): Promise<number> {
-  const utc = (date: Date | null) => (date ? date.toISOString().replace("T", " ").replace("Z", "") : null);
   const json = JSON.stringify(
     records.map((record) => ({
       f: record.fingerprint,
