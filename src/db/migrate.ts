@@ -24,12 +24,42 @@ export async function runMigrations(databaseUrl: string): Promise<string> {
       env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
       timeout: 120_000,
     });
+    await grantMailServerReads(databaseUrl);
     return stdout;
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string; message: string };
     // The CLI's output names the migration and the SQL error; the URL it was
     // given is not repeated here because it may carry a password.
     throw new Error(`database migration failed: ${(failure.stderr || failure.stdout || failure.message).trim()}`);
+  }
+}
+
+/** The least-privilege role Postfix and Dovecot read the mail data as (docs/mail-stack.md). */
+export const MAIL_SERVER_ROLE = "mailadmin_mailserver";
+
+/**
+ * Makes the mail servers' role when missing (a cluster-wide object, so not a
+ * migration's: Prisma's runner splits scripts on semicolons and cannot carry
+ * the DO block that makes it conditional) and gives it the read contract,
+ * schema mailserver_v1, and nothing else. Idempotent; runs after migrations.
+ */
+export async function grantMailServerReads(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const schema = await client.query<{ present: boolean }>(`SELECT to_regnamespace('mailserver_v1') IS NOT NULL AS present`);
+    if (!schema.rows[0]?.present) return;
+    await client.query(`DO $$
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${MAIL_SERVER_ROLE}') THEN
+          CREATE ROLE "${MAIL_SERVER_ROLE}" NOLOGIN;
+        END IF;
+      END
+      $$`);
+    await client.query(`GRANT USAGE ON SCHEMA "mailserver_v1" TO "${MAIL_SERVER_ROLE}"`);
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "mailserver_v1" TO "${MAIL_SERVER_ROLE}"`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -63,5 +93,6 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
 export async function migrateIfNeeded(databaseUrl: string): Promise<string[]> {
   const pending = await pendingMigrations(databaseUrl);
   if (pending.length > 0) await runMigrations(databaseUrl);
+  else await grantMailServerReads(databaseUrl);
   return pending;
 }

@@ -1,0 +1,74 @@
+// The mail servers' read contract (schema mailserver_v1): what Postfix and
+// Dovecot will read, as the API's changes make it, and, on PostgreSQL, a
+// login of the least-privilege role that sees the views and nothing else.
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { startTestApp, type TestApp } from "../helpers/test-app";
+import { makeAccount, makeWorld } from "../helpers/factories";
+
+const onPostgres = process.env.TEST_DATABASE_KIND === "postgresql";
+
+describe("the mail servers' read contract (mailserver_v1)", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  async function mailbox(address: string) {
+    const rows = await app.deps.db.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM "mailserver_v1"."mailboxes" WHERE "address" = $1`, address);
+    return rows[0];
+  }
+
+  it("shows a mailbox with its bcrypt hash for Dovecot, its quota in bytes and its place, as the API made it", async () => {
+    const world = await makeWorld(app);
+    const mary = await makeAccount(app, world.domain, { quotaMb: 3 });
+    expect(await mailbox(mary.address)).toEqual({
+      address: mary.address,
+      local_part: mary.localPart,
+      domain: world.domain.name,
+      password: `{BLF-CRYPT}${mary.passwordHash}`,
+      quota_bytes: BigInt(3 * 1048576),
+      can_login: true,
+      accepts_mail: true,
+      maildir: `${world.domain.name}/${mary.localPart}/`,
+    });
+    expect(mary.passwordHash).toMatch(/^\$2[aby]\$/);
+    // The administrator's default quota 0: a login, not a mailbox.
+    expect(await mailbox(world.admin.address)).toMatchObject({ quota_bytes: 0n, accepts_mail: false, can_login: true });
+  });
+
+  it("follows suspensions: a suspended account cannot log in; a suspended domain and its accounts are gone from the contract", async () => {
+    const world = await makeWorld(app);
+    const mary = await makeAccount(app, world.domain, { quotaMb: 3 });
+    const suspendAccount = `mutation($id: ID!) { updateAccount(id: $id, input: { status: SUSPENDED }) { account { status } } }`;
+    expect((await app.gql(suspendAccount, { id: mary.id }, world.tokens.support)).errors).toBeUndefined();
+    expect(await mailbox(mary.address)).toMatchObject({ can_login: false, accepts_mail: true });
+    expect(await app.deps.db.$queryRawUnsafe(`SELECT 1 FROM "mailserver_v1"."sender_logins" WHERE "login" = $1`, mary.address)).toEqual([]);
+
+    const suspendDomain = `mutation($id: ID!) { updateDomain(id: $id, input: { status: SUSPENDED }) { domain { status } } }`;
+    expect((await app.gql(suspendDomain, { id: world.domain.id }, world.tokens.support)).errors).toBeUndefined();
+    expect(await mailbox(world.admin.address)).toBeUndefined();
+    expect(await app.deps.db.$queryRawUnsafe(`SELECT 1 FROM "mailserver_v1"."domains" WHERE "domain" = $1`, world.domain.name)).toEqual([]);
+  });
+
+  (onPostgres ? it : it.skip)("lets a login of the mail role read the views and nothing else (PostgreSQL)", async () => {
+    const world = await makeWorld(app);
+    const url = new URL(process.env.DATABASE_URL!);
+    const login = `mailserver_test_${randomBytes(4).toString("hex")}`;
+    const password = randomBytes(12).toString("hex");
+    await app.deps.db.$executeRawUnsafe(`CREATE ROLE "${login}" LOGIN PASSWORD '${password}' IN ROLE "mailadmin_mailserver"`);
+    const client = new Client({ host: url.hostname, port: Number(url.port), database: url.pathname.slice(1), user: login, password });
+    try {
+      await client.connect();
+      const seen = await client.query(`SELECT "domain" FROM "mailserver_v1"."domains" WHERE "domain" = $1`, [world.domain.name]);
+      expect(seen.rows).toEqual([{ domain: world.domain.name }]);
+      for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain"]) {
+        await expect(client.query(`SELECT 1 FROM "public"."${table}" LIMIT 1`)).rejects.toThrow(/permission denied/);
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+      await app.deps.db.$executeRawUnsafe(`DROP ROLE "${login}"`);
+    }
+  });
+});
