@@ -14,6 +14,8 @@ command -v jq >/dev/null || needed+=(jq)
 # Postfix (and openssl for its test certificate): the tests run instances of
 # their own (test/helpers/postfix-instance.ts), never the host's service.
 [ -x /usr/sbin/postfix ] || needed+=(postfix)
+# Dovecot's doveadm: checks that it verifies the password hashes mailadmin stores (test/mailstack/).
+command -v doveadm >/dev/null || needed+=(dovecot-core)
 command -v openssl >/dev/null || needed+=(openssl)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
