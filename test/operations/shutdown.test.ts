@@ -19,7 +19,13 @@ function refused(port: number): Promise<boolean> {
       socket.destroy();
       resolve(false);
     });
-    socket.once("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" ? resolve(true) : reject(error)));
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ECONNREFUSED") resolve(true);
+      // A connection that reached the listening socket's backlog as it closed
+      // is reset by the kernel, not served: not refused yet, ask again.
+      else if (error.code === "ECONNRESET") resolve(false);
+      else reject(error);
+    });
   });
 }
 
