@@ -29,7 +29,7 @@ export interface Change {
 
 export interface AuditRecord {
   action: string;
-  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token";
+  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;
