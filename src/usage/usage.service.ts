@@ -18,7 +18,8 @@ export const BYTES_PER_MIB = 1024 * 1024;
 export const MAX_USAGE_ROWS = 10_000;
 /** A figure above this would lose precision as a JSON number. */
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
-const MAX_MESSAGES = 2 ** 31 - 1;
+const MAX_INT = 2 ** 31 - 1;
+const MAX_MESSAGES = MAX_INT;
 const MAX_PERCENT = 1000;
 
 export interface MailboxUsageReport {
@@ -146,9 +147,13 @@ export interface MailboxesAboveQuotaQuery {
   after?: string | null;
 }
 
-/** usedMb as a whole percentage of quotaMb (rounded down); null for a login without a mailbox (quota 0). */
+/**
+ * usedMb as a whole percentage of quotaMb (rounded down); null for a login
+ * without a mailbox (quota 0). At most GraphQL's largest Int: a store may
+ * report far more than a tiny quota.
+ */
 export function usagePercentOf(account: Pick<Account, "usedMb" | "quotaMb">): number | null {
-  return account.quotaMb > 0 ? Math.floor((account.usedMb * 100) / account.quotaMb) : null;
+  return account.quotaMb > 0 ? Math.min(Math.floor((account.usedMb * 100) / account.quotaMb), MAX_INT) : null;
 }
 
 function parsePercent(percent: number | null | undefined, fallback: number): number {
