@@ -118,6 +118,27 @@ describe("mailbox usage", () => {
       expect((await app.gql(ACCOUNT_USAGE, { id: mailbox.id }, adminToken)).data.account).toMatchObject({ usedMb: 0, messageCount: 0 });
     });
 
+    it("work for a role that may write mailbox_usage and nothing else (the mail server's least-privilege role)", async () => {
+      const { mailbox, adminToken } = await domainWithMailbox(100);
+      const role = uniqueName("mailusage_dovecot_");
+      await dovecot.query(`CREATE ROLE ${role} NOLOGIN`);
+      try {
+        await dovecot.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+        await dovecot.query(`GRANT SELECT, INSERT, UPDATE ON mailbox_usage TO ${role}`);
+        await dovecot.query(`SET ROLE ${role}`);
+        try {
+          await expect(dovecot.query(`UPDATE account SET "usedMb" = 1`)).rejects.toThrow(/permission denied/);
+          await dovecotSets(mailbox.address, 9 * MiB, 9);
+        } finally {
+          await dovecot.query(`RESET ROLE`);
+        }
+        expect((await app.gql(ACCOUNT_USAGE, { id: mailbox.id }, adminToken)).data.account).toMatchObject({ usedMb: 9, messageCount: 9 });
+      } finally {
+        await dovecot.query(`DROP OWNED BY ${role}`);
+        await dovecot.query(`DROP ROLE ${role}`);
+      }
+    });
+
     it("leave a quota-0 login (no mailbox) without a usage percentage", async () => {
       const { admin, adminToken } = await domainWithMailbox(100);
       expect(admin.quotaMb).toBe(0);

@@ -43,8 +43,11 @@ CREATE TRIGGER "mailbox_usage_normalize" BEFORE INSERT OR UPDATE ON "mailbox_usa
 -- the bytes in MiB rounded UP (1 byte shows as 1 MiB, and a mailbox at its
 -- quota in bytes shows usedMb equal to quotaMb), capped to the integer range
 -- of the column, as is the message count. A row whose address has no account
--- updates nothing.
-CREATE FUNCTION "mailbox_usage_to_account"() RETURNS trigger LANGUAGE plpgsql AS E'
+-- updates nothing. SECURITY DEFINER: the mail server writes this table as a
+-- least-privilege role that may not touch account itself. The function runs
+-- as its owner (who ran the migrations), with the search path of this
+-- migration, so a caller cannot redirect the unqualified table name.
+CREATE FUNCTION "mailbox_usage_to_account"() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS E'
 BEGIN
   UPDATE "account"
      SET "usedMb" = LEAST(ceil(NEW."bytes" / 1048576.0), 2147483647)::integer,
