@@ -47,10 +47,16 @@ export interface MailboxUsageRow {
 /**
  * Writes rows into mailbox_usage as Dovecot's SQL dict does (insert, or
  * update the figures of an existing row); the table's triggers do the rest.
- * One statement whatever the number of rows.
+ * One statement whatever the number of rows. The usernames must differ even
+ * in lower case (as the trigger stores them): one INSERT ... ON CONFLICT
+ * cannot update a row twice.
  */
-export async function storeMailboxUsage(db: Prisma.TransactionClient, rows: readonly MailboxUsageRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function storeMailboxUsage(db: Prisma.TransactionClient, unordered: readonly MailboxUsageRow[]): Promise<void> {
+  if (unordered.length === 0) return;
+  // In one order (by address), so that two pushes naming the same mailboxes
+  // lock their rows (and, through the trigger, their accounts) in the same
+  // order instead of deadlocking.
+  const rows = [...unordered].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   await db.$executeRaw`
     INSERT INTO "mailbox_usage" ("username", "bytes", "messages")
     SELECT * FROM unnest(${rows.map((row) => row.username)}::text[], ${rows.map((row) => row.bytes.toString())}::text[]::bigint[], ${rows.map((row) => row.messages.toString())}::text[]::bigint[])
