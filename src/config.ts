@@ -56,6 +56,21 @@ const environmentSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(900),
   DEFAULT_MAILBOX_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
+  // Usage thresholds in percent of a mailbox's quota: the default of the
+  // listing of mailboxes above quota (its lowest) and the levels at which the
+  // mail server's quota warnings go out (the Dovecot configuration reads it).
+  QUOTA_WARNING_PERCENTS: z
+    .string()
+    .default("80,95")
+    .transform((text, context) => {
+      const parts = text.split(",").map((part) => part.trim());
+      const percents = parts.map(Number);
+      if (parts.some((part) => !/^\d+$/.test(part)) || percents.some((percent) => percent < 1 || percent > 100)) {
+        context.addIssue({ code: "custom", message: "must be whole percentages from 1 to 100 separated by commas, such as 80,95" });
+        return z.NEVER;
+      }
+      return [...new Set(percents)].sort((a, b) => a - b);
+    }),
   TRUST_PROXY: booleanSetting.default(false),
   SERVICE_TIME_ZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
   LOG_SOURCES: z

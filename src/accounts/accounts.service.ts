@@ -11,6 +11,7 @@ import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExcee
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
+import { storeHandTypedUsage } from "../usage/usage.service";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
@@ -220,6 +221,7 @@ export interface UpdateAccountInput {
   displayName?: string | null;
   quotaMb?: number | null;
   status?: AccountStatus | null;
+  /** Deprecated: usage is the mail store's number (see storeHandTypedUsage). */
   usedMb?: number | null;
 }
 
@@ -248,26 +250,31 @@ export async function updateAccount(deps: ServiceDeps, caller: Caller, id: strin
   if (input.displayName != null) patch.displayName = parseDisplayName(input.displayName);
   if (input.quotaMb != null) patch.quotaMb = parseQuotaMb(input.quotaMb, "quotaMb");
   if (input.status != null) patch.status = input.status;
-  if (input.usedMb != null) patch.usedMb = parseQuotaMb(input.usedMb, "usedMb");
+  const usedMb = input.usedMb != null ? parseQuotaMb(input.usedMb, "usedMb") : undefined;
 
   return deps.db.$transaction(async (tx) => {
     const { domain, account: before } = await lockedAccountFor(tx, caller.principal, accountId, "account.update");
-    if (patch.usedMb !== undefined) {
+    if (usedMb !== undefined) {
       authorize(caller.principal, "account.update_usage", { domainId: before.domainId, accountId }, ["account", `with id ${accountId}`]);
     }
     if (patch.status === "SUSPENDED" && caller.principal.id === accountId) {
       throw new ForbiddenError("You cannot suspend your own account.");
     }
-    if (patch.quotaMb !== undefined || patch.usedMb !== undefined) {
+    if (patch.quotaMb !== undefined || usedMb !== undefined) {
       const others = await domainUsage(tx, domain.id, accountId);
       if (patch.quotaMb !== undefined) checkMailboxQuota(domain, patch.quotaMb as number, others, "quotaMb", before.quotaMb);
-      if (patch.usedMb !== undefined && others.usedMb + (patch.usedMb as number) > MAX_TOTAL_MB) {
+      if (usedMb !== undefined && others.usedMb + usedMb > MAX_TOTAL_MB) {
         throw new QuotaExceededError("usedMb", `The storage used by ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
       }
     }
     // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
     const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
-    const account = unchanged ? before : await tx.account.update({ where: { id: accountId }, data: patch });
+    let account = unchanged ? before : await tx.account.update({ where: { id: accountId }, data: patch });
+    if (usedMb !== undefined && usedMb !== before.usedMb) {
+      // Through mailbox_usage, like the mail store's own reports, never into the account row directly.
+      await storeHandTypedUsage(tx, before, usedMb);
+      account = await tx.account.findUniqueOrThrow({ where: { id: accountId } });
+    }
     const changes = changedFields(before, account, [...AUDITED_ACCOUNT_FIELDS]);
     if (changes.length > 0) {
       await writeAudit(tx, caller.actor, { action: "account.update", objectType: "account", objectId: accountId, domainId: domain.id, domainName: domain.name, changes });

@@ -49,12 +49,13 @@ export const AUDIT_ACTIONS = [
   "api_token.create",
   "api_token.revoke",
   "support_admin.bootstrap",
+  "mailbox_usage.report",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   action: AuditAction;
-  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token";
+  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;

@@ -9,8 +9,8 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { AuthFailure, Authentication } from "./principal";
 
-export type ApiTokenScope = "READ" | "WRITE" | "LOGS";
-export const API_TOKEN_SCOPES: readonly ApiTokenScope[] = ["READ", "WRITE", "LOGS"];
+export type ApiTokenScope = "READ" | "WRITE" | "LOGS" | "USAGE";
+export const API_TOKEN_SCOPES: readonly ApiTokenScope[] = ["READ", "WRITE", "LOGS", "USAGE"];
 
 export const API_TOKEN_PREFIX = "mat_";
 const TOKEN_FORM = /^mat_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;

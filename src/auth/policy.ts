@@ -41,6 +41,7 @@ export type Action =
   | "maillog.read"
   | "maillog.ingest"
   | "maillog.rejected"
+  | "usage.report"
   | "probe.hosted"
   | "probe.remote"
   | "delivery.diagnose"
@@ -108,6 +109,15 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     allow: isSupport,
     see: () => true,
     deniedMessage: "Only support staff, or a service token (an API token with the LOGS scope created by support staff), may push delivery-log lines.",
+  },
+  // Usage is the mail store's number: a customer (a domain administrator) must
+  // not be able to type its own in, whatever its token's scopes. The service's
+  // foreign stores push with an API token with the USAGE scope created by support staff.
+  "usage.report": {
+    allow: isSupport,
+    see: () => true,
+    deniedMessage:
+      "Only support staff, or a mail store's service token (an API token with the USAGE scope created by support staff), may report mailbox usage.",
   },
   "maillog.rejected": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
   "dns.check": {

@@ -6,6 +6,9 @@
 //   WRITE  every mutation (GraphQL) and PUT/POST/DELETE (REST), except the delivery logs
 //   LOGS   the delivery logs: mailLog, Account.mailLog, rejectedLogLines,
 //          diagnoseDelivery (it shows log lines), ingestMailLog, and their REST routes
+//   USAGE  the usage push of mail stores other than Dovecot (reportMailboxUsage,
+//          PUT /api/v1/mailbox-usage), which WRITE does not cover: a store's
+//          token should not be able to change anything else
 //
 // Creating and revoking API tokens, and changing a password, need a login
 // session: a token cannot make more tokens or take over its creator's login.
@@ -34,6 +37,7 @@ export const GRAPHQL_FIELD_SCOPES: Record<string, ScopeRequirement> = {
   "Query.rejectedLogLines": "LOGS",
   "Query.diagnoseDelivery": "LOGS",
   "Mutation.ingestMailLog": "LOGS",
+  "Mutation.reportMailboxUsage": "USAGE",
   "Mutation.changePassword": "LOGIN_SESSION",
   "Mutation.createApiToken": "LOGIN_SESSION",
   "Mutation.revokeApiToken": "LOGIN_SESSION",

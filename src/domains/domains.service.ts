@@ -71,9 +71,18 @@ export function usageByDomainSql(accountsWhere: string): string {
           FROM "account" WHERE ${accountsWhere} GROUP BY "domainId"`;
 }
 
-/** A row of usageByDomainSql as numbers; a domain without accounts has no row. */
+/**
+ * A row of usageByDomainSql as numbers; a domain without accounts has no row.
+ * usedMb is shown at most MAX_TOTAL_MB (2 PiB, GraphQL's Int): the mail
+ * stores report each mailbox's usage on their own (mailbox_usage), so unlike
+ * the quotas nothing keeps the domain's sum within it.
+ */
 export function usageOfRow(row: { accountCount?: string | null; allocatedQuotaMb?: string | null; usedMb?: string | null } | undefined): DomainUsage {
-  return { accountCount: Number(row?.accountCount ?? 0), allocatedQuotaMb: Number(row?.allocatedQuotaMb ?? 0), usedMb: Number(row?.usedMb ?? 0) };
+  return {
+    accountCount: Number(row?.accountCount ?? 0),
+    allocatedQuotaMb: Number(row?.allocatedQuotaMb ?? 0),
+    usedMb: Math.min(Number(row?.usedMb ?? 0), MAX_TOTAL_MB),
+  };
 }
 
 export async function domainUsage(db: Db, domainId: string, excludingAccountId?: string): Promise<DomainUsage> {

@@ -1,7 +1,7 @@
 // Authentication and token scopes of the REST API: the same bearer tokens as
 // GraphQL (a login JWT or an API token), checked in an onRequest hook, so a
 // refused request is answered before its body is read. Every route declares
-// in its config the scope an API token needs (READ, WRITE, LOGS or
+// in its config the scope an API token needs (READ, WRITE, LOGS, USAGE or
 // LOGIN_SESSION, see src/auth/scopes.ts), or PUBLIC for no authentication.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 import type { AppDeps } from "../graphql/context";
@@ -23,7 +23,7 @@ const principals = new WeakMap<FastifyRequest, Principal>();
 /** Refuses at start-up a REST route that does not say which scope it needs: a forgotten scope must not mean "any token". */
 export function requireDeclaredScope(route: RouteOptions): void {
   const config = route.config as { scope?: unknown } | undefined;
-  if (config?.scope === undefined) throw new Error(`REST route ${route.method} ${route.url} declares no config.scope (READ, WRITE, LOGS, LOGIN_SESSION or PUBLIC)`);
+  if (config?.scope === undefined) throw new Error(`REST route ${route.method} ${route.url} declares no config.scope (READ, WRITE, LOGS, USAGE, LOGIN_SESSION or PUBLIC)`);
 }
 
 /** The onRequest hook: who is calling, and whether its token's scopes allow the route. */

@@ -5,7 +5,7 @@
 //
 // Adding routes (for example bulk import): write a module like
 // domains.routes.ts, `async function importRoutes(app, deps)`, whose routes
-//   - declare `config: { scope }` (READ, WRITE, LOGS or LOGIN_SESSION: what an
+//   - declare `config: { scope }` (READ, WRITE, LOGS, USAGE or LOGIN_SESSION: what an
 //     API token needs; start-up fails without it), and a `schema` with
 //     operationId, tags, params/querystring/body and responses built with
 //     jsonResponse(...) and problemResponses(...) from schemas.ts;
@@ -27,12 +27,13 @@ import { accountRoutes } from "./accounts.routes";
 import { mailLogRoutes } from "./maillog.routes";
 import { dnsRoutes } from "./dns.routes";
 import { importRoutes } from "./imports.routes";
+import { usageRoutes } from "./usage.routes";
 
 export const REST_PREFIX = "/api/v1";
 
 export type RestRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
-export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, mailLogRoutes, dnsRoutes, importRoutes];
+export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, mailLogRoutes, dnsRoutes, importRoutes, usageRoutes];
 
 /**
  * Request validation with JSON Schema 2020-12 (the dialect of OpenAPI 3.1):

@@ -7,6 +7,7 @@ import type { Loaders } from "../graphql/loaders";
 import type { Connection } from "../shared/connection";
 import type { DnsCheckView } from "../dns/dns.service";
 import type { ListedDomain } from "../domains/domains.service";
+import { usagePercentOf } from "../usage/usage.service";
 
 export async function domainView(loaders: Loaders, domain: ListedDomain) {
   // A listed domain carries both (read with its page); a single one is loaded.
@@ -52,6 +53,9 @@ export async function accountView(loaders: Loaders, account: Account) {
     status: account.status,
     quotaMb: account.quotaMb,
     usedMb: account.usedMb,
+    messageCount: account.messageCount,
+    usagePercent: usagePercentOf(account),
+    usageUpdatedAt: account.usageUpdatedAt?.toISOString() ?? null,
     createdAt: account.createdAt.toISOString(),
     updatedAt: account.updatedAt.toISOString(),
   };

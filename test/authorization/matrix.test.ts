@@ -80,7 +80,8 @@ async function snapshot(app: TestApp, f: Fixture) {
   const domainIds = [f.domain.id, f.otherDomain.id];
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
-  const [domains, accounts, admins, support, audit, apiTokens] = await Promise.all([
+  const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
+  const [domains, accounts, admins, support, audit, apiTokens, usage] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -100,8 +101,9 @@ async function snapshot(app: TestApp, f: Fixture) {
       orderBy: { id: "asc" },
     }),
     db.apiToken.findMany({ where: { OR: [{ domainId: { in: domainIds } }, { createdById: { in: callerIds } }] }, orderBy: { id: "asc" } }),
+    db.mailboxUsage.findMany({ where: { username: { in: addresses } }, orderBy: { username: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens };
+  return { domains, accounts, admins, support, audit, apiTokens, usage };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -208,6 +210,8 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
         const account = pick(f);
         expect(response.data.updateAccount.account).toEqual({ id: account.id, usedMb: 42 });
         expect((await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } })).usedMb).toBe(42);
+        // Deprecated: stored as a usage report, like the mail store's own.
+        expect(await app.deps.db.mailboxUsage.findUniqueOrThrow({ where: { username: account.address } })).toMatchObject({ bytes: BigInt(42 * 1024 * 1024) });
         const entry = await expectAudited(app, f, role, response, "account.update", account.id);
         expect(entry.changes).toEqual([{ field: "usedMb", before: 0, after: 42 }]);
       },
@@ -445,6 +449,36 @@ const mutations: MutationSpec[] = [
   },
   ...accountMutations("colleague"),
   ...accountMutations("user"),
+  {
+    does: "report the usage of a mailbox of the domain (reportMailboxUsage)",
+    field: "reportMailboxUsage",
+    target: (f) => ({ address: f.colleague.address }),
+    objectKeys: [],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($address: String!) { reportMailboxUsage(input: [{ address: $address, bytes: 44040192, messages: 3 }]) { accepted rejected { index } } }`,
+        { address: t.address },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      if (role === "anonymous") throw new Error("unreachable");
+      expect(response.data.reportMailboxUsage).toEqual({ accepted: 1, rejected: [] });
+      expect(await app.deps.db.account.findUniqueOrThrow({ where: { id: f.colleague.id } })).toMatchObject({ usedMb: 42, messageCount: 3 });
+      const rows = await app.deps.db.auditEntry.findMany({ where: { action: "mailbox_usage.report", actorId: f.callers[role].id } });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        actorRole: ACTOR_ROLE[role],
+        domainId: f.domain.id,
+        requestId: response.headers.get("x-request-id"),
+        changes: [
+          { field: "accepted", before: null, after: 1 },
+          { field: "rejected", before: null, after: 0 },
+        ],
+      });
+    },
+    // Usage is the mail store's number: no customer, not even for its own domain.
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
   {
     does: "create an API token (createApiToken), for its own domain as a domain administrator",
     field: "createApiToken",
@@ -807,6 +841,34 @@ describe("authorization matrix", () => {
       expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
     },
   ];
+
+  reads.push(
+    {
+      reads: "the domain's mailboxes above quota (mailboxesAboveQuota(domainId))",
+      field: "mailboxesAboveQuota",
+      target: (f) => ({ domainId: f.domain.id }),
+      objectKeys: ["domainId"],
+      send: (app, t, token) =>
+        app.gql(`query($domainId: ID) { mailboxesAboveQuota(domainId: $domainId, percent: 1) { totalCount nodes { id } } }`, { domainId: t.domainId }, token),
+      async sees(_app, _f, _role, response) {
+        // The fixture's accounts are logins without a mailbox (quota 0), never listed; test/usage lists real ones.
+        expect(response.data.mailboxesAboveQuota).toEqual({ totalCount: 0, nodes: [] });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the domain's mailboxes above quota as a field of the domain (Domain.mailboxesAboveQuota)",
+      field: "domain",
+      errorPaths: (role) => [role === "user" ? ["domain", "mailboxesAboveQuota"] : ["domain"]],
+      target: (f) => ({ id: f.domain.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { domain(id: $id) { id mailboxesAboveQuota { totalCount } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.domain).toEqual({ id: f.domain.id, mailboxesAboveQuota: { totalCount: 0 } });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+  );
 
   reads.push({
     reads: "the domain's API tokens (apiTokens(domainId))",

@@ -56,6 +56,14 @@ const DOMAINS = `query($search: String, $after: String, $first: Int) {
   domains(search: $search, after: $after, first: $first) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } }
 }`;
 const DOMAIN_TOTALS = `query($id: ID) { domain(id: $id) { id accountCount allocatedQuotaMb usedMb } }`;
+const REPORT_USAGE = `mutation($input: [MailboxUsageInput!]!) {
+  reportMailboxUsage(input: $input) { accepted rejected { index address field code message } }
+}`;
+const ABOVE_QUOTA = `query($percent: Int, $domainId: ID, $first: Int, $after: String) {
+  mailboxesAboveQuota(percent: $percent, domainId: $domainId, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { id usedMb quotaMb usagePercent messageCount usageUpdatedAt domain { usedMb } }
+  }
+}`;
 
 // ---------------------------------------------------------------------------
 // Assertions
@@ -865,6 +873,91 @@ describe("hostile input from support staff", () => {
         if (!response.errors?.length) fail("a wrongly-typed variable was accepted", variables, response.data);
       }),
       { numRuns: 40 },
+    );
+  }, 60_000);
+  it("reportMailboxUsage: hostile rows never fail the server; each row is stored exactly as sent or rejected with its field, and a push is one audit entry", async () => {
+    const usageDomain = (await makeDomain(app, { defaultMailboxQuotaMb: 100 })).domain;
+    const mailboxes: Account[] = [];
+    for (let index = 0; index < 3; index++) mailboxes.push(await makeAccount(app, usageDomain, { quotaMb: index === 0 ? 1 : 500 }));
+    const known = fc.constantFrom(...mailboxes.map((account) => account.address), ...mailboxes.map((account) => account.address.toUpperCase()));
+    const hostileBytes = fc.oneof(
+      fc.constantFrom(0, 1, -1, 0.5, 1.5, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 2 ** 63, -(2 ** 53), 1e308, Number.MIN_VALUE),
+      fc.integer({ min: -5, max: 10 * 1024 * 1024 * 1024 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+    );
+    const row = fc.record({
+      address: fc.oneof({ weight: 4, arbitrary: known }, { weight: 1, arbitrary: addressLike }, { weight: 1, arbitrary: fc.constantFrom(...HAND_PICKED_ADDRESSES) }),
+      bytes: hostileBytes,
+      messages: hostileInt,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 6 }), async (input) => {
+        const sent = { input };
+        const before = { counts: await counts() };
+        const response = await gql(REPORT_USAGE, sent);
+        const { outcome, after } = await checkWrite("reportMailboxUsage", sent, response, before);
+        if (outcome === "refused") fail("reportMailboxUsage refused a whole push of 1 to 6 rows", sent, response.errors);
+        const { accepted, rejected } = response.data.reportMailboxUsage as { accepted: number; rejected: { index: number; field: string; code: string; message: string }[] };
+        if (accepted + rejected.length !== input.length) fail("reportMailboxUsage lost or doubled rows", sent, response.data);
+        for (const refusal of rejected) {
+          if (!["address", "bytes", "messages"].includes(refusal.field) || !["BAD_USER_INPUT", "NOT_FOUND"].includes(refusal.code) || !refusal.message) {
+            fail("reportMailboxUsage rejected a row without a proper field, code and message", sent, refusal);
+          }
+        }
+        if (after.audit - before.counts.audit !== 1 || after.accounts !== before.counts.accounts) fail("a push is not exactly one audit entry", sent, { before, after });
+        const refusedRows = new Set(rejected.map((refusal) => refusal.index));
+        for (const [index, stored] of input.entries()) {
+          if (refusedRows.has(index)) continue;
+          const account = await app.deps.db.account.findUnique({ where: { address: stored.address.toLowerCase() } });
+          const expected = { usedMb: Math.min(Math.ceil(stored.bytes / (1024 * 1024)), INT32_MAX), messageCount: stored.messages };
+          if (!account || account.usedMb !== expected.usedMb || account.messageCount !== expected.messageCount) {
+            fail("an accepted row is not what the account shows", sent, { index, expected, account: account && { usedMb: account.usedMb, messageCount: account.messageCount } });
+          }
+        }
+        // The account and domain read back whatever was stored.
+        const read = await gql(`query($id: ID) { domain(id: $id) { usedMb accounts(first: 10) { nodes { usedMb messageCount usagePercent usageUpdatedAt } } } }`, { id: usageDomain.id });
+        checkSafe("domain usage after a push", sent, read);
+      }),
+      {
+        numRuns: 100,
+        examples: [
+          [[{ address: "a@b", bytes: -1, messages: -1 }]],
+          [[{ address: "\u0000@x.com", bytes: 1.5, messages: 0 }]],
+        ],
+      },
+    );
+    // Every mailbox of the domain at the largest usage: the totals still fit GraphQL's Int.
+    const huge = mailboxes.map((account) => ({ address: account.address, bytes: 2 ** 53 - 1, messages: INT32_MAX }));
+    expect((await gql(REPORT_USAGE, { input: huge })).data.reportMailboxUsage.accepted).toBe(3);
+    const totals = await gql(DOMAIN_TOTALS, { id: usageDomain.id });
+    checkSafe("domain totals at the largest usage", huge, totals);
+    expect(totals.data.domain.usedMb).toBe(INT32_MAX);
+  }, 120_000);
+
+  it("mailboxesAboveQuota: hostile percents, domain ids, cursors and page sizes never fail the server", async () => {
+    const args = fc.record(
+      {
+        percent: fc.option(hostileInt, { nil: null }),
+        domainId: fc.option(fc.oneof(hostileId, fc.constant(quotaDomain.id)), { nil: null }),
+        first: fc.option(hostileInt, { nil: null }),
+        after: fc.option(hostileCursor, { nil: null }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(args, async (variables) => {
+        const before = await counts();
+        const response = await gql(ABOVE_QUOTA, variables);
+        await checkWrite("mailboxesAboveQuota", variables, response, { counts: before });
+        if (outcomeOf(response) === "refused") return;
+        const page = response.data.mailboxesAboveQuota;
+        if (page.nodes.length > (variables.first ?? 50) || page.nodes.length > page.totalCount) fail("mailboxesAboveQuota returned more than asked", variables, page.pageInfo);
+        const threshold = variables.percent ?? 80;
+        for (const node of page.nodes) {
+          if (node.quotaMb <= 0 || node.usedMb * 100 < threshold * node.quotaMb) fail("mailboxesAboveQuota listed a mailbox below the threshold", variables, node);
+        }
+      }),
+      { numRuns: 150, examples: [[{ percent: 0 }], [{ percent: 1001 }], [{ percent: INT32_MAX }], [{ domainId: "\u0000" }], [{ first: 0 }], [{ after: "AA" }]] },
     );
   }, 60_000);
 });

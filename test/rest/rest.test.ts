@@ -65,6 +65,8 @@ describe("REST API", () => {
           "POST /api/v1/domains/{name}/dns-check WRITE",
           "POST /api/v1/account-imports WRITE",
           "GET /api/v1/account-imports/{id} READ",
+          "PUT /api/v1/mailbox-usage USAGE",
+          "GET /api/v1/mailboxes-above-quota READ",
         ].sort(),
       );
       expect(new Set(operations.map((operation) => operation.operationId)).size).toBe(operations.length);
