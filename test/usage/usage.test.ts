@@ -84,7 +84,7 @@ describe("mailbox usage", () => {
       const [local, domainName] = mailbox.address.split("@");
       const viaRest = await rest.request("GET", `/api/v1/domains/${domainName}/accounts/${local}`, { token: adminToken });
       expect(viaRest.status).toBe(200);
-      expect(viaRest.body).toMatchObject({ usedMb: 6, messageCount: 42, usagePercent: 6, usageUpdatedAt: after.data.account.usageUpdatedAt });
+      expect(viaRest.body.account).toMatchObject({ usedMb: 6, messageCount: 42, usagePercent: 6, usageUpdatedAt: after.data.account.usageUpdatedAt });
     });
 
     it("follow every later write, an update in place included, and 1 byte shows as 1 MiB", async () => {
