@@ -14,8 +14,15 @@ command -v jq >/dev/null || needed+=(jq)
 # Postfix (and openssl for its test certificate): the tests run instances of
 # their own (test/helpers/postfix-instance.ts), never the host's service.
 [ -x /usr/sbin/postfix ] || needed+=(postfix)
-# Dovecot's doveadm: checks that it verifies the password hashes mailadmin stores (test/mailstack/).
+# The mail stack of test/mailstack/end-to-end.test.ts (src/mailstack/stack.ts
+# names the same packages): Postfix's PostgreSQL maps, Dovecot with IMAP, POP3,
+# LMTP and its PostgreSQL driver. Started by the tests on 127.0.0.26 only.
+[ -e /usr/lib/postfix/postfix-pgsql.so ] || needed+=(postfix-pgsql)
 command -v doveadm >/dev/null || needed+=(dovecot-core)
+[ -x /usr/lib/dovecot/imap ] || needed+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/pop3 ] || needed+=(dovecot-pop3d)
+[ -x /usr/lib/dovecot/lmtp ] || needed+=(dovecot-lmtpd)
+[ -e /usr/lib/dovecot/modules/libdriver_pgsql.so ] || needed+=(dovecot-pgsql)
 command -v openssl >/dev/null || needed+=(openssl)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

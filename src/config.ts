@@ -99,6 +99,16 @@ const environmentSchema = z.object({
   MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
   // What Postfix's log said of a message still queued is kept this long without news (its queue lifetime is 5 days by default).
   POSTFIX_QUEUE_STATE_DAYS: z.coerce.number().int().min(1).max(365).default(10),
+  // The mail servers (docs/mail-stack.md): their own database login, a member of
+  // the role mailadmin_mailserver, and where mailboxes are stored.
+  MAILSERVER_DB_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL role name such as mailserver").default("mailserver"),
+  MAILSERVER_DB_PASSWORD: z.string().regex(/^[\x21-\x7e]{8,}$/, "must be at least 8 printable characters without spaces").optional(),
+  MAIL_STORE_DIR: z.string().startsWith("/", "must be an absolute path such as /var/vmail").default("/var/vmail"),
+  MAIL_STORE_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a system user name such as vmail").default("vmail"),
+  // The development mail stack (npm run mailstack): its folder (default DATA_DIR/mailstack), loopback address and ports.
+  MAILSTACK_DIR: z.string().min(1).optional(),
+  MAILSTACK_ADDRESS: z.string().refine((value) => isIPv4(value) && value.startsWith("127."), "must be a loopback address such as 127.0.0.1").default("127.0.0.1"),
+  MAILSTACK_PORT_BASE: z.coerce.number().int().min(1024).max(64_000).default(10_000),
   MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
   MAIL_SERVER_IPV6: z
     .string()

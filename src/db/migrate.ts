@@ -60,7 +60,12 @@ export async function grantMailServerReads(databaseUrl: string): Promise<void> {
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "mailserver_v1" TO "${MAIL_SERVER_ROLE}"`);
     // Dovecot's quota_clone writes each mailbox's usage here (docs/usage.md); its trigger updates the account.
     const usage = await client.query<{ present: boolean }>(`SELECT to_regclass('public.mailbox_usage') IS NOT NULL AS present`);
-    if (usage.rows[0]?.present) await client.query(`GRANT SELECT, INSERT, UPDATE ON "public"."mailbox_usage" TO "${MAIL_SERVER_ROLE}"`);
+    if (usage.rows[0]?.present) {
+      // USAGE on public too: PostgreSQL 15 still gives it to everyone by default, but a
+      // hardened or re-created public schema does not, and the table is then invisible.
+      await client.query(`GRANT USAGE ON SCHEMA "public" TO "${MAIL_SERVER_ROLE}"`);
+      await client.query(`GRANT SELECT, INSERT, UPDATE ON "public"."mailbox_usage" TO "${MAIL_SERVER_ROLE}"`);
+    }
   } finally {
     await client.end();
   }

@@ -5,10 +5,10 @@
 // host's Postfix service; stop() stops it and removes its folder.
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, chownSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { POSTFIX_INTERNAL_SERVICES, waitForPort } from "../../src/mailstack/stack";
 
 const POSTFIX = "/usr/sbin/postfix";
 
@@ -31,23 +31,6 @@ export function postfixMissing(): string | null {
 
 function idOf(user: string): number {
   return Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
-}
-
-async function listening(address: string, port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: address, port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
 }
 
 export async function startPostfixInstance(options: { address: string; port: number; hostname: string; messageSizeLimit?: number }): Promise<PostfixInstance> {
@@ -94,25 +77,7 @@ export async function startPostfixInstance(options: { address: string; port: num
     join(etc, "master.cf"),
     [
       `${address}:${port} inet n - n - - smtpd`,
-      "pickup    unix  n       -       n       60      1       pickup",
-      "cleanup   unix  n       -       n       -       0       cleanup",
-      "qmgr      unix  n       -       n       300     1       qmgr",
-      "rewrite   unix  -       -       n       -       -       trivial-rewrite",
-      "bounce    unix  -       -       n       -       0       bounce",
-      "defer     unix  -       -       n       -       0       bounce",
-      "trace     unix  -       -       n       -       0       bounce",
-      "verify    unix  -       -       n       -       1       verify",
-      "flush     unix  n       -       n       1000?   0       flush",
-      "proxymap  unix  -       -       n       -       -       proxymap",
-      "smtp      unix  -       -       n       -       -       smtp",
-      "showq     unix  n       -       n       -       -       showq",
-      "error     unix  -       -       n       -       -       error",
-      "retry     unix  -       -       n       -       -       error",
-      "discard   unix  -       -       n       -       -       discard",
-      "tlsmgr    unix  -       -       n       1000?   1       tlsmgr",
-      "anvil     unix  -       -       n       -       1       anvil",
-      "scache    unix  -       -       n       -       1       scache",
-      "postlog   unix-dgram n  -       n       -       1       postlogd",
+      ...POSTFIX_INTERNAL_SERVICES,
       "",
     ].join("\n"),
   );
@@ -123,7 +88,7 @@ export async function startPostfixInstance(options: { address: string; port: num
     for (let i = 0; i < 50 && existsSync(join(dir, "queue", "pid", "master.pid")); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     rmSync(dir, { recursive: true, force: true });
   };
-  if (!(await listening(address, port, 10_000))) {
+  if (!(await waitForPort(address, port, 10_000))) {
     await stop();
     throw new Error(`the test's Postfix did not listen on ${address}:${port}`);
   }

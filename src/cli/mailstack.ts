@@ -1,0 +1,104 @@
+// The development mail stack: `npm run mailstack -- up|down|status`.
+// Debian's Postfix and Dovecot on loopback ports of their own, in a folder of
+// their own (MAILSTACK_DIR, default DATA_DIR/mailstack), reading the
+// PostgreSQL in DATABASE_URL. Never the host's Postfix or Dovecot.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { loadConfig, type Config } from "../config";
+import { migrateIfNeeded } from "../db/migrate";
+import {
+  ensureMailServerLogin,
+  installMailStackPackages,
+  mailStackStatus,
+  mailStackUnavailable,
+  missingMailStackPackages,
+  startMailStack,
+  stopMailStack,
+  type MailStackState,
+} from "../mailstack/stack";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function stackDir(config: Config): string {
+  return resolve(config.MAILSTACK_DIR ?? join(config.DATA_DIR, "mailstack"));
+}
+
+/** MAILSERVER_DB_PASSWORD, else one generated once and kept in the stack's folder (0600). */
+function loginPassword(config: Config, dir: string): string {
+  if (config.MAILSERVER_DB_PASSWORD) return config.MAILSERVER_DB_PASSWORD;
+  const file = join(dir, "mailserver-db-password");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const password = randomBytes(24).toString("base64url");
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+function printState(state: MailStackState, running: { postfix: boolean; dovecot: boolean }): void {
+  const { address, ports } = state;
+  say(`Postfix  ${running.postfix ? "running" : "stopped"}   SMTP ${address}:${ports.smtp}   submission ${address}:${ports.submission}`);
+  say(`Dovecot  ${running.dovecot ? "running" : "stopped"}   IMAP ${address}:${ports.imap}   POP3 ${address}:${ports.pop3}   LMTP ${address}:${ports.lmtp}   quota-status ${address}:${ports.quotaStatus}`);
+  say(`folder   ${state.dir}   mail ${state.mailStoreDir}`);
+  say(`Postfix's log, for mailadmin's collector: LOG_SOURCES='${JSON.stringify([state.logSource])}'`);
+}
+
+async function main(): Promise<number> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const command = process.argv[2];
+  if (!command || !["up", "down", "status"].includes(command)) {
+    process.stderr.write("usage: npm run mailstack -- up|down|status\n");
+    return 2;
+  }
+  const config = loadConfig();
+  const dir = stackDir(config);
+  if (command === "status") {
+    const status = await mailStackStatus(dir);
+    if (!status) {
+      say(`no mail stack in ${dir}: start one with npm run mailstack -- up`);
+      return 3;
+    }
+    printState(status.state, status);
+    return status.postfix && status.dovecot ? 0 : 3;
+  }
+  if (command === "down") {
+    await stopMailStack(dir);
+    say(`mail stack in ${dir} stopped (its mail and logs are kept)`);
+    return 0;
+  }
+  const unavailable = mailStackUnavailable(config.DATABASE_URL);
+  if (unavailable) {
+    process.stderr.write(`mailstack: ${unavailable}\n`);
+    return 1;
+  }
+  const missing = missingMailStackPackages();
+  if (missing.length > 0) {
+    say(`installing Debian packages: ${missing.join(" ")} (the host's Postfix and Dovecot services are not started)`);
+    await installMailStackPackages(missing);
+  }
+  const databaseUrl = config.DATABASE_URL!;
+  await migrateIfNeeded(databaseUrl);
+  mkdirSync(dir, { recursive: true });
+  const password = loginPassword(config, dir);
+  await ensureMailServerLogin(databaseUrl, config.MAILSERVER_DB_USER, password);
+  const state = await startMailStack({
+    dir,
+    address: config.MAILSTACK_ADDRESS,
+    portBase: config.MAILSTACK_PORT_BASE,
+    databaseUrl,
+    dbUser: config.MAILSERVER_DB_USER,
+    dbPassword: password,
+    hostname: config.MAIL_SERVER_HOSTNAME ?? "mailstack.localhost",
+    quotaWarningPercents: config.QUOTA_WARNING_PERCENTS,
+  });
+  printState(state, { postfix: true, dovecot: true });
+  say("stop it with: npm run mailstack -- down");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`mailstack: ${error.message}\n`);
+    process.exit(1);
+  },
+);
