@@ -11,7 +11,7 @@ export const CAPTURE_YEAR = 2026;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** A fixture's lines, as captured (UTC). */
-export function postfixFixture(name: "maillog_file" | "long-queue-ids"): string[] {
+export function postfixFixture(name: "maillog_file" | "long-queue-ids" | "mailstack"): string[] {
   return readFileSync(join(FIXTURES, `postfix-${name}.log`), "utf8").split("\n").filter((line) => line.length > 0);
 }
 

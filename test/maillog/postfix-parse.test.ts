@@ -65,6 +65,34 @@ const EXPECTED: Row[] = [
 ];
 
 describe("Postfix's log: the real lines of Debian's Postfix 3.7", () => {
+  it("reads what the mail stack's Postfix wrote in the end-to-end test: LMTP into Dovecot, refusals at RCPT, a submission", () => {
+    // test/maillog/fixtures/postfix-mailstack.log: the maillog_file of test/mailstack/end-to-end.test.ts, unedited.
+    const lines = postfixFixture("mailstack");
+    const records = recordsOf(lines, "UTC", Date.parse("2026-12-05T18:00:00Z"));
+    const DOVECOT = "127.0.0.26[127.0.0.26]:20024";
+    const summary = records.map((record) => [record.status, record.dsn, record.queueId === null ? "NOQUEUE" : "queued", record.relay, (record.reason ?? "").replace(/<[^>]*>/g, "<>").slice(0, 48)]);
+    expect(summary).toEqual([
+      ["FAIL", "5.1.1", "NOQUEUE", null, "550 5.1.1 <>: Recipient address rejected: User u"],
+      ["FAIL", "5.2.1", "NOQUEUE", null, "550 5.2.1 <>: Recipient address rejected: This a"],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      ["FAIL", "5.1.1", "NOQUEUE", null, "550 5.1.1 <>: Recipient address rejected: User u"],
+      ["FAIL", "5.2.2", "NOQUEUE", null, "552 5.2.2 <>: Recipient address rejected: Mailbo"],
+      ["FAIL", "5.2.2", "queued", DOVECOT, "host 127.0.0.26[127.0.0.26] said: 552 5.2.2 <> Q"],
+      // The bounce to the remote sender, stopped by the stack's error transport.
+      ["FAIL", "5.7.0", "queued", "none", "the mailadmin development stack sends no mail of"],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      // Submission: sending as another user's address is refused (syslog name postfix/submission/smtpd).
+      ["FAIL", "5.7.1", "NOQUEUE", null, "553 5.7.1 <>: Sender address rejected: not owned"],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+      ["OK", "2.0.0", "queued", DOVECOT, expect.stringMatching(/^250 2\.0\.0 <> /)],
+    ]);
+    // Every line was read: those that are not about a delivery (connect, disconnect, the master's start) are skipped, none rejected.
+    for (const line of lines) expect(parsePostfixLine(line, "UTC", REFERENCE).ok).toBe(true);
+  });
+
   it("reads every captured line, and joins a message's lines into one record per recipient and attempt", () => {
     const records = recordsOf(CAPTURED);
     expect(records.map(row)).toEqual(EXPECTED);
