@@ -5,7 +5,7 @@
 // /etc/postfix or /etc/dovecot and never starts the host's services.
 // `npm run mailstack -- up|down|status` and the end-to-end test use it.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -245,9 +245,26 @@ function writeGenerated(root: string, file: GeneratedFile, group: string): void 
   if (file.secret) chownSync(target, 0, idOf(group, "-g"));
 }
 
+/**
+ * Postfix's and Dovecot's unprivileged processes (postfix, dovecot, dovenull,
+ * the mail user) must reach the stack's folder: every folder above it must
+ * let others pass (x). /root, or a mkdtemp folder, does not.
+ */
+function assertTraversable(folder: string): void {
+  for (let current = resolve(folder); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) {
+      throw new Error(
+        `the mail stack's folder must be reachable by Postfix's and Dovecot's own users, but ${current} lets no other user in (mode ${(statSync(current).mode & 0o777).toString(8)}): set MAILSTACK_DIR to a folder outside it, such as /var/tmp/mailadmin-mailstack`,
+      );
+    }
+    if (current === dirname(current)) return;
+  }
+}
+
 /** Writes the stack's configuration; returns its state (ports, paths) without starting anything. */
 export function writeMailStackConfig(settings: MailStackSettings): MailStackState {
   const where = paths(settings.dir);
+  assertTraversable(dirname(where.root));
   const ports = mailStackPorts(settings.portBase);
   const options = stackConfigOptions(settings);
   const mailUser = options.mailUser;
@@ -366,16 +383,18 @@ export async function mailStackStatus(dir: string): Promise<MailStackStatus | un
 
 /**
  * Writes the configuration and starts Postfix and Dovecot (those not already
- * running); resolves when they listen. The database must have mailadmin's
+ * running; those running reload it); resolves when they listen. The database must have mailadmin's
  * migrations and the login of settings.dbUser (ensureMailServerLogin).
  */
-export async function startMailStack(settings: MailStackSettings): Promise<MailStackState> {
+export async function startMailStack(settings: MailStackSettings, adjust?: (state: MailStackState) => void | Promise<void>): Promise<MailStackState> {
   const unavailable = mailStackUnavailable(settings.databaseUrl);
   if (unavailable) throw new Error(unavailable);
   const missing = missingMailStackPackages();
   if (missing.length > 0) throw new Error(`Debian packages missing: ${missing.join(" ")} (npm run mailstack -- up installs them as root)`);
   const before = await mailStackStatus(settings.dir);
   const state = writeMailStackConfig(settings);
+  // A benchmark's variant of the written configuration (bench/mail-stack.ts).
+  await adjust?.(state);
   const { address, ports } = state;
   try {
     if (before?.dovecot) await run("doveadm", ["-c", state.dovecotConfig, "reload"]);
@@ -385,8 +404,9 @@ export async function startMailStack(settings: MailStackSettings): Promise<MailS
       const code = await new Promise<number | null>((done) => started.on("exit", done));
       if (code !== 0) throw new Error(`Dovecot did not start (exit ${code}): see ${state.dovecotLog}`);
     }
-    if (before?.postfix) await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, "reload"]);
-    else await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, "start"]);
+    await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, before?.postfix ? "reload" : "start"]).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(`Postfix did not start: ${(error.stderr || error.message).trim()}`);
+    });
     for (const [name, port] of [
       ["Postfix SMTP", ports.smtp],
       ["Postfix submission", ports.submission],

@@ -606,6 +606,13 @@ describe("hostile input from support staff", () => {
           [{ domainId: "unlimited", localPart: "q2", password: "é".repeat(37) }],
           [{ domainId: "unlimited", localPart: "q3", password: PASSWORD, displayName: "\u0000" }],
           [{ domainId: "unlimited", localPart: "q3", password: PASSWORD, displayName: "\ud800" }],
+          // Plain creations, so that the checks of an accepted account always run (random inputs are mostly refused).
+          [{ domainId: "unlimited", localPart: "ok1", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok2", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok3", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok4", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok5", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok6", password: PASSWORD }],
         ],
       },
     );
