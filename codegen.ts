@@ -29,6 +29,8 @@ const config: CodegenConfig = {
           StoredRejectedLogLine: `${prisma}#RejectedLogLine as RejectedLogLineRow`,
           DnsCheck: "../dns/dns.service#DnsCheckView",
           ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
+          Alias: `${prisma}#Alias as AliasRow`,
+          AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,
         },
       },
     },

@@ -12,6 +12,7 @@ import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
 import { storeHandTypedUsage } from "../usage/usage.service";
+import { detachAddress, lockAliasGraph } from "../aliases/aliases.service";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
@@ -317,6 +318,9 @@ export async function deleteAccount(deps: ServiceDeps, caller: Caller, id: strin
         "id",
       );
     }
+    // Aliases, forwardings and catch-alls that sent mail here let go of the address (each named in a warning).
+    await lockAliasGraph(tx);
+    const warnings = await detachAddress(tx, caller, account.address, domain);
     await tx.account.delete({ where: { id: accountId } });
     await writeAudit(tx, caller.actor, {
       action: "account.delete",
@@ -326,6 +330,6 @@ export async function deleteAccount(deps: ServiceDeps, caller: Caller, id: strin
       domainName: domain.name,
       changes: changedFields(account, null, [...AUDITED_ACCOUNT_FIELDS]),
     });
-    return { deletedAccountId: accountId, address: account.address };
+    return { deletedAccountId: accountId, address: account.address, warnings };
   });
 }

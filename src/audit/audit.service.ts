@@ -42,6 +42,13 @@ export const AUDIT_ACTIONS = [
   "account.update",
   "account.set_password",
   "account.delete",
+  "account.set_forwarding",
+  "alias.create",
+  "alias.update",
+  "alias.delete",
+  "domain.set_catch_all",
+  "domain.add_alias_domain",
+  "domain.remove_alias_domain",
   "auth.change_password",
   "auth.login",
   "auth.login_failed",
@@ -55,7 +62,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   action: AuditAction;
-  objectType: "domain" | "account" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
+  objectType: "domain" | "account" | "alias" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;

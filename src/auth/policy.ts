@@ -35,6 +35,11 @@ export type Action =
   | "account.update_usage"
   | "account.set_password"
   | "account.delete"
+  | "account.set_forwarding"
+  | "alias.read"
+  | "alias.manage"
+  | "domain.set_catch_all"
+  | "domain.manage_alias_domains"
   | "audit.read"
   | "dns.check"
   | "dns.check_all"
@@ -98,6 +103,33 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff and the domain's administrator may delete an account.",
+  },
+  // A user may forward its own mail (or stop doing so); its domain's administrator and support may too.
+  "account.set_forwarding": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
+  },
+  "alias.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may read its aliases.",
+  },
+  "alias.manage": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may create, change or delete its aliases.",
+  },
+  "domain.set_catch_all": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may set its catch-all.",
+  },
+  // Adding a name to the service is like creating a domain: support's.
+  "domain.manage_alias_domains": {
+    allow: isSupport,
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff may add or remove a domain's alias domains.",
   },
   "maillog.read": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),

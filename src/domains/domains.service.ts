@@ -42,6 +42,9 @@ const AUDITED_DOMAIN_FIELDS = [
   "dnsSetup",
   "webServerAddress",
   "dkimPublicKey",
+  "allowExternalForwarding",
+  "maxAliases",
+  "maxDestinations",
 ] as const;
 
 export interface DomainUsage {
@@ -402,13 +405,16 @@ export interface UpdateDomainInput {
   dnsSetup?: DnsSetup | null;
   webServerAddress?: string | null;
   dkimPublicKey?: string | null;
+  allowExternalForwarding?: boolean | null;
+  maxAliases?: number | null;
+  maxDestinations?: number | null;
 }
 
 export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string, input: UpdateDomainInput) {
   const domainId = parseId(id);
   // `null` clears a limit (unlimited); an absent field is left alone.
   const has = (field: keyof UpdateDomainInput) => Object.prototype.hasOwnProperty.call(input, field) && input[field] !== undefined;
-  for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb", "dnsSetup"] as const) {
+  for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb", "dnsSetup", "allowExternalForwarding", "maxDestinations"] as const) {
     if (has(field) && input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
   }
   const patch: Prisma.DomainUpdateInput = {};
@@ -420,6 +426,18 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
   if (has("dnsSetup")) patch.dnsSetup = input.dnsSetup!;
   if (has("webServerAddress")) patch.webServerAddress = input.webServerAddress === null ? null : parseWebServerAddress(input.webServerAddress!);
   if (has("dkimPublicKey")) patch.dkimPublicKey = input.dkimPublicKey === null ? null : parseDkimPublicKey(input.dkimPublicKey!);
+  if (has("allowExternalForwarding")) patch.allowExternalForwarding = input.allowExternalForwarding!;
+  if (has("maxAliases")) {
+    if (input.maxAliases !== null && (!Number.isInteger(input.maxAliases) || input.maxAliases! < 0)) {
+      throw new BadInputError("maxAliases", "maxAliases must be a whole number, 0 or more (null: unlimited).");
+    }
+    patch.maxAliases = input.maxAliases;
+  }
+  if (has("maxDestinations")) {
+    const max = input.maxDestinations!;
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new BadInputError("maxDestinations", "maxDestinations must be a whole number from 1 to 1000.");
+    patch.maxDestinations = max;
+  }
 
   return deps.db.$transaction(async (tx) => {
     const before = await lockDomain(tx, domainId);

@@ -121,9 +121,20 @@ export function postfixMapFiles(options: Pick<MailServerConfigOptions, "database
     ),
     file(
       "pgsql-recipient-refusals.cf",
-      "check_recipient_access: a clear refusal for an administrator login without a mailbox (quota 0)",
-      `SELECT '${NO_MAILBOX_REPLY}' FROM mailserver_v1.mailboxes WHERE address = lower('%s') AND NOT accepts_mail`,
+      "check_recipient_access: a clear refusal for an administrator login without a mailbox (quota 0) that forwards nothing",
+      `SELECT '${NO_MAILBOX_REPLY}' FROM mailserver_v1.mailboxes m WHERE m.address = lower('%s') AND NOT m.accepts_mail AND NOT EXISTS (SELECT 1 FROM mailserver_v1.virtual_aliases v WHERE v.address = m.address)`,
     ),
+    file(
+      "pgsql-virtual-aliases.cf",
+      "virtual_alias_maps: aliases, forwarding, each mailbox to itself, catch-alls (key @domain)",
+      "SELECT destination FROM mailserver_v1.virtual_aliases WHERE address = lower('%s')",
+    ),
+    file(
+      "pgsql-alias-domain-addresses.cf",
+      "virtual_alias_maps: the addresses of alias domains, to the same local part of their domain",
+      "SELECT destination FROM mailserver_v1.alias_domain_addresses WHERE alias_domain = lower('%d') AND local_part = lower('%u')",
+    ),
+    file("pgsql-alias-domains.cf", "virtual_alias_domains: the active alias domains", "SELECT 'OK' FROM mailserver_v1.alias_domains WHERE domain = lower('%s')"),
     file(
       "pgsql-sender-logins.cf",
       "smtpd_sender_login_maps: which login may send as an address",
@@ -139,6 +150,8 @@ export function postfixMainSettings(options: MailServerConfigOptions): string[] 
     ...(options.hostname ? [`myhostname = ${options.hostname}`] : []),
     `virtual_mailbox_domains = ${map("pgsql-domains.cf")}`,
     `virtual_mailbox_maps = ${map("pgsql-mailboxes.cf")}`,
+    `virtual_alias_maps = ${map("pgsql-virtual-aliases.cf")}, ${map("pgsql-alias-domain-addresses.cf")}`,
+    `virtual_alias_domains = ${map("pgsql-alias-domains.cf")}`,
     `virtual_transport = lmtp:${options.lmtpTarget}`,
     `smtpd_sender_login_maps = ${map("pgsql-sender-logins.cf")}`,
     "smtpd_sasl_type = dovecot",

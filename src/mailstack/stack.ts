@@ -68,6 +68,11 @@ export interface MailStackSettings {
   quotaWarningPercents: number[];
   /** The system user owning the mail store (Debian's base system has "mail"). */
   mailUser?: string;
+  /**
+   * Where mail for other domains goes, as [address]:port on loopback (a test's
+   * SMTP sink standing for the outside world). Unset: refused, nothing leaves.
+   */
+  relayhost?: string;
 }
 
 /** What `status` reports and the tests use. */
@@ -265,6 +270,9 @@ function assertTraversable(folder: string): void {
 export function writeMailStackConfig(settings: MailStackSettings): MailStackState {
   const where = paths(settings.dir);
   assertTraversable(dirname(where.root));
+  if (settings.relayhost !== undefined && !/^\[127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]:\d{1,5}$/.test(settings.relayhost)) {
+    throw new Error(`the development stack relays only to loopback, as [127.x.y.z]:port (got ${settings.relayhost})`);
+  }
   const ports = mailStackPorts(settings.portBase);
   const options = stackConfigOptions(settings);
   const mailUser = options.mailUser;
@@ -299,8 +307,11 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       "biff = no",
       // Loopback clients: no reverse lookup (it would ask the host's resolver about 127.x).
       "smtpd_peername_lookup = no",
-      // The stack delivers into its own mailboxes only: nothing leaves this machine.
-      "default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine",
+      // The stack delivers into its own mailboxes only: nothing leaves this machine,
+      // unless a test gives it a loopback relay standing for the outside world.
+      ...(settings.relayhost
+        ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none"]
+        : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
       ...postfixMainSettings(options),
       "",
     ].join("\n"),

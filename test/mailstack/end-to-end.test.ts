@@ -5,28 +5,16 @@
 // through the API; mail goes in over SMTP and is read back over IMAP. Needs
 // PostgreSQL and root (the stack's masters run as root); elsewhere it says why
 // it does not run. Everything it starts is stopped after the file.
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { collectSource } from "../../src/maillog/collector";
 import type { LogStore } from "../../src/maillog/sql";
-import { ensureMailServerLogin, mailStackUnavailable, missingMailStackPackages, startMailStack, stopMailStack, type MailStackState } from "../../src/mailstack/stack";
+import type { MailStackState } from "../../src/mailstack/stack";
+import { mailStackSkipReason, useMailStack } from "../helpers/mail-stack";
 import { PASSWORD, makeAccount, makeDomain, tokenFor, uniqueName } from "../helpers/factories";
 import { sendMail, textMessage, readInbox, waitForInbox } from "../helpers/mail-clients";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { useLogStore, useTestApp } from "../helpers/use-test-app";
 
-function whyNotRunnable(): string | undefined {
-  if (process.env.TEST_DATABASE_KIND !== "postgresql") return "the mail stack reads a real PostgreSQL (set TEST_DATABASE_URL)";
-  const unavailable = mailStackUnavailable(process.env.DATABASE_URL);
-  if (unavailable) return unavailable;
-  const missing = missingMailStackPackages();
-  if (missing.length > 0) return `Debian packages missing: ${missing.join(" ")} (npm run test:deps installs them)`;
-  return undefined;
-}
-
-const notRunnable = whyNotRunnable();
+const notRunnable = mailStackSkipReason();
 const describeWithStack = notRunnable ? describe.skip : describe;
 if (notRunnable) process.stdout.write(`\ntest/mailstack/end-to-end.test.ts does not run: ${notRunnable}\n`);
 
@@ -38,7 +26,6 @@ describeWithStack("Postfix and Dovecot on mailadmin's data", () => {
   let support: string;
   let store: LogStore;
   let stack: MailStackState;
-  let dir: string;
 
   useTestApp((started) => {
     app = started.app;
@@ -48,27 +35,9 @@ describeWithStack("Postfix and Dovecot on mailadmin's data", () => {
     store = opened;
   });
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "mailadmin-test-mailstack-"));
-    const databaseUrl = process.env.DATABASE_URL!;
-    const dbPassword = randomBytes(18).toString("base64url");
-    await ensureMailServerLogin(databaseUrl, "mailadmin_test_mailserver", dbPassword);
-    stack = await startMailStack({
-      dir,
-      address: ADDRESS,
-      portBase: 20_000,
-      databaseUrl,
-      dbUser: "mailadmin_test_mailserver",
-      dbPassword,
-      hostname: "mx.mailstack.test",
-      quotaWarningPercents: [80, 95],
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    if (dir) await stopMailStack(dir);
-    if (dir && !process.env.KEEP_MAILSTACK) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  useMailStack({ address: ADDRESS, portBase: 20_000 }, (started) => {
+    stack = started;
+  });
 
   const smtp = (from: string, to: string[], message: string, extra: { announceSize?: boolean } = {}) =>
     sendMail({ host: ADDRESS, port: stack.ports.smtp, from, to, message, ...extra });
