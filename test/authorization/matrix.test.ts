@@ -52,6 +52,12 @@ async function setUp(app: TestApp) {
   const colleague = await makeAccount(app, world.domain, { quotaMb: 0, displayName: "Colleague" });
   // An API token of domain A, made by its administrator (for revokeApiToken and apiTokens).
   const adminApiToken = (await apiTokenOf(app, world.admin, ["READ"])).row;
+  // An alias and an alias domain of domain A, for the alias rows.
+  const teamPart = uniqueName("team");
+  const alias = await app.deps.db.alias.create({
+    data: { domainId: world.domain.id, localPart: teamPart, address: `${teamPart}@${world.domain.name}`, destinations: ["partner@outside.example"] },
+  });
+  const aliasDomain = await app.deps.db.aliasDomain.create({ data: { name: `${uniqueName("ad")}.example`, domainId: world.domain.id } });
   const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
   const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
   const callers: Record<Exclude<RoleKey, "anonymous">, Caller> = {
@@ -64,6 +70,8 @@ async function setUp(app: TestApp) {
     ...world,
     colleague,
     adminApiToken,
+    alias,
+    aliasDomain,
     callers,
     fresh: { domainName: `${uniqueName("new")}.example`, localPart: uniqueName("new") },
   };
@@ -81,7 +89,7 @@ async function snapshot(app: TestApp, f: Fixture) {
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
   const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
-  const [domains, accounts, admins, support, audit, apiTokens, usage] = await Promise.all([
+  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -102,8 +110,10 @@ async function snapshot(app: TestApp, f: Fixture) {
     }),
     db.apiToken.findMany({ where: { OR: [{ domainId: { in: domainIds } }, { createdById: { in: callerIds } }] }, orderBy: { id: "asc" } }),
     db.mailboxUsage.findMany({ where: { username: { in: addresses } }, orderBy: { username: "asc" } }),
+    db.alias.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
+    db.aliasDomain.findMany({ where: { domainId: { in: domainIds } }, orderBy: { name: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens, usage };
+  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -450,6 +460,113 @@ const mutations: MutationSpec[] = [
   ...accountMutations("colleague"),
   ...accountMutations("user"),
   {
+    does: "create an alias in the domain (createAlias)",
+    field: "createAlias",
+    target: (f) => ({ domainId: f.domain.id, localPart: f.fresh.localPart }),
+    objectKeys: ["domainId"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($input: CreateAliasInput!) { createAlias(input: $input) { alias { id address destinations } } }`,
+        { input: { domainId: t.domainId, localPart: t.localPart, destinations: ["sales@outside.example"] } },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      const { alias } = response.data.createAlias;
+      expect(alias).toMatchObject({ address: `${f.fresh.localPart}@${f.domain.name}`, destinations: ["sales@outside.example"] });
+      expect(await app.deps.db.alias.findUnique({ where: { id: alias.id } })).toMatchObject({ domainId: f.domain.id });
+      await expectAudited(app, f, role, response, "alias.create", alias.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "change an alias of the domain (updateAlias)",
+    field: "updateAlias",
+    target: (f) => ({ id: f.alias.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) =>
+      app.gql(`mutation($id: ID!) { updateAlias(id: $id, input: { destinations: ["new@outside.example"] }) { alias { id destinations } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.updateAlias.alias).toEqual({ id: f.alias.id, destinations: ["new@outside.example"] });
+      expect((await app.deps.db.alias.findUniqueOrThrow({ where: { id: f.alias.id } })).destinations).toEqual(["new@outside.example"]);
+      await expectAudited(app, f, role, response, "alias.update", f.alias.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "delete an alias of the domain (deleteAlias)",
+    field: "deleteAlias",
+    target: (f) => ({ id: f.alias.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { deleteAlias(id: $id) { deletedAliasId address } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.deleteAlias).toEqual({ deletedAliasId: f.alias.id, address: f.alias.address });
+      expect(await app.deps.db.alias.findUnique({ where: { id: f.alias.id } })).toBeNull();
+      await expectAudited(app, f, role, response, "alias.delete", f.alias.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  ...(["colleague", "user"] as const).map(
+    (which): MutationSpec => ({
+      does: `forward the mail of ${accountTargets[which].of} (setForwarding)`,
+      field: "setForwarding",
+      target: (f) => ({ id: accountTargets[which].pick(f).id }),
+      objectKeys: ["id"],
+      send: (app, t, token) =>
+        app.gql(
+          `mutation($id: ID!) { setForwarding(accountId: $id, destinations: ["away@outside.example"], keepCopy: false) { account { id forwarding { destinations keepCopy } } } }`,
+          { id: t.id },
+          token,
+        ),
+      async happened(app, f, role, response) {
+        const account = accountTargets[which].pick(f);
+        expect(response.data.setForwarding.account).toEqual({ id: account.id, forwarding: { destinations: ["away@outside.example"], keepCopy: false } });
+        expect(await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ forwardTo: ["away@outside.example"], forwardKeepCopy: false });
+        await expectAudited(app, f, role, response, "account.set_forwarding", account.id);
+      },
+      // A user forwards its own mail; a colleague's account it cannot even see.
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    }),
+  ),
+  {
+    does: "set the domain's catch-all (setCatchAll)",
+    field: "setCatchAll",
+    target: (f) => ({ id: f.domain.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { setCatchAll(domainId: $id, destination: "catch@outside.example") { domain { id catchAll } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.setCatchAll.domain).toEqual({ id: f.domain.id, catchAll: "catch@outside.example" });
+      expect((await app.deps.db.domain.findUniqueOrThrow({ where: { id: f.domain.id } })).catchAll).toBe("catch@outside.example");
+      await expectAudited(app, f, role, response, "domain.set_catch_all", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "add an alias domain to the domain (addAliasDomain)",
+    field: "addAliasDomain",
+    target: (f) => ({ id: f.domain.id, name: f.fresh.domainName }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!, $name: String!) { addAliasDomain(domainId: $id, name: $name) { domain { id } } }`, { id: t.id, name: t.name }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.addAliasDomain.domain).toEqual({ id: f.domain.id });
+      expect(await app.deps.db.aliasDomain.findUnique({ where: { name: f.fresh.domainName } })).toMatchObject({ domainId: f.domain.id });
+      await expectAudited(app, f, role, response, "domain.add_alias_domain", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "remove an alias domain of the domain (removeAliasDomain)",
+    field: "removeAliasDomain",
+    target: (f) => ({ name: f.aliasDomain.name }),
+    objectKeys: ["name"],
+    send: (app, t, token) => app.gql(`mutation($name: String!) { removeAliasDomain(name: $name) { domain { id } } }`, { name: t.name }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.removeAliasDomain.domain).toEqual({ id: f.domain.id });
+      expect(await app.deps.db.aliasDomain.findUnique({ where: { name: f.aliasDomain.name } })).toBeNull();
+      await expectAudited(app, f, role, response, "domain.remove_alias_domain", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
     does: "report the usage of a mailbox of the domain (reportMailboxUsage)",
     field: "reportMailboxUsage",
     target: (f) => ({ address: f.colleague.address }),
@@ -715,6 +832,17 @@ describe("authorization matrix", () => {
   }
 
   const reads: ReadSpec[] = [
+    {
+      reads: "an alias of the domain by id (alias(id))",
+      field: "alias",
+      target: (f) => ({ id: f.alias.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { alias(id: $id) { id address destinations domain { id } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.alias).toEqual({ id: f.alias.id, address: f.alias.address, destinations: f.alias.destinations, domain: { id: f.domain.id } });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
     {
       reads: "who it is (me)",
       field: "me",
