@@ -139,8 +139,12 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
         response: {
           200: jsonResponse("Deleted.", {
             type: "object",
-            required: ["deletedAccountId", "address"],
-            properties: { deletedAccountId: { type: "string", format: "uuid" }, address: { type: "string" } },
+            required: ["deletedAccountId", "address", "warnings"],
+            properties: {
+              deletedAccountId: { type: "string", format: "uuid" },
+              address: { type: "string" },
+              warnings: { type: "array", items: ref("Warning"), description: "What happened to the aliases, forwardings and catch-alls that sent mail to the account." },
+            },
           }),
           ...problemResponses(400, 403, 404, 409),
         },

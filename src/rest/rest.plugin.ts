@@ -24,6 +24,7 @@ import { restErrorHandler, restNotFoundHandler } from "./problem";
 import { registerSharedSchemas } from "./schemas";
 import { domainRoutes } from "./domains.routes";
 import { accountRoutes } from "./accounts.routes";
+import { aliasRoutes } from "./aliases.routes";
 import { mailLogRoutes } from "./maillog.routes";
 import { dnsRoutes } from "./dns.routes";
 import { importRoutes } from "./imports.routes";
@@ -33,7 +34,7 @@ export const REST_PREFIX = "/api/v1";
 
 export type RestRouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void>;
 
-export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, mailLogRoutes, dnsRoutes, importRoutes, usageRoutes];
+export const REST_ROUTE_MODULES: RestRouteModule[] = [domainRoutes, accountRoutes, aliasRoutes, mailLogRoutes, dnsRoutes, importRoutes, usageRoutes];
 
 /**
  * Request validation with JSON Schema 2020-12 (the dialect of OpenAPI 3.1):
@@ -86,6 +87,7 @@ async function restApi(api: FastifyInstance, deps: AppDeps): Promise<void> {
       tags: [
         { name: "domains" },
         { name: "accounts" },
+        { name: "aliases" },
         { name: "quotas" },
         { name: "delivery log" },
         { name: "dns" },

@@ -128,6 +128,19 @@ const sharedSchemas = {
       updatedAt: dateTime,
     },
   },
+  Alias: {
+    type: "object",
+    required: ["id", "address", "localPart", "domain", "destinations", "createdAt", "updatedAt"],
+    properties: {
+      id: { type: "string", format: "uuid" },
+      address: { type: "string" },
+      localPart: { type: "string" },
+      domain: { type: "string", description: "The domain's name (ASCII)." },
+      destinations: { type: "array", items: { type: "string" }, description: "Where mail to the alias goes, in lower case." },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    },
+  },
   MailLogRecord: {
     type: "object",
     required: [

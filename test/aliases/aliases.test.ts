@@ -168,3 +168,58 @@ describe("aliases, forwarding, catch-all and alias domains: the rules", () => {
     expect(errorCode(await app.gql(`mutation($n: String!) { removeAliasDomain(name: $n) { domain { id } } }`, { n: name }, support))).toBe("NOT_FOUND");
   });
 });
+
+describe("REST: /api/v1/domains/{name}/aliases", () => {
+  let app: TestApp;
+  let support: string;
+  useTestApp((started) => {
+    app = started.app;
+    support = started.support;
+  });
+
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const response = await fetch(`${app.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, location: response.headers.get("location"), body: (await response.json()) as any };
+  };
+
+  it("creates with PUT (201), replaces with the same PUT idempotently (200, one audit record), reads, lists and deletes", async () => {
+    const { domain, admin } = await makeDomain(app);
+    const amy = await makeAccount(app, domain, { quotaMb: 10 });
+    const token = await tokenFor(app, admin);
+    const path = `/domains/${domain.name}/aliases/Sales`;
+    const created = await call("PUT", path, token, { destinations: [amy.address] });
+    expect(created.status).toBe(201);
+    expect(created.location).toBe(`/api/v1/domains/${domain.name}/aliases/sales`);
+    expect(created.body).toMatchObject({ created: true, warnings: [], alias: { address: `sales@${domain.name}`, domain: domain.name, destinations: [amy.address] } });
+    const again = await call("PUT", path, token, { destinations: [amy.address] });
+    expect(again.status).toBe(200);
+    expect(again.body.created).toBe(false);
+    const changed = await call("PUT", path, token, { destinations: ["x@outside.example", amy.address] });
+    expect(changed.body.alias.destinations).toEqual(["x@outside.example", amy.address]);
+    const audit = await app.deps.db.auditEntry.findMany({ where: { objectId: created.body.alias.id } });
+    expect(audit.map((entry) => entry.action).sort()).toEqual(["alias.create", "alias.update"]);
+
+    expect((await call("GET", path, token)).body.alias.id).toBe(created.body.alias.id);
+    const listed = await call("GET", `/domains/${domain.name}/aliases?search=sales`, token);
+    expect(listed.status).toBe(200);
+    expect(listed.body.totalCount).toBe(1);
+    const deleted = await call("DELETE", path, token);
+    expect(deleted.body).toEqual({ deletedAliasId: created.body.alias.id, address: `sales@${domain.name}`, warnings: [] });
+    expect((await call("GET", path, token)).status).toBe(404);
+  });
+
+  it("answers a refused alias with a problem naming the field, and another domain's with 404", async () => {
+    const { domain } = await makeDomain(app);
+    const other = await makeDomain(app);
+    const bad = await call("PUT", `/domains/${domain.name}/aliases/a`, support, { destinations: [`ghost@${domain.name}`] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe("destinations");
+    const otherToken = await tokenFor(app, other.admin);
+    expect((await call("PUT", `/domains/${domain.name}/aliases/a`, otherToken, { destinations: ["x@outside.example"] })).status).toBe(404);
+    expect(await app.deps.db.alias.count({ where: { domainId: domain.id } })).toBe(0);
+  });
+});

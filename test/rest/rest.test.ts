@@ -55,10 +55,14 @@ describe("REST API", () => {
           "DELETE /api/v1/domains/{name} WRITE",
           "PUT /api/v1/domains/{name}/quota WRITE",
           "PUT /api/v1/domains/{name}/admin WRITE",
+        "PUT /api/v1/domains/{name}/aliases/{localPart} WRITE",
           "GET /api/v1/domains/{name}/accounts READ",
           "GET /api/v1/domains/{name}/accounts/{localPart} READ",
+        "GET /api/v1/domains/{name}/aliases READ",
+        "GET /api/v1/domains/{name}/aliases/{localPart} READ",
           "PUT /api/v1/domains/{name}/accounts/{localPart} WRITE",
           "DELETE /api/v1/domains/{name}/accounts/{localPart} WRITE",
+        "DELETE /api/v1/domains/{name}/aliases/{localPart} WRITE",
           "PUT /api/v1/domains/{name}/accounts/{localPart}/quota WRITE",
           "GET /api/v1/accounts/{address}/mail-log LOGS",
           "POST /api/v1/mail-log/{source} LOGS",
@@ -210,7 +214,7 @@ describe("REST API", () => {
       expectProblem(await rest.request("DELETE", `${accounts}/${world.admin.localPart}`, { token: support }), 409, "CONFLICT");
       expectProblem(await rest.request("DELETE", `${accounts}/${world.user.localPart}`, { token: world.tokens.user }), 403, "FORBIDDEN");
       const deleted = await rest.request("DELETE", `${accounts}/${world.user.localPart}`, { token: world.tokens.admin });
-      expect(deleted.body).toEqual({ deletedAccountId: world.user.id, address: world.user.address });
+      expect(deleted.body).toEqual({ deletedAccountId: world.user.id, address: world.user.address, warnings: [] });
       expect(await auditCount({ action: "account.delete", objectId: world.user.id })).toBe(1);
     });
 
