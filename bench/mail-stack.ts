@@ -179,6 +179,16 @@ async function staticVariant(url: string, state: MailStackState): Promise<void> 
     write("static-mailboxes", boxes.rows.filter((row) => row.accepts_mail).map((row) => `${row.address} ${row.maildir}`));
     write("static-refusals", boxes.rows.filter((row) => !row.accepts_mail).map((row) => `${row.address} 550 5.2.1 no mailbox`));
     write("static-senders", senders.rows.map((row) => `${row.sender} ${row.login}`));
+    const aliases = await client.query<{ address: string; destinations: string }>(
+      `SELECT address, string_agg(destination, ',') AS destinations FROM mailserver_v1.virtual_aliases GROUP BY address`,
+    );
+    write("static-aliases", aliases.rows.map((row) => `${row.address} ${row.destinations}`));
+    const aliasDomainAddresses = await client.query<{ key: string; destination: string }>(
+      `SELECT local_part || '@' || alias_domain AS key, destination FROM mailserver_v1.alias_domain_addresses`,
+    );
+    write("static-alias-domain-addresses", aliasDomainAddresses.rows.map((row) => `${row.key} ${row.destination}`));
+    const aliasDomains = await client.query<{ domain: string }>(`SELECT domain FROM mailserver_v1.alias_domains`);
+    write("static-alias-domains", aliasDomains.rows.map((row) => `${row.domain} OK`));
     const mainCf = join(etc, "main.cf");
     let main = readFileSync(mainCf, "utf8");
     for (const [pgsql, hash] of [
@@ -186,6 +196,9 @@ async function staticVariant(url: string, state: MailStackState): Promise<void> 
       ["pgsql-mailboxes.cf", "static-mailboxes"],
       ["pgsql-recipient-refusals.cf", "static-refusals"],
       ["pgsql-sender-logins.cf", "static-senders"],
+      ["pgsql-virtual-aliases.cf", "static-aliases"],
+      ["pgsql-alias-domain-addresses.cf", "static-alias-domain-addresses"],
+      ["pgsql-alias-domains.cf", "static-alias-domains"],
     ]) {
       main = main.replaceAll(`proxy:pgsql:${join(etc, pgsql!)}`, `hash:${join(etc, hash!)}`);
     }

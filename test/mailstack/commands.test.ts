@@ -56,10 +56,13 @@ describe("npm run mailserver:config", () => {
       "dovecot/quota-warning.sh",
       "postfix/main.cf.mailadmin",
       "postfix/master.cf.mailadmin",
+      "postfix/pgsql-alias-domain-addresses.cf",
+      "postfix/pgsql-alias-domains.cf",
       "postfix/pgsql-domains.cf",
       "postfix/pgsql-mailboxes.cf",
       "postfix/pgsql-recipient-refusals.cf",
       "postfix/pgsql-sender-logins.cf",
+      "postfix/pgsql-virtual-aliases.cf",
     ]);
     for (const file of filesUnder(out)) {
       const text = readFileSync(join(out, file), "utf8");
