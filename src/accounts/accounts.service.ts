@@ -101,7 +101,7 @@ export async function listAccounts(deps: Pick<ServiceDeps, "db">, principal: Pri
     }),
     deps.db.account.count({ where }),
   ]);
-  return toConnection(rows, query.first, totalCount, (node) => node.address);
+  return toConnection(rows, query.first, totalCount, (node) => node.address, query.afterAddress);
 }
 
 /** LIKE pattern for "contains", with the pattern characters of the text escaped. */
@@ -139,7 +139,7 @@ export async function firstAccountPages(db: ServiceDeps["db"], domainIds: string
     list.push(account);
     rowsOf.set(account.domainId, list);
   }
-  return domainIds.map((domainId) => toConnection(rowsOf.get(domainId) ?? [], query.first, countOf.get(domainId) ?? 0, (node) => node.address));
+  return domainIds.map((domainId) => toConnection(rowsOf.get(domainId) ?? [], query.first, countOf.get(domainId) ?? 0, (node) => node.address, query.afterAddress));
 }
 
 function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">): Warning[] {

@@ -166,7 +166,7 @@ export async function listApiTokens(deps: Pick<ServiceDeps, "db">, principal: Pr
     deps.db.apiToken.findMany({ where: after ? { AND: [where, { id: { lt: after } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
     deps.db.apiToken.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (row) => row.id);
+  return toConnection(rows, first, totalCount, (row) => row.id, after);
 }
 
 /** Whether the token works now; `currentAdminId` is its domain's administrator for a domain administrator's token. */

@@ -157,5 +157,5 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
     }),
     db.auditEntry.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (node) => node.id.toString());
+  return toConnection(rows, first, totalCount, (node) => node.id.toString(), afterKey);
 }

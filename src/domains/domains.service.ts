@@ -265,6 +265,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
     first,
     totalCount,
     (node) => node.name,
+    afterName,
   );
 }
 
