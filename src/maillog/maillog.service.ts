@@ -107,7 +107,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   );
   const totalCount = await pageTotal(deps.db, rows, { table: "mail_log_record", filter, filterValues: values.slice(0, filterValues), afterCursor: before !== undefined });
   const records = rows.map(({ totalCount: _totalCount, id, ...record }): MailLogRecord => ({ id: BigInt(id), ...record }));
-  return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
+  return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`, cursor);
 }
 
 /** Lines the parser could not read (support staff): what a log server writes that mailadmin does not understand. */
@@ -126,7 +126,7 @@ export async function listRejectedLines(
     deps.db.rejectedLogLine.findMany({ where: after ? { AND: [where, { id: { lt: after } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
     deps.db.rejectedLogLine.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (row) => row.id.toString());
+  return toConnection(rows, first, totalCount, (row) => row.id.toString(), afterKey);
 }
 
 const MAX_PUSHED_LINES = 10_000;

@@ -200,5 +200,5 @@ export async function listMailboxesAboveQuota(deps: Pick<ServiceDeps, "db" | "co
       ORDER BY a."address" LIMIT ${first + 1}`,
     deps.db.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS "count" FROM "account" a WHERE ${where}`,
   ]);
-  return toConnection(rows, first, Number(counted[0]?.count ?? 0), (account) => account.address);
+  return toConnection(rows, first, Number(counted[0]?.count ?? 0), (account) => account.address, after);
 }

@@ -88,6 +88,23 @@ describe("PageInfo", () => {
       return answer.data.apiTokens;
     });
     expect(summary(tokens)).toEqual(threePagesOfFive);
+
+    // Mailboxes above quota: five full mailboxes of a domain of their own.
+    const full = await makeDomain(app);
+    const mailboxes = [];
+    for (let index = 0; index < 5; index += 1) mailboxes.push(await makeAccount(app, full.domain, { quotaMb: 1 }));
+    const reported = await app.gql(
+      `mutation($input: [MailboxUsageInput!]!) { reportMailboxUsage(input: $input) { accepted } }`,
+      { input: mailboxes.map((mailbox) => ({ address: mailbox.address, bytes: 2 * 1024 * 1024, messages: 1 })) },
+      support,
+    );
+    expect(reported.data.reportMailboxUsage.accepted).toBe(5);
+    const aboveQuota = await walk(async (after) => {
+      const answer = await app.gql(`query($d: ID, $a: String) { mailboxesAboveQuota(percent: 100, domainId: $d, first: 2, after: $a) { ${PAGE_INFO} } }`, { d: full.domain.id, a: after }, support);
+      expect(answer.errors).toBeUndefined();
+      return answer.data.mailboxesAboveQuota;
+    });
+    expect(summary(aboveQuota)).toEqual(threePagesOfFive);
   });
 
   it("answers an empty page with no cursors", async () => {
