@@ -444,7 +444,7 @@ export function runLoad(url: string, requests: autocannon.Request[], options: Lo
       { url, connections: options.connections, duration: options.duration, overallRate: options.overallRate, requests, timeout: 30, verifyBody },
       (error, result) => {
         clearInterval(ticker);
-        if (error) return reject(error);
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const sorted = Float64Array.from(latencies).sort();
         const detail = { graphqlErrors: result.mismatches, non2xx: result.non2xx, connectionErrors: result.errors - result.timeouts, timeouts: result.timeouts };

@@ -825,7 +825,7 @@ export class ChaosRun {
             this.domains.set(domain.id, {
               id: domain.id,
               name,
-              status: status as Status,
+              status: status,
               isTestDomain: false,
               quotaMb: quota,
               maxAccounts: input.maxAccounts as number | null,
@@ -1031,7 +1031,7 @@ export class ChaosRun {
               localPart,
               address: `${localPart}@${current.name}`,
               displayName: "",
-              status: status as Status,
+              status: status,
               quotaMb: effectiveQuota,
               usedMb: 0,
               password,

@@ -7,7 +7,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, OperationTypeNode, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
@@ -89,8 +89,10 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind === "single" && response.body.singleResult.errors) {
             for (const error of response.body.singleResult.errors) {
-              (error.extensions as Record<string, unknown> | undefined) ??= {};
-              (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+              // extensions is read-only in graphql-js's types; the error is still ours to annotate here.
+              const writable = error as { extensions?: Record<string, unknown> };
+              writable.extensions ??= {};
+              writable.extensions.requestId = contextValue.requestId;
             }
           }
         },
@@ -119,7 +121,7 @@ function operationResolutionPlugin(): ApolloServerPlugin<GraphQLContext> {
               ? refuse(`There is no operation named ${request.operationName} in this document; it holds ${names.join(", ")}.`, "operationName")
               : refuse(`This document holds ${names.length} operations (${names.join(", ")}): say which to run with operationName.`, "operationName");
           }
-          if (operation.operation === "subscription") {
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
             throw refuse("This API has no subscriptions: send a query or a mutation.", "query");
           }
         },
@@ -157,7 +159,7 @@ function callerAccountPlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ operation, contextValue }) {
           const { authentication, loaders } = contextValue;
-          if (operation?.operation !== "query" || !authentication.principal || !authentication.account) return;
+          if (operation?.operation !== OperationTypeNode.QUERY || !authentication.principal || !authentication.account) return;
           const { row, isAdmin } = authentication.account;
           loaders.accountById.prime(row.id, row);
           loaders.isAdminByAccountId.prime(row.id, isAdmin);
@@ -177,6 +179,7 @@ export function clientRequestId(header: string | string[] | undefined): string |
 
 export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it tsc infers Fastify's logger type as pino's and refuses the instance
     loggerInstance: deps.logger as FastifyBaseLogger,
     // A client's x-request-id is kept only when it is a plain token of at
     // most 128 characters: it goes into every log line, error and audit

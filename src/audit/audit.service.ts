@@ -5,7 +5,6 @@ import { Prisma, type PrismaClient } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { decodeCursor, parseBigintId, parseId, parsePageSize, parseSearch } from "../shared/validation";
-import { BadInputError } from "../errors";
 import { toConnection } from "../shared/connection";
 
 export type Db = PrismaClient | Prisma.TransactionClient;

@@ -6,7 +6,7 @@
 // never as an exception.
 import ipaddr from "ipaddr.js";
 import { DnsLookup, addressesOf, type LookupResult } from "./dns.lookup";
-import type { DnsServer, DnsTransport, SoaRecordData } from "./dns.transport";
+import { recordText, type DnsServer, type DnsTransport, type SoaRecordData } from "./dns.transport";
 import {
   BACKUP_MX_PREFERENCE,
   PRIMARY_MX_PREFERENCE,
@@ -202,7 +202,7 @@ async function parentDelegation(context: Context, domain: string): Promise<{ sta
     return { status: "error", parentZone: parent.zone, message: `the nameservers of ${parent.zone} could not be found (${describeLookup(parentNs, "NS")})` };
   }
   const failures: string[] = [];
-  for (const nameserver of parentNs.records.map((record) => String(record.data)).sort()) {
+  for (const nameserver of parentNs.records.map(recordText).sort()) {
     const { addresses, error } = await serverAddresses(context, nameserver);
     if (addresses.length === 0) {
       failures.push(`${nameserver}: ${error ?? "no address"}`);
@@ -224,7 +224,7 @@ async function parentDelegation(context: Context, domain: string): Promise<{ sta
       // server that also serves the child answers it authoritatively.
       const records = [...response.answers, ...response.authorities].filter((record) => record.type === "NS" && record.name === domain);
       if (records.length === 0) return { status: "missing", parentZone: parent.zone, message: `${parent.zone} has no delegation (NS records) for ${domain}` };
-      return { status: "ok", delegation: { parentZone: parent.zone, nameservers: [...new Set(records.map((record) => String(record.data)))].sort() } };
+      return { status: "ok", delegation: { parentZone: parent.zone, nameservers: [...new Set(records.map(recordText))].sort() } };
     }
   }
   return { status: "error", parentZone: parent.zone, message: `no nameserver of ${parent.zone} answered: ${failures.join("; ")}` };
@@ -323,7 +323,7 @@ async function checkNameservers(context: Context): Promise<DnsFinding[]> {
   }
 
   const [parent, child] = await Promise.all([parentDelegation(context, domain), context.resolve(domain, "NS")]);
-  const childNs = child.status === "ok" ? [...new Set(child.records.map((record) => String(record.data)))].sort() : [];
+  const childNs = child.status === "ok" ? [...new Set(child.records.map(recordText))].sort() : [];
   if (parent.status === "ok") {
     findings.push(finding("ns.delegation", "PASS", domain, delegationExpected, `${parent.delegation.parentZone} delegates to ${list(parent.delegation.nameservers)}`, null));
   } else if (parent.status === "error") {
@@ -704,7 +704,7 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
 async function txtAt(context: Context, name: string): Promise<{ status: "ok"; texts: string[] } | { status: "error"; message: string }> {
   const txt = await context.resolve(name, "TXT");
   if (txt.status === "error") return { status: "error", message: txt.message };
-  return { status: "ok", texts: txt.status === "ok" ? txt.records.map((record) => String(record.data)) : [] };
+  return { status: "ok", texts: txt.status === "ok" ? txt.records.map(recordText) : [] };
 }
 
 async function checkSpf(context: Context): Promise<DnsFinding[]> {
@@ -977,7 +977,7 @@ async function checkReverseDns(context: Context): Promise<DnsFinding[]> {
       const owner = "This is the service's own record, not the customer's: support escalates it to the operators of the mail server's network.";
       const ptr = await context.resolve(reverseName(address), "PTR");
       if (ptr.status === "error") return finding("ptr.mail_server", "ERROR", address, expected, `DNS did not answer: ${ptr.message}`, "Check again later.");
-      const names = ptr.status === "ok" ? [...new Set(ptr.records.map((record) => String(record.data)))].sort() : [];
+      const names = ptr.status === "ok" ? [...new Set(ptr.records.map(recordText))].sort() : [];
       if (names.length === 0) {
         return finding("ptr.mail_server", "FAIL", address, expected, "no PTR record: many receivers refuse mail from addresses without reverse DNS", owner);
       }
@@ -1152,7 +1152,7 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
   return {
     check,
     async checkMany(profiles, concurrency, onResult) {
-      const results: DnsCheckResult[] = new Array(profiles.length);
+      const results = new Array<DnsCheckResult>(profiles.length);
       let next = 0;
       const worker = async () => {
         while (next < profiles.length) {

@@ -38,6 +38,12 @@ export type DnsRecord =
   | { name: string; ttl: number; type: "SOA"; data: SoaRecordData }
   | { name: string; ttl: number; type: "OTHER"; data: null };
 
+/** The data of a record as text: what an A, AAAA, CNAME, NS, PTR or TXT record holds (the lookups that use it ask for those types only). */
+export function recordText(record: DnsRecord): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the other types never reach here; String() is what they always got
+  return String(record.data);
+}
+
 export interface DnsResponse {
   rcode: string;
   authoritative: boolean;
@@ -126,7 +132,7 @@ function encodeQuery(id: number, query: DnsQuery): Buffer {
 function decodeResponse(id: number, query: DnsQuery, message: Buffer): DnsResponse | undefined {
   let decoded: dnsPacket.DecodedPacket & { rcode?: string };
   try {
-    decoded = dnsPacket.decode(message) as dnsPacket.DecodedPacket & { rcode?: string };
+    decoded = dnsPacket.decode(message);
   } catch {
     return undefined;
   }

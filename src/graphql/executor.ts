@@ -13,7 +13,7 @@
 // graphql-jit cannot compile.
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { execute, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { execute, GraphQLError, Kind, OperationTypeNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 
 /** Compiled queries kept per document (Apollo hands the same object for the same text), per operation name. */
 type Compiled = CompiledQuery | "graphql-js";
@@ -41,12 +41,12 @@ export function jitExecutor(schema: GraphQLSchema, options: JitExecutorOptions =
 
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): Compiled => {
     let byName = compiledByDocument.get(document);
-    if (!byName) compiledByDocument.set(document, (byName = new Map()));
+    if (!byName) compiledByDocument.set(document, (byName = new Map<string, Compiled>()));
     const key = operationName ?? "";
     let compiled = byName.get(key);
     if (compiled === undefined) {
       const eligible =
-        operation.operation === "query" && !touchesIntrospection(operation.selectionSet, document) && !(options.needsGraphqlJs?.(operation) ?? false);
+        operation.operation === OperationTypeNode.QUERY && !touchesIntrospection(operation.selectionSet, document) && !(options.needsGraphqlJs?.(operation) ?? false);
       const result = eligible ? compileQuery(schema, document, operationName ?? undefined) : undefined;
       compiled = result && isCompiledQuery(result) ? result : "graphql-js";
       byName.set(key, compiled);

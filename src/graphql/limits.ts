@@ -207,7 +207,7 @@ export function complexityLimitPlugin<TContext extends BaseContext>(maxComplexit
   const costs = new WeakMap<DocumentNode, Map<string, number | "too many nodes" | "bad variables">>();
   const costOf = (document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, operationName: string | undefined) => {
     let known = costs.get(document);
-    if (!known) costs.set(document, (known = new Map()));
+    if (!known) costs.set(document, (known = new Map<string, number | "too many nodes" | "bad variables">()));
     const key = `${operationName ?? ""}\u0000${JSON.stringify(variables)}`;
     let cost = known.get(key);
     if (cost === undefined) {

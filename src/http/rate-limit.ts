@@ -8,7 +8,7 @@
 // fixed minutes kept in memory, per process.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
+import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import ipaddr from "ipaddr.js";
 import { RateLimitedError } from "../errors";
 import { bearerToken } from "../auth/principal";
@@ -161,7 +161,7 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, contextValue }) {
-          if (operation?.operation !== "mutation") return;
+          if (operation?.operation !== OperationTypeNode.MUTATION) return;
           const attempts = loginResponseKeys(operation.selectionSet, fragmentsOf(document), new Set(), new Set()).size;
           if (attempts === 0) return;
           const decision = logins.take(clientKey(contextValue.clientIp), attempts);

@@ -162,7 +162,7 @@ class ImportJobs {
 
   /** Asks every running import to stop at its next safe point, and waits for them (server shutdown). */
   async stopAll(): Promise<void> {
-    const running = [...this.jobs.values()].filter((job) => job.running);
+    const running = [...this.jobs.values()].filter((job): job is ImportJob & { running: Promise<void> } => job.running !== null);
     for (const job of running) job.stopping = true;
     await Promise.all(running.map((job) => job.running));
   }

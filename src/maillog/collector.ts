@@ -198,7 +198,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
  * Within a file, batches stay in order (an offset never passes a batch not yet committed).
  */
 export async function collectAll(store: LogStore, sources: LogSource[], logger?: Logger, concurrency = 1): Promise<CollectionReport[]> {
-  const reports: CollectionReport[] = new Array(sources.length);
+  const reports = new Array<CollectionReport>(sources.length);
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < sources.length; index = next++) reports[index] = await collectSource(store, sources[index]!, logger);

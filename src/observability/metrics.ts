@@ -230,7 +230,8 @@ export class Metrics {
 
   /** Counts GraphQL operations and their errors, and times DNS checks and probes. */
   apolloPlugin(): ApolloServerPlugin<GraphQLContext> {
-    const metrics = this; // the hooks below are methods with their own `this`
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hooks below are methods with their own `this`
+    const metrics = this;
     return {
       async requestDidStart() {
         const started = process.hrtime.bigint();
@@ -257,7 +258,7 @@ export class Metrics {
             metrics.graphqlDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
             const body = requestContext.response.body;
             const errors = body.kind === "single" ? body.singleResult.errors : body.initialResult.errors;
-            for (const error of errors ?? []) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? "UNKNOWN") });
+            for (const error of errors ?? []) metrics.graphqlErrors.inc({ code: errorCodeLabel(error.extensions?.code) });
           },
         };
       },
@@ -274,6 +275,12 @@ export function mayReachTimedField(operation: OperationDefinitionNode): boolean 
       return true; // a fragment spread at the root: look at its fields as they resolve
     });
   return visit(operation.selectionSet);
+}
+
+/** An error's code as a metric label: extensions.code (a string for every error of this API), UNKNOWN without one. */
+function errorCodeLabel(code: unknown): string {
+  if (code === undefined || code === null) return "UNKNOWN";
+  return typeof code === "string" ? code : JSON.stringify(code);
 }
 
 function digest(text: string): Buffer {

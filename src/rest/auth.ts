@@ -23,7 +23,7 @@ const principals = new WeakMap<FastifyRequest, Principal>();
 /** Refuses at start-up a REST route that does not say which scope it needs: a forgotten scope must not mean "any token". */
 export function requireDeclaredScope(route: RouteOptions): void {
   const config = route.config as { scope?: unknown } | undefined;
-  if (config?.scope === undefined) throw new Error(`REST route ${route.method} ${route.url} declares no config.scope (READ, WRITE, LOGS, USAGE, LOGIN_SESSION or PUBLIC)`);
+  if (config?.scope === undefined) throw new Error(`REST route ${String(route.method)} ${route.url} declares no config.scope (READ, WRITE, LOGS, USAGE, LOGIN_SESSION or PUBLIC)`);
 }
 
 /** The onRequest hook: who is calling, and whether its token's scopes allow the route. */

@@ -284,7 +284,7 @@ describe("diagnoseDelivery", () => {
     const mary = await makeAccount(app, domain);
     const failed = line({ at: ago(3), queuedAt: ago(4), dir: "LR", from: mary.address, to: `client@${D.partner}`, subject: "Re: weekly report", size: 5120, status: "FAIL 550 5.1.1 User unknown" });
     await ingest([failed]);
-    const [record] = (await app.deps.db.mailLogRecord.findMany({ where: { rawLine: failed } }))!;
+    const [record] = (await app.deps.db.mailLogRecord.findMany({ where: { rawLine: failed } }));
 
     const result = await diagnose({ logRecordId: record!.id.toString() });
     const [first] = result.findings;

@@ -4,7 +4,7 @@
 // administrator, a page asks for, it must answer what the domain query (which
 // reads whole rows) answers: a field whose column the page did not read would
 // come back null or wrong here.
-import { buildSchema, getNamedType, isLeafType, isObjectType, type GraphQLField, type GraphQLObjectType } from "graphql";
+import { buildSchema, getNamedType, isLeafType, type GraphQLField, type GraphQLObjectType } from "graphql";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";

@@ -4,7 +4,7 @@
 // BAD_USER_INPUT naming the argument, never an internal error (F5); a
 // client's request id is bounded before it reaches the logs and the audit
 // trail.
-import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { makeWorld } from "../helpers/factories";
 import { RestClient } from "../helpers/rest-client";
 

@@ -150,7 +150,7 @@ export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
       const results = await Promise.allSettled(servers);
       for (const result of results) if (result.status === "fulfilled") started.push(result.value);
       const failed = results.find((result) => result.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (failed) throw (failed).reason;
       return {
         addresses,
         config: {

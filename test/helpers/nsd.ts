@@ -70,8 +70,8 @@ export async function startNsd(options: { address: string; port?: number; zones:
   writeFileSync(join(dir, "nsd.conf"), configuration(dir, options.address, port, options.zones));
   let output = "";
   const child = spawn(nsdBinary(), ["-d", "-c", join(dir, "nsd.conf")], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const done = exited(child);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -122,7 +122,7 @@ describe("storing parsed delivery-log lines", () => {
   it.each(Object.entries(ways))("counts a line repeated within one batch as a duplicate (%s)", async (_way, ingest) => {
     const [repeated, other] = [logLine({ subject: uniqueName("twice") }), logLine({ subject: uniqueName("once") })];
     const source = uniqueName("repeat");
-    expect(await ingest(source, numbered([repeated!, other!, `${repeated}\r`, "not a log line"]))).toEqual({
+    expect(await ingest(source, numbered([repeated, other, `${repeated}\r`, "not a log line"]))).toEqual({
       accepted: 2,
       duplicates: 1,
       rejected: [{ lineNumber: 4, reason: expect.stringContaining("does not start with a date"), line: "not a log line" }],

@@ -31,7 +31,6 @@ describe("database outage", () => {
   let url: string;
   let token: string;
   let domainId: string;
-  let domainName: string;
 
   async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: { extensions: { code: string } }[] }> {
     const response = await fetch(`${url}/graphql`, {
@@ -73,7 +72,6 @@ describe("database outage", () => {
     token = (await gql(`mutation($p: String!) { login(identifier: "support", password: $p) { token } }`, { p: ADMIN_PASSWORD })).data.login.token;
     const domain = await gql(`mutation { createDomain(input: { name: "outage.example" }) { domain { id name } } }`);
     domainId = domain.data.createDomain.domain.id;
-    domainName = domain.data.createDomain.domain.name;
   }, 180_000);
 
   afterAll(async () => {

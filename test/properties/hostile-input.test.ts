@@ -10,6 +10,7 @@ import { makeAccount, makeDomain, PASSWORD, supportAdmin, tokenFor, uniqueName }
 import type { Account, Domain } from "../../src/generated/prisma/client";
 
 // The `punycode` package (a dependency) ships no types; only `encode` is used.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- no types to import with
 const punycode = require("punycode/") as { encode(input: string): string };
 
 const INT32_MAX = 2 ** 31 - 1;
