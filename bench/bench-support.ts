@@ -381,7 +381,17 @@ export async function graphql<T = any>(url: string, query: string, variables: Re
 }
 
 export async function login(url: string, identifier: string, password = BENCH_PASSWORD): Promise<string> {
-  const data = await graphql<{ login: { token: string } }>(url, `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`, { i: identifier, p: password });
+  const data = await graphql<{ login: { token: string } }>(
+    url,
+    `
+      mutation ($i: String!, $p: String!) {
+        login(identifier: $i, password: $p) {
+          token
+        }
+      }
+    `,
+    { i: identifier, p: password },
+  );
   return data.login.token;
 }
 

@@ -73,7 +73,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
     const logStore = createPgLogStore(databaseUrl, collectorConnections);
     const collector = new LogCollectionScheduler(
-      metrics.timeCollectionPass(() => runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS)),
+      metrics.timeCollectionPass(() =>
+        runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS),
+      ),
       config.LOG_COLLECT_INTERVAL_SECONDS,
       logger,
     );

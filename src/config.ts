@@ -6,9 +6,7 @@ import { z } from "zod";
 import { parseDnsServerList } from "./dns/dns.transport";
 import { isValidTimeZone } from "./maillog/parse";
 
-const booleanSetting = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((value) => value === "true" || value === "1" || value === "yes");
+const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
 // DNS check settings: the service's own mail endpoints, from which the records
 // customers must publish are derived, and how the validator queries DNS.
@@ -45,7 +43,12 @@ const environmentSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   MIGRATE_ON_START: booleanSetting.default(true),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+  JWT_EXPIRES_IN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(8 * 3600),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   /** Threads hashing passwords, at a low CPU priority (nice 10); unset: one per CPU. */
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
@@ -99,7 +102,10 @@ const environmentSchema = z.object({
   MAIL_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(183),
   // What Postfix's log said of a message still queued is kept this long without news (its queue lifetime is 5 days by default).
   POSTFIX_QUEUE_STATE_DAYS: z.coerce.number().int().min(1).max(365).default(10),
-  MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
+  MAIL_SERVER_IPV4: z
+    .string()
+    .refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60")
+    .default("203.79.224.60"),
   MAIL_SERVER_IPV6: z
     .string()
     .refine((value) => isIPv6(value), "must be an IPv6 address such as 2001:db8::25")
@@ -111,9 +117,15 @@ const environmentSchema = z.object({
   WEBMAIL_HOST_PATTERN: hostPatternSetting.default("webmail.{domain}"),
   BACKUP_MX_HOST: hostNameSetting.optional(),
   SPF_INCLUDE: hostNameSetting.optional(),
-  DKIM_SELECTOR: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026").default("default"),
+  DKIM_SELECTOR: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026")
+    .default("default"),
   DMARC_POLICY: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
-  DMARC_REPORT_ADDRESS: z.string().regex(/^[^\s@;,]+@[^\s@;,]+\.[^\s@;,]+$/, "must be an e-mail address such as dmarc-reports@example.net").optional(),
+  DMARC_REPORT_ADDRESS: z
+    .string()
+    .regex(/^[^\s@;,]+@[^\s@;,]+\.[^\s@;,]+$/, "must be an e-mail address such as dmarc-reports@example.net")
+    .optional(),
   DNS_SERVERS: dnsServerListSetting.optional(),
   DNS_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
   DNS_QUERY_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
@@ -141,7 +153,12 @@ const environmentSchema = z.object({
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
   IMPORT_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  IMPORT_JOB_RETENTION_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  IMPORT_JOB_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3600),
   // Faults and observability: how long to wait for PostgreSQL before answering
   // SERVICE_UNAVAILABLE, the bound on a graceful shutdown, and GET /metrics.
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
@@ -163,7 +180,12 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).max(10_000_000).default(5000),
   // 0 turns batching (a JSON array of operations in one POST) off.
   GRAPHQL_MAX_BATCH_SIZE: z.coerce.number().int().min(0).max(1000).default(10),
-  REQUEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
+  REQUEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
   RATE_LIMIT_ENABLED: booleanSetting.default(true),
   RATE_LIMIT_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(1200),
   RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
@@ -173,7 +195,10 @@ const environmentSchema = z.object({
     .default("")
     .transform((text, context) => {
       const origins: string[] = [];
-      for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+      for (const item of text
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean)) {
         // An origin is scheme://host[:port], exactly as browsers send it in the Origin header.
         const url = URL.canParse(item) ? new URL(item) : undefined;
         if (!url || !["http:", "https:"].includes(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {

@@ -109,8 +109,7 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
  * operationName, or a subscription, which this API does not have.
  */
 function operationResolutionPlugin(): ApolloServerPlugin<GraphQLContext> {
-  const refuse = (message: string, field: string) =>
-    new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400, headers: new HeaderMap() } } });
+  const refuse = (message: string, field: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400, headers: new HeaderMap() } } });
   return {
     async requestDidStart() {
       return {
@@ -243,17 +242,15 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onClose", () => apollo.stop());
   await app.register(fastifyApollo(apollo), {
     context: async (request) => {
-      const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch(
-        (error: unknown) => {
-          const mapped = fromDatabaseError(error);
-          if (!mapped) {
-            // Apollo answers it as INTERNAL_SERVER_ERROR ("Context creation failed") without logging it.
-            request.log.error({ err: error }, "unexpected error while authenticating");
-            throw error;
-          }
-          throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
-        },
-      );
+      const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch((error: unknown) => {
+        const mapped = fromDatabaseError(error);
+        if (!mapped) {
+          // Apollo answers it as INTERNAL_SERVER_ERROR ("Context creation failed") without logging it.
+          request.log.error({ err: error }, "unexpected error while authenticating");
+          throw error;
+        }
+        throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
+      });
       return { deps, authentication, requestId: String(request.id), clientIp: request.ip, loaders: createLoaders(deps.db), logger: request.log as Logger };
     },
   });

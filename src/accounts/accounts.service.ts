@@ -67,23 +67,14 @@ function accountQuery(query: AccountListQuery) {
 
 function accountWhere(domainIds: string[], query: ReturnType<typeof accountQuery>): Prisma.AccountWhereInput {
   const roleFilter: Prisma.AccountWhereInput =
-    query.role === "DOMAIN_ADMIN"
-      ? { adminOf: { isNot: null } }
-      : query.role === "USER"
-        ? { adminOf: { is: null } }
-        : query.role === "SUPPORT_ADMIN"
-          ? { id: { in: [] } }
-          : {};
+    query.role === "DOMAIN_ADMIN" ? { adminOf: { isNot: null } } : query.role === "USER" ? { adminOf: { is: null } } : query.role === "SUPPORT_ADMIN" ? { id: { in: [] } } : {};
   return {
     domainId: { in: domainIds },
     ...roleFilter,
     ...(query.status ? { status: query.status } : {}),
     ...(query.search
       ? {
-          OR: [
-            { address: { contains: likeEscaped(query.search.toLowerCase()) } },
-            { displayName: { contains: likeEscaped(query.search), mode: "insensitive" as const } },
-          ],
+          OR: [{ address: { contains: likeEscaped(query.search.toLowerCase()) } }, { displayName: { contains: likeEscaped(query.search), mode: "insensitive" as const } }],
         }
       : {}),
   };

@@ -104,7 +104,10 @@ export async function createApiToken(deps: ServiceDeps, caller: Caller, input: C
 }
 
 /** Finds a token by its id or its prefix (mat_<publicId>); give exactly one. */
-async function findToken(deps: Pick<ServiceDeps, "db">, reference: { id?: string | null; prefix?: string | null }): Promise<{ token: ApiToken | null; describe: [string, string] }> {
+async function findToken(
+  deps: Pick<ServiceDeps, "db">,
+  reference: { id?: string | null; prefix?: string | null },
+): Promise<{ token: ApiToken | null; describe: [string, string] }> {
   if ((reference.id == null) === (reference.prefix == null)) {
     throw new BadInputError(reference.id == null ? "id" : "prefix", "Give either the token's id or its prefix (mat_ and 12 letters or digits), not both.");
   }

@@ -56,11 +56,7 @@ function refused(failure: AuthFailure): Authentication {
 }
 
 /** The principal of an API token, or why it is refused. */
-export async function authenticateApiToken(
-  db: PrismaClient,
-  token: string,
-  options: { now?: () => Date; clientIp?: string } = {},
-): Promise<Authentication> {
+export async function authenticateApiToken(db: PrismaClient, token: string, options: { now?: () => Date; clientIp?: string } = {}): Promise<Authentication> {
   const form = TOKEN_FORM.exec(token);
   if (!form) return refused("api_token_invalid");
   const row = await db.apiToken.findUnique({ where: { publicId: form[1]! } });

@@ -37,8 +37,7 @@ function canonicalIdentifier(identifier: string): string | null {
 }
 
 type CandidateRow = { id: string; name: string; tokenVersion: number; passwordHash: string } & (
-  | { kind: "support" }
-  | { kind: "account"; domainId: string; status: string; domainName: string; domainStatus: string; isAdmin: boolean }
+  { kind: "support" } | { kind: "account"; domainId: string; status: string; domainName: string; domainStatus: string; isAdmin: boolean }
 );
 
 // Read through the pg pool (src/db/raw.ts): these run before the password
@@ -138,12 +137,7 @@ export class LoginThrottle {
   }
 }
 
-function auditLogin(
-  deps: Pick<ServiceDeps, "db">,
-  candidate: LoginCandidate,
-  action: "auth.login" | "auth.login_failed",
-  request: { requestId?: string; clientIp?: string },
-) {
+function auditLogin(deps: Pick<ServiceDeps, "db">, candidate: LoginCandidate, action: "auth.login" | "auth.login_failed", request: { requestId?: string; clientIp?: string }) {
   const { principal } = candidate;
   return writeAudit(deps.db, actorOf(principal, request), {
     action,
@@ -155,12 +149,7 @@ function auditLogin(
   });
 }
 
-export async function login(
-  deps: ServiceDeps & { throttle: LoginThrottle },
-  identifier: string,
-  password: string,
-  request: { requestId?: string; clientIp?: string },
-) {
+export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, identifier: string, password: string, request: { requestId?: string; clientIp?: string }) {
   if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
   // No username or address holds control characters or broken Unicode; such
   // an identifier is refused before it reaches the failure counter's key.
@@ -174,9 +163,7 @@ export async function login(
   await deps.throttle.ensureNotLocked(clientKey ? [identifierKey, clientKey] : [identifierKey]);
 
   const candidate = await findLoginCandidate(deps.db, canonical);
-  const passwordMatches = candidate
-    ? await deps.passwords.verify(password, candidate.passwordHash)
-    : await deps.passwords.verifyAgainstNobody(password);
+  const passwordMatches = candidate ? await deps.passwords.verify(password, candidate.passwordHash) : await deps.passwords.verifyAgainstNobody(password);
   if (!candidate || !passwordMatches) {
     await deps.throttle.recordFailure(identifierKey, clientKey);
     // Failures are recorded for principals that exist; guesses at unknown names are only counted.
@@ -205,9 +192,7 @@ export async function changePassword(deps: ServiceDeps, caller: Caller, currentP
   const tokenVersion = await deps.db.$transaction(async (tx) => {
     const data = { passwordHash, tokenVersion: { increment: 1 } };
     const updated =
-      principal.kind === "support"
-        ? await tx.supportAdmin.update({ where: { id: principal.id }, data })
-        : await tx.account.update({ where: { id: principal.id }, data });
+      principal.kind === "support" ? await tx.supportAdmin.update({ where: { id: principal.id }, data }) : await tx.account.update({ where: { id: principal.id }, data });
     await writeAudit(tx, caller.actor, {
       action: "auth.change_password",
       objectType: principal.kind === "support" ? "support_admin" : "account",

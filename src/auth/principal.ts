@@ -22,16 +22,7 @@ export type Principal =
     };
 
 /** Why a request carries no principal, so UNAUTHENTICATED can say what to do. */
-export type AuthFailure =
-  | "missing"
-  | "expired"
-  | "invalid"
-  | "revoked"
-  | "suspended"
-  | "api_token_invalid"
-  | "api_token_expired"
-  | "api_token_revoked"
-  | "api_token_creator_gone";
+export type AuthFailure = "missing" | "expired" | "invalid" | "revoked" | "suspended" | "api_token_invalid" | "api_token_expired" | "api_token_revoked" | "api_token_creator_gone";
 
 export type Authentication =
   | {
@@ -69,11 +60,9 @@ export async function authenticate(
   if ("error" in verified) return { principal: null, failure: verified.error };
   const { sub, kind, ver } = verified.claims;
   if (kind === "support") {
-    const [admin] = await rawRows<{ id: string; username: string; tokenVersion: number }>(
-      db,
-      `SELECT "id", "username", "tokenVersion" FROM "support_admin" WHERE "id" = $1`,
-      [sub],
-    );
+    const [admin] = await rawRows<{ id: string; username: string; tokenVersion: number }>(db, `SELECT "id", "username", "tokenVersion" FROM "support_admin" WHERE "id" = $1`, [
+      sub,
+    ]);
     if (!admin) return { principal: null, failure: "invalid" };
     if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
     return {

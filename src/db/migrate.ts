@@ -77,9 +77,7 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
   try {
     const table = await client.query<{ present: boolean }>(`SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present`);
     if (!table.rows[0]?.present) return available;
-    const applied = await client.query<{ migration_name: string }>(
-      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    );
+    const applied = await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
     const done = new Set(applied.rows.map((row) => row.migration_name));
     return available.filter((name) => !done.has(name));
   } finally {

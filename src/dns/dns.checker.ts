@@ -193,7 +193,10 @@ interface Delegation {
 }
 
 /** Asks the parent zone's nameservers, one after the other, for the domain's delegation. */
-async function parentDelegation(context: Context, domain: string): Promise<{ status: "ok"; delegation: Delegation } | { status: "nxdomain" | "missing" | "error"; parentZone?: string; message: string }> {
+async function parentDelegation(
+  context: Context,
+  domain: string,
+): Promise<{ status: "ok"; delegation: Delegation } | { status: "nxdomain" | "missing" | "error"; parentZone?: string; message: string }> {
   const parentName = domain.split(".").slice(1).join(".");
   const parent = await zoneOf(context, parentName);
   if ("error" in parent) return { status: "error", message: `the parent zone of ${domain} could not be found: ${parent.error}` };
@@ -250,7 +253,8 @@ async function probeNameserver(context: Context, domain: string, nameserver: str
       if (asked.status === "error") return { status: "ERROR", text: `${address}: ${asked.message}` };
       const { response } = asked;
       if (response.rcode !== "NOERROR") return { status: "FAIL", text: `${address} answers ${response.rcode}: it does not serve the zone (lame delegation)` };
-      if (!response.authoritative) return { status: "FAIL", text: `${address} answers without authority (a referral or cached data): it does not serve the zone (lame delegation)` };
+      if (!response.authoritative)
+        return { status: "FAIL", text: `${address} answers without authority (a referral or cached data): it does not serve the zone (lame delegation)` };
       const soa = response.answers.find((record) => record.type === "SOA" && record.name === domain);
       if (!soa) return { status: "FAIL", text: `${address} answers authoritatively but without the zone's SOA record` };
       const serial = (soa.data as SoaRecordData).serial;
@@ -281,7 +285,16 @@ async function checkNameservers(context: Context): Promise<DnsFinding[]> {
   const soa = await context.resolve(domain, "SOA");
   const delegationExpected = "the parent zone delegates the domain (NS records) to nameservers that serve it";
   if (soa.status === "error") {
-    return [finding("ns.delegation", "ERROR", domain, delegationExpected, `DNS did not answer: ${soa.message}`, "DNS did not answer in time; check again later. If it persists, the domain's nameservers are down.")];
+    return [
+      finding(
+        "ns.delegation",
+        "ERROR",
+        domain,
+        delegationExpected,
+        `DNS did not answer: ${soa.message}`,
+        "DNS did not answer in time; check again later. If it persists, the domain's nameservers are down.",
+      ),
+    ];
   }
   if (soa.status === "nxdomain") {
     context.domainMissing = true;
@@ -343,7 +356,9 @@ async function checkNameservers(context: Context): Promise<DnsFinding[]> {
   const parentNs = parent.status === "ok" ? parent.delegation.nameservers : [];
 
   if (child.status === "error") {
-    findings.push(finding("ns.parent_child_match", "ERROR", domain, "the same nameservers in the parent zone and in the zone", child.message, "DNS did not answer; check again later."));
+    findings.push(
+      finding("ns.parent_child_match", "ERROR", domain, "the same nameservers in the parent zone and in the zone", child.message, "DNS did not answer; check again later."),
+    );
   } else if (parent.status === "ok") {
     const agree = sameSet(parentNs, childNs);
     findings.push(
@@ -393,7 +408,9 @@ async function checkNameservers(context: Context): Promise<DnsFinding[]> {
 
   const serials = probes.filter((probe) => probe.serials.length > 0);
   if (serials.length === 0) {
-    findings.push(finding("soa.serial", "ERROR", domain, "the same SOA serial on every nameserver", "no nameserver answered with the zone's SOA", "Check again once the nameservers answer."));
+    findings.push(
+      finding("soa.serial", "ERROR", domain, "the same SOA serial on every nameserver", "no nameserver answered with the zone's SOA", "Check again once the nameservers answer."),
+    );
   } else {
     const distinct = new Set(serials.flatMap((probe) => probe.serials));
     findings.push(
@@ -515,7 +532,14 @@ async function checkAddresses(context: Context): Promise<DnsFinding[]> {
   const unknown: DnsFinding[] = [];
   if (usesWebServer(profile.setup) && !profile.webServerAddress) {
     unknown.push(
-      finding("address.apex", "ERROR", hosts.apex, "the customer's web server address", "no web server address is on file for the domain", "Support: set the domain's webServerAddress."),
+      finding(
+        "address.apex",
+        "ERROR",
+        hosts.apex,
+        "the customer's web server address",
+        "no web server address is on file for the domain",
+        "Support: set the domain's webServerAddress.",
+      ),
     );
   }
   if (usesMx(profile.setup)) {
@@ -655,7 +679,9 @@ async function checkMx(context: Context): Promise<DnsFinding[]> {
       );
     }
     if (usesBackupMx(profile.setup) && !hosts.backupMxHost) {
-      findings.push(finding("mx.backup", "ERROR", domain, "the service's backup MX", "no backup MX host is configured (BACKUP_MX_HOST)", "The service's operators must set BACKUP_MX_HOST."));
+      findings.push(
+        finding("mx.backup", "ERROR", domain, "the service's backup MX", "no backup MX host is configured (BACKUP_MX_HOST)", "The service's operators must set BACKUP_MX_HOST."),
+      );
     } else if (usesBackupMx(profile.setup)) {
       const backup = entries.filter((entry) => entry.exchange === hosts.backupMxHost);
       const expectedBackup = `MX ${BACKUP_MX_PREFERENCE} ${hosts.backupMxHost}, a higher number than the main MX's ${PRIMARY_MX_PREFERENCE}`;
@@ -716,7 +742,9 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
   if (txt.status === "error") return [finding("spf.record", "ERROR", domain, "one SPF record", `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.")];
   const records = txt.texts.filter(isSpfRecord);
   if (records.length === 0) {
-    return [finding("spf.record", "FAIL", domain, `one SPF record: ${expectedSpf.value}`, "no SPF record: receivers cannot tell the service's mail from forgeries", `${publishSpf}`)];
+    return [
+      finding("spf.record", "FAIL", domain, `one SPF record: ${expectedSpf.value}`, "no SPF record: receivers cannot tell the service's mail from forgeries", `${publishSpf}`),
+    ];
   }
   if (records.length > 1) {
     return [
@@ -741,17 +769,12 @@ async function checkSpf(context: Context): Promise<DnsFinding[]> {
   const allExpected = "~all or -all at the end";
   if (all?.qualifier === "+") {
     findings.push(
-      finding(
-        "spf.all",
-        "FAIL",
-        domain,
-        allExpected,
-        `${all.raw}: every server on the Internet may send as ${domain}`,
-        `End the record with ~all instead. ${publishSpf}`,
-      ),
+      finding("spf.all", "FAIL", domain, allExpected, `${all.raw}: every server on the Internet may send as ${domain}`, `End the record with ~all instead. ${publishSpf}`),
     );
   } else if (all?.qualifier === "?") {
-    findings.push(finding("spf.all", "WARN", domain, allExpected, `${all.raw}: mail from other servers is neutral, neither pass nor fail`, `End the record with ~all. ${publishSpf}`));
+    findings.push(
+      finding("spf.all", "WARN", domain, allExpected, `${all.raw}: mail from other servers is neutral, neither pass nor fail`, `End the record with ~all. ${publishSpf}`),
+    );
   } else if (!all && spf.redirect === undefined) {
     findings.push(finding("spf.all", "WARN", domain, allExpected, "no all mechanism: mail from other servers is neutral", `End the record with ~all. ${publishSpf}`));
   } else {
@@ -846,7 +869,9 @@ async function checkDkim(context: Context): Promise<DnsFinding[]> {
     ];
   }
   if (records.length > 1) {
-    return [finding("dkim.key", "FAIL", host, expected, `${records.length} TXT records at the selector: verifiers cannot tell which key to use`, `Keep only one. ${publishKey}`.trim())];
+    return [
+      finding("dkim.key", "FAIL", host, expected, `${records.length} TXT records at the selector: verifiers cannot tell which key to use`, `Keep only one. ${publishKey}`.trim()),
+    ];
   }
   const parsed = parseDkimKey(records[0]!);
   if (!parsed.ok) return [finding("dkim.key", "FAIL", host, expected, `"${records[0]}" ${parsed.error}`, `Replace it. ${publishKey}`.trim())];
@@ -897,7 +922,16 @@ async function checkDmarc(context: Context): Promise<DnsFinding[]> {
     ];
   }
   if (records.length > 1) {
-    return [finding("dmarc.record", "FAIL", host, "exactly one DMARC record", `${records.length} DMARC records: receivers then ignore DMARC (RFC 7489 §6.6.3)`, `Keep one. ${publishDmarc}`)];
+    return [
+      finding(
+        "dmarc.record",
+        "FAIL",
+        host,
+        "exactly one DMARC record",
+        `${records.length} DMARC records: receivers then ignore DMARC (RFC 7489 §6.6.3)`,
+        `Keep one. ${publishDmarc}`,
+      ),
+    ];
   }
   const parsed = parseDmarc(records[0]!);
   if (!parsed.ok) return [finding("dmarc.record", "FAIL", host, "a valid DMARC record", `"${records[0]}" ${parsed.error}`, `Replace it. ${publishDmarc}`)];
@@ -928,7 +962,16 @@ async function checkMtaSts(context: Context): Promise<DnsFinding[]> {
   const records = txt.texts.filter((text) => /^v=STSv1/.test(text.trim()));
   const fix = `Publish one record such as ${asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: "v=STSv1; id=20260101T000000" }))} or remove the records.`;
   if (records.length !== 1) {
-    return [finding("mta_sts.record", "FAIL", host, expected, `${records.length} v=STSv1 records among ${txt.texts.map((text) => `"${text}"`).join(", ")}: senders ignore the policy`, fix)];
+    return [
+      finding(
+        "mta_sts.record",
+        "FAIL",
+        host,
+        expected,
+        `${records.length} v=STSv1 records among ${txt.texts.map((text) => `"${text}"`).join(", ")}: senders ignore the policy`,
+        fix,
+      ),
+    ];
   }
   const parsed = parseMtaSts(records[0]!);
   if (!parsed.ok) return [finding("mta_sts.record", "FAIL", host, expected, `"${records[0]}" ${parsed.error}`, fix)];
@@ -1082,7 +1125,14 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
       timer = setTimeout(
         () =>
           resolve([
-            finding(`${name}.unfinished`, "ERROR", context.hosts.apex, null, `not finished within the check's ${options.checkTimeoutMs} ms`, "DNS answered too slowly; check again later."),
+            finding(
+              `${name}.unfinished`,
+              "ERROR",
+              context.hosts.apex,
+              null,
+              `not finished within the check's ${options.checkTimeoutMs} ms`,
+              "DNS answered too slowly; check again later.",
+            ),
           ]),
         Math.max(0, deadline - monotonicNow()) + DEADLINE_GRACE_MS,
       );
@@ -1091,7 +1141,16 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
       return await Promise.race([section(context), late]);
     } catch (error) {
       // A bug in a rule must not cost the customer the other findings.
-      return [finding(`${name}.internal`, "ERROR", context.hosts.apex, null, `the check failed: ${error instanceof Error ? error.message : String(error)}`, "Report this to the developers.")];
+      return [
+        finding(
+          `${name}.internal`,
+          "ERROR",
+          context.hosts.apex,
+          null,
+          `the check failed: ${error instanceof Error ? error.message : String(error)}`,
+          "Report this to the developers.",
+        ),
+      ];
     } finally {
       clearTimeout(timer);
     }

@@ -32,17 +32,7 @@ import {
 type DomainStatus = "ACTIVE" | "SUSPENDED";
 type DnsSetup = "A_ONLY" | "MX" | "MX_WEB" | "MX_WEB_BACKUP";
 
-const AUDITED_DOMAIN_FIELDS = [
-  "name",
-  "status",
-  "isTestDomain",
-  "quotaMb",
-  "maxAccounts",
-  "defaultMailboxQuotaMb",
-  "dnsSetup",
-  "webServerAddress",
-  "dkimPublicKey",
-] as const;
+const AUDITED_DOMAIN_FIELDS = ["name", "status", "isTestDomain", "quotaMb", "maxAccounts", "defaultMailboxQuotaMb", "dnsSetup", "webServerAddress", "dkimPublicKey"] as const;
 
 export interface DomainUsage {
   accountCount: number;
@@ -251,11 +241,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
        ${usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
      FROM page
        ${admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}
-       ${
-         usage
-           ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"`
-           : ""
-       }
+       ${usage ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"` : ""}
      ORDER BY page."name"`,
     values,
   );
@@ -361,10 +347,7 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
         objectId: domain.id,
         domainId: domain.id,
         domainName: domain.name,
-        changes: [
-          ...changedFields(null, domain, [...AUDITED_DOMAIN_FIELDS]),
-          { field: "admin", before: null, after: admin.address },
-        ],
+        changes: [...changedFields(null, domain, [...AUDITED_DOMAIN_FIELDS]), { field: "admin", before: null, after: admin.address }],
       });
       await writeAudit(tx, caller.actor, {
         action: "account.create",
@@ -462,10 +445,7 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
       }
     }
     if (maxAccounts !== null && usage.accountCount > maxAccounts) {
-      throw new ConflictError(
-        `The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`,
-        "maxAccounts",
-      );
+      throw new ConflictError(`The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`, "maxAccounts");
     }
     // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
     const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
@@ -503,10 +483,7 @@ export async function deleteDomain(deps: ServiceDeps, caller: Caller, id: string
       objectId: domainId,
       domainId,
       domainName: domain.name,
-      changes: [
-        ...changedFields(domain, null, [...AUDITED_DOMAIN_FIELDS]),
-        { field: "accounts", before: accounts.map((account) => account.address), after: null },
-      ],
+      changes: [...changedFields(domain, null, [...AUDITED_DOMAIN_FIELDS]), { field: "accounts", before: accounts.map((account) => account.address), after: null }],
     });
     return { deletedDomainId: domainId, name: domain.name, deletedAccountCount: accounts.length };
   });
@@ -542,9 +519,7 @@ export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, dom
     // The former administrator's tokens stop working at once, and for good:
     // its API tokens are marked, so that making it administrator again does
     // not bring them back.
-    const previousAdmin = current
-      ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } })
-      : null;
+    const previousAdmin = current ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } }) : null;
     if (current) {
       await tx.apiToken.updateMany({ where: { domainId, createdById: current.accountId, creatorReplacedAt: null }, data: { creatorReplacedAt: deps.now() } });
     }

@@ -21,7 +21,11 @@ type Compiled = CompiledQuery | "graphql-js";
 function touchesIntrospection(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): boolean {
   return selectionSet.selections.some((selection) => {
     if (selection.kind === Kind.FIELD) {
-      return selection.name.value === "__schema" || selection.name.value === "__type" || (selection.selectionSet !== undefined && touchesIntrospection(selection.selectionSet, document, seen));
+      return (
+        selection.name.value === "__schema" ||
+        selection.name.value === "__type" ||
+        (selection.selectionSet !== undefined && touchesIntrospection(selection.selectionSet, document, seen))
+      );
     }
     if (selection.kind === Kind.INLINE_FRAGMENT) return touchesIntrospection(selection.selectionSet, document, seen);
     if (seen.has(selection.name.value)) return false;

@@ -38,11 +38,7 @@ export function createLoaders(db: PrismaClient): Loaders {
     domainById: new DataLoader(async (ids) => byKey(ids, await rawRows<Domain>(db, `SELECT * FROM "domain" WHERE "id" = ANY($1)`, [ids]), (d) => d.id)),
     accountById: new DataLoader(async (ids) => byKey(ids, await rawRows<Account>(db, `SELECT * FROM "account" WHERE "id" = ANY($1)`, [ids]), (a) => a.id)),
     adminByDomainId: new DataLoader(async (domainIds) => {
-      const rows = await rawRows<Account>(
-        db,
-        `SELECT a.* FROM "domain_admin" da JOIN "account" a ON a."id" = da."accountId" WHERE da."domainId" = ANY($1)`,
-        [domainIds],
-      );
+      const rows = await rawRows<Account>(db, `SELECT a.* FROM "domain_admin" da JOIN "account" a ON a."id" = da."accountId" WHERE da."domainId" = ANY($1)`, [domainIds]);
       return byKey(domainIds, rows, (account) => account.domainId);
     }),
     isAdminByAccountId: new DataLoader(async (accountIds) => {

@@ -80,5 +80,17 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = withTokenScopes({
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers, apiTokenResolvers, importResolvers, usageResolvers),
+  ...merge(
+    authResolvers,
+    domainResolvers,
+    accountResolvers,
+    auditResolvers,
+    mailLogResolvers,
+    dnsResolvers,
+    probeResolvers,
+    diagnosisResolvers,
+    apiTokenResolvers,
+    importResolvers,
+    usageResolvers,
+  ),
 });

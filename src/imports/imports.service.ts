@@ -254,10 +254,7 @@ function auditRecordOf(id: string, row: AcceptedRow): AuditRecord {
     domainId: row.domain.id,
     domainName: row.domain.name,
     // The same entry createAccount writes.
-    changes: [
-      ...changedFields(null, account, ["address", "displayName", "status", "quotaMb", "usedMb"]),
-      { field: "password", before: null, after: SECRET_CHANGED },
-    ],
+    changes: [...changedFields(null, account, ["address", "displayName", "status", "quotaMb", "usedMb"]), { field: "password", before: null, after: SECRET_CHANGED }],
   };
 }
 
@@ -401,8 +398,7 @@ function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): void {
     .catch((error: unknown) => {
       job.phase = "FAILED";
       // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
-      const created =
-        job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
+      const created = job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
       const known = fromDatabaseError(error);
       if (error instanceof ImportStopped) {
         job.failure = `The server stopped during the import; ${created}. Run it again: the rows created already are then refused as existing.`;

@@ -63,10 +63,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   const counterpartText = parseSearch(query.counterpart, "counterpart");
   const subjectText = parseSearch(query.subject, "subject");
   const now = deps.now();
-  const since =
-    (query.range ?? "TODAY") === "TODAY"
-      ? startOfDay(now, deps.config.SERVICE_TIME_ZONE)
-      : new Date(now.getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
+  const since = (query.range ?? "TODAY") === "TODAY" ? startOfDay(now, deps.config.SERVICE_TIME_ZONE) : new Date(now.getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
 
   const cursor = decodeCursor(query.after);
   let before: { loggedAt: Date; id: bigint } | undefined;
@@ -111,11 +108,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
 }
 
 /** Lines the parser could not read (support staff): what a log server writes that mailadmin does not understand. */
-export async function listRejectedLines(
-  deps: Pick<ServiceDeps, "db">,
-  principal: Principal,
-  query: { source?: string | null; first?: number | null; after?: string | null },
-) {
+export async function listRejectedLines(deps: Pick<ServiceDeps, "db">, principal: Principal, query: { source?: string | null; first?: number | null; after?: string | null }) {
   authorize(principal, "maillog.rejected", {}, ["log source", query.source ?? ""]);
   const first = parsePageSize(query.first, 50);
   const source = parseSearch(query.source, "source");

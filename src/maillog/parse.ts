@@ -463,7 +463,7 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   let addressCount = 0;
   let firstAddress = "";
   let secondAddress = "";
-  for (let from = headerFrom; from < headerTo; ) {
+  for (let from = headerFrom; from < headerTo;) {
     let to = text.indexOf(" ", from);
     if (to === -1 || to > headerTo) to = headerTo;
     if (to === from) {

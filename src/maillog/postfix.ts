@@ -680,4 +680,3 @@ export function queueKeysOf(events: PostfixEvent[]): string[] {
   for (const event of events) if (event.key !== null) keys.add(event.key);
   return [...keys];
 }
-

@@ -224,7 +224,11 @@ function tlsFactsOf(socket: TLSSocket): TlsFacts {
   const certificate: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const has = certificate && Object.keys(certificate).length > 0;
   const name = (entries: Record<string, string | string[]> | undefined) =>
-    entries ? Object.entries(entries).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : value}`).join(", ") : null;
+    entries
+      ? Object.entries(entries)
+          .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : value}`)
+          .join(", ")
+      : null;
   const cipher = socket.getCipher();
   const trustError = socket.authorizationError ? String(socket.authorizationError) : null;
   return {

@@ -73,7 +73,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
         operationId: "getAccount",
         tags: ["accounts"],
         summary: "One account",
-        description: "Answered as {\"account\": ...}, the same shape as every other answer about one account (PUT, quota).",
+        description: 'Answered as {"account": ...}, the same shape as every other answer about one account (PUT, quota).',
         params: accountParams,
         response: {
           200: jsonResponse("The account.", { type: "object", required: ["account"], properties: { account: ref("Account") } }),

@@ -30,7 +30,6 @@ export async function dnsRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         response: { 200: jsonResponse("The check's result.", ref("DnsCheck")), ...problemResponses(400, 403, 404) },
       },
     },
-    async (request) =>
-      dnsCheckView(await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false)),
+    async (request) => dnsCheckView(await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false)),
   );
 }

@@ -73,7 +73,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
         operationId: "getDomain",
         tags: ["domains"],
         summary: "One domain",
-        description: "Answered as {\"domain\": ...}, the same shape as every other answer about one domain (PUT, quota).",
+        description: 'Answered as {"domain": ...}, the same shape as every other answer about one domain (PUT, quota).',
         params: nameParams,
         response: {
           200: jsonResponse("The domain.", { type: "object", required: ["domain"], properties: { domain: ref("Domain") } }),

@@ -125,11 +125,7 @@ function missingLike(target: Record<string, string>, keys: string[]): Record<str
   const missing = { ...target };
   for (const key of keys) {
     const value = target[key]!;
-    missing[key] = value.includes("@")
-      ? `${uniqueName("ghost")}@${uniqueName("nowhere")}.example`
-      : value.includes(".")
-        ? `${uniqueName("nowhere")}.example`
-        : randomUUID();
+    missing[key] = value.includes("@") ? `${uniqueName("ghost")}@${uniqueName("nowhere")}.example` : value.includes(".") ? `${uniqueName("nowhere")}.example` : randomUUID();
   }
   return missing;
 }
@@ -181,11 +177,7 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
       send: (app, t, token) =>
-        app.gql(
-          `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed", quotaMb: 77 }) { account { id displayName quotaMb } } }`,
-          { id: t.accountId },
-          token,
-        ),
+        app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed", quotaMb: 77 }) { account { id displayName quotaMb } } }`, { id: t.accountId }, token),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.updateAccount.account).toEqual({ id: account.id, displayName: "Renamed", quotaMb: 77 });
@@ -204,8 +196,7 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       field: "updateAccount",
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
-      send: (app, t, token) =>
-        app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { usedMb: 42 }) { account { id usedMb } } }`, { id: t.accountId }, token),
+      send: (app, t, token) => app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { usedMb: 42 }) { account { id usedMb } } }`, { id: t.accountId }, token),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.updateAccount.account).toEqual({ id: account.id, usedMb: 42 });
@@ -223,7 +214,11 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
       send: (app, t, token) =>
-        app.gql(`mutation($id: ID!, $password: String!) { setAccountPassword(id: $id, password: $password) { account { id } } }`, { id: t.accountId, password: NEW_PASSWORD }, token),
+        app.gql(
+          `mutation($id: ID!, $password: String!) { setAccountPassword(id: $id, password: $password) { account { id } } }`,
+          { id: t.accountId, password: NEW_PASSWORD },
+          token,
+        ),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.setAccountPassword.account).toEqual({ id: account.id });
@@ -264,7 +259,13 @@ function importFile(t: Record<string, string>): string {
  * refused in the report, exactly as for a domain that does not exist, and
  * nothing changes.
  */
-async function importHappened(app: TestApp, f: Fixture, role: RoleKey, report: { phase: string; createdCount: number; failedCount: number; errors: unknown[] }, response: GraphQLResponse) {
+async function importHappened(
+  app: TestApp,
+  f: Fixture,
+  role: RoleKey,
+  report: { phase: string; createdCount: number; failedCount: number; errors: unknown[] },
+  response: GraphQLResponse,
+) {
   const address = `${f.fresh.localPart}@${f.domain.name}`;
   if (role === "otherAdmin") {
     expect(report).toMatchObject({ phase: "DONE", createdCount: 0, failedCount: 1 });
@@ -321,7 +322,11 @@ function importMutations(): MutationSpec[] {
       objectKeys: [],
       async send(app, t, token) {
         const [header, row] = importFile(t).split(/(?<=\n)/);
-        const started = await app.gql(`mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW, more: true }) { id } }`, { content: header }, token);
+        const started = await app.gql(
+          `mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW, more: true }) { id } }`,
+          { content: header },
+          token,
+        );
         return app.gql(
           `mutation($id: ID!, $content: String!) { appendAccountImportContent(id: $id, content: $content) { ${IMPORT_REPORT} } }`,
           { id: started.data?.startAccountImport.id ?? randomUUID(), content: row },
@@ -389,8 +394,7 @@ const mutations: MutationSpec[] = [
     field: "deleteDomain",
     target: (f) => ({ domainId: f.domain.id }),
     objectKeys: ["domainId"],
-    send: (app, t, token) =>
-      app.gql(`mutation($id: ID!) { deleteDomain(id: $id, force: true) { deletedDomainId name deletedAccountCount } }`, { id: t.domainId }, token),
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { deleteDomain(id: $id, force: true) { deletedDomainId name deletedAccountCount } }`, { id: t.domainId }, token),
     async happened(app, f, role, response) {
       expect(response.data.deleteDomain).toEqual({ deletedDomainId: f.domain.id, name: f.domain.name, deletedAccountCount: 3 });
       expect(await app.deps.db.domain.findUnique({ where: { id: f.domain.id } })).toBeNull();
@@ -484,8 +488,7 @@ const mutations: MutationSpec[] = [
     field: "createApiToken",
     target: () => ({}),
     objectKeys: [],
-    send: (app, _t, token) =>
-      app.gql(`mutation { createApiToken(input: { name: "script", scopes: [READ, WRITE] }) { token apiToken { id scopes domain { id } } } }`, {}, token),
+    send: (app, _t, token) => app.gql(`mutation { createApiToken(input: { name: "script", scopes: [READ, WRITE] }) { token apiToken { id scopes domain { id } } } }`, {}, token),
     async happened(app, f, role, response) {
       if (role === "anonymous") throw new Error("unreachable");
       const { token, apiToken } = response.data.createApiToken;
@@ -547,9 +550,7 @@ function sentence(role: RoleKey, outcome: Outcome, does: string): string {
   return outcome === "allowed" ? `${WHO[role]} can ${does}` : `${WHO[role]} cannot ${does}: ${outcome}`;
 }
 
-const mutationRows = mutations.flatMap((spec) =>
-  ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })),
-);
+const mutationRows = mutations.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })));
 
 /** A refusal: exactly one error with the expected code, no data, and for NOT_FOUND the same answer a missing object gets. */
 async function expectRefused(
@@ -791,8 +792,7 @@ describe("authorization matrix", () => {
       errorPaths: (role) => [role === "user" ? ["domain", "accounts"] : ["domain"]],
       target: (f) => ({ id: f.domain.id }),
       objectKeys: ["id"],
-      send: (app, t, token) =>
-        app.gql(`query($id: ID) { domain(id: $id) { id accounts(first: 100) { totalCount nodes { id } } } }`, { id: t.id }, token),
+      send: (app, t, token) => app.gql(`query($id: ID) { domain(id: $id) { id accounts(first: 100) { totalCount nodes { id } } } }`, { id: t.id }, token),
       async sees(_app, f, _role, response) {
         const ids = [f.admin, f.user, f.colleague].sort((x, y) => (x.address < y.address ? -1 : 1)).map((account) => ({ id: account.id }));
         expect(response.data.domain).toEqual({ id: f.domain.id, accounts: { totalCount: 3, nodes: ids } });
@@ -882,9 +882,7 @@ describe("authorization matrix", () => {
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   });
 
-  const readRows = reads.flatMap((spec) =>
-    ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })),
-  );
+  const readRows = reads.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })));
 
   describe("API tokens through payloads and nested fields", () => {
     let f: Awaited<ReturnType<typeof setUp>>;

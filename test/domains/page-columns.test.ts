@@ -53,10 +53,7 @@ describe("the columns a page of domains reads", () => {
 
     const domainType = schema.getType("Domain") as GraphQLObjectType;
     const accountType = schema.getType("Account") as GraphQLObjectType;
-    const selections = [
-      ...Object.values(domainType.getFields()).map(selectionOf),
-      ...Object.values(accountType.getFields()).map((field) => `admin { ${selectionOf(field)} }`),
-    ];
+    const selections = [...Object.values(domainType.getFields()).map(selectionOf), ...Object.values(accountType.getFields()).map((field) => `admin { ${selectionOf(field)} }`)];
     expect(selections.length).toBeGreaterThan(30);
     for (const selection of selections) {
       const page = await ask(`query($search: String) { domains(search: $search) { nodes { name ${selection} } } }`);

@@ -40,7 +40,9 @@ describe("queries compiled by graphql-jit", () => {
     loaders: createLoaders(app.deps.db),
   });
   const comparable = (result: { data?: unknown; errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] }) =>
-    JSON.parse(JSON.stringify({ data: result.data, errors: result.errors?.map(({ message, path, extensions }) => ({ message, path, code: extensions?.code, field: extensions?.field })) }));
+    JSON.parse(
+      JSON.stringify({ data: result.data, errors: result.errors?.map(({ message, path, extensions }) => ({ message, path, code: extensions?.code, field: extensions?.field })) }),
+    );
 
   beforeAll(async () => {
     world = await makeWorld(app);

@@ -63,18 +63,30 @@ describe("PageInfo", () => {
 
     for (let index = 0; index < 3; index += 1) await makeAccount(app, world.domain);
     const accounts = await walk(async (after) => {
-      const answer = await app.gql(`query($n: String!, $a: String) { domain(name: $n) { accounts(first: 2, after: $a) { ${PAGE_INFO} } } }`, { n: world.domain.name, a: after }, support);
+      const answer = await app.gql(
+        `query($n: String!, $a: String) { domain(name: $n) { accounts(first: 2, after: $a) { ${PAGE_INFO} } } }`,
+        { n: world.domain.name, a: after },
+        support,
+      );
       expect(answer.errors).toBeUndefined();
       return answer.data.domain.accounts;
     });
     expect(summary(accounts)).toEqual(threePagesOfFive); // the administrator, the user of makeWorld and three more
 
     for (let quota = 1; quota <= 4; quota += 1) {
-      const updated = await app.gql(`mutation($id: ID!, $q: Int) { updateDomain(id: $id, input: { quotaMb: $q }) { domain { id } } }`, { id: world.domain.id, q: 100_000 + quota }, support);
+      const updated = await app.gql(
+        `mutation($id: ID!, $q: Int) { updateDomain(id: $id, input: { quotaMb: $q }) { domain { id } } }`,
+        { id: world.domain.id, q: 100_000 + quota },
+        support,
+      );
       expect(updated.errors).toBeUndefined();
     }
     const audit = await walk(async (after) => {
-      const answer = await app.gql(`query($o: ID, $a: String) { auditLog(objectId: $o, action: "domain.update", first: 2, after: $a) { ${PAGE_INFO} } }`, { o: world.domain.id, a: after }, support);
+      const answer = await app.gql(
+        `query($o: ID, $a: String) { auditLog(objectId: $o, action: "domain.update", first: 2, after: $a) { ${PAGE_INFO} } }`,
+        { o: world.domain.id, a: after },
+        support,
+      );
       expect(answer.errors).toBeUndefined();
       return answer.data.auditLog;
     });
@@ -100,7 +112,11 @@ describe("PageInfo", () => {
     );
     expect(reported.data.reportMailboxUsage.accepted).toBe(5);
     const aboveQuota = await walk(async (after) => {
-      const answer = await app.gql(`query($d: ID, $a: String) { mailboxesAboveQuota(percent: 100, domainId: $d, first: 2, after: $a) { ${PAGE_INFO} } }`, { d: full.domain.id, a: after }, support);
+      const answer = await app.gql(
+        `query($d: ID, $a: String) { mailboxesAboveQuota(percent: 100, domainId: $d, first: 2, after: $a) { ${PAGE_INFO} } }`,
+        { d: full.domain.id, a: after },
+        support,
+      );
       expect(answer.errors).toBeUndefined();
       return answer.data.mailboxesAboveQuota;
     });

@@ -146,7 +146,11 @@ describe("rate limits", () => {
   it("a batch counts one request per operation", async () => {
     app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" }));
     const batch = (size: number) =>
-      fetch(`${app!.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))) });
+      fetch(`${app!.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))),
+      });
     expect((await batch(3)).status).toBe(200);
     const refused = await batch(2);
     expect(refused.status).toBe(429);

@@ -6,7 +6,6 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../src/db/embed
 import { runMigrations } from "../../src/db/migrate";
 
 declare global {
-   
   var __embeddedTestDatabase: EmbeddedDatabase | undefined;
 }
 

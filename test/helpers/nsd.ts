@@ -25,7 +25,9 @@ function nsdBinary(): string {
   for (const candidate of [process.env.NSD_BIN, "/usr/sbin/nsd", "/usr/local/sbin/nsd"]) {
     if (candidate && existsSync(candidate)) return candidate;
   }
-  throw new Error("NSD is not installed: the DNS tests need a real authoritative server. Install the test servers with: npm run test:deps (as root; it runs apt-get install nsd ...).");
+  throw new Error(
+    "NSD is not installed: the DNS tests need a real authoritative server. Install the test servers with: npm run test:deps (as root; it runs apt-get install nsd ...).",
+  );
 }
 
 function configuration(dir: string, address: string, port: number, zones: ZoneFile[]): string {

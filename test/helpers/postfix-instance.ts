@@ -60,9 +60,13 @@ export async function startPostfixInstance(options: { address: string; port: num
   for (const sub of ["etc", "queue", "data"]) mkdirSync(join(dir, sub));
   chmodSync(dir, 0o755);
   chownSync(join(dir, "data"), idOf("postfix"), 0);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${hostname}`, "-keyout", join(etc, "key.pem"), "-out", join(etc, "cert.pem")], {
-    stdio: "ignore",
-  });
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${hostname}`, "-keyout", join(etc, "key.pem"), "-out", join(etc, "cert.pem")],
+    {
+      stdio: "ignore",
+    },
+  );
   chmodSync(join(etc, "key.pem"), 0o600);
   writeFileSync(
     join(etc, "main.cf"),

@@ -64,7 +64,13 @@ describe("storing parsed delivery-log lines", () => {
     const mary = await makeAccount(app, domain);
     const tag = uniqueName("same");
     const lines = numbered([
-      logLine({ direction: "LR", sender: mary.address, recipient: "bob@remote.example", subject: `${tag} tab\there, back\\slash, \\N and \\.`, status: "RETRY.2 Connection\trefused" }),
+      logLine({
+        direction: "LR",
+        sender: mary.address,
+        recipient: "bob@remote.example",
+        subject: `${tag} tab\there, back\\slash, \\N and \\.`,
+        status: "RETRY.2 Connection\trefused",
+      }),
       `${logLine({ direction: "RL", sender: "bob@remote.example", recipient: mary.address, subject: `${tag} carriage\rreturn and line\nfeed` })}`,
       iconv.encode(logLine({ direction: "RL", recipient: `ghost@${domain.name}`, subject: `${tag} 會議記錄 (第2版)`, status: "FAIL Destination mailbox exceeds quota" }), "cp950"),
       Buffer.from(`${logLine({ subject: `${tag} 痘痘學 😀` })} \u0000\r\n`, "utf8"),

@@ -100,10 +100,13 @@ describe("database outage", () => {
       while (!stopped) {
         const localPart = `r${run}w${id}n${sequence++}`;
         const write = await timed("write", async () => {
-          const answer = await gql(`mutation($d: ID!, $l: String!) { createAccount(input: { domainId: $d, localPart: $l, password: "a long enough password" }) { account { address } } }`, {
-            d: domainId,
-            l: localPart,
-          });
+          const answer = await gql(
+            `mutation($d: ID!, $l: String!) { createAccount(input: { domainId: $d, localPart: $l, password: "a long enough password" }) { account { address } } }`,
+            {
+              d: domainId,
+              l: localPart,
+            },
+          );
           return answer.errors ? { code: answer.errors[0]!.extensions.code } : { address: answer.data.createAccount.account.address as string };
         });
         await timed("read", async () => {
@@ -207,10 +210,18 @@ describe("database outage", () => {
   }
 
   it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL is stopped, and recovers when it starts again", async () => {
-    await outageUnderTraffic(() => cluster.stop("immediate"), 30, () => cluster.start());
+    await outageUnderTraffic(
+      () => cluster.stop("immediate"),
+      30,
+      () => cluster.start(),
+    );
   }, 180_000);
 
   it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL hangs (connections open, no answers), and recovers when it answers again", async () => {
-    await outageUnderTraffic(() => cluster.pause(), 12, () => cluster.resume());
+    await outageUnderTraffic(
+      () => cluster.pause(),
+      12,
+      () => cluster.resume(),
+    );
   }, 180_000);
 });
