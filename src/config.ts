@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
-import { parseDnsServerList } from "./dns/dns.transport";
-import { isValidTimeZone } from "./maillog/parse";
+import { parseDnsServerList } from "./shared/dns-servers";
+import { isValidTimeZone } from "./shared/time-zones";
 
 const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 

@@ -24,7 +24,7 @@ import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
 import { registerSecurity } from "./http/security";
 import { registerRateLimits } from "./http/rate-limit";
 import { registerGraphqlIde, registerGraphqlUsageHint } from "./ide/ide";
-import { registerAccountImports } from "./imports/imports.service";
+import { stopAccountImports } from "./imports/imports.service";
 import { registerRestApi } from "./rest/rest.plugin";
 
 /**
@@ -206,7 +206,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   });
   await registerGraphqlIde(app, deps.config);
   registerGraphqlUsageHint(app);
-  registerAccountImports(app, deps);
+  app.addHook("onClose", () => stopAccountImports(deps));
   await registerRestApi(app, deps);
 
   const limits = graphqlLimits(deps.config);

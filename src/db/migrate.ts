@@ -2,19 +2,12 @@
 // through its wasm schema engine and the patched pg adapter).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "pg";
+import { projectRoot } from "../shared/project-root";
 
 const execFileAsync = promisify(execFile);
-
-/** Root of the repository: the nearest folder above this file holding schema.graphql (from src/ or a build folder alike). */
-export const projectRoot = (() => {
-  for (let directory = __dirname; directory !== dirname(directory); directory = dirname(directory)) {
-    if (existsSync(join(directory, "schema.graphql"))) return directory;
-  }
-  throw new Error(`schema.graphql not found above ${__dirname}`);
-})();
 
 export async function runMigrations(databaseUrl: string): Promise<string> {
   const cli = require.resolve("prisma/build/index.js", { paths: [projectRoot] });

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { EARLIEST_INSTANT, LATEST_INSTANT } from "../shared/validation";
-import { projectRoot } from "../db/migrate";
+import { projectRoot } from "../shared/project-root";
 import { authResolvers } from "../auth/auth.resolvers";
 import { domainResolvers } from "../domains/domains.resolvers";
 import { accountResolvers } from "../accounts/accounts.resolvers";

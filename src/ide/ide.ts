@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config";
-import { projectRoot } from "../db/migrate";
+import { projectRoot } from "../shared/project-root";
 import { supportExamples } from "./examples";
 
 /**

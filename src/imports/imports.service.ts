@@ -6,7 +6,6 @@
 // for its report. Jobs are per process: on several server processes, read an
 // import's progress from the one that started it.
 import { randomBytes, randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Prisma } from "../generated/prisma/client";
 import type { Caller, ServiceDeps } from "../shared/deps";
@@ -180,12 +179,12 @@ export function importJobsOf(deps: ServiceDeps): ImportJobs {
 }
 
 /**
- * On server close, imports stop at the next safe point: before writing
+ * On server close (server.ts calls this), imports stop at the next safe point: before writing
  * (nothing written), or for PER_ROW between two batches of a thousand rows.
  * An ALL_OR_NOTHING import that is writing finishes its transaction.
  */
-export function registerAccountImports(app: FastifyInstance, deps: ServiceDeps): void {
-  app.addHook("onClose", () => importJobsOf(deps).stopAll());
+export function stopAccountImports(deps: ServiceDeps): Promise<void> {
+  return importJobsOf(deps).stopAll();
 }
 
 /** Support staff import into any domain, a domain administrator into its own; a user not at all. */

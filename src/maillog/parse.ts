@@ -146,14 +146,7 @@ export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
   return new Date(instantOfWallClock(Date.UTC(year, month - 1, day, hour, minute, second), timeZone));
 }
 
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isValidTimeZone } from "../shared/time-zones";
 
 /**
  * The same delivery reported by two log servers yields the same line; its
