@@ -13,7 +13,7 @@ import { createServer } from "./server";
 import { Metrics } from "./observability/metrics";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import { createPgLogStore } from "./maillog/sql";
-import type { AppDeps } from "./graphql/context";
+import type { AppDeps } from "./app-deps";
 
 export interface RunningApp {
   server: FastifyInstance;

@@ -11,12 +11,14 @@ import { GraphQLError, Kind, OperationTypeNode, type GraphQLFormattedError } fro
 import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
-import { authenticate } from "./auth/principal";
+import { authenticate } from "./auth/authenticate";
 import { operationScopeRefusal } from "./auth/scopes";
-import { createLoaders } from "./graphql/loaders";
+import { createLoaders } from "./loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
-import { requestLogger, type AppDeps, type GraphQLContext } from "./graphql/context";
-import { mayReachTimedField, registerMetrics } from "./observability/metrics";
+import { requestLogger, type GraphQLContext } from "./graphql/context";
+import type { AppDeps } from "./app-deps";
+import { registerMetrics } from "./observability/metrics";
+import { mayReachTimedField, metricsPlugin } from "./graphql/metrics-plugin";
 import { jitExecutor, staticSchemaGateway } from "./graphql/executor";
 import { closeConnectionsWhileClosing } from "./observability/shutdown";
 import { databaseAnswers } from "./db/prisma";
@@ -232,7 +234,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
       ApolloServerPluginCacheControlDisabled(),
       limits.complexityPlugin,
       loginRateLimit,
-      metrics.apolloPlugin(),
+      metricsPlugin(metrics),
     ],
     logger: deps.logger,
     // Fastify owns the shutdown (main.ts): it drains the HTTP requests, then Apollo stops.

@@ -8,6 +8,7 @@ import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit
 import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
 import { parseAddress, parsePassword } from "../shared/validation";
 import { rawRows } from "../db/raw";
+import { callingAccountByAddress, supportAdminByUsername } from "./auth.sql";
 
 /** A support admin or an account, as the login needs it. */
 interface LoginCandidate {
@@ -36,48 +37,34 @@ function canonicalIdentifier(identifier: string): string | null {
   }
 }
 
-type CandidateRow = { id: string; name: string; tokenVersion: number; passwordHash: string } & (
-  { kind: "support" } | { kind: "account"; domainId: string; status: string; domainName: string; domainStatus: string; isAdmin: boolean }
-);
-
-// Read through the pg pool (src/db/raw.ts): these run before the password
-// check, for every login attempt, and a burst of logins through Prisma's
-// query compiler held other requests up by a few hundred milliseconds
-// (bench:login).
-const SUPPORT_CANDIDATE = `
-  SELECT 'support' AS "kind", "id", "username" AS "name", "tokenVersion", "passwordHash"
-  FROM "support_admin" WHERE "username" = $1`;
-const ACCOUNT_CANDIDATE = `
-  SELECT 'account' AS "kind", a."id", a."address" AS "name", a."tokenVersion", a."passwordHash", a."domainId", a."status",
-         d."name" AS "domainName", d."status" AS "domainStatus",
-         EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id") AS "isAdmin"
-  FROM "account" a JOIN "domain" d ON d."id" = a."domainId"
-  WHERE a."address" = $1`;
-
+// Both reads go through the pg pool (auth.sql.ts): they run before the
+// password check, for every login attempt.
 async function findLoginCandidate(db: PrismaClient, canonical: string | null): Promise<LoginCandidate | null> {
   if (canonical === null) return null;
-  const [row] = await rawRows<CandidateRow>(db, canonical.includes("@") ? ACCOUNT_CANDIDATE : SUPPORT_CANDIDATE, [canonical]);
-  if (!row) return null;
-  if (row.kind === "support") {
+  if (!canonical.includes("@")) {
+    const admin = await supportAdminByUsername(db, canonical);
+    if (!admin) return null;
     return {
-      principal: { kind: "support", id: row.id, role: "SUPPORT_ADMIN", name: row.name, tokenVersion: row.tokenVersion },
-      passwordHash: row.passwordHash,
+      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      passwordHash: admin.passwordHash,
       active: true,
       domainName: null,
     };
   }
+  const account = await callingAccountByAddress(db, canonical);
+  if (!account) return null;
   return {
     principal: {
       kind: "account",
-      id: row.id,
-      role: row.isAdmin ? "DOMAIN_ADMIN" : "USER",
-      name: row.name,
-      domainId: row.domainId,
-      tokenVersion: row.tokenVersion,
+      id: account.id,
+      role: account.isAdmin ? "DOMAIN_ADMIN" : "USER",
+      name: account.address,
+      domainId: account.domainId,
+      tokenVersion: account.tokenVersion,
     },
-    passwordHash: row.passwordHash,
-    active: row.status === "ACTIVE" && row.domainStatus === "ACTIVE",
-    domainName: row.domainName,
+    passwordHash: account.passwordHash,
+    active: account.status === "ACTIVE" && account.domainStatus === "ACTIVE",
+    domainName: account.domainName,
   };
 }
 

@@ -9,7 +9,7 @@
 // mutations (rare, and executed serially by graphql-js's own rules),
 // introspection, operations whose variables do not coerce (graphql-js words
 // those errors, which Apollo turns into BAD_USER_INPUT), operations that reach
-// a field a plugin times (see metrics.ts: its per-field hook), and anything
+// a field a plugin times (see metrics-plugin.ts: its per-field hook), and anything
 // graphql-jit cannot compile.
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";

@@ -13,7 +13,7 @@ import ipaddr from "ipaddr.js";
 import { RateLimitedError } from "../errors";
 import { bearerToken } from "../auth/principal";
 import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
-import type { AppDeps, GraphQLContext } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { refusalBody } from "./security";
 
 const WINDOW_MS = 60_000;
@@ -126,7 +126,7 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
  * exempt paths, and returns the Apollo plugin that counts logins (it sees the
  * parsed operation, so a persisted query or a batch cannot hide one).
  */
-export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloServerPlugin<GraphQLContext> {
+export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloServerPlugin<{ clientIp: string }> {
   const { config } = deps;
   if (!config.RATE_LIMIT_ENABLED) return {};
   // Read through deps at each call, so a test can move the clock forward.

@@ -2,8 +2,8 @@
 // (PUT), delete, and the mailbox quota. Thin handlers over the account
 // services GraphQL uses.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { createLoaders } from "../graphql/loaders";
+import type { AppDeps } from "../app-deps";
+import { createLoaders } from "../loaders";
 import { deleteAccount, listAccounts, updateAccount, type AccountListQuery } from "../accounts/accounts.service";
 import { findDomain } from "../domains/domains.service";
 import { callerOfRequest, principalOfRequest } from "./auth";

@@ -4,8 +4,9 @@
 // in its config the scope an API token needs (READ, WRITE, LOGS, USAGE or
 // LOGIN_SESSION, see src/auth/scopes.ts), or PUBLIC for no authentication.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { authenticate, type Principal } from "../auth/principal";
+import type { AppDeps } from "../app-deps";
+import type { Principal } from "../auth/principal";
+import { authenticate } from "../auth/authenticate";
 import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";

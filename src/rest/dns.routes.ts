@@ -1,7 +1,7 @@
 // POST /api/v1/domains/{name}/dns-check: look the domain's DNS up now, as
 // checkDomainDns does. A POST: it asks DNS and stores the result on the domain.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { checkDomainDns } from "../dns/dns.service";
 import type { DnsSetup } from "../dns/dns.records";
 import { callerOfRequest } from "./auth";

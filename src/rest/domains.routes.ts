@@ -2,8 +2,8 @@
 // domain's quotas and its administrator. Thin handlers: unpack, call the
 // service GraphQL uses, show the result.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { createLoaders } from "../graphql/loaders";
+import type { AppDeps } from "../app-deps";
+import { createLoaders } from "../loaders";
 import { deleteDomain, findDomain, listDomains, reassignDomainAdmin, updateDomain } from "../domains/domains.service";
 import { authorize } from "../auth/policy";
 import { BadInputError } from "../errors";

@@ -9,7 +9,7 @@
 // buffer a large file.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import iconv from "iconv-lite";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { findAccountImport, importAccounts, startAccountImport, type AccountImportView, type ImportMode } from "../imports/imports.service";
 import type { ImportFormat } from "../imports/imports.parse";
 import { BadInputError } from "../errors";

@@ -2,7 +2,7 @@
 // user's mail") and the push of log lines by log shippers. Both need the LOGS
 // scope of an API token; pushing is for support staff and their service tokens.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { pushMailLog, readMailLog, type MailLogQuery } from "../maillog/maillog.service";
 import { splitLines } from "../maillog/parse";
 import { callerOfRequest, principalOfRequest } from "./auth";

@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifySchemaCompiler } from "fastify";
 import swagger from "@fastify/swagger";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { registerRestAuthentication } from "./auth";
 import { restErrorHandler, restNotFoundHandler } from "./problem";
 import { registerSharedSchemas } from "./schemas";
