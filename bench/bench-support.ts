@@ -381,7 +381,17 @@ export async function graphql<T = any>(url: string, query: string, variables: Re
 }
 
 export async function login(url: string, identifier: string, password = BENCH_PASSWORD): Promise<string> {
-  const data = await graphql<{ login: { token: string } }>(url, `mutation($i: String!, $p: String!) { login(identifier: $i, password: $p) { token } }`, { i: identifier, p: password });
+  const data = await graphql<{ login: { token: string } }>(
+    url,
+    `
+      mutation ($i: String!, $p: String!) {
+        login(identifier: $i, password: $p) {
+          token
+        }
+      }
+    `,
+    { i: identifier, p: password },
+  );
   return data.login.token;
 }
 
@@ -444,7 +454,7 @@ export function runLoad(url: string, requests: autocannon.Request[], options: Lo
       { url, connections: options.connections, duration: options.duration, overallRate: options.overallRate, requests, timeout: 30, verifyBody },
       (error, result) => {
         clearInterval(ticker);
-        if (error) return reject(error);
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const sorted = Float64Array.from(latencies).sort();
         const detail = { graphqlErrors: result.mismatches, non2xx: result.non2xx, connectionErrors: result.errors - result.timeouts, timeouts: result.timeouts };

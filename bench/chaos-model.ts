@@ -418,14 +418,17 @@ export class ChaosRun {
         `${row.name}: quota ${row.quotaMb} MiB, maxAccounts ${row.maxAccounts}, default ${row.defaultMb} MiB; holds ${row.count} accounts, ${row.total} MiB of quotas, largest ${row.largest} MiB`,
       );
     }
-
   }
 
   /** The audit records and the stored state, against the model's. */
   private async checkAuditAndState(step: number, operation: string, expectedAudits: ExpectedAudit[]): Promise<void> {
     const { db } = this.target;
     // The audit records written since the last step, against the ones expected.
-    const rows = await db.auditEntry.findMany({ where: { id: { gt: this.auditWatermark } }, orderBy: { id: "asc" }, select: { id: true, action: true, actorId: true, objectId: true } });
+    const rows = await db.auditEntry.findMany({
+      where: { id: { gt: this.auditWatermark } },
+      orderBy: { id: "asc" },
+      select: { id: true, action: true, actorId: true, objectId: true },
+    });
     if (rows.length > 0) this.auditWatermark = rows[rows.length - 1]!.id;
     this.report.auditRecordsChecked += rows.length;
     const key = (audit: ExpectedAudit) => `${audit.action} by ${audit.actorId ?? "-"} on ${audit.objectId ?? "-"}`;
@@ -448,7 +451,8 @@ export class ChaosRun {
       }
       const actualFields = [stored.status, stored.isTestDomain, stored.quotaMb, stored.maxAccounts, stored.defaultMailboxQuotaMb, stored.admin?.accountId ?? null];
       const modelFields = [model.status, model.isTestDomain, model.quotaMb, model.maxAccounts, model.defaultMailboxQuotaMb, model.adminId];
-      if (JSON.stringify(actualFields) !== JSON.stringify(modelFields)) differences.push(`domain ${stored.name}: stored ${JSON.stringify(actualFields)}, model ${JSON.stringify(modelFields)}`);
+      if (JSON.stringify(actualFields) !== JSON.stringify(modelFields))
+        differences.push(`domain ${stored.name}: stored ${JSON.stringify(actualFields)}, model ${JSON.stringify(modelFields)}`);
     }
     if (accounts.length !== this.accounts.size) differences.push(`${accounts.length} accounts stored, model has ${this.accounts.size}`);
     for (const stored of accounts) {
@@ -459,7 +463,8 @@ export class ChaosRun {
       }
       const actualFields = [stored.domainId, stored.address, stored.displayName, stored.status, stored.quotaMb, stored.usedMb, stored.tokenVersion];
       const modelFields = [model.domainId, model.address, model.displayName, model.status, model.quotaMb, model.usedMb, model.tokenVersion];
-      if (JSON.stringify(actualFields) !== JSON.stringify(modelFields)) differences.push(`account ${stored.address}: stored ${JSON.stringify(actualFields)}, model ${JSON.stringify(modelFields)}`);
+      if (JSON.stringify(actualFields) !== JSON.stringify(modelFields))
+        differences.push(`account ${stored.address}: stored ${JSON.stringify(actualFields)}, model ${JSON.stringify(modelFields)}`);
     }
     const supports = await db.supportAdmin.findMany({ where: { id: { in: [...this.supports.keys()] } }, select: { id: true, tokenVersion: true } });
     for (const stored of supports) {
@@ -556,7 +561,12 @@ export class ChaosRun {
     if (kind === "anonymous") return { kind: "anonymous" };
     if (kind === "forged") {
       const token = this.random.chance(0.5)
-        ? jwt.sign({ kind: "support", ver: 0 }, "a secret the server does not have, long enough", { subject: this.random.pick([...this.supports.keys()]), issuer: "mailadmin", audience: "mailadmin-api", expiresIn: 3600 })
+        ? jwt.sign({ kind: "support", ver: 0 }, "a secret the server does not have, long enough", {
+            subject: this.random.pick([...this.supports.keys()]),
+            issuer: "mailadmin",
+            audience: "mailadmin-api",
+            expiresIn: 3600,
+          })
         : `not.a.token${this.random.int(1000)}`;
       return { kind: "forged", token };
     }
@@ -825,7 +835,7 @@ export class ChaosRun {
             this.domains.set(domain.id, {
               id: domain.id,
               name,
-              status: status as Status,
+              status: status,
               isTestDomain: false,
               quotaMb: quota,
               maxAccounts: input.maxAccounts as number | null,
@@ -931,7 +941,8 @@ export class ChaosRun {
           permitted,
           accept: (data) => {
             const expectedCount = this.accountsOf(id).length;
-            if (data.deleteDomain.deletedAccountCount !== expectedCount) throw new ModelMismatch(`deletedAccountCount ${data.deleteDomain.deletedAccountCount}, model ${expectedCount}`);
+            if (data.deleteDomain.deletedAccountCount !== expectedCount)
+              throw new ModelMismatch(`deletedAccountCount ${data.deleteDomain.deletedAccountCount}, model ${expectedCount}`);
             this.removeDomain(id);
             return [{ action: "domain.delete", actorId: principal.id, objectId: id }];
           },
@@ -1031,7 +1042,7 @@ export class ChaosRun {
               localPart,
               address: `${localPart}@${current.name}`,
               displayName: "",
-              status: status as Status,
+              status: status,
               quotaMb: effectiveQuota,
               usedMb: 0,
               password,
@@ -1245,7 +1256,9 @@ export class ChaosRun {
         const permitted = ChaosRun.isSupport(principal) || ChaosRun.isAdminOf(principal, id);
         if (!domain || !canRead) return { code: "NOT_FOUND", permitted };
         if (!permitted) return { code: "FORBIDDEN", permitted };
-        const expected = this.accountsOf(id).map((account) => account.id).sort();
+        const expected = this.accountsOf(id)
+          .map((account) => account.id)
+          .sort();
         return {
           code: null,
           permitted,

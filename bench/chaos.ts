@@ -57,7 +57,9 @@ async function main() {
         until: started + minutes * 60_000,
         progressEvery: 500,
         onProgress: (sofar) =>
-          process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: ${sofar.steps} steps, ${sofar.accepted} accepted, ${sofar.refused} refused, ${sofar.finalState.domains} domains, ${sofar.finalState.accounts} accounts\n`),
+          process.stderr.write(
+            `  ${Math.round((Date.now() - started) / 1000)} s: ${sofar.steps} steps, ${sofar.accepted} accepted, ${sofar.refused} refused, ${sofar.finalState.domains} domains, ${sofar.finalState.accounts} accounts\n`,
+          ),
       },
     );
     const seconds = (Date.now() - started) / 1000;

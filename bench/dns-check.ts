@@ -120,7 +120,8 @@ async function main(): Promise<void> {
     const expectOutcome = (results: DnsCheckResult[], dead: (index: number) => boolean) => {
       results.forEach((result, index) => {
         const wanted = dead(index) ? "ERROR" : "PASS";
-        if (result.status !== wanted) throw new Error(`${result.domain}: ${result.status}, expected ${wanted}: ${JSON.stringify(result.findings.filter((item) => item.status !== "PASS"))}`);
+        if (result.status !== wanted)
+          throw new Error(`${result.domain}: ${result.status}, expected ${wanted}: ${JSON.stringify(result.findings.filter((item) => item.status !== "PASS"))}`);
       });
     };
 

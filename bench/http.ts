@@ -84,7 +84,13 @@ function createDeletePair(world: SeededWorld, tokens: Tokens): autocannon.Reques
       setupRequest: (request) => {
         sequence++;
         const domainId = world.domainIds[sequence % world.domainIds.length];
-        return { ...request, body: JSON.stringify({ query: CREATE_ACCOUNT, variables: { input: { domainId, localPart: `bench-${runTag}-${sequence}`, password: "bench password 0123", quotaMb: 100 } } }) };
+        return {
+          ...request,
+          body: JSON.stringify({
+            query: CREATE_ACCOUNT,
+            variables: { input: { domainId, localPart: `bench-${runTag}-${sequence}`, password: "bench password 0123", quotaMb: 100 } },
+          }),
+        };
       },
       onResponse: (_status, body, context) => {
         const match = /"id":"([^"]+)"/.exec(body);
@@ -107,7 +113,12 @@ function scenarios(world: SeededWorld, tokens: Tokens): Scenario[] {
     { name: "typename", label: "`{ __typename }` (ceiling, no token)", perOperation: 1, requests: () => [graphqlRequest(TYPENAME)] },
     { name: "me", label: "`me` (an account's token)", perOperation: 1, requests: () => [graphqlRequest(ME, tokens.user)] },
     { name: "domains", label: "50 domains with their administrators (support)", perOperation: 1, requests: () => [graphqlRequest(DOMAINS_PAGE, tokens.support)] },
-    { name: "maillog", label: "one account's log today, first 50 (the account itself)", perOperation: 1, requests: () => [graphqlRequest(mailLogToday(world.userAddress), tokens.user)] },
+    {
+      name: "maillog",
+      label: "one account's log today, first 50 (the account itself)",
+      perOperation: 1,
+      requests: () => [graphqlRequest(mailLogToday(world.userAddress), tokens.user)],
+    },
     { name: "create-delete", label: "createAccount + deleteAccount (support)", perOperation: 2, requests: () => createDeletePair(world, tokens) },
   ];
 }
@@ -243,10 +254,14 @@ async function main() {
     const errors = server.errorLines();
     summary.serverErrorLines = errors.length;
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n\n`);
-    process.stdout.write(`| scenario (${database.kind}) | requests/s | p50 ms | p99 ms | server CPU ms/request | failures | server errors |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
+    process.stdout.write(
+      `| scenario (${database.kind}) | requests/s | p50 ms | p99 ms | server CPU ms/request | failures | server errors |\n| --- | --- | --- | --- | --- | --- | --- |\n`,
+    );
     for (const row of rows) {
       const rate = row.operationsPerSecond !== row.requestsPerSecond ? `${row.requestsPerSecond} (${row.operationsPerSecond} pairs/s)` : String(row.requestsPerSecond);
-      process.stdout.write(`| ${row.scenario}${row.note ? `, ${row.note}` : ""} | ${rate} | ${row.p50Ms} | ${row.p99Ms} | ${row.serverCpuMsPerRequest} | ${row.failures} | ${row.serverErrors} |\n`);
+      process.stdout.write(
+        `| ${row.scenario}${row.note ? `, ${row.note}` : ""} | ${rate} | ${row.p50Ms} | ${row.p99Ms} | ${row.serverCpuMsPerRequest} | ${row.failures} | ${row.serverErrors} |\n`,
+      );
     }
     if (errors.length > 0) process.stderr.write(`server error lines:\n${errors.slice(0, 5).join("\n")}\n`);
     if (rows.some((row) => row.failures > 0) || errors.length > 0) process.exitCode = 1;

@@ -60,9 +60,7 @@ async function main() {
   const database = new URL(url).pathname.slice(1);
   const backends = async () =>
     (
-      await watcher.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [
-        database,
-      ])
+      await watcher.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [database])
     ).rows.map((row) => row.pid);
   const auxiliary = (await watcher.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type IN ('walwriter', 'checkpointer', 'background writer')`)).rows.map(
     (row) => row.pid,

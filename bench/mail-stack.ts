@@ -113,7 +113,7 @@ async function rcptRoundTrips(state: MailStackState, addresses: string[], count:
   await command("EHLO bench.test");
   const times: number[] = [];
   try {
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       await command("MAIL FROM:<bench@remote.test>");
       // smtpd_recipient_limit is 1000 per message.
       for (let i = 0; i < 500 && sent < count; i++, sent++) {
@@ -146,7 +146,13 @@ async function throughput(state: MailStackState, addresses: string[], messages: 
     while (next < messages) {
       next++;
       const to = pick(addresses);
-      const outcome = await sendMail({ host: state.address, port: state.ports.smtp, from: "bench@remote.test", to: [to], message: textMessage("bench@remote.test", to, randomBytes(6).toString("hex"), 2000) });
+      const outcome = await sendMail({
+        host: state.address,
+        port: state.ports.smtp,
+        from: "bench@remote.test",
+        to: [to],
+        message: textMessage("bench@remote.test", to, randomBytes(6).toString("hex"), 2000),
+      });
       if (!outcome.data?.startsWith("250")) throw new Error(`message refused: ${JSON.stringify(outcome)}`);
     }
   };
@@ -175,20 +181,41 @@ async function staticVariant(url: string, state: MailStackState): Promise<void> 
       writeFileSync(join(etc, name), `${lines.join("\n")}\n`);
       execFileSync("postmap", ["-c", etc, `hash:${join(etc, name)}`]);
     };
-    write("static-domains", domains.rows.map((row) => `${row.domain} OK`));
-    write("static-mailboxes", boxes.rows.filter((row) => row.accepts_mail).map((row) => `${row.address} ${row.maildir}`));
-    write("static-refusals", boxes.rows.filter((row) => !row.accepts_mail).map((row) => `${row.address} 550 5.2.1 no mailbox`));
-    write("static-senders", senders.rows.map((row) => `${row.sender} ${row.login}`));
+    write(
+      "static-domains",
+      domains.rows.map((row) => `${row.domain} OK`),
+    );
+    write(
+      "static-mailboxes",
+      boxes.rows.filter((row) => row.accepts_mail).map((row) => `${row.address} ${row.maildir}`),
+    );
+    write(
+      "static-refusals",
+      boxes.rows.filter((row) => !row.accepts_mail).map((row) => `${row.address} 550 5.2.1 no mailbox`),
+    );
+    write(
+      "static-senders",
+      senders.rows.map((row) => `${row.sender} ${row.login}`),
+    );
     const aliases = await client.query<{ address: string; destinations: string }>(
       `SELECT address, string_agg(destination, ',') AS destinations FROM mailserver_v1.virtual_aliases GROUP BY address`,
     );
-    write("static-aliases", aliases.rows.map((row) => `${row.address} ${row.destinations}`));
+    write(
+      "static-aliases",
+      aliases.rows.map((row) => `${row.address} ${row.destinations}`),
+    );
     const aliasDomainAddresses = await client.query<{ key: string; destination: string }>(
       `SELECT local_part || '@' || alias_domain AS key, destination FROM mailserver_v1.alias_domain_addresses`,
     );
-    write("static-alias-domain-addresses", aliasDomainAddresses.rows.map((row) => `${row.key} ${row.destination}`));
+    write(
+      "static-alias-domain-addresses",
+      aliasDomainAddresses.rows.map((row) => `${row.key} ${row.destination}`),
+    );
     const aliasDomains = await client.query<{ domain: string }>(`SELECT domain FROM mailserver_v1.alias_domains`);
-    write("static-alias-domains", aliasDomains.rows.map((row) => `${row.domain} OK`));
+    write(
+      "static-alias-domains",
+      aliasDomains.rows.map((row) => `${row.domain} OK`),
+    );
     const mainCf = join(etc, "main.cf");
     let main = readFileSync(mainCf, "utf8");
     for (const [pgsql, hash] of [
@@ -213,8 +240,8 @@ async function staticVariant(url: string, state: MailStackState): Promise<void> 
         .join("\n") + "\n",
     );
     let dovecot = readFileSync(state.dovecotConfig, "utf8");
-    dovecot = dovecot.replace(/passdb \{\n  driver = sql\n  args = [^\n]+\n\}/, `passdb {\n  driver = passwd-file\n  args = scheme=BLF-CRYPT username_format=%Lu ${users}\n}`);
-    dovecot = dovecot.replace(/userdb \{\n  driver = sql\n  args = [^\n]+\n\}/, `userdb {\n  driver = passwd-file\n  args = username_format=%Lu ${users}\n}`);
+    dovecot = dovecot.replace(/passdb \{\n {2}driver = sql\n {2}args = [^\n]+\n\}/, `passdb {\n  driver = passwd-file\n  args = scheme=BLF-CRYPT username_format=%Lu ${users}\n}`);
+    dovecot = dovecot.replace(/userdb \{\n {2}driver = sql\n {2}args = [^\n]+\n\}/, `userdb {\n  driver = passwd-file\n  args = username_format=%Lu ${users}\n}`);
     writeFileSync(state.dovecotConfig, dovecot);
   } finally {
     await client.end();
@@ -268,7 +295,9 @@ async function main(): Promise<void> {
         try {
           if (variant === "postgresql" && roundNo === 0) {
             const rcpt = await rcptRoundTrips(state, addresses, rcpts);
-            process.stdout.write(`RCPT round trip through Postfix's smtpd (${rcpts} recipients, all its recipient checks): p50 ${round(rcpt.p50, 3)} ms, p99 ${round(rcpt.p99, 3)} ms\n`);
+            process.stdout.write(
+              `RCPT round trip through Postfix's smtpd (${rcpts} recipients, all its recipient checks): p50 ${round(rcpt.p50, 3)} ms, p99 ${round(rcpt.p99, 3)} ms\n`,
+            );
           }
           const run = await throughput(state, targets, messages, connections);
           results[variant].push({ accepted: run.acceptedPerSecond, delivered: run.deliveredPerSecond });

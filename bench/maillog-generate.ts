@@ -75,7 +75,13 @@ export async function createLogAccounts(db: PrismaClient, domains: number, perDo
 export function generateLogs(
   outDir: string,
   lines: number,
-  options: { days?: number; domains?: number; perDomain?: number; seed?: number; /** Unix seconds of the last line (default: now); fixed for repeatable files. */ end?: number } = {},
+  options: {
+    days?: number;
+    domains?: number;
+    perDomain?: number;
+    seed?: number;
+    /** Unix seconds of the last line (default: now); fixed for repeatable files. */ end?: number;
+  } = {},
 ): GeneratedLogs {
   mkdirSync(outDir, { recursive: true });
   const next = random(options.seed ?? 42);

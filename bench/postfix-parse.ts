@@ -64,7 +64,11 @@ function generate(count: number): Buffer[] {
     const remote = `someone${Math.floor(next() * 100_000)}@remote${Math.floor(next() * 500)}.example`;
     line(clock, "smtpd", `connect from ${client}`);
     if (next() < 0.1) {
-      line(clock, "smtpd", `NOQUEUE: reject: RCPT from ${client}: 550 5.1.1 <${user}>: Recipient address rejected: User unknown in virtual mailbox table; from=<${remote}> to=<${user}> proto=ESMTP helo=<mail.remote.example>`);
+      line(
+        clock,
+        "smtpd",
+        `NOQUEUE: reject: RCPT from ${client}: 550 5.1.1 <${user}>: Recipient address rejected: User unknown in virtual mailbox table; from=<${remote}> to=<${user}> proto=ESMTP helo=<mail.remote.example>`,
+      );
       line(clock, "smtpd", `disconnect from ${client} ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4`);
       continue;
     }
@@ -79,12 +83,24 @@ function generate(count: number): Buffer[] {
       line(clock + 20, "lmtp", `${id}: to=<${to}>, relay=mail.example[private/dovecot-lmtp], delay=0.15, delays=0/0.03/0.12/0, dsn=2.0.0, status=sent (250 2.0.0 <${to}> Saved)`);
     } else if (next() < 0.15) {
       line(clock + 30, "smtp", `connect to remote.example[198.51.100.7]:25: Connection timed out`);
-      line(clock + 30, "smtp", `${id}: to=<${to}>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to remote.example[198.51.100.7]:25: Connection timed out)`);
+      line(
+        clock + 30,
+        "smtp",
+        `${id}: to=<${to}>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to remote.example[198.51.100.7]:25: Connection timed out)`,
+      );
       continue;
     } else if (next() < 0.1) {
-      line(clock + 50, "smtp", `${id}: to=<${to}>, relay=mx.remote.example[198.51.100.7]:25, delay=0.5, delays=0.01/0/0.2/0.29, dsn=5.1.1, status=bounced (host mx.remote.example[198.51.100.7] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`);
+      line(
+        clock + 50,
+        "smtp",
+        `${id}: to=<${to}>, relay=mx.remote.example[198.51.100.7]:25, delay=0.5, delays=0.01/0/0.2/0.29, dsn=5.1.1, status=bounced (host mx.remote.example[198.51.100.7] said: 550 5.1.1 <${to}>: Recipient address rejected: User unknown (in reply to RCPT TO command))`,
+      );
     } else {
-      line(clock + 50, "smtp", `${id}: to=<${to}>, relay=mx.remote.example[198.51.100.7]:25, delay=0.5, delays=0.01/0/0.2/0.29, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A1B3C)`);
+      line(
+        clock + 50,
+        "smtp",
+        `${id}: to=<${to}>, relay=mx.remote.example[198.51.100.7]:25, delay=0.5, delays=0.01/0/0.2/0.29, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A1B3C)`,
+      );
     }
     line(clock + 60, "qmgr", `${id}: removed`);
   }

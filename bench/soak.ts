@@ -70,7 +70,13 @@ async function main() {
         setupRequest: (request) => {
           sequence++;
           const domainId = world.domainIds[sequence % world.domainIds.length];
-          return { ...request, body: JSON.stringify({ query: CREATE_ACCOUNT, variables: { input: { domainId, localPart: `soak-${runTag}-${sequence}`, password: "soak password 0123", quotaMb: 50 } } }) };
+          return {
+            ...request,
+            body: JSON.stringify({
+              query: CREATE_ACCOUNT,
+              variables: { input: { domainId, localPart: `soak-${runTag}-${sequence}`, password: "soak password 0123", quotaMb: 50 } },
+            }),
+          };
         },
         onResponse: (_status, body, context) => {
           (context as { accountId?: string }).accountId = /"id":"([^"]+)"/.exec(body)?.[1];
@@ -80,7 +86,9 @@ async function main() {
         ...graphqlRequest(UPDATE_ACCOUNT, support),
         setupRequest: (request, context) => {
           const accountId = (context as { accountId?: string }).accountId;
-          return accountId ? { ...request, body: JSON.stringify({ query: UPDATE_ACCOUNT, variables: { id: accountId, quota: 60 } }) } : (undefined as unknown as autocannon.Request);
+          return accountId
+            ? { ...request, body: JSON.stringify({ query: UPDATE_ACCOUNT, variables: { id: accountId, quota: 60 } }) }
+            : (undefined as unknown as autocannon.Request);
         },
       },
       {

@@ -13,7 +13,7 @@ import { createServer } from "./server";
 import { Metrics } from "./observability/metrics";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import { createPgLogStore } from "./maillog/sql";
-import type { AppDeps } from "./graphql/context";
+import type { AppDeps } from "./app-deps";
 
 export interface RunningApp {
   server: FastifyInstance;
@@ -73,7 +73,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
     const logStore = createPgLogStore(databaseUrl, collectorConnections);
     const collector = new LogCollectionScheduler(
-      metrics.timeCollectionPass(() => runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS)),
+      metrics.timeCollectionPass(() =>
+        runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS),
+      ),
       config.LOG_COLLECT_INTERVAL_SECONDS,
       logger,
     );

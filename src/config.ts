@@ -3,12 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
-import { parseDnsServerList } from "./dns/dns.transport";
-import { isValidTimeZone } from "./maillog/parse";
+import { parseDnsServerList } from "./shared/dns-servers";
+import { isValidTimeZone } from "./shared/time-zones";
 
-const booleanSetting = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((value) => value === "true" || value === "1" || value === "yes");
+const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
 // DNS check settings: the service's own mail endpoints, from which the records
 // customers must publish are derived, and how the validator queries DNS.
@@ -45,7 +43,12 @@ const environmentSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   MIGRATE_ON_START: booleanSetting.default(true),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+  JWT_EXPIRES_IN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(8 * 3600),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   /** Threads hashing passwords, at a low CPU priority (nice 10); unset: one per CPU. */
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
@@ -101,15 +104,30 @@ const environmentSchema = z.object({
   POSTFIX_QUEUE_STATE_DAYS: z.coerce.number().int().min(1).max(365).default(10),
   // The mail servers (docs/mail-stack.md): their own database login, a member of
   // the role mailadmin_mailserver, and where mailboxes are stored.
-  MAILSERVER_DB_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL role name such as mailserver").default("mailserver"),
-  MAILSERVER_DB_PASSWORD: z.string().regex(/^[\x21-\x7e]{8,}$/, "must be at least 8 printable characters without spaces").optional(),
+  MAILSERVER_DB_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL role name such as mailserver")
+    .default("mailserver"),
+  MAILSERVER_DB_PASSWORD: z
+    .string()
+    .regex(/^[\x21-\x7e]{8,}$/, "must be at least 8 printable characters without spaces")
+    .optional(),
   MAIL_STORE_DIR: z.string().startsWith("/", "must be an absolute path such as /var/vmail").default("/var/vmail"),
-  MAIL_STORE_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a system user name such as vmail").default("vmail"),
+  MAIL_STORE_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a system user name such as vmail")
+    .default("vmail"),
   // The development mail stack (npm run mailstack): its folder (default DATA_DIR/mailstack), loopback address and ports.
   MAILSTACK_DIR: z.string().min(1).optional(),
-  MAILSTACK_ADDRESS: z.string().refine((value) => isIPv4(value) && value.startsWith("127."), "must be a loopback address such as 127.0.0.1").default("127.0.0.1"),
+  MAILSTACK_ADDRESS: z
+    .string()
+    .refine((value) => isIPv4(value) && value.startsWith("127."), "must be a loopback address such as 127.0.0.1")
+    .default("127.0.0.1"),
   MAILSTACK_PORT_BASE: z.coerce.number().int().min(1024).max(64_000).default(10_000),
-  MAIL_SERVER_IPV4: z.string().refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60").default("203.79.224.60"),
+  MAIL_SERVER_IPV4: z
+    .string()
+    .refine((value) => isIPv4(value), "must be an IPv4 address such as 203.79.224.60")
+    .default("203.79.224.60"),
   MAIL_SERVER_IPV6: z
     .string()
     .refine((value) => isIPv6(value), "must be an IPv6 address such as 2001:db8::25")
@@ -121,9 +139,15 @@ const environmentSchema = z.object({
   WEBMAIL_HOST_PATTERN: hostPatternSetting.default("webmail.{domain}"),
   BACKUP_MX_HOST: hostNameSetting.optional(),
   SPF_INCLUDE: hostNameSetting.optional(),
-  DKIM_SELECTOR: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026").default("default"),
+  DKIM_SELECTOR: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026")
+    .default("default"),
   DMARC_POLICY: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
-  DMARC_REPORT_ADDRESS: z.string().regex(/^[^\s@;,]+@[^\s@;,]+\.[^\s@;,]+$/, "must be an e-mail address such as dmarc-reports@example.net").optional(),
+  DMARC_REPORT_ADDRESS: z
+    .string()
+    .regex(/^[^\s@;,]+@[^\s@;,]+\.[^\s@;,]+$/, "must be an e-mail address such as dmarc-reports@example.net")
+    .optional(),
   DNS_SERVERS: dnsServerListSetting.optional(),
   DNS_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
   DNS_QUERY_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
@@ -151,7 +175,12 @@ const environmentSchema = z.object({
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
   IMPORT_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  IMPORT_JOB_RETENTION_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  IMPORT_JOB_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3600),
   // Faults and observability: how long to wait for PostgreSQL before answering
   // SERVICE_UNAVAILABLE, the bound on a graceful shutdown, and GET /metrics.
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
@@ -173,7 +202,12 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).max(10_000_000).default(5000),
   // 0 turns batching (a JSON array of operations in one POST) off.
   GRAPHQL_MAX_BATCH_SIZE: z.coerce.number().int().min(0).max(1000).default(10),
-  REQUEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
+  REQUEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
   RATE_LIMIT_ENABLED: booleanSetting.default(true),
   RATE_LIMIT_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(1200),
   RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
@@ -183,7 +217,10 @@ const environmentSchema = z.object({
     .default("")
     .transform((text, context) => {
       const origins: string[] = [];
-      for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+      for (const item of text
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean)) {
         // An origin is scheme://host[:port], exactly as browsers send it in the Origin header.
         const url = URL.canParse(item) ? new URL(item) : undefined;
         if (!url || !["http:", "https:"].includes(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {

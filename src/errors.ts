@@ -1,15 +1,7 @@
 // One error base class with fixed codes. Services throw these; the GraphQL
 // layer turns them into errors with `extensions.code` (and `field` where one
 // input field is at fault). Anything else reaching a client is masked.
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "BAD_USER_INPUT"
-  | "CONFLICT"
-  | "QUOTA_EXCEEDED"
-  | "RATE_LIMITED"
-  | "SERVICE_UNAVAILABLE";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "QUOTA_EXCEEDED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE";
 
 export class AppError extends Error {
   constructor(
@@ -43,10 +35,7 @@ export type ObjectDescription = [what: string, reference: string, number?: "one"
 
 export class NotFoundError extends AppError {
   constructor(...[what, reference, number = "one"]: ObjectDescription) {
-    super(
-      "NOT_FOUND",
-      number === "many" ? `No ${what} ${reference} exist, or you may not see them.` : `No ${what} ${reference} exists, or you may not see it.`,
-    );
+    super("NOT_FOUND", number === "many" ? `No ${what} ${reference} exist, or you may not see them.` : `No ${what} ${reference} exists, or you may not see it.`);
   }
 }
 

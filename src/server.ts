@@ -7,16 +7,18 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo from "@as-integrations/fastify";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, OperationTypeNode, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
-import { authenticate } from "./auth/principal";
+import { authenticate } from "./auth/authenticate";
 import { operationScopeRefusal } from "./auth/scopes";
-import { createLoaders } from "./graphql/loaders";
+import { createLoaders } from "./loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
-import { requestLogger, type AppDeps, type GraphQLContext } from "./graphql/context";
-import { mayReachTimedField, registerMetrics } from "./observability/metrics";
+import { requestLogger, type GraphQLContext } from "./graphql/context";
+import type { AppDeps } from "./app-deps";
+import { registerMetrics } from "./observability/metrics";
+import { mayReachTimedField, metricsPlugin } from "./graphql/metrics-plugin";
 import { jitExecutor, staticSchemaGateway } from "./graphql/executor";
 import { closeConnectionsWhileClosing } from "./observability/shutdown";
 import { databaseAnswers } from "./db/prisma";
@@ -24,7 +26,7 @@ import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
 import { registerSecurity } from "./http/security";
 import { registerRateLimits } from "./http/rate-limit";
 import { registerGraphqlIde, registerGraphqlUsageHint } from "./ide/ide";
-import { registerAccountImports } from "./imports/imports.service";
+import { stopAccountImports } from "./imports/imports.service";
 import { registerRestApi } from "./rest/rest.plugin";
 
 /**
@@ -89,8 +91,10 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind === "single" && response.body.singleResult.errors) {
             for (const error of response.body.singleResult.errors) {
-              (error.extensions as Record<string, unknown> | undefined) ??= {};
-              (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+              // extensions is read-only in graphql-js's types; the error is still ours to annotate here.
+              const writable = error as { extensions?: Record<string, unknown> };
+              writable.extensions ??= {};
+              writable.extensions.requestId = contextValue.requestId;
             }
           }
         },
@@ -107,8 +111,7 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
  * operationName, or a subscription, which this API does not have.
  */
 function operationResolutionPlugin(): ApolloServerPlugin<GraphQLContext> {
-  const refuse = (message: string, field: string) =>
-    new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400, headers: new HeaderMap() } } });
+  const refuse = (message: string, field: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field, http: { status: 400, headers: new HeaderMap() } } });
   return {
     async requestDidStart() {
       return {
@@ -119,7 +122,7 @@ function operationResolutionPlugin(): ApolloServerPlugin<GraphQLContext> {
               ? refuse(`There is no operation named ${request.operationName} in this document; it holds ${names.join(", ")}.`, "operationName")
               : refuse(`This document holds ${names.length} operations (${names.join(", ")}): say which to run with operationName.`, "operationName");
           }
-          if (operation.operation === "subscription") {
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
             throw refuse("This API has no subscriptions: send a query or a mutation.", "query");
           }
         },
@@ -157,7 +160,7 @@ function callerAccountPlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ operation, contextValue }) {
           const { authentication, loaders } = contextValue;
-          if (operation?.operation !== "query" || !authentication.principal || !authentication.account) return;
+          if (operation?.operation !== OperationTypeNode.QUERY || !authentication.principal || !authentication.account) return;
           const { row, isAdmin } = authentication.account;
           loaders.accountById.prime(row.id, row);
           loaders.isAdminByAccountId.prime(row.id, isAdmin);
@@ -177,6 +180,7 @@ export function clientRequestId(header: string | string[] | undefined): string |
 
 export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it tsc infers Fastify's logger type as pino's and refuses the instance
     loggerInstance: deps.logger as FastifyBaseLogger,
     // A client's x-request-id is kept only when it is a plain token of at
     // most 128 characters: it goes into every log line, error and audit
@@ -204,7 +208,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   });
   await registerGraphqlIde(app, deps.config);
   registerGraphqlUsageHint(app);
-  registerAccountImports(app, deps);
+  app.addHook("onClose", () => stopAccountImports(deps));
   await registerRestApi(app, deps);
 
   const limits = graphqlLimits(deps.config);
@@ -230,7 +234,7 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
       ApolloServerPluginCacheControlDisabled(),
       limits.complexityPlugin,
       loginRateLimit,
-      metrics.apolloPlugin(),
+      metricsPlugin(metrics),
     ],
     logger: deps.logger,
     // Fastify owns the shutdown (main.ts): it drains the HTTP requests, then Apollo stops.
@@ -240,17 +244,15 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onClose", () => apollo.stop());
   await app.register(fastifyApollo(apollo), {
     context: async (request) => {
-      const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch(
-        (error: unknown) => {
-          const mapped = fromDatabaseError(error);
-          if (!mapped) {
-            // Apollo answers it as INTERNAL_SERVER_ERROR ("Context creation failed") without logging it.
-            request.log.error({ err: error }, "unexpected error while authenticating");
-            throw error;
-          }
-          throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
-        },
-      );
+      const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip }).catch((error: unknown) => {
+        const mapped = fromDatabaseError(error);
+        if (!mapped) {
+          // Apollo answers it as INTERNAL_SERVER_ERROR ("Context creation failed") without logging it.
+          request.log.error({ err: error }, "unexpected error while authenticating");
+          throw error;
+        }
+        throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
+      });
       return { deps, authentication, requestId: String(request.id), clientIp: request.ip, loaders: createLoaders(deps.db), logger: request.log as Logger };
     },
   });

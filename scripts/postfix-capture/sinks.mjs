@@ -42,4 +42,8 @@ const remote = new SMTPServer({
 });
 lmtp.listen(lmtpPort, host);
 remote.listen(remotePort, host);
-process.on("SIGTERM", () => { lmtp.close(); remote.close(); process.exit(0); });
+process.on("SIGTERM", () => {
+  lmtp.close();
+  remote.close();
+  process.exit(0);
+});

@@ -2,7 +2,7 @@
 // changes, password resets and deletion. Quota rules are checked with the
 // domain row locked, so concurrent requests cannot overshoot a limit together.
 import { Prisma as PrismaSql, type Account, type Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";
@@ -68,23 +68,14 @@ function accountQuery(query: AccountListQuery) {
 
 function accountWhere(domainIds: string[], query: ReturnType<typeof accountQuery>): Prisma.AccountWhereInput {
   const roleFilter: Prisma.AccountWhereInput =
-    query.role === "DOMAIN_ADMIN"
-      ? { adminOf: { isNot: null } }
-      : query.role === "USER"
-        ? { adminOf: { is: null } }
-        : query.role === "SUPPORT_ADMIN"
-          ? { id: { in: [] } }
-          : {};
+    query.role === "DOMAIN_ADMIN" ? { adminOf: { isNot: null } } : query.role === "USER" ? { adminOf: { is: null } } : query.role === "SUPPORT_ADMIN" ? { id: { in: [] } } : {};
   return {
     domainId: { in: domainIds },
     ...roleFilter,
     ...(query.status ? { status: query.status } : {}),
     ...(query.search
       ? {
-          OR: [
-            { address: { contains: likeEscaped(query.search.toLowerCase()) } },
-            { displayName: { contains: likeEscaped(query.search), mode: "insensitive" as const } },
-          ],
+          OR: [{ address: { contains: likeEscaped(query.search.toLowerCase()) } }, { displayName: { contains: likeEscaped(query.search), mode: "insensitive" as const } }],
         }
       : {}),
   };
@@ -102,7 +93,7 @@ export async function listAccounts(deps: Pick<ServiceDeps, "db">, principal: Pri
     }),
     deps.db.account.count({ where }),
   ]);
-  return toConnection(rows, query.first, totalCount, (node) => node.address);
+  return toConnection(rows, query.first, totalCount, (node) => node.address, query.afterAddress);
 }
 
 /** LIKE pattern for "contains", with the pattern characters of the text escaped. */
@@ -140,7 +131,7 @@ export async function firstAccountPages(db: ServiceDeps["db"], domainIds: string
     list.push(account);
     rowsOf.set(account.domainId, list);
   }
-  return domainIds.map((domainId) => toConnection(rowsOf.get(domainId) ?? [], query.first, countOf.get(domainId) ?? 0, (node) => node.address));
+  return domainIds.map((domainId) => toConnection(rowsOf.get(domainId) ?? [], query.first, countOf.get(domainId) ?? 0, (node) => node.address, query.afterAddress));
 }
 
 function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">): Warning[] {

@@ -6,7 +6,7 @@
 // domain's limits hold. Postfix reads the result through the read contract
 // (mailserver_v1.virtual_aliases and friends, docs/aliases.md).
 import type { Alias, Domain, Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
@@ -53,7 +53,7 @@ async function receivesMail(tx: Tx, address: string): Promise<boolean> {
 async function parseDestinations(tx: Tx, owner: Domain, raw: readonly string[], field: string, options: { allowEmpty: boolean }): Promise<string[]> {
   if (!Array.isArray(raw)) throw new BadInputError(field, `${field} must be a list of e-mail addresses.`);
   if (raw.length === 0 && !options.allowEmpty) throw new BadInputError(field, "Give at least one destination address.");
-  const destinations = [...new Set(raw.map((entry) => parseAddress(entry, field).address))];
+  const destinations = [...new Set((raw as readonly string[]).map((entry) => parseAddress(entry, field).address))];
   if (destinations.length > owner.maxDestinations) {
     throw new QuotaExceededError(field, `${owner.name} allows at most ${owner.maxDestinations} destinations for one address; ${destinations.length} were given.`);
   }
@@ -66,7 +66,10 @@ async function parseDestinations(tx: Tx, owner: Domain, raw: readonly string[], 
         throw new BadInputError(field, `${destination} is an address of a domain hosted here, but no mailbox, forwarding or alias receives mail there: create it first.`);
       }
     } else if (!owner.allowExternalForwarding) {
-      throw new BadInputError(field, `${destination} is outside the domains hosted here, and ${owner.name} does not allow forwarding to external addresses (allowExternalForwarding).`);
+      throw new BadInputError(
+        field,
+        `${destination} is outside the domains hosted here, and ${owner.name} does not allow forwarding to external addresses (allowExternalForwarding).`,
+      );
     }
   }
   return destinations;
@@ -138,9 +141,7 @@ export async function listAliases(deps: Pick<ServiceDeps, "db">, principal: Prin
   const after = decodeCursor(input.after);
   const where: Prisma.AliasWhereInput = {
     domainId,
-    ...(search
-      ? { OR: [{ address: { contains: likeEscaped(search.toLowerCase()) } }, { destinations: { has: search.toLowerCase() } }] }
-      : {}),
+    ...(search ? { OR: [{ address: { contains: likeEscaped(search.toLowerCase()) } }, { destinations: { has: search.toLowerCase() } }] } : {}),
   };
   const [rows, totalCount] = await Promise.all([
     deps.db.alias.findMany({ where: after !== undefined ? { AND: [where, { address: { gt: after } }] } : where, orderBy: { address: "asc" }, take: first + 1 }),
@@ -266,7 +267,11 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string, _ow
       warnings.push({ code: "ALIAS_DELETED", field: "id", message: `The alias ${alias.address} delivered only to ${address}; it was deleted too.` });
     } else {
       await tx.alias.update({ where: { id: alias.id }, data: { destinations: remaining } });
-      warnings.push({ code: "ALIAS_DESTINATION_REMOVED", field: "id", message: `The alias ${alias.address} no longer delivers to ${address}; it still delivers to ${remaining.join(", ")}.` });
+      warnings.push({
+        code: "ALIAS_DESTINATION_REMOVED",
+        field: "id",
+        message: `The alias ${alias.address} no longer delivers to ${address}; it still delivers to ${remaining.join(", ")}.`,
+      });
     }
     await writeAudit(tx, caller.actor, {
       action: remaining.length === 0 ? "alias.delete" : "alias.update",

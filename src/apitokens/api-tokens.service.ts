@@ -4,7 +4,7 @@
 // administrator creates tokens limited to its own domain. Each change is
 // audited in its transaction, never with the secret.
 import type { ApiToken, Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { API_TOKEN_SCOPES, generateApiToken, prefixOf, type ApiTokenScope } from "../auth/api-tokens";
@@ -104,7 +104,10 @@ export async function createApiToken(deps: ServiceDeps, caller: Caller, input: C
 }
 
 /** Finds a token by its id or its prefix (mat_<publicId>); give exactly one. */
-async function findToken(deps: Pick<ServiceDeps, "db">, reference: { id?: string | null; prefix?: string | null }): Promise<{ token: ApiToken | null; describe: [string, string] }> {
+async function findToken(
+  deps: Pick<ServiceDeps, "db">,
+  reference: { id?: string | null; prefix?: string | null },
+): Promise<{ token: ApiToken | null; describe: [string, string] }> {
   if ((reference.id == null) === (reference.prefix == null)) {
     throw new BadInputError(reference.id == null ? "id" : "prefix", "Give either the token's id or its prefix (mat_ and 12 letters or digits), not both.");
   }
@@ -166,7 +169,7 @@ export async function listApiTokens(deps: Pick<ServiceDeps, "db">, principal: Pr
     deps.db.apiToken.findMany({ where: after ? { AND: [where, { id: { lt: after } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
     deps.db.apiToken.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (row) => row.id);
+  return toConnection(rows, first, totalCount, (row) => row.id, after);
 }
 
 /** Whether the token works now; `currentAdminId` is its domain's administrator for a domain administrator's token. */

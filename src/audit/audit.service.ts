@@ -5,7 +5,6 @@ import { Prisma, type PrismaClient } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { decodeCursor, parseBigintId, parseId, parsePageSize, parseSearch } from "../shared/validation";
-import { BadInputError } from "../errors";
 import { toConnection } from "../shared/connection";
 
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -164,5 +163,5 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
     }),
     db.auditEntry.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (node) => node.id.toString());
+  return toConnection(rows, first, totalCount, (node) => node.id.toString(), afterKey);
 }

@@ -1,6 +1,6 @@
 // Logging in, changing one's own password, and the first support admin.
 import type { PrismaClient } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Config } from "../config";
 import type { Principal } from "./principal";
 import { generatePassword, type PasswordHasher } from "./passwords";
@@ -8,6 +8,7 @@ import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit
 import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
 import { parseAddress, parsePassword } from "../shared/validation";
 import { rawRows } from "../db/raw";
+import { callingAccountByAddress, supportAdminByUsername } from "./auth.sql";
 
 /** A support admin or an account, as the login needs it. */
 interface LoginCandidate {
@@ -36,49 +37,34 @@ function canonicalIdentifier(identifier: string): string | null {
   }
 }
 
-type CandidateRow = { id: string; name: string; tokenVersion: number; passwordHash: string } & (
-  | { kind: "support" }
-  | { kind: "account"; domainId: string; status: string; domainName: string; domainStatus: string; isAdmin: boolean }
-);
-
-// Read through the pg pool (src/db/raw.ts): these run before the password
-// check, for every login attempt, and a burst of logins through Prisma's
-// query compiler held other requests up by a few hundred milliseconds
-// (bench:login).
-const SUPPORT_CANDIDATE = `
-  SELECT 'support' AS "kind", "id", "username" AS "name", "tokenVersion", "passwordHash"
-  FROM "support_admin" WHERE "username" = $1`;
-const ACCOUNT_CANDIDATE = `
-  SELECT 'account' AS "kind", a."id", a."address" AS "name", a."tokenVersion", a."passwordHash", a."domainId", a."status",
-         d."name" AS "domainName", d."status" AS "domainStatus",
-         EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id") AS "isAdmin"
-  FROM "account" a JOIN "domain" d ON d."id" = a."domainId"
-  WHERE a."address" = $1`;
-
+// Both reads go through the pg pool (auth.sql.ts): they run before the
+// password check, for every login attempt.
 async function findLoginCandidate(db: PrismaClient, canonical: string | null): Promise<LoginCandidate | null> {
   if (canonical === null) return null;
-  const [row] = await rawRows<CandidateRow>(db, canonical.includes("@") ? ACCOUNT_CANDIDATE : SUPPORT_CANDIDATE, [canonical]);
-  if (!row) return null;
-  if (row.kind === "support") {
+  if (!canonical.includes("@")) {
+    const admin = await supportAdminByUsername(db, canonical);
+    if (!admin) return null;
     return {
-      principal: { kind: "support", id: row.id, role: "SUPPORT_ADMIN", name: row.name, tokenVersion: row.tokenVersion },
-      passwordHash: row.passwordHash,
+      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      passwordHash: admin.passwordHash,
       active: true,
       domainName: null,
     };
   }
+  const account = await callingAccountByAddress(db, canonical);
+  if (!account) return null;
   return {
     principal: {
       kind: "account",
-      id: row.id,
-      role: row.isAdmin ? "DOMAIN_ADMIN" : "USER",
-      name: row.name,
-      domainId: row.domainId,
-      tokenVersion: row.tokenVersion,
+      id: account.id,
+      role: account.isAdmin ? "DOMAIN_ADMIN" : "USER",
+      name: account.address,
+      domainId: account.domainId,
+      tokenVersion: account.tokenVersion,
     },
-    passwordHash: row.passwordHash,
-    active: row.status === "ACTIVE" && row.domainStatus === "ACTIVE",
-    domainName: row.domainName,
+    passwordHash: account.passwordHash,
+    active: account.status === "ACTIVE" && account.domainStatus === "ACTIVE",
+    domainName: account.domainName,
   };
 }
 
@@ -138,12 +124,7 @@ export class LoginThrottle {
   }
 }
 
-function auditLogin(
-  deps: Pick<ServiceDeps, "db">,
-  candidate: LoginCandidate,
-  action: "auth.login" | "auth.login_failed",
-  request: { requestId?: string; clientIp?: string },
-) {
+function auditLogin(deps: Pick<ServiceDeps, "db">, candidate: LoginCandidate, action: "auth.login" | "auth.login_failed", request: { requestId?: string; clientIp?: string }) {
   const { principal } = candidate;
   return writeAudit(deps.db, actorOf(principal, request), {
     action,
@@ -155,12 +136,7 @@ function auditLogin(
   });
 }
 
-export async function login(
-  deps: ServiceDeps & { throttle: LoginThrottle },
-  identifier: string,
-  password: string,
-  request: { requestId?: string; clientIp?: string },
-) {
+export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, identifier: string, password: string, request: { requestId?: string; clientIp?: string }) {
   if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
   // No username or address holds control characters or broken Unicode; such
   // an identifier is refused before it reaches the failure counter's key.
@@ -174,9 +150,7 @@ export async function login(
   await deps.throttle.ensureNotLocked(clientKey ? [identifierKey, clientKey] : [identifierKey]);
 
   const candidate = await findLoginCandidate(deps.db, canonical);
-  const passwordMatches = candidate
-    ? await deps.passwords.verify(password, candidate.passwordHash)
-    : await deps.passwords.verifyAgainstNobody(password);
+  const passwordMatches = candidate ? await deps.passwords.verify(password, candidate.passwordHash) : await deps.passwords.verifyAgainstNobody(password);
   if (!candidate || !passwordMatches) {
     await deps.throttle.recordFailure(identifierKey, clientKey);
     // Failures are recorded for principals that exist; guesses at unknown names are only counted.
@@ -205,9 +179,7 @@ export async function changePassword(deps: ServiceDeps, caller: Caller, currentP
   const tokenVersion = await deps.db.$transaction(async (tx) => {
     const data = { passwordHash, tokenVersion: { increment: 1 } };
     const updated =
-      principal.kind === "support"
-        ? await tx.supportAdmin.update({ where: { id: principal.id }, data })
-        : await tx.account.update({ where: { id: principal.id }, data });
+      principal.kind === "support" ? await tx.supportAdmin.update({ where: { id: principal.id }, data }) : await tx.account.update({ where: { id: principal.id }, data });
     await writeAudit(tx, caller.actor, {
       action: "auth.change_password",
       objectType: principal.kind === "support" ? "support_admin" : "account",

@@ -148,8 +148,7 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
   "usage.report": {
     allow: isSupport,
     see: () => true,
-    deniedMessage:
-      "Only support staff, or a mail store's service token (an API token with the USAGE scope created by support staff), may report mailbox usage.",
+    deniedMessage: "Only support staff, or a mail store's service token (an API token with the USAGE scope created by support staff), may report mailbox usage.",
   },
   "maillog.rejected": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
   "dns.check": {

@@ -51,9 +51,7 @@ export function requireScope(principal: Principal, requirement: ScopeRequirement
     throw new ForbiddenError(`${operation} cannot be done with an API token (${token.prefix}): log in and use the login token.`);
   }
   if (!token.scopes.includes(requirement)) {
-    throw new ForbiddenError(
-      `The API token ${token.prefix} ("${token.name}") has the scopes ${token.scopes.join(", ")}; ${operation} needs the ${requirement} scope.`,
-    );
+    throw new ForbiddenError(`The API token ${token.prefix} ("${token.name}") has the scopes ${token.scopes.join(", ")}; ${operation} needs the ${requirement} scope.`);
   }
 }
 
@@ -128,12 +126,7 @@ const ROOT_ANSWER_DEPTH = 2;
  * through diagnoseDelivery). The root fields themselves are checked by
  * withTokenScopes. Returns the refusal, or null.
  */
-export function operationScopeRefusal(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  principal: Principal | null,
-): ForbiddenError | null {
+export function operationScopeRefusal(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, principal: Principal | null): ForbiddenError | null {
   const token = principal?.apiToken;
   if (!token) return null;
   const fragments = new Map<string, FragmentDefinitionNode>();

@@ -42,7 +42,7 @@ function main(): void {
       `\nMAILSERVER_DB_PASSWORD is unset: the files carry no password for ${config.MAILSERVER_DB_USER} (fine with peer or trust authentication; otherwise set it and run again).\n`,
     );
   }
-  process.stdout.write("Where each file goes: docs/mail-stack.md, \"A Debian 12 mail host\".\n");
+  process.stdout.write('Where each file goes: docs/mail-stack.md, "A Debian 12 mail host".\n');
 }
 
 try {

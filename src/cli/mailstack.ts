@@ -37,7 +37,9 @@ function loginPassword(config: Config, dir: string): string {
 function printState(state: MailStackState, running: { postfix: boolean; dovecot: boolean }): void {
   const { address, ports } = state;
   say(`Postfix  ${running.postfix ? "running" : "stopped"}   SMTP ${address}:${ports.smtp}   submission ${address}:${ports.submission}`);
-  say(`Dovecot  ${running.dovecot ? "running" : "stopped"}   IMAP ${address}:${ports.imap}   POP3 ${address}:${ports.pop3}   LMTP ${address}:${ports.lmtp}   quota-status ${address}:${ports.quotaStatus}`);
+  say(
+    `Dovecot  ${running.dovecot ? "running" : "stopped"}   IMAP ${address}:${ports.imap}   POP3 ${address}:${ports.pop3}   LMTP ${address}:${ports.lmtp}   quota-status ${address}:${ports.quotaStatus}`,
+  );
   say(`folder   ${state.dir}   mail ${state.mailStoreDir}`);
   say(`Postfix's log, for mailadmin's collector: LOG_SOURCES='${JSON.stringify([state.logSource])}'`);
 }

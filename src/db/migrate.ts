@@ -2,19 +2,12 @@
 // through its wasm schema engine and the patched pg adapter).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "pg";
+import { projectRoot } from "../shared/project-root";
 
 const execFileAsync = promisify(execFile);
-
-/** Root of the repository: the nearest folder above this file holding schema.graphql (from src/ or a build folder alike). */
-export const projectRoot = (() => {
-  for (let directory = __dirname; directory !== dirname(directory); directory = dirname(directory)) {
-    if (existsSync(join(directory, "schema.graphql"))) return directory;
-  }
-  throw new Error(`schema.graphql not found above ${__dirname}`);
-})();
 
 export async function runMigrations(databaseUrl: string): Promise<string> {
   const cli = require.resolve("prisma/build/index.js", { paths: [projectRoot] });
@@ -82,9 +75,7 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
   try {
     const table = await client.query<{ present: boolean }>(`SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present`);
     if (!table.rows[0]?.present) return available;
-    const applied = await client.query<{ migration_name: string }>(
-      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    );
+    const applied = await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
     const done = new Set(applied.rows.map((row) => row.migration_name));
     return available.filter((name) => !done.has(name));
   } finally {

@@ -32,7 +32,7 @@ export function utcTimestamp(text: string): Date {
 }
 
 const rowTypes: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+  getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>
     oid === TIMESTAMP_WITHOUT_TIME_ZONE ? utcTimestamp : types.getTypeParser(oid, format)) as CustomTypesConfig["getTypeParser"],
 };
 

@@ -6,7 +6,7 @@
 // findings come most likely cause first.
 import type { Account, Domain, MailLogRecord } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
-import type { ServiceDeps } from "../shared/deps";
+import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { parseAddress, parseBigintId } from "../shared/validation";
@@ -94,7 +94,10 @@ function act(actor: Actor, text: string, escalation: string | null = null): Find
 }
 
 /** A finding with its actions; `action` is their texts joined. */
-function finding(fields: Omit<DiagnosisFinding, "action" | "deliveryState" | "replyCode" | "enhancedStatusCode"> & Partial<Pick<DiagnosisFinding, "deliveryState" | "replyCode" | "enhancedStatusCode">>): DiagnosisFinding {
+function finding(
+  fields: Omit<DiagnosisFinding, "action" | "deliveryState" | "replyCode" | "enhancedStatusCode"> &
+    Partial<Pick<DiagnosisFinding, "deliveryState" | "replyCode" | "enhancedStatusCode">>,
+): DiagnosisFinding {
   return {
     ...fields,
     action: fields.actions.length > 0 ? fields.actions.map((item) => item.text).join(" ") : null,
@@ -142,7 +145,10 @@ function dnsEvidence(finding: DnsFinding): Evidence {
 }
 
 function accountEvidence(account: Account): Evidence {
-  const usage = account.quotaMb > 0 ? `${account.usedMb} MB used of ${account.quotaMb} MB (${Math.round((account.usedMb / account.quotaMb) * 100)}%)` : `quota 0 MB (no mailbox), ${account.usedMb} MB used`;
+  const usage =
+    account.quotaMb > 0
+      ? `${account.usedMb} MB used of ${account.quotaMb} MB (${Math.round((account.usedMb / account.quotaMb) * 100)}%)`
+      : `quota 0 MB (no mailbox), ${account.usedMb} MB used`;
   return { kind: "ACCOUNT", text: `${account.address}: ${account.status}, ${usage}`, logRecordId: null };
 }
 
@@ -189,12 +195,20 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
     address = record.localAddress;
     // The message's whole history: every line with its queue id.
     records = record.queueId
-      ? await deps.db.mailLogRecord.findMany({ where: { queueId: record.queueId, localAddress: record.localAddress }, orderBy: [{ loggedAt: "desc" }, { id: "desc" }], take: RECENT_RECORDS })
+      ? await deps.db.mailLogRecord.findMany({
+          where: { queueId: record.queueId, localAddress: record.localAddress },
+          orderBy: [{ loggedAt: "desc" }, { id: "desc" }],
+          take: RECENT_RECORDS,
+        })
       : [record];
   } else {
     address = parseAddress(input.address!, "address").address;
     const since = new Date(deps.now().getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
-    records = await deps.db.mailLogRecord.findMany({ where: { localAddress: address, loggedAt: { gte: since } }, orderBy: [{ loggedAt: "desc" }, { id: "desc" }], take: RECENT_RECORDS });
+    records = await deps.db.mailLogRecord.findMany({
+      where: { localAddress: address, loggedAt: { gte: since } },
+      orderBy: [{ loggedAt: "desc" }, { id: "desc" }],
+      take: RECENT_RECORDS,
+    });
   }
 
   const domain = address ? await deps.db.domain.findUnique({ where: { name: domainOf(address) } }) : null;
@@ -206,7 +220,6 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   authorize(principal, "delivery.diagnose", { domainId: domain?.id, accountId: account?.id }, describe);
   return { address, domain, account, records };
 }
-
 
 /** "2 messages" / "1 message". */
 function count(n: number, noun: string): string {
@@ -241,9 +254,15 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
         code: "account.missing",
         severity: "PROBLEM",
         summary: `${address} is not a mailbox of ${domain.name}: mail to it cannot be delivered.`,
-        actions: [act("SENDER", "Check the address's spelling with the sender."), act("CUSTOMER", `If the mailbox should exist, the customer creates it (createAccount in ${domain.name}).`)],
+        actions: [
+          act("SENDER", "Check the address's spelling with the sender."),
+          act("CUSTOMER", `If the mailbox should exist, the customer creates it (createAccount in ${domain.name}).`),
+        ],
         deliveryState: inboundFailures.length > 0 ? (readReason(inboundFailures[0]!.status, inboundFailures[0]!.reason)?.state ?? null) : null,
-        evidence: [{ kind: "DOMAIN", text: `${domain.name} is hosted here (${domain.status}); no account ${address}`, logRecordId: null }, ...inboundFailures.slice(0, MAX_QUOTED_LINES).map(lineEvidence)],
+        evidence: [
+          { kind: "DOMAIN", text: `${domain.name} is hosted here (${domain.status}); no account ${address}`, logRecordId: null },
+          ...inboundFailures.slice(0, MAX_QUOTED_LINES).map(lineEvidence),
+        ],
       }),
     );
     return findings;
@@ -351,7 +370,16 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
       case "user_unknown":
         code = "local.user_unknown";
         meaning = `${said}: it does not know ${address}, although the account exists here`;
-        actions = [act("SERVICE", "Escalate to the mail team: the mail server does not know a mailbox that mailadmin has.", escalate(`The mail server refuses mail to ${address} as an unknown user although the account exists in mailadmin; check that the mailbox is provisioned on the mail servers.`)), ...resend];
+        actions = [
+          act(
+            "SERVICE",
+            "Escalate to the mail team: the mail server does not know a mailbox that mailadmin has.",
+            escalate(
+              `The mail server refuses mail to ${address} as an unknown user although the account exists in mailadmin; check that the mailbox is provisioned on the mail servers.`,
+            ),
+          ),
+          ...resend,
+        ];
         break;
       case "message_too_large":
         code = "local.message_too_large";
@@ -361,31 +389,43 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
       case "auth_rejected":
         code = "local.auth_rejected";
         meaning = `${said}: mail from ${senderDomain} failed its SPF, DKIM or DMARC check`;
-        actions = [act("SENDER", `The administrator of ${senderDomain} must make its SPF, DKIM and DMARC records cover the server that sends its mail; then the sender sends again.`)];
+        actions = [
+          act("SENDER", `The administrator of ${senderDomain} must make its SPF, DKIM and DMARC records cover the server that sends its mail; then the sender sends again.`),
+        ];
         break;
       case "blocklisted":
         code = "local.blocklisted";
         meaning = `${said}: the sending server's address is on a blocklist`;
-        actions = [act("SENDER", `The sender's mail provider (${senderDomain}) must get its server's address removed from the blocklist named in the reason; then the sender sends again.`)];
+        actions = [
+          act("SENDER", `The sender's mail provider (${senderDomain}) must get its server's address removed from the blocklist named in the reason; then the sender sends again.`),
+        ];
         break;
       case "reverse_dns":
         code = "local.reverse_dns";
         meaning = `${said}: the sending server's address has no matching reverse DNS (PTR)`;
-        actions = [act("SENDER", `The sender's mail provider (${senderDomain}) must give its server's address a reverse DNS name that resolves back to it; then the sender sends again.`)];
+        actions = [
+          act("SENDER", `The sender's mail provider (${senderDomain}) must give its server's address a reverse DNS name that resolves back to it; then the sender sends again.`),
+        ];
         break;
       case "policy_rejected":
         code = "local.policy_rejected";
         meaning = `${said}: the message was refused as spam or under the content policy`;
         actions = [
           act("SENDER", "The sender may send it again without what the filter objects to (links, attachments, a forwarded spam)."),
-          act("SERVICE", "If the customer says the message is legitimate, escalate it to the mail team as a false positive.", escalate(`Possible false positive of the inbound filter for ${address}.`)),
+          act(
+            "SERVICE",
+            "If the customer says the message is legitimate, escalate it to the mail team as a false positive.",
+            escalate(`Possible false positive of the inbound filter for ${address}.`),
+          ),
         ];
         break;
       case "greylisted":
         code = "local.greylisted";
         severity = failed ? "PROBLEM" : "WARNING";
         meaning = `${said}: greylisting turned a first attempt away; the sending server's retry gets through`;
-        actions = failed ? [act("SENDER", "The sending server gave up before retrying: the sender must send it again.")] : [act("NOBODY", "Nothing to do: the sending server retries and the retry is accepted.")];
+        actions = failed
+          ? [act("SENDER", "The sending server gave up before retrying: the sender must send it again.")]
+          : [act("NOBODY", "Nothing to do: the sending server retries and the retry is accepted.")];
         break;
       case "tls_required":
         code = "local.tls_required";
@@ -399,7 +439,9 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
           act(
             "SERVICE",
             "Escalate to the mail team: the mail server does not accept mail for a hosted domain.",
-            escalate(`The mail server answers "relay denied" for ${address}; ${domain ? `${domain.name} is hosted in mailadmin` : "its domain is not hosted in mailadmin"}. Check the mail servers' list of local domains.`),
+            escalate(
+              `The mail server answers "relay denied" for ${address}; ${domain ? `${domain.name} is hosted in mailadmin` : "its domain is not hosted in mailadmin"}. Check the mail servers' list of local domains.`,
+            ),
           ),
           ...resend,
         ];
@@ -411,7 +453,9 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
           act(
             "SERVICE",
             "Escalate to the mail team: delivery into mailboxes of this service fails.",
-            escalate(`Delivery to ${address} ${failed ? "failed for good" : "keeps failing"} on our side (${count(records.length, "message")}, the oldest at ${records[records.length - 1]!.loggedAt.toISOString()}): check the mailbox store and its delivery agent (LMTP).`),
+            escalate(
+              `Delivery to ${address} ${failed ? "failed for good" : "keeps failing"} on our side (${count(records.length, "message")}, the oldest at ${records[records.length - 1]!.loggedAt.toISOString()}): check the mailbox store and its delivery agent (LMTP).`,
+            ),
           ),
           ...resend,
         ];
@@ -471,7 +515,12 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
         code: "remote.user_unknown",
         severity: "PROBLEM",
         meaning: `${answer}: the address ${recipient} does not exist there`,
-        actions: [act("SENDER", `The sender must correct the address ${recipient} (its spelling, or ask the recipient for the right one) and send again: sending to the same address fails the same way.`)],
+        actions: [
+          act(
+            "SENDER",
+            `The sender must correct the address ${recipient} (its spelling, or ask the recipient for the right one) and send again: sending to the same address fails the same way.`,
+          ),
+        ],
       };
     case "mailbox_full":
       return {
@@ -492,7 +541,13 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
         code: "remote.auth_rejected",
         severity: "PROBLEM",
         meaning: `${answer}: mail from ${senderDomain} failed its SPF, DKIM or DMARC check`,
-        actions: [act("CUSTOMER", `The customer must publish the SPF, DKIM and DMARC records of ${senderDomain} as expected (${serviceSpfHint}; checkDomainDns(domain: "${senderDomain}") lists them).`), ...resendLater],
+        actions: [
+          act(
+            "CUSTOMER",
+            `The customer must publish the SPF, DKIM and DMARC records of ${senderDomain} as expected (${serviceSpfHint}; checkDomainDns(domain: "${senderDomain}") lists them).`,
+          ),
+          ...resendLater,
+        ],
       };
     case "blocklisted":
       return {
@@ -500,7 +555,11 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
         severity: "PROBLEM",
         meaning: `${answer}: it refuses our mail server because a blocklist lists its address`,
         actions: [
-          act("SERVICE", "Escalate to the mail team: our outbound server's address is blocklisted.", `${reading.host ?? remote.domain} refuses our outbound server as blocklisted: ${quote}. Find the listing named in the reply and request removal.`),
+          act(
+            "SERVICE",
+            "Escalate to the mail team: our outbound server's address is blocklisted.",
+            `${reading.host ?? remote.domain} refuses our outbound server as blocklisted: ${quote}. Find the listing named in the reply and request removal.`,
+          ),
           ...resendLater,
         ],
       };
@@ -509,7 +568,14 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
         code: "remote.reverse_dns",
         severity: "PROBLEM",
         meaning: `${answer}: it refuses our mail server because its address has no matching reverse DNS (PTR)`,
-        actions: [act("SERVICE", "Escalate to the mail team: our outbound server's reverse DNS is refused.", `${reading.host ?? remote.domain} refuses our outbound server for its reverse DNS: ${quote}. Check the PTR record of the sending address.`), ...resendLater],
+        actions: [
+          act(
+            "SERVICE",
+            "Escalate to the mail team: our outbound server's reverse DNS is refused.",
+            `${reading.host ?? remote.domain} refuses our outbound server for its reverse DNS: ${quote}. Check the PTR record of the sending address.`,
+          ),
+          ...resendLater,
+        ],
       };
     case "policy_rejected":
       return {
@@ -526,35 +592,57 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
         code: "remote.greylisted",
         severity: failed ? "PROBLEM" : "WARNING",
         meaning: `${answer}: it greylists, turning a first attempt away for a while; a retry gets through`,
-        actions: failed ? [act("SENDER", "The queue gave up before the retry was accepted: the sender must send it again.")] : [act("NOBODY", `Nothing to do: the queue's next retry should be accepted. If it still waits in an hour, probe ${remote.domain} again.`)],
+        actions: failed
+          ? [act("SENDER", "The queue gave up before the retry was accepted: the sender must send it again.")]
+          : [act("NOBODY", `Nothing to do: the queue's next retry should be accepted. If it still waits in an hour, probe ${remote.domain} again.`)],
       };
     case "tls_required":
       return {
         code: "remote.tls_required",
         severity: "PROBLEM",
         meaning: `${answer}: it accepts mail only over TLS, and our server did not deliver over TLS`,
-        actions: [act("SERVICE", "Escalate to the mail team: our outbound server did not use TLS where it is required.", `${reading.host ?? remote.domain} requires TLS and refused our delivery without it: ${quote}. Check outbound STARTTLS and whether the remote certificate is accepted.`), ...resendLater],
+        actions: [
+          act(
+            "SERVICE",
+            "Escalate to the mail team: our outbound server did not use TLS where it is required.",
+            `${reading.host ?? remote.domain} requires TLS and refused our delivery without it: ${quote}. Check outbound STARTTLS and whether the remote certificate is accepted.`,
+          ),
+          ...resendLater,
+        ],
       };
     case "relay_denied":
       return {
         code: "remote.relay_denied",
         severity: "PROBLEM",
         meaning: `${answer}: it does not accept mail for ${remote.domain} (relay denied), so it is not, or no longer, that domain's mail server`,
-        actions: [act("RECIPIENT_PROVIDER", `${remote.domain} must point its MX records at the server that accepts its mail, or that server must accept mail for it.`), act("SENDER", `The sender should check the domain ${remote.domain} is spelled right.`)],
+        actions: [
+          act("RECIPIENT_PROVIDER", `${remote.domain} must point its MX records at the server that accepts its mail, or that server must accept mail for it.`),
+          act("SENDER", `The sender should check the domain ${remote.domain} is spelled right.`),
+        ],
       };
     case "loop":
       return {
         code: "remote.loop",
         severity: "PROBLEM",
         meaning: `${answer}: the message loops between mail servers`,
-        actions: [act("SERVICE", "Escalate to the mail team: mail for this domain loops.", `Mail to ${remote.domain} loops: ${quote}. Check the routing of ${remote.domain} (its MX may point back at us).`), ...resendLater],
+        actions: [
+          act(
+            "SERVICE",
+            "Escalate to the mail team: mail for this domain loops.",
+            `Mail to ${remote.domain} loops: ${quote}. Check the routing of ${remote.domain} (its MX may point back at us).`,
+          ),
+          ...resendLater,
+        ],
       };
     case "expired":
       return {
         code: "remote.expired",
         severity: "PROBLEM",
         meaning: `the queue gave the message up after it waited too long${reading.said ? ` ("${reading.said}")` : ""}`,
-        actions: [act("RECIPIENT_PROVIDER", `The recipient's administrator must make ${remote.domain}'s mail server accept mail again.`), act("SENDER", "The sender must send the message again once it does.")],
+        actions: [
+          act("RECIPIENT_PROVIDER", `The recipient's administrator must make ${remote.domain}'s mail server accept mail again.`),
+          act("SENDER", "The sender must send the message again once it does."),
+        ],
       };
     case "temporary_failure":
       return failed
@@ -568,7 +656,9 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
             code: "remote.temporary_failure",
             severity: "PROBLEM",
             meaning: `${answer}: it turns the message away for now`,
-            actions: [act("NOBODY", `Nothing to do yet: the queue retries. If it still waits in an hour, the recipient's administrator at ${remote.domain} can say what the answer means.`)],
+            actions: [
+              act("NOBODY", `Nothing to do yet: the queue retries. If it still waits in an hour, the recipient's administrator at ${remote.domain} can say what the answer means.`),
+            ],
           };
     default:
       return {
@@ -595,7 +685,10 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
       reading.state === "RETRYING"
         ? `Mail to ${remote.domain} is waiting${waited ? ` (queued ${waited} ago)` : ""}, last ${status}`
         : `Mail to ${remote.domain} failed (${status})${waited ? ` after ${waited} in the queue` : ""}`;
-    const lines = remote.records.filter((record) => record.status !== "OK").slice(0, MAX_QUOTED_LINES).map(lineEvidence);
+    const lines = remote.records
+      .filter((record) => record.status !== "OK")
+      .slice(0, MAX_QUOTED_LINES)
+      .map(lineEvidence);
     const codes = { deliveryState: reading.state, replyCode: reading.replyCode, enhancedStatusCode: reading.enhancedCode };
 
     let probe: MailServerProbe | null = null;
@@ -612,7 +705,9 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
     // A server answered: its answer is the finding, whatever a probe finds now.
     if (reading.answered) {
       const read = answeredRemote(remote, reading, spfHint);
-      findings.push(finding({ code: read.code, severity: read.severity, summary: `${history}: ${read.meaning}. ${fateText(reading.state)}`, actions: read.actions, ...codes, evidence }));
+      findings.push(
+        finding({ code: read.code, severity: read.severity, summary: `${history}: ${read.meaning}. ${fateText(reading.state)}`, actions: read.actions, ...codes, evidence }),
+      );
       continue;
     }
 
@@ -627,8 +722,17 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
           severity: "PROBLEM",
           summary: `${history}: ${dns ? `the mail servers of ${remote.domain} could not be found in DNS` : `the recipient's mail server could not be reached`}. ${fateText("FAILED")}${now}`,
           actions: dns
-            ? [act("SENDER", `The sender must check the domain ${remote.domain} is spelled right; if it is, the recipient's domain must fix its DNS before the sender sends again.`), act("RECIPIENT_PROVIDER", `${remote.domain} must publish working MX or address records.`)]
-            : [act("RECIPIENT_PROVIDER", `The recipient's administrator must bring ${remote.domain}'s mail server back.`), act("SENDER", "The sender must send the message again once it answers: this one will not be retried.")],
+            ? [
+                act(
+                  "SENDER",
+                  `The sender must check the domain ${remote.domain} is spelled right; if it is, the recipient's domain must fix its DNS before the sender sends again.`,
+                ),
+                act("RECIPIENT_PROVIDER", `${remote.domain} must publish working MX or address records.`),
+              ]
+            : [
+                act("RECIPIENT_PROVIDER", `The recipient's administrator must bring ${remote.domain}'s mail server back.`),
+                act("SENDER", "The sender must send the message again once it answers: this one will not be retried."),
+              ],
           ...codes,
           evidence,
         }),
@@ -655,7 +759,12 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
           code: "remote.reachable",
           severity: "WARNING",
           summary: `${history}; the remote side answers now: ${probe.verdict}`,
-          actions: [act("NOBODY", `Nothing to change: the queue's next retry should deliver it. If it still waits in an hour, probe ${remote.domain} again and contact the recipient's administrator.`)],
+          actions: [
+            act(
+              "NOBODY",
+              `Nothing to change: the queue's next retry should deliver it. If it still waits in an hour, probe ${remote.domain} again and contact the recipient's administrator.`,
+            ),
+          ],
           ...codes,
           evidence,
         }),
@@ -734,7 +843,14 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
         code: "dns.misconfigured",
         severity: "PROBLEM",
         summary: `The DNS of ${domain.name} does not match its set-up (${domain.dnsSetup}): ${failing.map((item) => `${item.check} ${item.status}`).join(", ")}. Mail from outside may not find our server.`,
-        actions: [act("CUSTOMER", fixes.length > 0 ? `Ask the customer to change their DNS: ${[...new Set(fixes)].slice(0, 3).join(" ")}` : `Run checkDomainDns(domain: "${domain.name}") for the details.`)],
+        actions: [
+          act(
+            "CUSTOMER",
+            fixes.length > 0
+              ? `Ask the customer to change their DNS: ${[...new Set(fixes)].slice(0, 3).join(" ")}`
+              : `Run checkDomainDns(domain: "${domain.name}") for the details.`,
+          ),
+        ],
         evidence: failing.map(dnsEvidence),
       }),
     );
@@ -766,11 +882,7 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
   return { view, findings };
 }
 
-export async function diagnoseDelivery(
-  deps: ServiceDeps,
-  principal: Principal,
-  input: { address?: string | null; logRecordId?: string | null },
-): Promise<DeliveryDiagnosis> {
+export async function diagnoseDelivery(deps: ServiceDeps, principal: Principal, input: { address?: string | null; logRecordId?: string | null }): Promise<DeliveryDiagnosis> {
   const subject = await resolveSubject(deps, principal, input);
   // What the logs say first: the account and mailbox, then the refusals the records carry.
   const findings: DiagnosisFinding[] = [...accountFindings(subject), ...inboundFindings(subject)];

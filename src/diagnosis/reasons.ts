@@ -66,22 +66,41 @@ interface Rule {
 // An enhanced code is checked before the text of any rule: it is the server's
 // own classification. Text comes next, for servers that send none (EZML).
 const RULES: Rule[] = [
-  { kind: "user_unknown", enhanced: ["1.1", "1.6"], text: /user unknown|unknown user|no such (user|mailbox|recipient)|recipient (address )?rejected: (user unknown|undeliverable|unknown)|mailbox (unavailable|not found|does not exist)|(user|mailbox|address|recipient|account)\b[^.;]{0,60}(does not|doesn't) exist|unrouteable address|invalid recipient|recipient not found|account (has been )?disabled|user not found|not our customer|bad destination mailbox/i },
+  {
+    kind: "user_unknown",
+    enhanced: ["1.1", "1.6"],
+    text: /user unknown|unknown user|no such (user|mailbox|recipient)|recipient (address )?rejected: (user unknown|undeliverable|unknown)|mailbox (unavailable|not found|does not exist)|(user|mailbox|address|recipient|account)\b[^.;]{0,60}(does not|doesn't) exist|unrouteable address|invalid recipient|recipient not found|account (has been )?disabled|user not found|not our customer|bad destination mailbox/i,
+  },
   { kind: "mailbox_full", enhanced: ["2.2"], text: /quota|mailbox (is )?full|mailbox full|insufficient (system )?storage|over (the )?(storage )?limit|out of storage/i },
   { kind: "message_too_large", enhanced: ["2.3", "3.4"], text: /too (large|big)|size (limit|exceeds)|exceeds (the )?(message )?size|message size|message length exceeds/i },
-  { kind: "auth_rejected", enhanced: ["7.20", "7.21", "7.22", "7.23", "7.24", "7.25", "7.26", "7.27", "7.7"], text: /\bspf\b|\bdmarc\b|\bdkim\b|sender policy framework|not (an )?authori[sz]ed (sender|to send)|unauthenticated (email|sender)|authentication (failed|required by)/i },
+  {
+    kind: "auth_rejected",
+    enhanced: ["7.20", "7.21", "7.22", "7.23", "7.24", "7.25", "7.26", "7.27", "7.7"],
+    text: /\bspf\b|\bdmarc\b|\bdkim\b|sender policy framework|not (an )?authori[sz]ed (sender|to send)|unauthenticated (email|sender)|authentication (failed|required by)/i,
+  },
   { kind: "reverse_dns", text: /reverse (dns|lookup|hostname)|\bptr\b|cannot find your (reverse )?hostname|client host rejected: cannot find|no rdns|rdns/i },
-  { kind: "blocklisted", text: /block(ed)? ?list|black ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracuda|sorbs|listed (at|in|on|by)|blocked using|ip (address )?(is )?(blocked|banned)|poor reputation|on our block/i },
+  {
+    kind: "blocklisted",
+    text: /block(ed)? ?list|black ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracuda|sorbs|listed (at|in|on|by)|blocked using|ip (address )?(is )?(blocked|banned)|poor reputation|on our block/i,
+  },
   { kind: "greylisted", text: /gr[ae]y ?list|try again in \d+ (seconds|minutes)/i },
   { kind: "tls_required", enhanced: ["7.10", "7.11"], text: /starttls|\btls\b.*required|requires? (tls|encryption)|must issue a starttls|encryption required/i },
   { kind: "relay_denied", text: /relay(ing)? (access )?(denied|not permitted|prohibited)|not permitted to relay|unable to relay|we do not relay/i },
-  { kind: "policy_rejected", enhanced: ["7.0", "7.1", "7.2", "7.3"], text: /spam|junk|content (rejected|filter)|policy|prohibited|virus|malware|blocked|rejected for security|message (was )?rejected|refused to accept|suspicious/i },
+  {
+    kind: "policy_rejected",
+    enhanced: ["7.0", "7.1", "7.2", "7.3"],
+    text: /spam|junk|content (rejected|filter)|policy|prohibited|virus|malware|blocked|rejected for security|message (was )?rejected|refused to accept|suspicious/i,
+  },
   { kind: "loop", enhanced: ["4.6"], text: /loops? back to myself|mail loop|too many hops|hop count exceeded/i },
   { kind: "expired", enhanced: ["4.7"], text: /expired|queue (life)?time|too long in (the )?queue|delivery time expired|message timed out in queue/i },
   { kind: "timeout", enhanced: ["4.1", "4.2"], text: /timed out|time(d)? ?out|timeout|no response|lost connection/i },
   { kind: "connection_refused", text: /connection refused|connect failed|could not open connection|connection reset/i },
   { kind: "no_route", enhanced: ["4.0"], text: /no route to host|network is unreachable|host unreachable|host is down/i },
-  { kind: "dns", enhanced: ["1.2", "4.3", "4.4"], text: /host (or domain name )?not found|name service error|domain not found|nxdomain|no mx|no mail exchanger|name or service not known|unresolvable|dns (lookup )?(failure|error)|null mx|does not accept mail|bad destination system/i },
+  {
+    kind: "dns",
+    enhanced: ["1.2", "4.3", "4.4"],
+    text: /host (or domain name )?not found|name service error|domain not found|nxdomain|no mx|no mail exchanger|name or service not known|unresolvable|dns (lookup )?(failure|error)|null mx|does not accept mail|bad destination system/i,
+  },
 ];
 
 /** The reply code and enhanced code of an SMTP answer: "550 5.1.1 ...", "550-5.1.1 ...", "452 4.2.2: ...". */
@@ -99,7 +118,9 @@ function parseCodes(text: string): { replyCode: number | null; enhancedClass: st
     return enhanced ? { replyCode, enhancedClass: enhanced[1]!, enhancedDetail: `${enhanced[2]}.${enhanced[3]}` } : { replyCode, enhancedClass: null, enhancedDetail: null };
   }
   const enhanced = ENHANCED_ONLY.exec(text);
-  return enhanced ? { replyCode: null, enhancedClass: enhanced[1]!, enhancedDetail: `${enhanced[2]}.${enhanced[3]}` } : { replyCode: null, enhancedClass: null, enhancedDetail: null };
+  return enhanced
+    ? { replyCode: null, enhancedClass: enhanced[1]!, enhancedDetail: `${enhanced[2]}.${enhanced[3]}` }
+    : { replyCode: null, enhancedClass: null, enhancedDetail: null };
 }
 
 /**
@@ -122,7 +143,12 @@ export function readReason(status: "OK" | "RETRY" | "FAIL", reason: string | nul
   // Postfix quotes the remote server after "host NAME[ADDRESS] said: "; its codes are read there, not in the host's address.
   const saidMatch = POSTFIX_HOST.exec(text);
   const host = saidMatch?.[1] ?? CONNECT_HOST.exec(text)?.[1] ?? null;
-  const said = saidMatch ? text.slice(saidMatch.index + saidMatch[0].length).replace(/\s*\(in reply to [^)]*\)\)?\s*$/i, "").trim() : text || null;
+  const said = saidMatch
+    ? text
+        .slice(saidMatch.index + saidMatch[0].length)
+        .replace(/\s*\(in reply to [^)]*\)\)?\s*$/i, "")
+        .trim()
+    : text || null;
   const { replyCode, enhancedClass, enhancedDetail } = parseCodes(said ?? "");
   const enhancedCode = enhancedClass && enhancedDetail ? `${enhancedClass}.${enhancedDetail}` : null;
 

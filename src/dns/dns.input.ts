@@ -70,10 +70,7 @@ export function checkSetupRequirements(
   rules: { backupMxHost: boolean } = { backupMxHost: true },
 ): void {
   if (usesWebServer(setup) && !webServerAddress) {
-    throw new BadInputError(
-      fields.webServerAddress,
-      `Set-up ${SETUP_LABELS[setup]} needs the customer's web server address: give webServerAddress.`,
-    );
+    throw new BadInputError(fields.webServerAddress, `Set-up ${SETUP_LABELS[setup]} needs the customer's web server address: give webServerAddress.`);
   }
   if (rules.backupMxHost && usesBackupMx(setup) && !config.BACKUP_MX_HOST) {
     throw new BadInputError(fields.setup, `Set-up ${SETUP_LABELS[setup]} needs the service's backup MX host, and none is configured (BACKUP_MX_HOST).`);

@@ -4,7 +4,7 @@
 // values (answer, no data, no such name, error), never exceptions, so that a
 // dead server becomes an ERROR finding and not a failed request.
 import { isPrivateAddress } from "../shared/addresses";
-import { DnsTransportError, normaliseName, type DnsRecord, type DnsResponse, type DnsServer, type DnsTransport, type RecordType } from "./dns.transport";
+import { DnsTransportError, normaliseName, recordText, type DnsRecord, type DnsResponse, type DnsServer, type DnsTransport, type RecordType } from "./dns.transport";
 
 /** A CNAME met on the way from the name asked to the records. */
 export interface CnameStep {
@@ -158,5 +158,5 @@ export class DnsLookup {
 
 /** The addresses a lookup found, in a stable order. */
 export function addressesOf(result: LookupResult): string[] {
-  return result.status === "ok" ? result.records.map((record) => String(record.data)).sort() : [];
+  return result.status === "ok" ? result.records.map(recordText).sort() : [];
 }

@@ -6,7 +6,7 @@
 import ipaddr from "ipaddr.js";
 import type { LookupResult } from "./dns.lookup";
 import type { RecordType } from "./dns.transport";
-import { normaliseName } from "./dns.transport";
+import { normaliseName, recordText } from "./dns.transport";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -107,7 +107,7 @@ export type Lookup = (name: string, type: RecordType) => Promise<LookupResult>;
 export async function spfRecordsAt(lookup: Lookup, domain: string): Promise<{ status: "ok"; records: string[] } | { status: "error"; message: string }> {
   const txt = await lookup(domain, "TXT");
   if (txt.status === "error") return { status: "error", message: txt.message };
-  const texts = txt.status === "ok" ? txt.records.map((record) => String(record.data)) : [];
+  const texts = txt.status === "ok" ? txt.records.map(recordText) : [];
   return { status: "ok", records: texts.filter(isSpfRecord) };
 }
 
@@ -233,7 +233,7 @@ async function addressesMatch(lookup: Lookup, host: string, address: ipaddr.IPv4
   const found = await lookup(host, address.kind() === "ipv4" ? "A" : "AAAA");
   voidLookup(state, found);
   if (found.status !== "ok") return false;
-  return found.records.some((record) => inNetwork(address, String(record.data), mechanism.cidr4, mechanism.cidr6));
+  return found.records.some((record) => inNetwork(address, recordText(record), mechanism.cidr4, mechanism.cidr6));
 }
 
 async function checkHost(lookup: Lookup, domain: string, address: ipaddr.IPv4 | ipaddr.IPv6, state: EvaluationState, depth: number): Promise<SpfResult> {

@@ -144,13 +144,7 @@ export function quoteTxt(text: string): string {
 
 export function zoneLine(record: Omit<ExpectedRecord, "zoneLine" | "purpose">): string {
   const rdata =
-    record.type === "MX"
-      ? `${record.preference} ${record.value}.`
-      : record.type === "CNAME"
-        ? `${record.value}.`
-        : record.type === "TXT"
-          ? quoteTxt(record.value)
-          : record.value;
+    record.type === "MX" ? `${record.preference} ${record.value}.` : record.type === "CNAME" ? `${record.value}.` : record.type === "TXT" ? quoteTxt(record.value) : record.value;
   return `${record.name}.\t${record.ttl}\tIN\t${record.type}\t${rdata}`;
 }
 

@@ -5,7 +5,7 @@
 import { getServers } from "node:dns";
 import type { Domain, Prisma } from "../generated/prisma/client";
 import type { Config } from "../config";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";
@@ -183,13 +183,7 @@ function requestedSetup(deps: ServiceDeps, domain: Domain, setup: DnsSetup | nul
   return setup;
 }
 
-export async function checkDomainDns(
-  deps: ServiceDeps,
-  caller: Caller,
-  domainName: string,
-  setup?: DnsSetup | null,
-  refresh = false,
-): Promise<DnsCheckView> {
+export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainName: string, setup?: DnsSetup | null, refresh = false): Promise<DnsCheckView> {
   const name = parseDomainName(domainName, "domain").name;
   const domain = await deps.db.domain.findUnique({ where: { name } });
   if (!domain) throw new NotFoundError("domain", `named ${name}`);
@@ -238,12 +232,16 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
     else toCheck.push(domain);
   }
   const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
-  await service.checker.checkMany(toCheck.map((domain) => profileOf(domain)), deps.config.DNS_CHECK_CONCURRENCY, async (result) => {
-    const domain = byName.get(result.domain)!;
-    service.remember(domain.id, profileOf(domain), result);
-    await storeResult(deps, caller, domain, result);
-    views.set(domain.id, checkView(domain, result, false));
-  });
+  await service.checker.checkMany(
+    toCheck.map((domain) => profileOf(domain)),
+    deps.config.DNS_CHECK_CONCURRENCY,
+    async (result) => {
+      const domain = byName.get(result.domain)!;
+      service.remember(domain.id, profileOf(domain), result);
+      await storeResult(deps, caller, domain, result);
+      views.set(domain.id, checkView(domain, result, false));
+    },
+  );
   return domains.map((domain) => views.get(domain.id)!);
 }
 
@@ -276,4 +274,3 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
     cached: false,
   };
 }
-

@@ -5,13 +5,12 @@ import { createSocket, type Socket } from "node:dgram";
 import { connect as connectTcp, isIPv6 } from "node:net";
 import { randomInt } from "node:crypto";
 import * as dnsPacket from "dns-packet";
+import type { DnsServer } from "../shared/dns-servers";
 
 export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "NS" | "PTR" | "SOA" | "TXT";
 
-export interface DnsServer {
-  host: string;
-  port: number;
-}
+export type { DnsServer } from "../shared/dns-servers";
+export { parseDnsServerList } from "../shared/dns-servers";
 
 export interface DnsQuery {
   name: string;
@@ -37,6 +36,12 @@ export type DnsRecord =
   | { name: string; ttl: number; type: "TXT"; data: string }
   | { name: string; ttl: number; type: "SOA"; data: SoaRecordData }
   | { name: string; ttl: number; type: "OTHER"; data: null };
+
+/** The data of a record as text: what an A, AAAA, CNAME, NS, PTR or TXT record holds (the lookups that use it ask for those types only). */
+export function recordText(record: DnsRecord): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the other types never reach here; String() is what they always got
+  return String(record.data);
+}
 
 export interface DnsResponse {
   rcode: string;
@@ -126,7 +131,7 @@ function encodeQuery(id: number, query: DnsQuery): Buffer {
 function decodeResponse(id: number, query: DnsQuery, message: Buffer): DnsResponse | undefined {
   let decoded: dnsPacket.DecodedPacket & { rcode?: string };
   try {
-    decoded = dnsPacket.decode(message) as dnsPacket.DecodedPacket & { rcode?: string };
+    decoded = dnsPacket.decode(message);
   } catch {
     return undefined;
   }
@@ -332,26 +337,4 @@ export function createUdpTransport(options: { maxInFlight?: number; sockets?: nu
       });
     },
   };
-}
-
-/**
- * Reads a resolver list such as "127.0.0.1:5353, [::1]:53, 192.0.2.53" (the
- * DNS_SERVERS setting, or what dns.getServers() reports). Resolvers are
- * addresses, not names: a resolver cannot be looked up without a resolver.
- * Throws with a message naming the bad entry.
- */
-export function parseDnsServerList(text: string): DnsServer[] {
-  return text
-    .split(/[\s,]+/)
-    .filter((entry) => entry !== "")
-    .map((entry) => {
-      const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(entry);
-      const plainV4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(entry);
-      const host = bracketed?.[1] ?? plainV4?.[1] ?? (isIPv6(entry) ? entry : undefined);
-      const port = Number(bracketed?.[2] ?? plainV4?.[2] ?? 53);
-      if (host === undefined || (!isIPv6(host) && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)) || port < 1 || port > 65535) {
-        throw new Error(`"${entry}" is not a resolver address such as 127.0.0.1:53 or [::1]:53`);
-      }
-      return { host, port };
-    });
 }

@@ -47,8 +47,7 @@ async function loadAdmin(context: GraphQLContext, domainId: string) {
 
 export const domainResolvers = {
   Query: {
-    domain: (_: unknown, args: { id?: string | null; name?: string | null }, context: GraphQLContext) =>
-      findDomain(context.deps, principalOf(context), args),
+    domain: (_: unknown, args: { id?: string | null; name?: string | null }, context: GraphQLContext) => findDomain(context.deps, principalOf(context), args),
     domains: async (_: unknown, args: DomainListQuery, context: GraphQLContext, info: GraphQLResolveInfo) => {
       const fields = selectedNodeFields(info);
       const adminFields = fields.get("admin");
@@ -67,8 +66,7 @@ export const domainResolvers = {
   },
   Mutation: {
     createDomain: (_: unknown, args: { input: CreateDomainInput }, context: GraphQLContext) => createDomain(context.deps, callerOf(context), args.input),
-    updateDomain: (_: unknown, args: { id: string; input: UpdateDomainInput }, context: GraphQLContext) =>
-      updateDomain(context.deps, callerOf(context), args.id, args.input),
+    updateDomain: (_: unknown, args: { id: string; input: UpdateDomainInput }, context: GraphQLContext) => updateDomain(context.deps, callerOf(context), args.id, args.input),
     deleteDomain: (_: unknown, args: { id: string; force?: boolean | null }, context: GraphQLContext) =>
       deleteDomain(context.deps, callerOf(context), args.id, args.force ?? false),
     reassignDomainAdmin: (_: unknown, args: { domainId: string; accountId: string }, context: GraphQLContext) =>

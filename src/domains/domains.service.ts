@@ -2,7 +2,7 @@
 // and the administrator's replacement. Each change locks the domain row, checks
 // its rules, writes the change and its audit record in one transaction.
 import { Prisma, type Account, type Domain } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import { authorize } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";
@@ -254,11 +254,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
        ${usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
      FROM page
        ${admin ? `LEFT JOIN "domain_admin" da ON da."domainId" = page."id" LEFT JOIN "account" a ON a."id" = da."accountId"` : ""}
-       ${
-         usage
-           ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"`
-           : ""
-       }
+       ${usage ? `LEFT JOIN (${usageByDomainSql(`"domainId" IN (SELECT "id" FROM page)`)}) u ON u."domainId" = page."id"` : ""}
      ORDER BY page."name"`,
     values,
   );
@@ -268,6 +264,7 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
     first,
     totalCount,
     (node) => node.name,
+    afterName,
   );
 }
 
@@ -363,10 +360,7 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
         objectId: domain.id,
         domainId: domain.id,
         domainName: domain.name,
-        changes: [
-          ...changedFields(null, domain, [...AUDITED_DOMAIN_FIELDS]),
-          { field: "admin", before: null, after: admin.address },
-        ],
+        changes: [...changedFields(null, domain, [...AUDITED_DOMAIN_FIELDS]), { field: "admin", before: null, after: admin.address }],
       });
       await writeAudit(tx, caller.actor, {
         action: "account.create",
@@ -479,10 +473,7 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
       }
     }
     if (maxAccounts !== null && usage.accountCount > maxAccounts) {
-      throw new ConflictError(
-        `The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`,
-        "maxAccounts",
-      );
+      throw new ConflictError(`The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`, "maxAccounts");
     }
     // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
     const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
@@ -520,10 +511,7 @@ export async function deleteDomain(deps: ServiceDeps, caller: Caller, id: string
       objectId: domainId,
       domainId,
       domainName: domain.name,
-      changes: [
-        ...changedFields(domain, null, [...AUDITED_DOMAIN_FIELDS]),
-        { field: "accounts", before: accounts.map((account) => account.address), after: null },
-      ],
+      changes: [...changedFields(domain, null, [...AUDITED_DOMAIN_FIELDS]), { field: "accounts", before: accounts.map((account) => account.address), after: null }],
     });
     return { deletedDomainId: domainId, name: domain.name, deletedAccountCount: accounts.length };
   });
@@ -559,9 +547,7 @@ export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, dom
     // The former administrator's tokens stop working at once, and for good:
     // its API tokens are marked, so that making it administrator again does
     // not bring them back.
-    const previousAdmin = current
-      ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } })
-      : null;
+    const previousAdmin = current ? await tx.account.update({ where: { id: current.accountId }, data: { tokenVersion: { increment: 1 } } }) : null;
     if (current) {
       await tx.apiToken.updateMany({ where: { domainId, createdById: current.accountId, creatorReplacedAt: null }, data: { creatorReplacedAt: deps.now() } });
     }

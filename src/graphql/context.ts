@@ -3,18 +3,10 @@
 import type { Logger } from "pino";
 import type { Authentication, Principal } from "../auth/principal";
 import { requirePrincipal } from "../auth/policy";
-import type { LoginThrottle } from "../auth/auth.service";
 import { actorOf } from "../audit/audit.service";
-import type { Caller, ServiceDeps } from "../shared/deps";
-import type { Loaders } from "./loaders";
-import type { Metrics } from "../observability/metrics";
-
-export interface AppDeps extends ServiceDeps {
-  logger: Logger;
-  throttle: LoginThrottle;
-  /** The server's metrics; createServer makes its own when absent (main passes one that the log collector reports to too). */
-  metrics?: Metrics;
-}
+import type { Caller } from "../service-deps";
+import type { Loaders } from "../loaders";
+import type { AppDeps } from "../app-deps";
 
 export interface GraphQLContext {
   deps: AppDeps;

@@ -9,11 +9,11 @@
 // mutations (rare, and executed serially by graphql-js's own rules),
 // introspection, operations whose variables do not coerce (graphql-js words
 // those errors, which Apollo turns into BAD_USER_INPUT), operations that reach
-// a field a plugin times (see metrics.ts: its per-field hook), and anything
+// a field a plugin times (see metrics-plugin.ts: its per-field hook), and anything
 // graphql-jit cannot compile.
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { execute, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { execute, GraphQLError, Kind, OperationTypeNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 
 /** Compiled queries kept per document (Apollo hands the same object for the same text), per operation name. */
 type Compiled = CompiledQuery | "graphql-js";
@@ -21,7 +21,11 @@ type Compiled = CompiledQuery | "graphql-js";
 function touchesIntrospection(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): boolean {
   return selectionSet.selections.some((selection) => {
     if (selection.kind === Kind.FIELD) {
-      return selection.name.value === "__schema" || selection.name.value === "__type" || (selection.selectionSet !== undefined && touchesIntrospection(selection.selectionSet, document, seen));
+      return (
+        selection.name.value === "__schema" ||
+        selection.name.value === "__type" ||
+        (selection.selectionSet !== undefined && touchesIntrospection(selection.selectionSet, document, seen))
+      );
     }
     if (selection.kind === Kind.INLINE_FRAGMENT) return touchesIntrospection(selection.selectionSet, document, seen);
     if (seen.has(selection.name.value)) return false;
@@ -41,12 +45,12 @@ export function jitExecutor(schema: GraphQLSchema, options: JitExecutorOptions =
 
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): Compiled => {
     let byName = compiledByDocument.get(document);
-    if (!byName) compiledByDocument.set(document, (byName = new Map()));
+    if (!byName) compiledByDocument.set(document, (byName = new Map<string, Compiled>()));
     const key = operationName ?? "";
     let compiled = byName.get(key);
     if (compiled === undefined) {
       const eligible =
-        operation.operation === "query" && !touchesIntrospection(operation.selectionSet, document) && !(options.needsGraphqlJs?.(operation) ?? false);
+        operation.operation === OperationTypeNode.QUERY && !touchesIntrospection(operation.selectionSet, document) && !(options.needsGraphqlJs?.(operation) ?? false);
       const result = eligible ? compileQuery(schema, document, operationName ?? undefined) : undefined;
       compiled = result && isCompiledQuery(result) ? result : "graphql-js";
       byName.set(key, compiled);

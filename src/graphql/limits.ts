@@ -141,13 +141,9 @@ export function documentLimitsRule(limits: DocumentLimits): ValidationRule {
       }
       if (directives > limits.maxDirectives) {
         context.reportError(
-          limitExceeded(
-            "directives",
-            `This query uses ${directives} directives; the server allows at most ${limits.maxDirectives}.`,
-            limits.maxDirectives,
-            directives,
-            [operation],
-          ),
+          limitExceeded("directives", `This query uses ${directives} directives; the server allows at most ${limits.maxDirectives}.`, limits.maxDirectives, directives, [
+            operation,
+          ]),
         );
       }
       // The measure covered the whole operation; the rule need not walk it again.
@@ -207,7 +203,7 @@ export function complexityLimitPlugin<TContext extends BaseContext>(maxComplexit
   const costs = new WeakMap<DocumentNode, Map<string, number | "too many nodes" | "bad variables">>();
   const costOf = (document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, operationName: string | undefined) => {
     let known = costs.get(document);
-    if (!known) costs.set(document, (known = new Map()));
+    if (!known) costs.set(document, (known = new Map<string, number | "too many nodes" | "bad variables">()));
     const key = `${operationName ?? ""}\u0000${JSON.stringify(variables)}`;
     let cost = known.get(key);
     if (cost === undefined) {
@@ -255,9 +251,7 @@ export function graphqlLimits(config: Config): GraphQLLimits {
     allowBatchedHttpRequests: config.GRAPHQL_MAX_BATCH_SIZE > 0,
     // Comments are not tokens, yet each costs the lexer an object: they get the same bound.
     parseOptions: { maxLexicalTokens: config.GRAPHQL_MAX_TOKENS, maxComments: config.GRAPHQL_MAX_TOKENS },
-    validationRules: [
-      documentLimitsRule({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxDirectives: config.GRAPHQL_MAX_DIRECTIVES }),
-    ],
+    validationRules: [documentLimitsRule({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxDirectives: config.GRAPHQL_MAX_DIRECTIVES })],
     complexityPlugin: complexityLimitPlugin(config.GRAPHQL_MAX_COMPLEXITY),
   };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { EARLIEST_INSTANT, LATEST_INSTANT } from "../shared/validation";
-import { projectRoot } from "../db/migrate";
+import { projectRoot } from "../shared/project-root";
 import { authResolvers } from "../auth/auth.resolvers";
 import { domainResolvers } from "../domains/domains.resolvers";
 import { accountResolvers } from "../accounts/accounts.resolvers";
@@ -81,5 +81,18 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = withTokenScopes({
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers, apiTokenResolvers, importResolvers, usageResolvers, aliasResolvers),
+  ...merge(
+    authResolvers,
+    domainResolvers,
+    accountResolvers,
+    auditResolvers,
+    mailLogResolvers,
+    dnsResolvers,
+    probeResolvers,
+    diagnosisResolvers,
+    apiTokenResolvers,
+    importResolvers,
+    usageResolvers,
+    aliasResolvers,
+  ),
 });

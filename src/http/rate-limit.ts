@@ -8,12 +8,12 @@
 // fixed minutes kept in memory, per process.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
+import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import ipaddr from "ipaddr.js";
 import { RateLimitedError } from "../errors";
 import { bearerToken } from "../auth/principal";
 import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
-import type { AppDeps, GraphQLContext } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { refusalBody } from "./security";
 
 const WINDOW_MS = 60_000;
@@ -126,7 +126,7 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
  * exempt paths, and returns the Apollo plugin that counts logins (it sees the
  * parsed operation, so a persisted query or a batch cannot hide one).
  */
-export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloServerPlugin<GraphQLContext> {
+export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloServerPlugin<{ clientIp: string }> {
   const { config } = deps;
   if (!config.RATE_LIMIT_ENABLED) return {};
   // Read through deps at each call, so a test can move the clock forward.
@@ -161,7 +161,7 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, contextValue }) {
-          if (operation?.operation !== "mutation") return;
+          if (operation?.operation !== OperationTypeNode.MUTATION) return;
           const attempts = loginResponseKeys(operation.selectionSet, fragmentsOf(document), new Set(), new Set()).size;
           if (attempts === 0) return;
           const decision = logins.take(clientKey(contextValue.clientIp), attempts);

@@ -74,28 +74,24 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     if (request.method !== "POST" || request.routeOptions.url !== GRAPHQL_PATH || !Array.isArray(request.body)) return;
     const size = request.body.length;
     if (maxBatch === 0) {
-      return reply
-        .code(400)
-        .send(
-          refusalBody(request, "Batched requests (a JSON array of operations) are turned off on this server: send one operation per request.", {
-            code: "BAD_USER_INPUT",
-            limit: "batchSize",
-            max: 0,
-            actual: size,
-          }),
-        );
+      return reply.code(400).send(
+        refusalBody(request, "Batched requests (a JSON array of operations) are turned off on this server: send one operation per request.", {
+          code: "BAD_USER_INPUT",
+          limit: "batchSize",
+          max: 0,
+          actual: size,
+        }),
+      );
     }
     if (size > maxBatch) {
-      return reply
-        .code(400)
-        .send(
-          refusalBody(request, `This batch holds ${size} operations; the server allows at most ${maxBatch} in one request. Send the rest in another.`, {
-            code: "BAD_USER_INPUT",
-            limit: "batchSize",
-            max: maxBatch,
-            actual: size,
-          }),
-        );
+      return reply.code(400).send(
+        refusalBody(request, `This batch holds ${size} operations; the server allows at most ${maxBatch} in one request. Send the rest in another.`, {
+          code: "BAD_USER_INPUT",
+          limit: "batchSize",
+          max: maxBatch,
+          actual: size,
+        }),
+      );
     }
   });
 }

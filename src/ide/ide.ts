@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config";
-import { projectRoot } from "../db/migrate";
+import { projectRoot } from "../shared/project-root";
 import { supportExamples } from "./examples";
 
 /**
@@ -66,11 +66,7 @@ function assetTable(): Map<string, Asset> {
 async function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
   const info = await stat(asset.path);
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  reply
-    .header("content-security-policy", IDE_CONTENT_SECURITY_POLICY)
-    .header("x-content-type-options", "nosniff")
-    .header("etag", etag)
-    .header("cache-control", asset.cacheControl);
+  reply.header("content-security-policy", IDE_CONTENT_SECURITY_POLICY).header("x-content-type-options", "nosniff").header("etag", etag).header("cache-control", asset.cacheControl);
   if (request.headers["if-none-match"] === etag) return reply.code(304).send();
   return reply.type(asset.contentType).header("content-length", info.size).send(createReadStream(asset.path));
 }
@@ -113,9 +109,7 @@ export async function registerGraphqlIde(app: FastifyInstance, config: Config): 
     constraints: { graphqlIdePage: "html" },
     handler: (request, reply) => sendAsset(request, reply, page),
   });
-  app.get(`${IDE_ASSET_PREFIX}examples.json`, async (_request, reply) =>
-    reply.header("cache-control", "no-cache").type("application/json; charset=utf-8").send(examplesJson),
-  );
+  app.get(`${IDE_ASSET_PREFIX}examples.json`, async (_request, reply) => reply.header("cache-control", "no-cache").type("application/json; charset=utf-8").send(examplesJson));
   app.get<{ Params: { file: string } }>(`${IDE_ASSET_PREFIX}:file`, async (request, reply) => {
     const asset = assets.get(request.params.file);
     if (!asset) return reply.code(404).type("text/plain; charset=utf-8").send("Not found");
@@ -128,7 +122,7 @@ export const GRAPHQL_USAGE_HINT = [
   "This is mailadmin's GraphQL API. Send queries as POST /graphql with a JSON body, for example:",
   "",
   "  curl -s http://HOST:PORT/graphql -H 'content-type: application/json' \\",
-  "       -d '{\"query\":\"mutation { login(identifier: \\\"support\\\", password: \\\"...\\\") { token } }\"}'",
+  '       -d \'{"query":"mutation { login(identifier: \\"support\\", password: \\"...\\") { token } }"}\'',
   "",
   "then send the token as 'Authorization: Bearer <token>'. The schema is schema.graphql; open this address in a",
   "browser for the GraphQL IDE (outside production), or use the REST API described at /api/v1/openapi.json.",

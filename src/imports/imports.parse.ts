@@ -132,7 +132,7 @@ function readJsonLines(content: string, maxRows: number): RawRow[] {
     for (const [key, value] of Object.entries(parsed)) {
       const column = IMPORT_COLUMNS.find((name) => name === key);
       if (!column) {
-        problems.push(rowProblem(row, line, parsed as Record<string, unknown>, null, `Unknown field "${key.slice(0, 64)}": the fields are ${COLUMN_LIST}.`));
+        problems.push(rowProblem(row, line, parsed, null, `Unknown field "${key.slice(0, 64)}": the fields are ${COLUMN_LIST}.`));
       } else if (value !== null) {
         values[column] = value;
       }

@@ -2,14 +2,7 @@
 import type { Resolvers } from "../generated/graphql";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
-import {
-  appendAccountImportContent,
-  findAccountImport,
-  importAccounts,
-  startAccountImport,
-  type ImportAccountsInput,
-  type StartAccountImportInput,
-} from "./imports.service";
+import { appendAccountImportContent, findAccountImport, importAccounts, startAccountImport, type ImportAccountsInput, type StartAccountImportInput } from "./imports.service";
 
 export const importResolvers = {
   Query: {
@@ -17,8 +10,7 @@ export const importResolvers = {
   },
   Mutation: {
     importAccounts: (_: unknown, args: { input: ImportAccountsInput }, context: GraphQLContext) => importAccounts(context.deps, callerOf(context), args.input),
-    startAccountImport: (_: unknown, args: { input: StartAccountImportInput }, context: GraphQLContext) =>
-      startAccountImport(context.deps, callerOf(context), args.input),
+    startAccountImport: (_: unknown, args: { input: StartAccountImportInput }, context: GraphQLContext) => startAccountImport(context.deps, callerOf(context), args.input),
     appendAccountImportContent: (_: unknown, args: { id: string; content: string; more?: boolean | null }, context: GraphQLContext) =>
       appendAccountImportContent(context.deps, callerOf(context), args.id, args.content, args.more ?? false),
   },

@@ -193,14 +193,7 @@ export async function checkRowsAgainstDomains(
   return accepted;
 }
 
-function checkOneRow(
-  row: CheckedRow,
-  state: DomainState,
-  running: Map<string, DomainUsage>,
-  firstRowOf: Map<string, number>,
-  principal: Principal,
-  accepted: AcceptedRow[],
-): void {
+function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, DomainUsage>, firstRowOf: Map<string, number>, principal: Principal, accepted: AcceptedRow[]): void {
   if (!row.address || !row.domainName || !row.localPart) return;
   const first = firstRowOf.get(row.address);
   if (first !== undefined) {

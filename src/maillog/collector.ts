@@ -57,9 +57,7 @@ async function filesOf(source: LogSource): Promise<{ path: string; fileId: strin
   } else {
     const directory = dirname(source.path);
     const base = basename(source.path);
-    candidates = (await readdir(directory))
-      .filter((name) => name === base || name.startsWith(`${base}.`) || name.startsWith(`${base}-`))
-      .map((name) => join(directory, name));
+    candidates = (await readdir(directory)).filter((name) => name === base || name.startsWith(`${base}.`) || name.startsWith(`${base}-`)).map((name) => join(directory, name));
   }
   const files = [];
   for (const path of candidates) {
@@ -158,7 +156,12 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       }
       const consumed = lines.reduce((total, line) => total + line.length + 1, 0);
       const inputs: LogLineInput[] = lines.map((content, index) => ({ content, lineNumber: firstLine + index + 1 }));
-      return { parsed: parseSourceBatch(inputs, source, { copy, reference, notBefore: source.notBefore }), lines: lines.length, endOffset: Math.min(from + consumed, file.size), endLine: firstLine + lines.length };
+      return {
+        parsed: parseSourceBatch(inputs, source, { copy, reference, notBefore: source.notBefore }),
+        lines: lines.length,
+        endOffset: Math.min(from + consumed, file.size),
+        endLine: firstLine + lines.length,
+      };
     };
     const headNow = await headHash(handle, file.size);
     let batch = await readBatch(offset, lineNumber);
@@ -198,7 +201,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
  * Within a file, batches stay in order (an offset never passes a batch not yet committed).
  */
 export async function collectAll(store: LogStore, sources: LogSource[], logger?: Logger, concurrency = 1): Promise<CollectionReport[]> {
-  const reports: CollectionReport[] = new Array(sources.length);
+  const reports = new Array<CollectionReport>(sources.length);
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < sources.length; index = next++) reports[index] = await collectSource(store, sources[index]!, logger);

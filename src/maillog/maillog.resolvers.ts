@@ -28,7 +28,6 @@ export const mailLogResolvers = {
     source: (record: MailLogRecord) => record.sourceName,
     // Postfix does not log a rejected message's size: 0, as the field's description says.
     sizeBytes: (record: MailLogRecord) => record.sizeBytes ?? 0,
-    queuedForSeconds: (record: MailLogRecord) =>
-      record.queuedAt ? Math.round((record.loggedAt.getTime() - record.queuedAt.getTime()) / 1000) : null,
+    queuedForSeconds: (record: MailLogRecord) => (record.queuedAt ? Math.round((record.loggedAt.getTime() - record.queuedAt.getTime()) / 1000) : null),
   },
 } satisfies Resolvers;

@@ -1,7 +1,7 @@
 // Reading delivery records ("what happened to this user's mail"), pushing
 // lines from log shippers, and pruning what is older than the retention.
 import type { MailLogRecord, Prisma, PrismaClient } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
@@ -63,10 +63,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   const counterpartText = parseSearch(query.counterpart, "counterpart");
   const subjectText = parseSearch(query.subject, "subject");
   const now = deps.now();
-  const since =
-    (query.range ?? "TODAY") === "TODAY"
-      ? startOfDay(now, deps.config.SERVICE_TIME_ZONE)
-      : new Date(now.getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
+  const since = (query.range ?? "TODAY") === "TODAY" ? startOfDay(now, deps.config.SERVICE_TIME_ZONE) : new Date(now.getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
 
   const cursor = decodeCursor(query.after);
   let before: { loggedAt: Date; id: bigint } | undefined;
@@ -107,15 +104,11 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   );
   const totalCount = await pageTotal(deps.db, rows, { table: "mail_log_record", filter, filterValues: values.slice(0, filterValues), afterCursor: before !== undefined });
   const records = rows.map(({ totalCount: _totalCount, id, ...record }): MailLogRecord => ({ id: BigInt(id), ...record }));
-  return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`);
+  return toConnection(records, first, totalCount, (row) => `${row.loggedAt.getTime()}|${row.id}`, cursor);
 }
 
 /** Lines the parser could not read (support staff): what a log server writes that mailadmin does not understand. */
-export async function listRejectedLines(
-  deps: Pick<ServiceDeps, "db">,
-  principal: Principal,
-  query: { source?: string | null; first?: number | null; after?: string | null },
-) {
+export async function listRejectedLines(deps: Pick<ServiceDeps, "db">, principal: Principal, query: { source?: string | null; first?: number | null; after?: string | null }) {
   authorize(principal, "maillog.rejected", {}, ["log source", query.source ?? ""]);
   const first = parsePageSize(query.first, 50);
   const source = parseSearch(query.source, "source");
@@ -126,7 +119,7 @@ export async function listRejectedLines(
     deps.db.rejectedLogLine.findMany({ where: after ? { AND: [where, { id: { lt: after } }] } : where, orderBy: { id: "desc" }, take: first + 1 }),
     deps.db.rejectedLogLine.count({ where }),
   ]);
-  return toConnection(rows, first, totalCount, (row) => row.id.toString());
+  return toConnection(rows, first, totalCount, (row) => row.id.toString(), afterKey);
 }
 
 const MAX_PUSHED_LINES = 10_000;

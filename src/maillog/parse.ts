@@ -146,14 +146,7 @@ export function zonedTimeToInstant(fields: WallClock, timeZone: string): Date {
   return new Date(instantOfWallClock(Date.UTC(year, month - 1, day, hour, minute, second), timeZone));
 }
 
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isValidTimeZone } from "../shared/time-zones";
 
 /**
  * The same delivery reported by two log servers yields the same line; its
@@ -463,7 +456,7 @@ export function parseLogLine(input: Uint8Array | string, timeZone = "Asia/Taipei
   let addressCount = 0;
   let firstAddress = "";
   let secondAddress = "";
-  for (let from = headerFrom; from < headerTo; ) {
+  for (let from = headerFrom; from < headerTo;) {
     let to = text.indexOf(" ", from);
     if (to === -1 || to > headerTo) to = headerTo;
     if (to === from) {

@@ -89,7 +89,7 @@ export type PostfixEvent = QueuedEvent | DeliveryEvent | ExpiredEvent | RemovedE
 
 export type PostfixParseResult = { ok: true; event: PostfixEvent | null } | { ok: false; reason: string; rawLine: string };
 
-const IGNORED: PostfixParseResult = Object.freeze({ ok: true, event: null }) as PostfixParseResult;
+const IGNORED: PostfixParseResult = Object.freeze({ ok: true, event: null });
 
 function rejected(rawLine: string, reason: string): PostfixParseResult {
   return { ok: false, reason, rawLine };
@@ -680,4 +680,3 @@ export function queueKeysOf(events: PostfixEvent[]): string[] {
   for (const event of events) if (event.key !== null) keys.add(event.key);
   return [...keys];
 }
-

@@ -25,7 +25,12 @@ export async function runCollectionPass(
 ): Promise<CollectionPass> {
   const cutoff = new Date(now().getTime() - retentionDays * 86_400_000);
   // Lines older than the retention are counted (tooOld), not stored only to be pruned below.
-  const reports = await collectAll(store, sources.map((source) => ({ ...source, notBefore: cutoff })), logger, concurrency);
+  const reports = await collectAll(
+    store,
+    sources.map((source) => ({ ...source, notBefore: cutoff })),
+    logger,
+    concurrency,
+  );
   const pruned = await pruneMailLog(db, cutoff, { queueStateDays });
   return { reports, pruned };
 }

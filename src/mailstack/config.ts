@@ -135,11 +135,7 @@ export function postfixMapFiles(options: Pick<MailServerConfigOptions, "database
       "SELECT destination FROM mailserver_v1.alias_domain_addresses WHERE alias_domain = lower('%d') AND local_part = lower('%u')",
     ),
     file("pgsql-alias-domains.cf", "virtual_alias_domains: the active alias domains", "SELECT 'OK' FROM mailserver_v1.alias_domains WHERE domain = lower('%s')"),
-    file(
-      "pgsql-sender-logins.cf",
-      "smtpd_sender_login_maps: which login may send as an address",
-      "SELECT login FROM mailserver_v1.sender_logins WHERE sender = lower('%s')",
-    ),
+    file("pgsql-sender-logins.cf", "smtpd_sender_login_maps: which login may send as an address", "SELECT login FROM mailserver_v1.sender_logins WHERE sender = lower('%s')"),
   ];
 }
 
@@ -205,7 +201,15 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
 
 /** The SQL dict map through which Dovecot's quota_clone writes usage into mailbox_usage (docs/usage.md). */
 export function dovecotUsageDictFile(options: MailServerConfigOptions): GeneratedFile {
-  const map = (key: string, field: string) => ["map {", `  pattern = priv/quota/${key}`, "  table = mailbox_usage", "  username_field = username", `  value_field = ${field}`, "  value_type = uint", "}"];
+  const map = (key: string, field: string) => [
+    "map {",
+    `  pattern = priv/quota/${key}`,
+    "  table = mailbox_usage",
+    "  username_field = username",
+    `  value_field = ${field}`,
+    "  value_type = uint",
+    "}",
+  ];
   return {
     path: "dovecot/dovecot-dict-usage.conf.ext",
     secret: true,
@@ -363,7 +367,9 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
 }
 
 /** Every file of a Debian 12 host's configuration, as `npm run mailserver:config -- --out DIR` writes them. */
-export function debianMailServerFiles(options: Omit<MailServerConfigOptions, "postfixMapDir" | "dovecotDir" | "lmtpTarget" | "saslPath" | "quotaStatusTarget" | "listeners">): GeneratedFile[] {
+export function debianMailServerFiles(
+  options: Omit<MailServerConfigOptions, "postfixMapDir" | "dovecotDir" | "lmtpTarget" | "saslPath" | "quotaStatusTarget" | "listeners">,
+): GeneratedFile[] {
   const full: MailServerConfigOptions = {
     ...options,
     postfixMapDir: "/etc/postfix/mailadmin",

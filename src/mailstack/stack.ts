@@ -318,12 +318,7 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
   );
   writeFileSync(
     join(where.postfixEtc, "master.cf"),
-    [
-      `${settings.address}:${ports.smtp} inet n - n - - smtpd`,
-      ...postfixSubmissionService(`${settings.address}:${ports.submission}`),
-      ...POSTFIX_INTERNAL_SERVICES,
-      "",
-    ].join("\n"),
+    [`${settings.address}:${ports.smtp} inet n - n - - smtpd`, ...postfixSubmissionService(`${settings.address}:${ports.submission}`), ...POSTFIX_INTERNAL_SERVICES, ""].join("\n"),
   );
 
   for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options)]) writeGenerated(where.root, file, "dovecot");

@@ -1,21 +1,15 @@
 // GET /metrics in the Prometheus text format: HTTP requests by route, GraphQL
 // operations by name, errors by code, the database pool, delivery-log
 // collection, and DNS check and probe timings. Every server instance has its
-// own registry (tests run many servers in one process).
+// own registry (tests run many servers in one process). What GraphQL
+// reports comes through its Apollo plugin (src/graphql/metrics-plugin.ts).
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "@apollo/server";
-import { Kind, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Pool } from "pg";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { Config } from "../config";
 import { poolOf } from "../db/prisma";
-import type { CollectionPass } from "../maillog/scheduler";
-import type { DnsCheckView } from "../dns/dns.service";
-import type { MailServerProbe } from "../probe/probe";
-import type { DeliveryDiagnosis } from "../diagnosis/diagnosis.service";
-import type { GraphQLContext } from "../graphql/context";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SLOW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
@@ -26,8 +20,10 @@ const SLOW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
 const MAX_OPERATION_NAMES = 100;
 const MAX_OPERATION_NAME_LENGTH = 64;
 
-/** Root fields whose results carry DNS check and probe timings. */
-const TIMED_ROOT_FIELDS = new Set(["checkDomainDns", "checkDomainsDns", "probeMailServer", "diagnoseDelivery"]);
+/** What a delivery-log collection pass reports per source (maillog/scheduler.ts's CollectionPass). */
+export interface CollectionPassCounts {
+  reports: { source: string; accepted: number; duplicates: number; rejected: number; otherLines: number; errors: readonly unknown[] }[];
+}
 
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event loop lag, ...): once per process, so main's server only. */
@@ -178,7 +174,7 @@ export class Metrics {
   }
 
   /** Wraps a collection pass so that its outcome is counted. */
-  timeCollectionPass<T extends CollectionPass>(run: () => Promise<T>): () => Promise<T> {
+  timeCollectionPass<T extends CollectionPassCounts>(run: () => Promise<T>): () => Promise<T> {
     return async () => {
       this.collectionRunning.set(1);
       const stopTimer = this.collectionDuration.startTimer();
@@ -204,7 +200,8 @@ export class Metrics {
     };
   }
 
-  private operationLabel(name: string | null | undefined, resolved: boolean): string {
+  /** A client's operation name as a label: bounded in number and length. */
+  operationLabel(name: string | null | undefined, resolved: boolean): string {
     if (!resolved) return "(invalid)";
     if (!name) return "(anonymous)";
     if (this.operationNames.has(name)) return name;
@@ -212,68 +209,6 @@ export class Metrics {
     this.operationNames.add(name);
     return name;
   }
-
-  private observeTimedField(fieldName: string, result: unknown): void {
-    const observeCheck = (check: DnsCheckView | null | undefined) => {
-      if (check && !check.cached) this.dnsCheckDuration.observe({ status: check.status }, check.durationMs / 1000);
-    };
-    const observeProbe = (probe: MailServerProbe) => this.probeDuration.observe({ status: probe.status }, probe.durationMs / 1000);
-    if (fieldName === "checkDomainDns") observeCheck(result as DnsCheckView);
-    else if (fieldName === "checkDomainsDns") (result as DnsCheckView[]).forEach(observeCheck);
-    else if (fieldName === "probeMailServer") observeProbe(result as MailServerProbe);
-    else if (fieldName === "diagnoseDelivery") {
-      const diagnosis = result as DeliveryDiagnosis;
-      diagnosis.probes.forEach(observeProbe);
-      observeCheck(diagnosis.dnsCheck);
-    }
-  }
-
-  /** Counts GraphQL operations and their errors, and times DNS checks and probes. */
-  apolloPlugin(): ApolloServerPlugin<GraphQLContext> {
-    const metrics = this; // the hooks below are methods with their own `this`
-    return {
-      async requestDidStart() {
-        const started = process.hrtime.bigint();
-        return {
-          async executionDidStart({ operation }) {
-            // Per-field hooks cost time on every field of every operation: only
-            // operations that ask for a timed root field get one.
-            if (!mayReachTimedField(operation)) return;
-            return {
-              willResolveField({ info }) {
-                if (info.path.prev !== undefined || !TIMED_ROOT_FIELDS.has(info.fieldName)) return;
-                return (error, result) => {
-                  if (!error && result) metrics.observeTimedField(info.fieldName, result);
-                };
-              },
-            };
-          },
-          async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<GraphQLContext>) {
-            const labels = {
-              operation_name: metrics.operationLabel(requestContext.operationName, requestContext.operation !== undefined),
-              operation_type: requestContext.operation?.operation ?? "unknown",
-            };
-            metrics.graphqlOperations.inc(labels);
-            metrics.graphqlDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-            const body = requestContext.response.body;
-            const errors = body.kind === "single" ? body.singleResult.errors : body.initialResult.errors;
-            for (const error of errors ?? []) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? "UNKNOWN") });
-          },
-        };
-      },
-    };
-  }
-}
-
-/** Whether an operation may reach a root field whose resolution the metrics time (its per-field hook needs graphql-js's execution). */
-export function mayReachTimedField(operation: OperationDefinitionNode): boolean {
-  const visit = (selectionSet: SelectionSetNode): boolean =>
-    selectionSet.selections.some((selection) => {
-      if (selection.kind === Kind.FIELD) return TIMED_ROOT_FIELDS.has(selection.name.value);
-      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
-      return true; // a fragment spread at the root: look at its fields as they resolve
-    });
-  return visit(operation.selectionSet);
 }
 
 function digest(text: string): Buffer {
@@ -283,7 +218,7 @@ function digest(text: string): Buffer {
 /**
  * GET /metrics (unless METRICS_ENABLED=false; with METRICS_TOKEN, only for
  * `Authorization: Bearer <token>`), and the HTTP request counters. Returns the
- * metrics, whose apolloPlugin() the GraphQL server adds.
+ * metrics, which the GraphQL server reports to (metricsPlugin).
  */
 export function registerMetrics(app: FastifyInstance, deps: { db: PrismaClient; config: Config; metrics?: Metrics }): Metrics {
   const metrics = deps.metrics ?? new Metrics();

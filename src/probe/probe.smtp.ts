@@ -179,7 +179,7 @@ class ReplyReader {
       if (reply) return reply;
       if (this.failure) {
         if ((this.failure as NodeJS.ErrnoException).code === "CLOSED") throw new StepError("PROTOCOL_ERROR", step, "the server closed the connection without a complete reply");
-        const { outcome, message } = describeSocketError(this.failure as NodeJS.ErrnoException);
+        const { outcome, message } = describeSocketError(this.failure);
         throw new StepError(outcome, step, message);
       }
       const left = until - Date.now();
@@ -224,7 +224,11 @@ function tlsFactsOf(socket: TLSSocket): TlsFacts {
   const certificate: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const has = certificate && Object.keys(certificate).length > 0;
   const name = (entries: Record<string, string | string[]> | undefined) =>
-    entries ? Object.entries(entries).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : value}`).join(", ") : null;
+    entries
+      ? Object.entries(entries)
+          .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : value}`)
+          .join(", ")
+      : null;
   const cipher = socket.getCipher();
   const trustError = socket.authorizationError ? String(socket.authorizationError) : null;
   return {
@@ -320,7 +324,7 @@ export async function smtpDialogue(options: DialogueOptions): Promise<DialogueRe
       if (answer.code !== 220) {
         result.tls = { ...emptyTls(), error: `STARTTLS was answered with ${answer.code}: ${answer.lines.join(" ")}` };
       } else {
-        reader!.detach();
+        reader.detach();
         const tlsSocket = options.sockets.startTls(socket, options.hostName);
         socket = tlsSocket;
         const handshakeTimeout = budget(options.timeouts.commandMs);
@@ -330,7 +334,7 @@ export async function smtpDialogue(options: DialogueOptions): Promise<DialogueRe
             clearTimeout(timer);
             resolve();
           });
-          tlsSocket.once("error", (error) => {
+          tlsSocket.once("error", (error: Error) => {
             clearTimeout(timer);
             reject(new StepError("PROTOCOL_ERROR", "TLS_HANDSHAKE", `the TLS handshake failed: ${error.message}`));
           });

@@ -72,8 +72,7 @@ async function findExchangers(lookup: DnsLookup, domain: string): Promise<{ sour
     const { v4, v6 } = await lookup.addresses(host);
     const addresses = [...addressesOf(v4), ...addressesOf(v6)];
     const errors = [v4, v6].filter((result) => result.status === "error").map(lookupError);
-    const dnsError =
-      addresses.length > 0 ? null : (errors[0] ?? (v4.status === "nxdomain" ? lookupError(v4) : `${host} has no A or AAAA record`));
+    const dnsError = addresses.length > 0 ? null : (errors[0] ?? (v4.status === "nxdomain" ? lookupError(v4) : `${host} has no A or AAAA record`));
     return { host, preference, addresses, dnsError };
   };
   if (mx.status === "ok") {
@@ -102,7 +101,9 @@ function describeAttempt(attempt: ProbeAttempt): string {
     case "REFUSED":
       return `${who} refused the connection`;
     case "TIMEOUT":
-      return attempt.failedStep === "CONNECT" ? `${who} did not answer the connection (timed out)` : `${who} accepted the connection but timed out at ${attempt.failedStep?.toLowerCase().replaceAll("_", " ")}`;
+      return attempt.failedStep === "CONNECT"
+        ? `${who} did not answer the connection (timed out)`
+        : `${who} accepted the connection but timed out at ${attempt.failedStep?.toLowerCase().replaceAll("_", " ")}`;
     case "UNREACHABLE":
       return `${who} is unreachable (${attempt.error})`;
     case "PROTOCOL_ERROR":
@@ -116,7 +117,11 @@ function describeAttempt(attempt: ProbeAttempt): string {
 
 function summarise(domain: string, source: MxSource, exchangers: ProbeExchanger[], attempts: ProbeAttempt[], dnsError: string | null): { status: ProbeStatus; verdict: string } {
   if (dnsError) return { status: "DNS_FAILURE", verdict: `The mail servers of ${domain} could not be found: ${dnsError}. Mail to ${domain} waits until its DNS answers.` };
-  if (source === "NULL_MX") return { status: "NO_MAIL_SERVER", verdict: `${domain} publishes a null MX (RFC 7505): it accepts no mail at all. Mail to it will bounce; the sender should use another address.` };
+  if (source === "NULL_MX")
+    return {
+      status: "NO_MAIL_SERVER",
+      verdict: `${domain} publishes a null MX (RFC 7505): it accepts no mail at all. Mail to it will bounce; the sender should use another address.`,
+    };
   if (exchangers.every((exchanger) => exchanger.addresses.length === 0)) {
     const reasons = exchangers.map((exchanger) => `${exchanger.host}: ${exchanger.dnsError}`).join("; ");
     return {
@@ -140,7 +145,10 @@ function summarise(domain: string, source: MxSource, exchangers: ProbeExchanger[
   if (attempts.every((attempt) => attempt.outcome === "NOT_ALLOWED")) {
     return { status: "UNREACHABLE", verdict: `${listing}: private addresses are not probed (PROBE_ALLOW_PRIVATE); no public server publishes mail for ${domain}.` };
   }
-  return { status: "UNREACHABLE", verdict: `${listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.` };
+  return {
+    status: "UNREACHABLE",
+    verdict: `${listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.`,
+  };
 }
 
 /** Least time left in the budget for which another address is still tried. */
@@ -160,7 +168,11 @@ export async function probeMailServer(domain: string, options: ProbeOptions): Pr
   for (const target of targets.slice(0, options.maxAddresses)) {
     const base = { host: target.host, address: target.address, port: options.port };
     if (!options.allowPrivate && isPrivateAddress(target.address)) {
-      attempts.push({ ...base, ...notTried("NOT_ALLOWED", `${target.address} is a private, loopback or link-local address; probing it is refused (PROBE_ALLOW_PRIVATE=false)`), durationMs: 0 });
+      attempts.push({
+        ...base,
+        ...notTried("NOT_ALLOWED", `${target.address} is a private, loopback or link-local address; probing it is refused (PROBE_ALLOW_PRIVATE=false)`),
+        durationMs: 0,
+      });
       continue;
     }
     // Timers fire to the millisecond, not below it: a remainder of a few

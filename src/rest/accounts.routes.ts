@@ -2,8 +2,8 @@
 // (PUT), delete, and the mailbox quota. Thin handlers over the account
 // services GraphQL uses.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { createLoaders } from "../graphql/loaders";
+import type { AppDeps } from "../app-deps";
+import { createLoaders } from "../loaders";
 import { deleteAccount, listAccounts, updateAccount, type AccountListQuery } from "../accounts/accounts.service";
 import { findDomain } from "../domains/domains.service";
 import { callerOfRequest, principalOfRequest } from "./auth";
@@ -73,7 +73,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
         operationId: "getAccount",
         tags: ["accounts"],
         summary: "One account",
-        description: "Answered as {\"account\": ...}, the same shape as every other answer about one account (PUT, quota).",
+        description: 'Answered as {"account": ...}, the same shape as every other answer about one account (PUT, quota).',
         params: accountParams,
         response: {
           200: jsonResponse("The account.", { type: "object", required: ["account"], properties: { account: ref("Account") } }),

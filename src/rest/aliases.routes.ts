@@ -3,7 +3,7 @@
 // services GraphQL uses.
 import type { FastifyInstance } from "fastify";
 import type { Alias } from "../generated/prisma/client";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { createAlias, deleteAlias, findAlias, listAliases, updateAlias, type AliasListQuery } from "../aliases/aliases.service";
 import { findDomain } from "../domains/domains.service";
 import { parseLocalPart } from "../shared/validation";

@@ -4,12 +4,13 @@
 // in its config the scope an API token needs (READ, WRITE, LOGS, USAGE or
 // LOGIN_SESSION, see src/auth/scopes.ts), or PUBLIC for no authentication.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { authenticate, type Principal } from "../auth/principal";
+import type { AppDeps } from "../app-deps";
+import type { Principal } from "../auth/principal";
+import { authenticate } from "../auth/authenticate";
 import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";
-import type { Caller } from "../shared/deps";
+import type { Caller } from "../service-deps";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -23,7 +24,7 @@ const principals = new WeakMap<FastifyRequest, Principal>();
 /** Refuses at start-up a REST route that does not say which scope it needs: a forgotten scope must not mean "any token". */
 export function requireDeclaredScope(route: RouteOptions): void {
   const config = route.config as { scope?: unknown } | undefined;
-  if (config?.scope === undefined) throw new Error(`REST route ${route.method} ${route.url} declares no config.scope (READ, WRITE, LOGS, USAGE, LOGIN_SESSION or PUBLIC)`);
+  if (config?.scope === undefined) throw new Error(`REST route ${String(route.method)} ${route.url} declares no config.scope (READ, WRITE, LOGS, USAGE, LOGIN_SESSION or PUBLIC)`);
 }
 
 /** The onRequest hook: who is calling, and whether its token's scopes allow the route. */

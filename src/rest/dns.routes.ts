@@ -1,7 +1,7 @@
 // POST /api/v1/domains/{name}/dns-check: look the domain's DNS up now, as
 // checkDomainDns does. A POST: it asks DNS and stores the result on the domain.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { checkDomainDns } from "../dns/dns.service";
 import type { DnsSetup } from "../dns/dns.records";
 import { callerOfRequest } from "./auth";
@@ -30,7 +30,6 @@ export async function dnsRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         response: { 200: jsonResponse("The check's result.", ref("DnsCheck")), ...problemResponses(400, 403, 404) },
       },
     },
-    async (request) =>
-      dnsCheckView(await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false)),
+    async (request) => dnsCheckView(await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false)),
   );
 }

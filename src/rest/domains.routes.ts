@@ -2,8 +2,8 @@
 // domain's quotas and its administrator. Thin handlers: unpack, call the
 // service GraphQL uses, show the result.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { createLoaders } from "../graphql/loaders";
+import type { AppDeps } from "../app-deps";
+import { createLoaders } from "../loaders";
 import { deleteDomain, findDomain, listDomains, reassignDomainAdmin, updateDomain } from "../domains/domains.service";
 import { authorize } from "../auth/policy";
 import { BadInputError } from "../errors";
@@ -73,7 +73,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
         operationId: "getDomain",
         tags: ["domains"],
         summary: "One domain",
-        description: "Answered as {\"domain\": ...}, the same shape as every other answer about one domain (PUT, quota).",
+        description: 'Answered as {"domain": ...}, the same shape as every other answer about one domain (PUT, quota).',
         params: nameParams,
         response: {
           200: jsonResponse("The domain.", { type: "object", required: ["domain"], properties: { domain: ref("Domain") } }),

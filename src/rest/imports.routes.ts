@@ -9,7 +9,7 @@
 // buffer a large file.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import iconv from "iconv-lite";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { findAccountImport, importAccounts, startAccountImport, type AccountImportView, type ImportMode } from "../imports/imports.service";
 import type { ImportFormat } from "../imports/imports.parse";
 import { BadInputError } from "../errors";
@@ -229,7 +229,8 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
           200: jsonResponse("wait=true: the finished import and its report.", accountImportSchema),
           202: {
             ...jsonResponse("Started: follow the Location (GET /account-imports/{id}) for progress and the report.", accountImportSchema),
-            headers: { Location: { description: "The import: /api/v1/account-imports/{id}.", schema: { type: "string" } } },
+            // A header is given as its JSON schema: @fastify/swagger wraps it in the OpenAPI header object ({ schema, description }) itself.
+            headers: { Location: { type: "string", description: "The import: /api/v1/account-imports/{id}." } },
           },
           ...problemResponses(400, 403, 409),
         },

@@ -2,7 +2,7 @@
 // user's mail") and the push of log lines by log shippers. Both need the LOGS
 // scope of an API token; pushing is for support staff and their service tokens.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { pushMailLog, readMailLog, type MailLogQuery } from "../maillog/maillog.service";
 import { splitLines } from "../maillog/parse";
 import { callerOfRequest, principalOfRequest } from "./auth";
@@ -85,7 +85,7 @@ export async function mailLogRoutes(app: FastifyInstance, deps: AppDeps): Promis
         tags: ["delivery log"],
         summary: "Push delivery-log lines (support staff, or a service token: an API token with LOGS created by support staff)",
         description:
-          "For log shippers. The body is JSON ({\"lines\": [...]}) or text/plain, one log line per line (UTF-8 or Big5 bytes, CRLF accepted). " +
+          'For log shippers. The body is JSON ({"lines": [...]}) or text/plain, one log line per line (UTF-8 or Big5 bytes, CRLF accepted). ' +
           "Idempotent: a delivery already stored, from this or another source, counts as a duplicate. At most 10,000 lines a request. " +
           "timeZone is the log server's (default SERVICE_TIME_ZONE), in the query or the JSON body. format POSTFIX reads Postfix's log " +
           "(push a source's lines in log order; a message's lines may come in different requests; accepted and duplicates then count delivery records), default EZML.",

@@ -71,7 +71,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 /** A request-validation failure (Fastify and its ajv) said the way a support person reads it, naming the field. */
 function validationProblem(request: FastifyRequest, error: FastifyError): Problem {
   const first = error.validation![0]!;
-  const params = first.params as Record<string, unknown>;
+  const params = first.params;
   const path = first.instancePath.replace(/^\//, "").replace(/\//g, ".");
   const where = error.validationContext === "body" ? "" : `${error.validationContext === "querystring" ? "query parameter " : "path parameter "}`;
   let field = path;

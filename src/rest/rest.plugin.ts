@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifySchemaCompiler } from "fastify";
 import swagger from "@fastify/swagger";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import type { AppDeps } from "../graphql/context";
+import type { AppDeps } from "../app-deps";
 import { registerRestAuthentication } from "./auth";
 import { restErrorHandler, restNotFoundHandler } from "./problem";
 import { registerSharedSchemas } from "./schemas";
@@ -69,11 +69,14 @@ async function restApi(api: FastifyInstance, deps: AppDeps): Promise<void> {
       info: {
         title: "mailadmin REST API",
         version: "1",
+        license: { name: "Proprietary (UNLICENSED): the operator's own service", identifier: "LicenseRef-proprietary" },
         description:
           "Provisioning and delivery logs over the same services as the GraphQL API (/graphql). Authenticate with " +
           "`Authorization: Bearer <token>`: a login token (GraphQL login) or an API token (mat_..., createApiToken). Errors are RFC 9457 " +
           "problem details whose `code` is the GraphQL extensions.code.",
       },
+      // Relative: the API is where this document is served from (its paths start with /api/v1).
+      servers: [{ url: "/", description: "The server this document was fetched from." }],
       components: {
         securitySchemes: {
           bearer: {
@@ -85,13 +88,13 @@ async function restApi(api: FastifyInstance, deps: AppDeps): Promise<void> {
       },
       security: [{ bearer: [] }],
       tags: [
-        { name: "domains" },
-        { name: "accounts" },
-        { name: "aliases" },
-        { name: "quotas" },
-        { name: "delivery log" },
-        { name: "dns" },
-        { name: "account imports" },
+        { name: "domains", description: "Mail domains: create or change with an idempotent PUT, read, delete, and their administrator." },
+        { name: "accounts", description: "Mailboxes of a domain: create or change with an idempotent PUT, read, list, delete." },
+        { name: "quotas", description: "The storage quotas and account limits of domains and mailboxes." },
+        { name: "delivery log", description: "What happened to a user's mail: read delivery records, push log lines (LOGS scope)." },
+        { name: "dns", description: "Check a customer's DNS against the domain's set-up." },
+        { name: "account imports", description: "Bulk import of accounts from CSV or JSON lines, with a report per row." },
+        { name: "aliases", description: "Aliases of a domain: create or replace with an idempotent PUT, read, list, delete." },
       ],
     },
     // Shared schemas keep their names in components.schemas.

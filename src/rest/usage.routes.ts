@@ -2,8 +2,8 @@
 // (Dovecot writes mailbox_usage itself), and /api/v1/mailboxes-above-quota:
 // the mailboxes near or over their quota. Thin handlers over usage.service.ts.
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../graphql/context";
-import { createLoaders } from "../graphql/loaders";
+import type { AppDeps } from "../app-deps";
+import { createLoaders } from "../loaders";
 import { findDomain } from "../domains/domains.service";
 import { listMailboxesAboveQuota, MAX_USAGE_ROWS, reportMailboxUsage, type MailboxUsageReport } from "../usage/usage.service";
 import { callerOfRequest, principalOfRequest } from "./auth";

@@ -3,7 +3,7 @@
 // with a page of domains, or through the same batch loaders as GraphQL: a page
 // costs the same few queries whatever its size.
 import type { Account, MailLogRecord } from "../generated/prisma/client";
-import type { Loaders } from "../graphql/loaders";
+import type { Loaders } from "../loaders";
 import type { Connection } from "../shared/connection";
 import type { DnsCheckView } from "../dns/dns.service";
 import type { ListedDomain } from "../domains/domains.service";

@@ -11,7 +11,8 @@ function embeddedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | null {
   if (address.isIPv4MappedAddress()) return address.toIPv4Address();
   const range = address.range();
   // ::a.b.c.d, IPv4-compatible (deprecated), and 64:ff9b::/96 (NAT64, RFC 6052): the last four bytes.
-  if (bytes.slice(0, 12).every((byte) => byte === 0) && !(bytes.slice(12).every((byte) => byte === 0) || (bytes.slice(12, 15).every((byte) => byte === 0) && bytes[15] === 1))) return v4(12);
+  if (bytes.slice(0, 12).every((byte) => byte === 0) && !(bytes.slice(12).every((byte) => byte === 0) || (bytes.slice(12, 15).every((byte) => byte === 0) && bytes[15] === 1)))
+    return v4(12);
   if (range === "rfc6052" || range === "rfc6145") return v4(12);
   // 2002:a.b.c.d::/48, 6to4 (RFC 3056): bytes 2 to 5.
   if (range === "6to4") return v4(2);

@@ -18,22 +18,7 @@ interface PrismaLikeError {
 // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections,
 // the connection_exception class, and query_canceled (statement_timeout: the
 // database is too slow to answer now, which the caller handles the same way).
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-  "57014",
-  "08000",
-  "08006",
-  "08001",
-  "08003",
-  "08004",
-]);
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "53300", "57014", "08000", "08006", "08001", "08003", "08004"]);
 // What the Prisma pg adapter calls the same failures (in meta.driverAdapterError.cause.kind).
 const CONNECTION_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 
@@ -57,7 +42,11 @@ export function isConnectionFailure(error: unknown): boolean {
   if (adapterCause?.kind && CONNECTION_KINDS.has(adapterCause.kind)) return true;
   if (adapterCause?.originalCode && CONNECTION_CODES.has(adapterCause.originalCode)) return true;
   if (candidate.code === "P1001" || candidate.code === "P1017" || candidate.code === "P2024") return true;
-  if (/Can't reach database server|Connection terminated|connection refused|timeout exceeded when trying to connect|not queryable|did not answer within/i.test(candidate.message ?? "")) {
+  if (
+    /Can't reach database server|Connection terminated|connection refused|timeout exceeded when trying to connect|not queryable|did not answer within/i.test(
+      candidate.message ?? "",
+    )
+  ) {
     return true;
   }
   return candidate.cause !== undefined && candidate.cause !== error && isConnectionFailure(candidate.cause);

@@ -8,8 +8,22 @@
 // Han and Bopomofo (Chinese), with Han and Hangul (Korean).
 
 const SCRIPTS = [
-  "Latin", "Cyrillic", "Greek", "Armenian", "Hebrew", "Arabic", "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo",
-  "Thai", "Georgian", "Devanagari", "Cherokee", "Ethiopic",
+  "Latin",
+  "Cyrillic",
+  "Greek",
+  "Armenian",
+  "Hebrew",
+  "Arabic",
+  "Han",
+  "Hiragana",
+  "Katakana",
+  "Hangul",
+  "Bopomofo",
+  "Thai",
+  "Georgian",
+  "Devanagari",
+  "Cherokee",
+  "Ethiopic",
 ] as const;
 type Script = (typeof SCRIPTS)[number];
 const SCRIPT_TESTS = SCRIPTS.map((script) => [script, new RegExp(`^\\p{Script=${script}}$`, "u")] as const);

@@ -62,10 +62,7 @@ const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+
 export function parseLocalPart(input: string, field = "localPart"): string {
   const value = ensureString(field, input.trim()).toLowerCase();
   if (value.length === 0 || value.length > 64 || !LOCAL_PART.test(value)) {
-    throw new BadInputError(
-      field,
-      `"${input.slice(0, 80)}" is not a valid mailbox name: use 1 to 64 letters, digits and . _ - + (no leading, trailing or double dots).`,
-    );
+    throw new BadInputError(field, `"${input.slice(0, 80)}" is not a valid mailbox name: use 1 to 64 letters, digits and . _ - + (no leading, trailing or double dots).`);
   }
   return value;
 }

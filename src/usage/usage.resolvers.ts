@@ -6,12 +6,10 @@ import { listMailboxesAboveQuota, reportMailboxUsage, usagePercentOf, type Mailb
 
 export const usageResolvers = {
   Query: {
-    mailboxesAboveQuota: (_: unknown, args: MailboxesAboveQuotaQuery, context: GraphQLContext) =>
-      listMailboxesAboveQuota(context.deps, principalOf(context), args),
+    mailboxesAboveQuota: (_: unknown, args: MailboxesAboveQuotaQuery, context: GraphQLContext) => listMailboxesAboveQuota(context.deps, principalOf(context), args),
   },
   Mutation: {
-    reportMailboxUsage: (_: unknown, args: { input: MailboxUsageReport[] }, context: GraphQLContext) =>
-      reportMailboxUsage(context.deps, callerOf(context), args.input),
+    reportMailboxUsage: (_: unknown, args: { input: MailboxUsageReport[] }, context: GraphQLContext) => reportMailboxUsage(context.deps, callerOf(context), args.input),
   },
   Domain: {
     mailboxesAboveQuota: (domain: Domain, args: Omit<MailboxesAboveQuotaQuery, "domainId">, context: GraphQLContext) =>

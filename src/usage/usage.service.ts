@@ -10,7 +10,7 @@ import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { AppError, BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import { decodeCursor, parseAddress, parseId, parsePageSize } from "../shared/validation";
 
 export const BYTES_PER_MIB = 1024 * 1024;
@@ -200,5 +200,5 @@ export async function listMailboxesAboveQuota(deps: Pick<ServiceDeps, "db" | "co
       ORDER BY a."address" LIMIT ${first + 1}`,
     deps.db.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS "count" FROM "account" a WHERE ${where}`,
   ]);
-  return toConnection(rows, first, Number(counted[0]?.count ?? 0), (account) => account.address);
+  return toConnection(rows, first, Number(counted[0]?.count ?? 0), (account) => account.address, after);
 }

@@ -132,7 +132,11 @@ describe("accounts and quotas", () => {
     const { domain, admin } = await makeDomain(app);
     const user = await makeAccount(app, domain);
     const userToken = await tokenFor(app, user);
-    const reset = await app.gql(`mutation($id: ID!) { setAccountPassword(id: $id, password: "the reset password") { account { address } } }`, { id: user.id }, await tokenFor(app, admin));
+    const reset = await app.gql(
+      `mutation($id: ID!) { setAccountPassword(id: $id, password: "the reset password") { account { address } } }`,
+      { id: user.id },
+      await tokenFor(app, admin),
+    );
     expect(reset.data.setAccountPassword.account.address).toBe(user.address);
     expect(errorCode(await app.gql(`{ me { role } }`, {}, userToken))).toBe("UNAUTHENTICATED");
     const login = await app.gql(`mutation($i: String!) { login(identifier: $i, password: "the reset password") { principal { loginName } } }`, { i: user.address });

@@ -30,9 +30,13 @@ describe("hostile input for aliases and forwarding", () => {
       fc.asyncProperty(localPart, destinations, fc.boolean(), async (part, list, keepCopy) => {
         const before = await app.deps.db.alias.count({ where: { domainId: domain.id } });
         const auditBefore = await app.deps.db.auditEntry.count({ where: { domainId: domain.id } });
-        const created = await app.gql(`mutation($i: CreateAliasInput!) { createAlias(input: $i) { alias { id address destinations } } }`, {
-          i: { domainId: domain.id, localPart: part, destinations: list },
-        }, support);
+        const created = await app.gql(
+          `mutation($i: CreateAliasInput!) { createAlias(input: $i) { alias { id address destinations } } }`,
+          {
+            i: { domainId: domain.id, localPart: part, destinations: list },
+          },
+          support,
+        );
         expect(created.status).toBeLessThan(500);
         if (created.errors) {
           expect(KNOWN_CODES).toContain(created.errors[0]!.extensions.code);
@@ -47,11 +51,15 @@ describe("hostile input for aliases and forwarding", () => {
           expect(stored.destinations.every((address) => address === address.toLowerCase() && address.includes("@"))).toBe(true);
           await app.deps.db.alias.delete({ where: { id: alias.id } });
         }
-        const forwarded = await app.gql(`mutation($id: ID!, $to: [String!]!, $k: Boolean) { setForwarding(accountId: $id, destinations: $to, keepCopy: $k) { account { forwarding { destinations } } } }`, {
-          id: amy.id,
-          to: list,
-          k: keepCopy,
-        }, support);
+        const forwarded = await app.gql(
+          `mutation($id: ID!, $to: [String!]!, $k: Boolean) { setForwarding(accountId: $id, destinations: $to, keepCopy: $k) { account { forwarding { destinations } } } }`,
+          {
+            id: amy.id,
+            to: list,
+            k: keepCopy,
+          },
+          support,
+        );
         expect(forwarded.status).toBeLessThan(500);
         if (forwarded.errors) expect(KNOWN_CODES).toContain(forwarded.errors[0]!.extensions.code);
         await app.deps.db.account.update({ where: { id: amy.id }, data: { forwardTo: [], forwardKeepCopy: true } });

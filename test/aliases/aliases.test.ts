@@ -157,11 +157,19 @@ describe("aliases, forwarding, catch-all and alias domains: the rules", () => {
     const other = await makeDomain(app);
     const name = `${uniqueName("alias")}.example`;
     const add = (domainId: string, aliasName: string) =>
-      app.gql(`mutation($d: ID!, $n: String!) { addAliasDomain(domainId: $d, name: $n) { domain { aliasDomains { name unicodeName domain { id } } } } }`, { d: domainId, n: aliasName }, support);
+      app.gql(
+        `mutation($d: ID!, $n: String!) { addAliasDomain(domainId: $d, name: $n) { domain { aliasDomains { name unicodeName domain { id } } } } }`,
+        { d: domainId, n: aliasName },
+        support,
+      );
     expect((await add(domain.id, name.toUpperCase())).data.addAliasDomain.domain.aliasDomains).toEqual([{ name, unicodeName: name, domain: { id: domain.id } }]);
     expect([errorCode(await add(other.domain.id, name)), fieldOf(await add(other.domain.id, name))]).toEqual(["CONFLICT", "name"]);
     expect(errorCode(await add(domain.id, other.domain.name))).toBe("CONFLICT");
-    const taken = await app.gql(`mutation($input: CreateDomainInput!) { createDomain(input: $input) { domain { id } } }`, { input: { name, adminPassword: "a long enough password" } }, support);
+    const taken = await app.gql(
+      `mutation($input: CreateDomainInput!) { createDomain(input: $input) { domain { id } } }`,
+      { input: { name, adminPassword: "a long enough password" } },
+      support,
+    );
     expect(errorCode(taken)).toBe("CONFLICT");
     const removed = await app.gql(`mutation($n: String!) { removeAliasDomain(name: $n) { domain { aliasDomains { name } } } }`, { n: name }, support);
     expect(removed.data.removeAliasDomain.domain.aliasDomains).toEqual([]);

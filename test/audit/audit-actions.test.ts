@@ -29,7 +29,11 @@ function writtenActions(): Set<string> {
 
 function documentation(): string {
   const docs = join(ROOT, "docs");
-  const pages = existsSync(docs) ? readdirSync(docs).filter((name) => name.endsWith(".md")).map((name) => join(docs, name)) : [];
+  const pages = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((name) => name.endsWith(".md"))
+        .map((name) => join(docs, name))
+    : [];
   return [join(ROOT, "README.md"), ...pages].map((path) => readFileSync(path, "utf8")).join("\n");
 }
 

@@ -55,7 +55,11 @@ describe("audit trail", () => {
     const rows = await app.deps.db.auditEntry.findMany({ where: { objectId: user.id } });
     expect(JSON.stringify(rows.map((row) => row.changes))).not.toContain("a secret password 1");
     const trail = await app.gql(AUDIT, { objectId: user.id, action: "account.set_password" }, supportToken);
-    expect(trail.data.auditLog.nodes[0]).toMatchObject({ actorRole: "DOMAIN_ADMIN", actorName: admin.address, changes: [{ field: "password", before: "(changed)", after: "(changed)" }] });
+    expect(trail.data.auditLog.nodes[0]).toMatchObject({
+      actorRole: "DOMAIN_ADMIN",
+      actorName: admin.address,
+      changes: [{ field: "password", before: "(changed)", after: "(changed)" }],
+    });
   });
 
   it("shows a domain administrator its own domain's trail only", async () => {

@@ -134,11 +134,7 @@ describe("login", () => {
 
   it("refuses a password change with the wrong current password, naming the field", async () => {
     const admin = await supportAdmin(app);
-    const response = await app.gql(
-      `mutation { changePassword(currentPassword: "wrong one here", newPassword: "a brand new password") { token } }`,
-      {},
-      await tokenFor(app, admin),
-    );
+    const response = await app.gql(`mutation { changePassword(currentPassword: "wrong one here", newPassword: "a brand new password") { token } }`, {}, await tokenFor(app, admin));
     expect(response.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "currentPassword" });
   });
 });

@@ -135,11 +135,7 @@ function missingLike(target: Record<string, string>, keys: string[]): Record<str
   const missing = { ...target };
   for (const key of keys) {
     const value = target[key]!;
-    missing[key] = value.includes("@")
-      ? `${uniqueName("ghost")}@${uniqueName("nowhere")}.example`
-      : value.includes(".")
-        ? `${uniqueName("nowhere")}.example`
-        : randomUUID();
+    missing[key] = value.includes("@") ? `${uniqueName("ghost")}@${uniqueName("nowhere")}.example` : value.includes(".") ? `${uniqueName("nowhere")}.example` : randomUUID();
   }
   return missing;
 }
@@ -191,11 +187,7 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
       send: (app, t, token) =>
-        app.gql(
-          `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed", quotaMb: 77 }) { account { id displayName quotaMb } } }`,
-          { id: t.accountId },
-          token,
-        ),
+        app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed", quotaMb: 77 }) { account { id displayName quotaMb } } }`, { id: t.accountId }, token),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.updateAccount.account).toEqual({ id: account.id, displayName: "Renamed", quotaMb: 77 });
@@ -214,8 +206,7 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       field: "updateAccount",
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
-      send: (app, t, token) =>
-        app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { usedMb: 42 }) { account { id usedMb } } }`, { id: t.accountId }, token),
+      send: (app, t, token) => app.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { usedMb: 42 }) { account { id usedMb } } }`, { id: t.accountId }, token),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.updateAccount.account).toEqual({ id: account.id, usedMb: 42 });
@@ -233,7 +224,11 @@ function accountMutations(which: AccountTarget): MutationSpec[] {
       target: (f) => ({ accountId: pick(f).id }),
       objectKeys: ["accountId"],
       send: (app, t, token) =>
-        app.gql(`mutation($id: ID!, $password: String!) { setAccountPassword(id: $id, password: $password) { account { id } } }`, { id: t.accountId, password: NEW_PASSWORD }, token),
+        app.gql(
+          `mutation($id: ID!, $password: String!) { setAccountPassword(id: $id, password: $password) { account { id } } }`,
+          { id: t.accountId, password: NEW_PASSWORD },
+          token,
+        ),
       async happened(app, f, role, response) {
         const account = pick(f);
         expect(response.data.setAccountPassword.account).toEqual({ id: account.id });
@@ -274,7 +269,13 @@ function importFile(t: Record<string, string>): string {
  * refused in the report, exactly as for a domain that does not exist, and
  * nothing changes.
  */
-async function importHappened(app: TestApp, f: Fixture, role: RoleKey, report: { phase: string; createdCount: number; failedCount: number; errors: unknown[] }, response: GraphQLResponse) {
+async function importHappened(
+  app: TestApp,
+  f: Fixture,
+  role: RoleKey,
+  report: { phase: string; createdCount: number; failedCount: number; errors: unknown[] },
+  response: GraphQLResponse,
+) {
   const address = `${f.fresh.localPart}@${f.domain.name}`;
   if (role === "otherAdmin") {
     expect(report).toMatchObject({ phase: "DONE", createdCount: 0, failedCount: 1 });
@@ -331,7 +332,11 @@ function importMutations(): MutationSpec[] {
       objectKeys: [],
       async send(app, t, token) {
         const [header, row] = importFile(t).split(/(?<=\n)/);
-        const started = await app.gql(`mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW, more: true }) { id } }`, { content: header }, token);
+        const started = await app.gql(
+          `mutation($content: String!) { startAccountImport(input: { content: $content, mode: PER_ROW, more: true }) { id } }`,
+          { content: header },
+          token,
+        );
         return app.gql(
           `mutation($id: ID!, $content: String!) { appendAccountImportContent(id: $id, content: $content) { ${IMPORT_REPORT} } }`,
           { id: started.data?.startAccountImport.id ?? randomUUID(), content: row },
@@ -399,8 +404,7 @@ const mutations: MutationSpec[] = [
     field: "deleteDomain",
     target: (f) => ({ domainId: f.domain.id }),
     objectKeys: ["domainId"],
-    send: (app, t, token) =>
-      app.gql(`mutation($id: ID!) { deleteDomain(id: $id, force: true) { deletedDomainId name deletedAccountCount } }`, { id: t.domainId }, token),
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { deleteDomain(id: $id, force: true) { deletedDomainId name deletedAccountCount } }`, { id: t.domainId }, token),
     async happened(app, f, role, response) {
       expect(response.data.deleteDomain).toEqual({ deletedDomainId: f.domain.id, name: f.domain.name, deletedAccountCount: 3 });
       expect(await app.deps.db.domain.findUnique({ where: { id: f.domain.id } })).toBeNull();
@@ -505,28 +509,26 @@ const mutations: MutationSpec[] = [
     },
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
-  ...(["colleague", "user"] as const).map(
-    (which): MutationSpec => ({
-      does: `forward the mail of ${accountTargets[which].of} (setForwarding)`,
-      field: "setForwarding",
-      target: (f) => ({ id: accountTargets[which].pick(f).id }),
-      objectKeys: ["id"],
-      send: (app, t, token) =>
-        app.gql(
-          `mutation($id: ID!) { setForwarding(accountId: $id, destinations: ["away@outside.example"], keepCopy: false) { account { id forwarding { destinations keepCopy } } } }`,
-          { id: t.id },
-          token,
-        ),
-      async happened(app, f, role, response) {
-        const account = accountTargets[which].pick(f);
-        expect(response.data.setForwarding.account).toEqual({ id: account.id, forwarding: { destinations: ["away@outside.example"], keepCopy: false } });
-        expect(await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ forwardTo: ["away@outside.example"], forwardKeepCopy: false });
-        await expectAudited(app, f, role, response, "account.set_forwarding", account.id);
-      },
-      // A user forwards its own mail; a colleague's account it cannot even see.
-      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
-    }),
-  ),
+  ...(["colleague", "user"] as const).map((which): MutationSpec => ({
+    does: `forward the mail of ${accountTargets[which].of} (setForwarding)`,
+    field: "setForwarding",
+    target: (f) => ({ id: accountTargets[which].pick(f).id }),
+    objectKeys: ["id"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($id: ID!) { setForwarding(accountId: $id, destinations: ["away@outside.example"], keepCopy: false) { account { id forwarding { destinations keepCopy } } } }`,
+        { id: t.id },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      const account = accountTargets[which].pick(f);
+      expect(response.data.setForwarding.account).toEqual({ id: account.id, forwarding: { destinations: ["away@outside.example"], keepCopy: false } });
+      expect(await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ forwardTo: ["away@outside.example"], forwardKeepCopy: false });
+      await expectAudited(app, f, role, response, "account.set_forwarding", account.id);
+    },
+    // A user forwards its own mail; a colleague's account it cannot even see.
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  })),
   {
     does: "set the domain's catch-all (setCatchAll)",
     field: "setCatchAll",
@@ -601,8 +603,7 @@ const mutations: MutationSpec[] = [
     field: "createApiToken",
     target: () => ({}),
     objectKeys: [],
-    send: (app, _t, token) =>
-      app.gql(`mutation { createApiToken(input: { name: "script", scopes: [READ, WRITE] }) { token apiToken { id scopes domain { id } } } }`, {}, token),
+    send: (app, _t, token) => app.gql(`mutation { createApiToken(input: { name: "script", scopes: [READ, WRITE] }) { token apiToken { id scopes domain { id } } } }`, {}, token),
     async happened(app, f, role, response) {
       if (role === "anonymous") throw new Error("unreachable");
       const { token, apiToken } = response.data.createApiToken;
@@ -664,9 +665,7 @@ function sentence(role: RoleKey, outcome: Outcome, does: string): string {
   return outcome === "allowed" ? `${WHO[role]} can ${does}` : `${WHO[role]} cannot ${does}: ${outcome}`;
 }
 
-const mutationRows = mutations.flatMap((spec) =>
-  ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })),
-);
+const mutationRows = mutations.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })));
 
 /** A refusal: exactly one error with the expected code, no data, and for NOT_FOUND the same answer a missing object gets. */
 async function expectRefused(
@@ -919,8 +918,7 @@ describe("authorization matrix", () => {
       errorPaths: (role) => [role === "user" ? ["domain", "accounts"] : ["domain"]],
       target: (f) => ({ id: f.domain.id }),
       objectKeys: ["id"],
-      send: (app, t, token) =>
-        app.gql(`query($id: ID) { domain(id: $id) { id accounts(first: 100) { totalCount nodes { id } } } }`, { id: t.id }, token),
+      send: (app, t, token) => app.gql(`query($id: ID) { domain(id: $id) { id accounts(first: 100) { totalCount nodes { id } } } }`, { id: t.id }, token),
       async sees(_app, f, _role, response) {
         const ids = [f.admin, f.user, f.colleague].sort((x, y) => (x.address < y.address ? -1 : 1)).map((account) => ({ id: account.id }));
         expect(response.data.domain).toEqual({ id: f.domain.id, accounts: { totalCount: 3, nodes: ids } });
@@ -1010,9 +1008,7 @@ describe("authorization matrix", () => {
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   });
 
-  const readRows = reads.flatMap((spec) =>
-    ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })),
-  );
+  const readRows = reads.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })));
 
   describe("API tokens through payloads and nested fields", () => {
     let f: Awaited<ReturnType<typeof setUp>>;

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { preparedStatementName, rawRows, utcTimestamp } from "../../src/db/raw";
 import { createPrismaClient, poolOf, preparesStatements } from "../../src/db/prisma";
 import { listDomains } from "../../src/domains/domains.service";
-import { authenticate } from "../../src/auth/principal";
-import { createLoaders } from "../../src/graphql/loaders";
+import { authenticate } from "../../src/auth/authenticate";
+import { createLoaders } from "../../src/loaders";
 import { readMailLog } from "../../src/maillog/maillog.service";
 import { ingestLines } from "../../src/maillog/ingest";
 import { prismaExecutor } from "../../src/maillog/sql";
@@ -21,7 +21,10 @@ describe("reads through the pg pool", () => {
   it("reads domain and account rows exactly as Prisma does (timestamps, enums, nulls, JSON)", async () => {
     const { domain, admin } = await makeDomain(app, { quotaMb: 5000, maxAccounts: 7 });
     const account = await makeAccount(app, domain, { quotaMb: 12, displayName: "Mary 陳" });
-    await app.deps.db.domain.update({ where: { id: domain.id }, data: { dnsCheck: { findings: [{ code: "MX_MISSING", ok: false }] }, dnsCheckedAt: new Date("2026-03-04T05:06:07.089Z") } });
+    await app.deps.db.domain.update({
+      where: { id: domain.id },
+      data: { dnsCheck: { findings: [{ code: "MX_MISSING", ok: false }] }, dnsCheckedAt: new Date("2026-03-04T05:06:07.089Z") },
+    });
     const [rawDomain] = await rawRows(app.deps.db, `SELECT * FROM "domain" WHERE "id" = $1`, [domain.id]);
     expect(rawDomain).toEqual(await app.deps.db.domain.findUniqueOrThrow({ where: { id: domain.id } }));
     const rawAccounts = await rawRows(app.deps.db, `SELECT * FROM "account" WHERE "id" = ANY($1) ORDER BY "address"`, [[account.id, admin.id]]);
@@ -55,7 +58,12 @@ describe("reads through the pg pool", () => {
     const mary = await makeAccount(app, domain);
     const hour = 3_600_000;
     const lines = [1, 2, 3, 30 * 24].map((hoursAgo, index) => ({
-      content: logLine({ at: new Date(Date.now() - hoursAgo * hour), sender: mary.address, recipient: `bob${index}@remote.example`, status: index === 1 ? "RETRY.2 Connection refused" : "OK" }),
+      content: logLine({
+        at: new Date(Date.now() - hoursAgo * hour),
+        sender: mary.address,
+        recipient: `bob${index}@remote.example`,
+        status: index === 1 ? "RETRY.2 Connection refused" : "OK",
+      }),
       lineNumber: index + 1,
     }));
     expect((await ingestLines(prismaExecutor(app.deps.db), { name: uniqueName("raw"), timeZone: "Asia/Taipei" }, lines)).accepted).toBe(4);
@@ -95,7 +103,10 @@ describe("reads through the pg pool", () => {
   it("authenticates an account with its row and role in one statement", async () => {
     const { domain, admin } = await makeDomain(app);
     const user = await makeAccount(app, domain);
-    for (const [account, isAdmin] of [[admin, true], [user, false]] as const) {
+    for (const [account, isAdmin] of [
+      [admin, true],
+      [user, false],
+    ] as const) {
       const token = app.deps.tokens.issue({ sub: account.id, kind: "account", ver: account.tokenVersion }).token;
       const before = app.statements.length;
       const authentication = await authenticate(app.deps.db, app.deps.tokens, `Bearer ${token}`);
@@ -110,7 +121,12 @@ describe("reads through the pg pool", () => {
 
 describe("timestamps without a zone", () => {
   it("are read as UTC, to the millisecond, as Date's own parser reads them", () => {
-    const text = (date: Date) => date.toISOString().replace("T", " ").replace(/Z$/, "").replace(/\.000$/, "");
+    const text = (date: Date) =>
+      date
+        .toISOString()
+        .replace("T", " ")
+        .replace(/Z$/, "")
+        .replace(/\.000$/, "");
     fc.assert(
       fc.property(fc.date({ min: new Date("0100-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true }), (date) => {
         expect(utcTimestamp(text(date)).getTime()).toBe(date.getTime());

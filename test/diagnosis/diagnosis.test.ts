@@ -118,7 +118,9 @@ describe("diagnoseDelivery", () => {
     const result = await diagnose({ address: mary.address });
     const [first] = result.findings;
     expect(first).toMatchObject({ code: "mailbox.quota_exceeded", severity: "PROBLEM" });
-    expect(first.summary).toMatch(new RegExp(`^${mary.address.replaceAll(".", "\\.")}'s mailbox is full: 100 MB used of 100 MB; 2 incoming messages bounced with "Destination mailbox exceeds quota" since `));
+    expect(first.summary).toMatch(
+      new RegExp(`^${mary.address.replaceAll(".", "\\.")}'s mailbox is full: 100 MB used of 100 MB; 2 incoming messages bounced with "Destination mailbox exceeds quota" since `),
+    );
     expect(first.action).toBe(
       `Raise the quota, for example to 512 MB: updateAccount(id: "${mary.id}", input: { quotaMb: 512 }); or ask the user to delete or archive old mail. The senders must send the bounced messages again.`,
     );
@@ -142,7 +144,15 @@ describe("diagnoseDelivery", () => {
     const john = await makeAccount(app, domain);
     const queuedAt = ago(180);
     const retries = [1, 2, 3].map((n) =>
-      line({ at: ago(180 - n * 30), queuedAt, queueSeq: 777_000 + randomInt(1000), dir: "LR", from: john.address, to: `amy@${D.remoteDown}`, status: `RETRY.${n} Operation timed out` }),
+      line({
+        at: ago(180 - n * 30),
+        queuedAt,
+        queueSeq: 777_000 + randomInt(1000),
+        dir: "LR",
+        from: john.address,
+        to: `amy@${D.remoteDown}`,
+        status: `RETRY.${n} Operation timed out`,
+      }),
     );
     // The three lines are one message: the same queue id.
     const queueId = retries[0]!.split(" ")[2]!;
@@ -182,9 +192,16 @@ describe("diagnoseDelivery", () => {
     const result = await diagnose({ address: john.address });
     expect(result.findings[0]).toMatchObject({ code: "remote.reachable", severity: "WARNING" });
     expect(result.findings[0].summary).toMatch(
-      new RegExp(`^Mail to ${D.remoteUp.replace(".", "\\.")} is waiting \\(queued 50 min ago\\), last RETRY\\.1 Operation timed out; the remote side answers now: mx\\.${D.remoteUp.replace(".", "\\.")} \\(${LIVE.replaceAll(".", "\\.")}\\) greeted in \\d+ ms`),
+      new RegExp(
+        `^Mail to ${D.remoteUp.replace(".", "\\.")} is waiting \\(queued 50 min ago\\), last RETRY\\.1 Operation timed out; the remote side answers now: mx\\.${D.remoteUp.replace(".", "\\.")} \\(${LIVE.replaceAll(".", "\\.")}\\) greeted in \\d+ ms`,
+      ),
     );
-    expect(result.findings[0].evidence.at(-1)).toMatchObject({ kind: "PROBE_ATTEMPT", text: expect.stringMatching(new RegExp(`^mx\\.${D.remoteUp.replace(".", "\\.")} ${LIVE.replaceAll(".", "\\.")}:\\d+ greeted "220 mx\\.remoteup\\.test ESMTP ready" in \\d+ ms$`)) });
+    expect(result.findings[0].evidence.at(-1)).toMatchObject({
+      kind: "PROBE_ATTEMPT",
+      text: expect.stringMatching(
+        new RegExp(`^mx\\.${D.remoteUp.replace(".", "\\.")} ${LIVE.replaceAll(".", "\\.")}:\\d+ greeted "220 mx\\.remoteup\\.test ESMTP ready" in \\d+ ms$`),
+      ),
+    });
     expect(peer.commands).toEqual([]);
   });
 
@@ -235,7 +252,9 @@ describe("diagnoseDelivery", () => {
       ["delivery.ok", "INFO"],
       ["dns.ok", "INFO"],
     ]);
-    expect(result.verdict).toMatch(new RegExp(`^No problem found for ${mary.address.replaceAll(".", "\\.")}: the account is active and 2 of the last 2 deliveries went through \\(the latest OK at `));
+    expect(result.verdict).toMatch(
+      new RegExp(`^No problem found for ${mary.address.replaceAll(".", "\\.")}: the account is active and 2 of the last 2 deliveries went through \\(the latest OK at `),
+    );
     expect(result.findings[0].evidence).toEqual([
       { kind: "ACCOUNT", text: `${mary.address}: ACTIVE, 10 MB used of 1000 MB (1%)`, logRecordId: null },
       { kind: "LOG_LINE", text: delivered[1], logRecordId: expect.any(String) },
@@ -282,9 +301,18 @@ describe("diagnoseDelivery", () => {
   it("leads with what the remote server answered (550 5.1.1: failed for good, the sender corrects the address), not with a probe of its DNS", async () => {
     const { domain } = await hosted(D.newcomer);
     const mary = await makeAccount(app, domain);
-    const failed = line({ at: ago(3), queuedAt: ago(4), dir: "LR", from: mary.address, to: `client@${D.partner}`, subject: "Re: weekly report", size: 5120, status: "FAIL 550 5.1.1 User unknown" });
+    const failed = line({
+      at: ago(3),
+      queuedAt: ago(4),
+      dir: "LR",
+      from: mary.address,
+      to: `client@${D.partner}`,
+      subject: "Re: weekly report",
+      size: 5120,
+      status: "FAIL 550 5.1.1 User unknown",
+    });
     await ingest([failed]);
-    const [record] = (await app.deps.db.mailLogRecord.findMany({ where: { rawLine: failed } }))!;
+    const [record] = await app.deps.db.mailLogRecord.findMany({ where: { rawLine: failed } });
 
     const result = await diagnose({ logRecordId: record!.id.toString() });
     const [first] = result.findings;
@@ -345,7 +373,12 @@ describe("diagnoseDelivery: the customer's DNS and the service's own records are
     const response = await app.gql(DIAGNOSE, { address: mary.address }, support);
     expect(response.errors).toBeUndefined();
     dump(response.data.diagnoseDelivery);
-    const findings = response.data.diagnoseDelivery.findings as { code: string; action: string; actions: { actor: string; text: string; escalation: string | null }[]; evidence: { text: string }[] }[];
+    const findings = response.data.diagnoseDelivery.findings as {
+      code: string;
+      action: string;
+      actions: { actor: string; text: string; escalation: string | null }[];
+      evidence: { text: string }[];
+    }[];
     expect(findings.map((finding) => finding.code)).toEqual(["dns.misconfigured", "service.reverse_dns"]);
     const [customer, service] = findings;
 

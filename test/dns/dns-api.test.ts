@@ -48,9 +48,7 @@ describe("the DNS check API", () => {
 
   beforeAll(async () => {
     const mx = zoneBody(rightParts("MX", { dkimKey: DKIM_KEY }));
-    world = await startDnsWorld([
-      ...Object.values(NAMES).map((name) => ({ name, records: mx })),
-    ]);
+    world = await startDnsWorld([...Object.values(NAMES).map((name) => ({ name, records: mx }))]);
     app = await startTestApp(world.config);
     support = await tokenFor(app, await supportAdmin(app));
   });
@@ -205,7 +203,11 @@ describe("the DNS check API", () => {
         { field: "webServerAddress", before: null, after: "192.0.2.81" },
         { field: "dkimPublicKey", before: null, after: DKIM_KEY },
       ]);
-      const admin = await app.gql(UPDATE, { id: domain.id, input: { dnsSetup: "MX" } }, await tokenFor(app, (await app.deps.db.domainAdmin.findUniqueOrThrow({ where: { domainId: domain.id }, include: { account: true } })).account));
+      const admin = await app.gql(
+        UPDATE,
+        { id: domain.id, input: { dnsSetup: "MX" } },
+        await tokenFor(app, (await app.deps.db.domainAdmin.findUniqueOrThrow({ where: { domainId: domain.id }, include: { account: true } })).account),
+      );
       expect(errorCode(admin)).toBe("FORBIDDEN");
     });
 
@@ -260,9 +262,9 @@ describe("the DNS check API", () => {
       const { domain } = await makeDomain(app, { dnsSetup: setup, webServerAddress: setup.startsWith("MX_WEB") ? WEB : null, dkimPublicKey: DKIM_KEY });
       const expected = (await app.gql(EXPECTED, { name: domain.name }, support)).data.domain.expectedDnsRecords;
       expect(expected.setup).toBe(setup);
-      expect(expected.records.map((record: { name: string; type: string; value: string; preference: number | null }) => [record.name, record.type, record.value, record.preference])).toEqual(
-        notes(domain.name, setup),
-      );
+      expect(
+        expected.records.map((record: { name: string; type: string; value: string; preference: number | null }) => [record.name, record.type, record.value, record.preference]),
+      ).toEqual(notes(domain.name, setup));
       const mx = expected.records.find((record: { type: string }) => record.type === "MX");
       if (mx) expect(mx.zoneLine).toBe(`${domain.name}.\t3600\tIN\tMX\t10 mail.${domain.name}.`);
       const dkim = expected.records.find((record: { name: string }) => record.name.includes("_domainkey"));
@@ -276,14 +278,24 @@ describe("the DNS check API", () => {
       const domains = await Promise.all(
         setups.map(async (setup) => (await makeDomain(app, { dnsSetup: setup, webServerAddress: setup.startsWith("MX_WEB") ? WEB : null, dkimPublicKey: DKIM_KEY })).domain),
       );
-      const zones = await Promise.all(domains.map(async (domain) => ({ name: domain.name, records: (await app.gql(EXPECTED, { name: domain.name }, support)).data.domain.expectedDnsRecords.zoneFile as string })));
+      const zones = await Promise.all(
+        domains.map(async (domain) => ({
+          name: domain.name,
+          records: (await app.gql(EXPECTED, { name: domain.name }, support)).data.domain.expectedDnsRecords.zoneFile as string,
+        })),
+      );
       const published = await startDnsWorld(zones);
       const publishedApp = await startTestApp(published.config);
       try {
         const token = await tokenFor(publishedApp, await supportAdmin(publishedApp));
         for (const [index, domain] of domains.entries()) {
           const check = (await publishedApp.gql(CHECK, { domain: domain.name }, token)).data.checkDomainDns;
-          expect({ setup: setups[index], status: check.status, detected: check.detectedSetup, notPassing: check.findings.filter((item: { status: string }) => item.status !== "PASS") }).toEqual({
+          expect({
+            setup: setups[index],
+            status: check.status,
+            detected: check.detectedSetup,
+            notPassing: check.findings.filter((item: { status: string }) => item.status !== "PASS"),
+          }).toEqual({
             setup: setups[index],
             status: "PASS",
             detected: setups[index],

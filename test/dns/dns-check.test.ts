@@ -214,7 +214,11 @@ const RIGHT: { setup: Setup; label: string; name: string; parts: ZoneParts; chec
     "soa.present",
     "soa.serial",
     "soa.timers",
-    ...(setup === "A_ONLY" ? ["address.apex"] : setup === "MX" ? ["address.mail_host", "address.webmail"] : ["address.apex", "address.www", "address.mail_host", "address.webmail"]),
+    ...(setup === "A_ONLY"
+      ? ["address.apex"]
+      : setup === "MX"
+        ? ["address.mail_host", "address.webmail"]
+        : ["address.apex", "address.www", "address.mail_host", "address.webmail"]),
     "mx.present",
     ...(setup === "A_ONLY" ? [] : ["mx.primary"]),
     ...(setup === "MX_WEB_BACKUP" ? ["mx.backup"] : []),

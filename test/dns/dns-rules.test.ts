@@ -39,7 +39,9 @@ function spf(text: string): SpfRecord {
 
 describe("SPF", () => {
   it("parses mechanisms with their qualifiers, networks and the redirect modifier", () => {
-    const record = spf("v=spf1 ip4:192.0.2.0/24 -ip6:2001:db8::/32 a:mail.example.com/28//64 ~mx include:_spf.example.net ?exists:%{i}.x.example exp=why.example redirect=other.example");
+    const record = spf(
+      "v=spf1 ip4:192.0.2.0/24 -ip6:2001:db8::/32 a:mail.example.com/28//64 ~mx include:_spf.example.net ?exists:%{i}.x.example exp=why.example redirect=other.example",
+    );
     expect(record.mechanisms.map((mechanism) => [mechanism.qualifier, mechanism.name, mechanism.value ?? null, mechanism.cidr4 ?? null, mechanism.cidr6 ?? null])).toEqual([
       ["+", "ip4", "192.0.2.0", 24, null],
       ["-", "ip6", "2001:db8::", null, 32],
@@ -83,7 +85,11 @@ describe("SPF", () => {
 
   it("gives permerror past 10 lookups or for an include without a record, and temperror when DNS does not answer", async () => {
     const includes = Array.from({ length: 11 }, (_, index) => `include:i${index}.example`).join(" ");
-    const table: Record<string, string[] | "error"> = { "many.example TXT": [`v=spf1 ${includes} -all`], "gone.example TXT": ["v=spf1 include:nothing.example -all"], "slow.example TXT": "error" };
+    const table: Record<string, string[] | "error"> = {
+      "many.example TXT": [`v=spf1 ${includes} -all`],
+      "gone.example TXT": ["v=spf1 include:nothing.example -all"],
+      "slow.example TXT": "error",
+    };
     for (let index = 0; index < 11; index++) table[`i${index}.example TXT`] = ["v=spf1 ip4:192.0.2.1 -all"];
     const { lookup } = tableLookup(table);
     expect(await evaluateSpf(lookup, "many.example", "198.51.100.1")).toEqual({ result: "permerror", detail: "more than 10 DNS lookups" });
@@ -194,7 +200,10 @@ describe("inputs and settings", () => {
     expect(() => loadConfig({ MAIL_HOST_PATTERN: "mail .{domain}" })).toThrow(/MAIL_HOST_PATTERN/);
     expect(() => loadConfig({ MAIL_SERVER_IPV4: "2001:db8::1" })).toThrow(/MAIL_SERVER_IPV4/);
     expect(loadConfig({}).DNS_SERVERS).toBeUndefined();
-    expect(loadConfig({ MAIL_SERVER_IPV6: "2001:DB8:0:0::25", MAIL_HOST_PATTERN: "Mail.{domain}." })).toMatchObject({ MAIL_SERVER_IPV6: "2001:db8::25", MAIL_HOST_PATTERN: "mail.{domain}" });
+    expect(loadConfig({ MAIL_SERVER_IPV6: "2001:DB8:0:0::25", MAIL_HOST_PATTERN: "Mail.{domain}." })).toMatchObject({
+      MAIL_SERVER_IPV6: "2001:db8::25",
+      MAIL_HOST_PATTERN: "mail.{domain}",
+    });
   });
 
   it("never runs more tasks at once than the limit", async () => {

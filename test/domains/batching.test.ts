@@ -86,7 +86,13 @@ describe("lists load their relations in batches", () => {
     const prefix = uniqueName("past-end");
     for (let index = 0; index < 2; index++) await makeDomain(app, { name: `${prefix}-${index}.example` });
     const page = async (after?: string) =>
-      (await app.gql(`query($s: String, $a: String) { domains(search: $s, first: 2, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }`, { s: prefix, a: after }, support)).data.domains;
+      (
+        await app.gql(
+          `query($s: String, $a: String) { domains(search: $s, first: 2, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }`,
+          { s: prefix, a: after },
+          support,
+        )
+      ).data.domains;
     const full = await page();
     expect(full).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: false }, nodes: [{ name: `${prefix}-0.example` }, { name: `${prefix}-1.example` }] });
     expect(await page(full.pageInfo.endCursor)).toEqual({ totalCount: 2, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] });
@@ -113,7 +119,12 @@ describe("lists load their relations in batches", () => {
     expect(full.statements).toBe(small.statements);
     expect(full.nodes[4]).toEqual({
       admin: { address: `admin@${prefix}-04.example` },
-      accounts: { nodes: [{ address: `admin@${prefix}-04.example`, quotaMb: 0 }, { address: `user@${prefix}-04.example`, quotaMb: 4 }] },
+      accounts: {
+        nodes: [
+          { address: `admin@${prefix}-04.example`, quotaMb: 0 },
+          { address: `user@${prefix}-04.example`, quotaMb: 4 },
+        ],
+      },
     });
   });
 

@@ -113,7 +113,11 @@ describe("domains", () => {
     const { domain } = await makeDomain(app, { quotaMb: 1000, maxAccounts: 5 });
     const update = `mutation($id: ID!, $input: UpdateDomainInput!) { updateDomain(id: $id, input: $input) {
       domain { status isTestDomain quotaMb maxAccounts defaultMailboxQuotaMb } warnings { code field } } }`;
-    const response = await app.gql(update, { id: domain.id, input: { status: "SUSPENDED", isTestDomain: true, quotaMb: 2000, maxAccounts: null, defaultMailboxQuotaMb: 300 } }, support);
+    const response = await app.gql(
+      update,
+      { id: domain.id, input: { status: "SUSPENDED", isTestDomain: true, quotaMb: 2000, maxAccounts: null, defaultMailboxQuotaMb: 300 } },
+      support,
+    );
     expect(response.data.updateDomain).toEqual({
       domain: { status: "SUSPENDED", isTestDomain: true, quotaMb: 2000, maxAccounts: null, defaultMailboxQuotaMb: 300 },
       warnings: [],

@@ -4,7 +4,7 @@
 // administrator, a page asks for, it must answer what the domain query (which
 // reads whole rows) answers: a field whose column the page did not read would
 // come back null or wrong here.
-import { buildSchema, getNamedType, isLeafType, isObjectType, type GraphQLField, type GraphQLObjectType } from "graphql";
+import { buildSchema, getNamedType, isLeafType, type GraphQLField, type GraphQLObjectType } from "graphql";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
@@ -53,10 +53,7 @@ describe("the columns a page of domains reads", () => {
 
     const domainType = schema.getType("Domain") as GraphQLObjectType;
     const accountType = schema.getType("Account") as GraphQLObjectType;
-    const selections = [
-      ...Object.values(domainType.getFields()).map(selectionOf),
-      ...Object.values(accountType.getFields()).map((field) => `admin { ${selectionOf(field)} }`),
-    ];
+    const selections = [...Object.values(domainType.getFields()).map(selectionOf), ...Object.values(accountType.getFields()).map((field) => `admin { ${selectionOf(field)} }`)];
     expect(selections.length).toBeGreaterThan(30);
     for (const selection of selections) {
       const page = await ask(`query($search: String) { domains(search: $search) { nodes { name ${selection} } } }`);

@@ -17,7 +17,10 @@ const VISIBLE_TOOL_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden)
 
 /** The text of the CodeMirror editor inside the element matching the selector (CodeMirror only draws the visible lines). */
 function editorText(page: Page, selector: string): Promise<string> {
-  return page.locator(`${selector} .CodeMirror`).first().evaluate((element) => (element as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
+  return page
+    .locator(`${selector} .CodeMirror`)
+    .first()
+    .evaluate((element) => (element as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
 }
 
 function setEditorText(page: Page, selector: string, text: string): Promise<void> {

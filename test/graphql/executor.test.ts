@@ -6,8 +6,8 @@ import { compileQuery, isCompiledQuery } from "graphql-jit";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { typeDefs, resolvers } from "../../src/graphql/schema";
 import { jitExecutor } from "../../src/graphql/executor";
-import { authenticate } from "../../src/auth/principal";
-import { createLoaders } from "../../src/graphql/loaders";
+import { authenticate } from "../../src/auth/authenticate";
+import { createLoaders } from "../../src/loaders";
 import { makeAccount, makeWorld } from "../helpers/factories";
 import { useTestApp } from "../helpers/use-test-app";
 import type { TestApp } from "../helpers/test-app";
@@ -40,7 +40,9 @@ describe("queries compiled by graphql-jit", () => {
     loaders: createLoaders(app.deps.db),
   });
   const comparable = (result: { data?: unknown; errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] }) =>
-    JSON.parse(JSON.stringify({ data: result.data, errors: result.errors?.map(({ message, path, extensions }) => ({ message, path, code: extensions?.code, field: extensions?.field })) }));
+    JSON.parse(
+      JSON.stringify({ data: result.data, errors: result.errors?.map(({ message, path, extensions }) => ({ message, path, code: extensions?.code, field: extensions?.field })) }),
+    );
 
   beforeAll(async () => {
     world = await makeWorld(app);

@@ -4,7 +4,7 @@
 // BAD_USER_INPUT naming the argument, never an internal error (F5); a
 // client's request id is bounded before it reaches the logs and the audit
 // trail.
-import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { makeWorld } from "../helpers/factories";
 import { RestClient } from "../helpers/rest-client";
 
@@ -71,7 +71,11 @@ describe("hostile input (issue 13)", () => {
       const support = world.tokens.support;
       expectBadInput(await app.gql(`query($id: ID) { diagnoseDelivery(logRecordId: $id) { verdict } }`, { id: "9999999999999999999" }, support), "logRecordId");
       expectBadInput(
-        await app.gql(`query($a: String!, $after: String) { mailLog(address: $a, after: $after) { totalCount } }`, { a: world.user.address, after: b64("999999999999999|1") }, support),
+        await app.gql(
+          `query($a: String!, $after: String) { mailLog(address: $a, after: $after) { totalCount } }`,
+          { a: world.user.address, after: b64("999999999999999|1") },
+          support,
+        ),
         "after",
       );
       expectBadInput(await app.gql(`query($after: String) { auditLog(after: $after) { totalCount } }`, { after: b64("9999999999999999999") }, support), "after");
@@ -103,7 +107,7 @@ describe("hostile input (issue 13)", () => {
       expect((entry.requestId ?? "").length).toBeLessThanOrEqual(128);
       expect(entry.requestId).toBe(echoed);
 
-      const odd = await fetch(`${app.url}/healthz`, { headers: { "x-request-id": "abc <script>\"x\"" } });
+      const odd = await fetch(`${app.url}/healthz`, { headers: { "x-request-id": 'abc <script>"x"' } });
       expect(odd.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
     });
   });

@@ -67,7 +67,7 @@ describe("rate limits", () => {
     app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "3" }));
     const support = await tokenFor(app, await supportAdmin(app));
     for (let request = 0; request < 3; request++) expect((await app.gql("{ __typename }")).status).toBe(200);
-    const { result: refused, statements } = await statementsDuring(app!, () => app!.gql("{ me { role } }", {}, support));
+    const { result: refused, statements } = await statementsDuring(app, () => app!.gql("{ me { role } }", {}, support));
     expectRefused(refused, "client", 3);
     expect(statements).toBe(0);
 
@@ -93,7 +93,7 @@ describe("rate limits", () => {
     const forged = `${first.slice(0, -4)}${first.endsWith("AAAA") ? "BBBB" : "AAAA"}`;
     for (let request = 0; request < 3; request++) expect(errorCode(await app.gql("{ me { role } }", {}, forged))).toBe("UNAUTHENTICATED");
     for (let request = 0; request < 2; request++) expect((await app.gql("{ me { role } }", {}, first)).status).toBe(200);
-    const { result: refused, statements } = await statementsDuring(app!, () => app!.gql("{ me { role } }", {}, first));
+    const { result: refused, statements } = await statementsDuring(app, () => app!.gql("{ me { role } }", {}, first));
     expectRefused(refused, "principal", 2);
     expect(statements).toBe(0);
 
@@ -121,7 +121,7 @@ describe("rate limits", () => {
       const ok = await app.gql(LOGIN, { u: admin.username, p: PASSWORD });
       expect(typeof ok.data.login.token).toBe("string");
     }
-    const { result: refused, statements } = await statementsDuring(app!, () => app!.gql(LOGIN, { u: admin.username, p: PASSWORD }));
+    const { result: refused, statements } = await statementsDuring(app, () => app!.gql(LOGIN, { u: admin.username, p: PASSWORD }));
     expectRefused(refused, "login", 2);
     expect(refused.data).toBeUndefined();
     expect(statements).toBe(0);
@@ -136,7 +136,7 @@ describe("rate limits", () => {
     const twice = `mutation($u: String!, $p: String!) { a: login(identifier: $u, password: $p) { token } b: login(identifier: $u, password: $p) { token } }`;
     const first = await app.gql(twice, { u: admin.username, p: PASSWORD });
     expect(first.errors).toBeUndefined();
-    const { result: second, statements } = await statementsDuring(app!, () => app!.gql(twice, { u: admin.username, p: PASSWORD }));
+    const { result: second, statements } = await statementsDuring(app, () => app!.gql(twice, { u: admin.username, p: PASSWORD }));
     expectRefused(second, "login", 3);
     expect(statements).toBe(0);
     const loggedIn = await app.deps.db.auditEntry.count({ where: { action: "auth.login", actorId: admin.id } });
@@ -146,7 +146,11 @@ describe("rate limits", () => {
   it("a batch counts one request per operation", async () => {
     app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" }));
     const batch = (size: number) =>
-      fetch(`${app!.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))) });
+      fetch(`${app!.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))),
+      });
     expect((await batch(3)).status).toBe(200);
     const refused = await batch(2);
     expect(refused.status).toBe(429);

@@ -97,9 +97,7 @@ describe("CORS", () => {
       expect(options.status).toBe(204);
       expect(options.headers.get("access-control-allow-origin")).toBe(origin);
       expect(listHeader(options, "access-control-allow-methods")).toEqual(["GET", "POST"]);
-      expect(listHeader(options, "access-control-allow-headers")).toEqual(
-        expect.arrayContaining(["content-type", "authorization", "apollo-require-preflight"]),
-      );
+      expect(listHeader(options, "access-control-allow-headers")).toEqual(expect.arrayContaining(["content-type", "authorization", "apollo-require-preflight"]));
       expect(options.headers.get("access-control-max-age")).toBe("600");
     });
 

@@ -72,7 +72,13 @@ function childZoneText(zone: ChildZone, addresses: Record<Role, string>, serial:
 }
 
 function parentZoneText(children: ChildZone[], addresses: Record<Role, string>): string {
-  const lines = ["$ORIGIN example.", "$TTL 300", "@ IN SOA a.nic.example. hostmaster.nic.example. 1 3600 900 1209600 300", "@ IN NS a.nic.example.", `a.nic IN A ${addresses.parent}`];
+  const lines = [
+    "$ORIGIN example.",
+    "$TTL 300",
+    "@ IN SOA a.nic.example. hostmaster.nic.example. 1 3600 900 1209600 300",
+    "@ IN NS a.nic.example.",
+    `a.nic IN A ${addresses.parent}`,
+  ];
   for (const child of children) {
     const label = child.name.slice(0, -".example".length);
     for (const role of child.parentNameservers ?? child.nameservers ?? ["ns1", "ns2"]) {
@@ -150,7 +156,7 @@ export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
       const results = await Promise.allSettled(servers);
       for (const result of results) if (result.status === "fulfilled") started.push(result.value);
       const failed = results.find((result) => result.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (failed) throw failed.reason;
       return {
         addresses,
         config: {

@@ -6,7 +6,6 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../src/db/embed
 import { runMigrations } from "../../src/db/migrate";
 
 declare global {
-  // eslint-disable-next-line no-var -- shared with global-teardown in the same process
   var __embeddedTestDatabase: EmbeddedDatabase | undefined;
 }
 

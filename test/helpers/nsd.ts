@@ -25,7 +25,9 @@ function nsdBinary(): string {
   for (const candidate of [process.env.NSD_BIN, "/usr/sbin/nsd", "/usr/local/sbin/nsd"]) {
     if (candidate && existsSync(candidate)) return candidate;
   }
-  throw new Error("NSD is not installed: the DNS tests need a real authoritative server. Install the test servers with: npm run test:deps (as root; it runs apt-get install nsd ...).");
+  throw new Error(
+    "NSD is not installed: the DNS tests need a real authoritative server. Install the test servers with: npm run test:deps (as root; it runs apt-get install nsd ...).",
+  );
 }
 
 function configuration(dir: string, address: string, port: number, zones: ZoneFile[]): string {
@@ -70,8 +72,8 @@ export async function startNsd(options: { address: string; port?: number; zones:
   writeFileSync(join(dir, "nsd.conf"), configuration(dir, options.address, port, options.zones));
   let output = "";
   const child = spawn(nsdBinary(), ["-d", "-c", join(dir, "nsd.conf")], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const done = exited(child);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

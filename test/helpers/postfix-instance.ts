@@ -43,9 +43,13 @@ export async function startPostfixInstance(options: { address: string; port: num
   for (const sub of ["etc", "queue", "data"]) mkdirSync(join(dir, sub));
   chmodSync(dir, 0o755);
   chownSync(join(dir, "data"), idOf("postfix"), 0);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${hostname}`, "-keyout", join(etc, "key.pem"), "-out", join(etc, "cert.pem")], {
-    stdio: "ignore",
-  });
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${hostname}`, "-keyout", join(etc, "key.pem"), "-out", join(etc, "cert.pem")],
+    {
+      stdio: "ignore",
+    },
+  );
   chmodSync(join(etc, "key.pem"), 0o600);
   writeFileSync(
     join(etc, "main.cf"),
@@ -73,14 +77,7 @@ export async function startPostfixInstance(options: { address: string; port: num
       "",
     ].join("\n"),
   );
-  writeFileSync(
-    join(etc, "master.cf"),
-    [
-      `${address}:${port} inet n - n - - smtpd`,
-      ...POSTFIX_INTERNAL_SERVICES,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(etc, "master.cf"), [`${address}:${port} inet n - n - - smtpd`, ...POSTFIX_INTERNAL_SERVICES, ""].join("\n"));
   execFileSync(POSTFIX, ["-c", etc, "start"], { stdio: "pipe" });
   const stop = async () => {
     await promisify(execFile)(POSTFIX, ["-c", etc, "stop"]).catch(() => undefined);

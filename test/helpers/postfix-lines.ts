@@ -12,7 +12,9 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 /** A fixture's lines, as captured (UTC). */
 export function postfixFixture(name: "maillog_file" | "long-queue-ids" | "mailstack"): string[] {
-  return readFileSync(join(FIXTURES, `postfix-${name}.log`), "utf8").split("\n").filter((line) => line.length > 0);
+  return readFileSync(join(FIXTURES, `postfix-${name}.log`), "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0);
 }
 
 /** The instant of a captured line's "Mmm dd hh:mm:ss" (the capture ran in UTC in CAPTURE_YEAR). */

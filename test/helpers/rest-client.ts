@@ -64,7 +64,7 @@ export class RestClient {
     private readonly app: TestApp,
     readonly document: OpenApiDocument,
   ) {
-    this.ajv.addSchema(document as object, "openapi.json");
+    this.ajv.addSchema(document, "openapi.json");
     this.templates = Object.keys(document.paths).map((template) => ({
       template,
       pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`),

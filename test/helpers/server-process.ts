@@ -27,8 +27,8 @@ export function startServerProcess(env: Record<string, string>): ServerProcess {
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) resolve(match[1]!);
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
   });
   listening.catch(() => undefined);

@@ -9,7 +9,7 @@ import { createPasswordHasher } from "../../src/auth/passwords";
 import { createTokenService } from "../../src/auth/tokens";
 import { LoginThrottle } from "../../src/auth/auth.service";
 import { createServer } from "../../src/server";
-import type { AppDeps } from "../../src/graphql/context";
+import type { AppDeps } from "../../src/app-deps";
 
 export interface GraphQLResponse<T = any> {
   status: number;

@@ -71,11 +71,15 @@ export function buildImportFile(world: ImportWorld, rows: number, options: { wit
           [3005, (row) => bad(row, `${prefix}-cells@${world.main.name},a good long password`, [{ field: null, code: "BAD_USER_INPUT" }])],
           [3006, (row) => bad(row, `,a good long password,,,,`, [{ field: "address", code: "BAD_USER_INPUT" }])],
           // Several problems in one row are all reported.
-          [3007, (row) => bad(row, `${prefix}-many@${world.main.name},short,,-5,,GONE`, [
-            { field: "password", code: "BAD_USER_INPUT" },
-            { field: "quotaMb", code: "BAD_USER_INPUT" },
-            { field: "status", code: "BAD_USER_INPUT" },
-          ])],
+          [
+            3007,
+            (row) =>
+              bad(row, `${prefix}-many@${world.main.name},short,,-5,,GONE`, [
+                { field: "password", code: "BAD_USER_INPUT" },
+                { field: "quotaMb", code: "BAD_USER_INPUT" },
+                { field: "status", code: "BAD_USER_INPUT" },
+              ]),
+          ],
           // The quota domain: ten rows of 100 MiB fit its 1000 MiB, the eleventh does not.
           ...Array.from({ length: 11 }, (_, index): [number, (row: number) => void] => [
             5000 + index,

@@ -241,7 +241,12 @@ describe("bulk import of accounts", () => {
       const w = await makeWorld(app);
       const prefix = uniqueName("adm");
       const missing = `${uniqueName("nowhere")}.example`;
-      const csv = ["address,password", `${prefix}-own@${w.domain.name},a good long password`, `${prefix}-other@${w.otherDomain.name},a good long password`, `${prefix}-missing@${missing},a good long password`].join("\n");
+      const csv = [
+        "address,password",
+        `${prefix}-own@${w.domain.name},a good long password`,
+        `${prefix}-other@${w.otherDomain.name},a good long password`,
+        `${prefix}-missing@${missing},a good long password`,
+      ].join("\n");
       const report = ok(await app.gql<{ importAccounts: Report }>(IMPORT, { input: { content: csv, mode: "PER_ROW" } }, w.tokens.admin)).importAccounts;
 
       expect(report).toMatchObject({ createdCount: 1, failedCount: 2 });
@@ -278,8 +283,9 @@ describe("bulk import of accounts", () => {
         expect(read.errors![0]!.message.replace(started.id, "<id>")).toBe((await app.gql(PROGRESS, { id: ghost }, token)).errors![0]!.message.replace(ghost, "<id>"));
         expect(errorCode(await app.gql(APPEND, { id: started.id, content: "x@y.example,a good long password\n" }, token))).toBe("NOT_FOUND");
       }
-      const finished = ok(await app.gql<{ appendAccountImportContent: Report }>(APPEND, { id: started.id, content: `${uniqueName("own")}@${w.domain.name},a good long password\n` }, w.tokens.admin))
-        .appendAccountImportContent;
+      const finished = ok(
+        await app.gql<{ appendAccountImportContent: Report }>(APPEND, { id: started.id, content: `${uniqueName("own")}@${w.domain.name},a good long password\n` }, w.tokens.admin),
+      ).appendAccountImportContent;
       expect(finished.rowsTotal).toBe(1);
       // The content is complete: more is refused.
       expect(errorCode(await app.gql(APPEND, { id: started.id, content: "more" }, w.tokens.admin))).toBe("CONFLICT");

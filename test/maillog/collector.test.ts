@@ -139,10 +139,7 @@ describe("delivery-log collector", () => {
     const src = source();
     const tag = uniqueName("old");
     const day = 86_400_000;
-    writeFileSync(
-      src.path,
-      `${[400, 200, 10].map((days) => logLine({ at: new Date(Date.now() - days * day), subject: `${tag} ${days}` })).join("\n")}\n`,
-    );
+    writeFileSync(src.path, `${[400, 200, 10].map((days) => logLine({ at: new Date(Date.now() - days * day), subject: `${tag} ${days}` })).join("\n")}\n`);
     await collectSource(store, src);
     await pruneMailLog(app.deps.db, new Date(Date.now() - 183 * day), { batchSize: 1 });
     const left = await app.deps.db.mailLogRecord.findMany({ where: { sourceName: src.name }, select: { subject: true } });

@@ -64,7 +64,13 @@ describe("storing parsed delivery-log lines", () => {
     const mary = await makeAccount(app, domain);
     const tag = uniqueName("same");
     const lines = numbered([
-      logLine({ direction: "LR", sender: mary.address, recipient: "bob@remote.example", subject: `${tag} tab\there, back\\slash, \\N and \\.`, status: "RETRY.2 Connection\trefused" }),
+      logLine({
+        direction: "LR",
+        sender: mary.address,
+        recipient: "bob@remote.example",
+        subject: `${tag} tab\there, back\\slash, \\N and \\.`,
+        status: "RETRY.2 Connection\trefused",
+      }),
       `${logLine({ direction: "RL", sender: "bob@remote.example", recipient: mary.address, subject: `${tag} carriage\rreturn and line\nfeed` })}`,
       iconv.encode(logLine({ direction: "RL", recipient: `ghost@${domain.name}`, subject: `${tag} 會議記錄 (第2版)`, status: "FAIL Destination mailbox exceeds quota" }), "cp950"),
       Buffer.from(`${logLine({ subject: `${tag} 痘痘學 😀` })} \u0000\r\n`, "utf8"),
@@ -122,7 +128,7 @@ describe("storing parsed delivery-log lines", () => {
   it.each(Object.entries(ways))("counts a line repeated within one batch as a duplicate (%s)", async (_way, ingest) => {
     const [repeated, other] = [logLine({ subject: uniqueName("twice") }), logLine({ subject: uniqueName("once") })];
     const source = uniqueName("repeat");
-    expect(await ingest(source, numbered([repeated!, other!, `${repeated}\r`, "not a log line"]))).toEqual({
+    expect(await ingest(source, numbered([repeated, other, `${repeated}\r`, "not a log line"]))).toEqual({
       accepted: 2,
       duplicates: 1,
       rejected: [{ lineNumber: 4, reason: expect.stringContaining("does not start with a date"), line: "not a log line" }],

@@ -86,7 +86,13 @@ function referenceParseLogLine(input: Uint8Array | string, timeZone = "Asia/Taip
   const rest = text.slice(text.length > 19 ? 20 : 19);
   const separator = rest.startsWith("- (") ? 0 : rest.indexOf(" - (") + 1;
   if (separator === 0 && !rest.startsWith("- (")) return reject('no " - (SUBJECT/SIZE)STATUS" part');
-  const headerTokens = separator === 0 ? [] : rest.slice(0, separator).split(" ").filter((token) => token !== "");
+  const headerTokens =
+    separator === 0
+      ? []
+      : rest
+          .slice(0, separator)
+          .split(" ")
+          .filter((token) => token !== "");
   const body = referenceSplitBody(rest.slice(separator + 2));
   if (!body) return reject('the "(SUBJECT/SIZE)STATUS" part is unreadable: no "/size)" followed by OK, RETRY.n or FAIL');
   let queueId: string | null = null;
@@ -134,38 +140,63 @@ function referenceParseLogLine(input: Uint8Array | string, timeZone = "Asia/Taip
 // Lines like the log servers', and like what goes wrong with them.
 
 const pad = (value: number, width: number) => String(value).padStart(width, "0");
-const dateTime = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ y: fc.integer({ min: 1995, max: 2030 }), mo: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }) }) },
-  { weight: 2, arbitrary: fc.record({ y: fc.integer({ min: 0, max: 9999 }), mo: fc.integer({ min: 0, max: 13 }), d: fc.integer({ min: 0, max: 32 }), h: fc.integer({ min: 0, max: 25 }), mi: fc.integer({ min: 0, max: 61 }), s: fc.integer({ min: 0, max: 61 }) }) },
-).map(({ y, mo, d, h, mi, s }) => `${pad(y, 4)}/${pad(mo, 2)}/${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`);
+const dateTime = fc
+  .oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        y: fc.integer({ min: 1995, max: 2030 }),
+        mo: fc.integer({ min: 1, max: 12 }),
+        d: fc.integer({ min: 1, max: 28 }),
+        h: fc.integer({ min: 0, max: 23 }),
+        mi: fc.integer({ min: 0, max: 59 }),
+        s: fc.integer({ min: 0, max: 59 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        y: fc.integer({ min: 0, max: 9999 }),
+        mo: fc.integer({ min: 0, max: 13 }),
+        d: fc.integer({ min: 0, max: 32 }),
+        h: fc.integer({ min: 0, max: 25 }),
+        mi: fc.integer({ min: 0, max: 61 }),
+        s: fc.integer({ min: 0, max: 61 }),
+      }),
+    },
+  )
+  .map(({ y, mo, d, h, mi, s }) => `${pad(y, 4)}/${pad(mo, 2)}/${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`);
 const malformedDateTime = fc.constantFrom("2005/6/01 15:20:56", "2005-06-01 15:20:56", "2005/06/01 15:20", "2005/06/01T15:20:56", "");
 const token = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom("19581-429D733B.0008B021", "Mail.LR", "Mail.RL", "mary@example.tw", "<bob@remote.example>") },
-  { weight: 2, arbitrary: fc.constantFrom(
-    "19581-429D733B.0008B021",
-    "1-abcdefAB.0",
-    "12-429D733B.",
-    "429D733B",
-    "Mail.LR",
-    "Mail.RL",
-    "Mail.lr",
-    "Mail.XX",
-    "<>",
-    "<mary@example.tw>",
-    "Mary@Example.TW",
-    "bob@remote.example",
-    "ÄNNE@bücher.de",
-    "İ@x.y",
-    "a@@b",
-    "@b",
-    "a@",
-    "<a@b",
-    "a@b>",
-    "<a<b@c>",
-    "會議@記錄.tw",
-    "a\tb@c",
-    "-",
-  ) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "19581-429D733B.0008B021",
+      "1-abcdefAB.0",
+      "12-429D733B.",
+      "429D733B",
+      "Mail.LR",
+      "Mail.RL",
+      "Mail.lr",
+      "Mail.XX",
+      "<>",
+      "<mary@example.tw>",
+      "Mary@Example.TW",
+      "bob@remote.example",
+      "ÄNNE@bücher.de",
+      "İ@x.y",
+      "a@@b",
+      "@b",
+      "a@",
+      "<a@b",
+      "a@b>",
+      "<a<b@c>",
+      "會議@記錄.tw",
+      "a\tb@c",
+      "-",
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
 );
 const subject = fc.oneof(
@@ -180,7 +211,10 @@ const status = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom("OK", "FAIL", "RETRY.0", "RETRY.12") },
   { weight: 1, arbitrary: fc.constantFrom("RETRY.", "RETRY.0000000000000000000003", "RETRY.99999999999999999999", "OKAY", "DEFERRED") },
 );
-const reason = fc.oneof(fc.constantFrom("", " ", " Operation timed out", "  550 5.1.1 user unknown ###junk###", "\tx", " 容量不足", "\u3000全形", " a)OK b", "x"), fc.string({ maxLength: 20 }));
+const reason = fc.oneof(
+  fc.constantFrom("", " ", " Operation timed out", "  550 5.1.1 user unknown ###junk###", "\tx", " 容量不足", "\u3000全形", " a)OK b", "x"),
+  fc.string({ maxLength: 20 }),
+);
 const ending = fc.constantFrom("", "", "", "\r", "  \r", " \u0000\r", "\u3000", "\u00a0", "\ufeff", "\u2028", "\t\t", "\u0000");
 const separator = fc.constantFrom(" - (", " - (", " - (", " - (", " - (", "- (", " (", "  - (");
 const address = fc.constantFrom("mary@example.tw", "<bob@remote.example>", "Mary@Example.TW", "<>", "ÄNNE@bücher.de", "會議@記錄.tw", "a\tb@c");
@@ -195,8 +229,22 @@ const header = fc.oneof(
   { weight: 1, arbitrary: fc.array(token, { maxLength: 5 }) },
 );
 const logText = fc
-  .tuple(fc.oneof({ weight: 9, arbitrary: dateTime }, { weight: 1, arbitrary: malformedDateTime }), header, fc.boolean(), separator, subject, fc.boolean(), size, status, reason, ending)
-  .map(([head, tokens, doubleBlank, sep, subj, noSlash, sz, st, why, end]) => `${head}${tokens.map((part) => (doubleBlank ? `  ${part}` : ` ${part}`)).join("")}${sep}${subj}${noSlash && sz === "" ? "" : "/"}${sz})${st}${why}${end}`);
+  .tuple(
+    fc.oneof({ weight: 9, arbitrary: dateTime }, { weight: 1, arbitrary: malformedDateTime }),
+    header,
+    fc.boolean(),
+    separator,
+    subject,
+    fc.boolean(),
+    size,
+    status,
+    reason,
+    ending,
+  )
+  .map(
+    ([head, tokens, doubleBlank, sep, subj, noSlash, sz, st, why, end]) =>
+      `${head}${tokens.map((part) => (doubleBlank ? `  ${part}` : ` ${part}`)).join("")}${sep}${subj}${noSlash && sz === "" ? "" : "/"}${sz})${st}${why}${end}`,
+  );
 
 const RUNS = { numRuns: 3000 };
 
@@ -265,7 +313,11 @@ describe("parseLogLine, against the parser it replaced", () => {
 
   it("decodes any bytes as before: UTF-8 when valid, else Big5 (cp950)", () => {
     const big5Pair = fc.tuple(fc.integer({ min: 0x81, max: 0xfe }), fc.integer({ min: 0x40, max: 0xfe })).map(([lead, trail]) => [lead, trail]);
-    const chunk = fc.oneof(big5Pair, fc.integer({ min: 0, max: 255 }).map((byte) => [byte]), fc.constantFrom([0x20], [0x41], [0x29], [0x0d]));
+    const chunk = fc.oneof(
+      big5Pair,
+      fc.integer({ min: 0, max: 255 }).map((byte) => [byte]),
+      fc.constantFrom([0x20], [0x41], [0x29], [0x0d]),
+    );
     fc.assert(
       fc.property(fc.array(chunk, { maxLength: 40 }), (chunks) => {
         const bytes = Buffer.from(chunks.flat());

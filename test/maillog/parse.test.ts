@@ -55,8 +55,22 @@ describe("parseLogLine", () => {
   });
 
   it.each([
-    ["2005/06/01 16:35:10 19581-429D733B.0008B021 Mail.RL - (FW: 痘痘學-有照片參考位置/719433)FAIL Destination mailbox exceeds quota", "19581-429D733B.0008B021", "2005-06-01T16:35:07+08:00", "FW: 痘痘學-有照片參考位置", 719433, "2005-06-01T16:35:10+08:00"],
-    ["2005/06/01 16:35:25 43442-429D734C.000987D2 Mail.RL - (FW: 誰說光頭不能用髮膠/1939757)FAIL Destination mailbox exceeds quota", "43442-429D734C.000987D2", "2005-06-01T16:35:24+08:00", "FW: 誰說光頭不能用髮膠", 1939757, "2005-06-01T16:35:25+08:00"],
+    [
+      "2005/06/01 16:35:10 19581-429D733B.0008B021 Mail.RL - (FW: 痘痘學-有照片參考位置/719433)FAIL Destination mailbox exceeds quota",
+      "19581-429D733B.0008B021",
+      "2005-06-01T16:35:07+08:00",
+      "FW: 痘痘學-有照片參考位置",
+      719433,
+      "2005-06-01T16:35:10+08:00",
+    ],
+    [
+      "2005/06/01 16:35:25 43442-429D734C.000987D2 Mail.RL - (FW: 誰說光頭不能用髮膠/1939757)FAIL Destination mailbox exceeds quota",
+      "43442-429D734C.000987D2",
+      "2005-06-01T16:35:24+08:00",
+      "FW: 誰說光頭不能用髮膠",
+      1939757,
+      "2005-06-01T16:35:25+08:00",
+    ],
   ])("reads an inbound quota failure: %s", (line, queueId, queuedAt, subject, sizeBytes, loggedAt) => {
     expect(parsed(line)).toMatchObject({
       loggedAt: new Date(loggedAt),

@@ -134,7 +134,9 @@ describe("Postfix's log on the database", () => {
     const pushed = await app.gql(INGEST, { source, lines: queued, format: "POSTFIX" }, support);
     expect(pushed.data.ingestMailLog).toMatchObject({ accepted: 0, duplicates: 0, otherLines: 1, rejected: [] });
     const state = await app.deps.db.postfixQueueState.findMany({ where: { sourceName: source } });
-    expect(state).toEqual([expect.objectContaining({ queueKey: expect.stringMatching(new RegExp(`^${world.host}/[0-9A-F]+$`)), state: { sender: `sender@${world.domain.name}`, size: 418 } })]);
+    expect(state).toEqual([
+      expect.objectContaining({ queueKey: expect.stringMatching(new RegExp(`^${world.host}/[0-9A-F]+$`)), state: { sender: `sender@${world.domain.name}`, size: 418 } }),
+    ]);
     // Not yet old enough, then (moved back in time) pruned.
     const { pruneMailLog } = await import("../../src/maillog/maillog.service");
     await pruneMailLog(app.deps.db, new Date(0), { queueStateDays: 10 });
@@ -183,7 +185,9 @@ describe("Postfix's log on the database", () => {
 
     // Delivered over LMTP to a hosted mailbox: inbound, linked to the recipient's account.
     const bob = await mailLog(`bob@${name}`);
-    expect(bob.nodes).toEqual([expect.objectContaining({ direction: "INBOUND", localAddress: `bob@${name}`, relay: "127.0.0.47[127.0.0.47]:24241", status: "OK", sizeBytes: 414 })]);
+    expect(bob.nodes).toEqual([
+      expect.objectContaining({ direction: "INBOUND", localAddress: `bob@${name}`, relay: "127.0.0.47[127.0.0.47]:24241", status: "OK", sizeBytes: 414 }),
+    ]);
     expect(await app.deps.db.mailLogRecord.findFirst({ where: { localAddress: `bob@${name}` } })).toMatchObject({ accountId: world.accounts.bob.id, domainId: world.domain.id });
 
     // Outbound: linked to the sender's account, the remote's reply and code kept.
@@ -221,7 +225,12 @@ describe("Postfix's log on the database", () => {
     const name = world.domain.name;
     const rest = await RestClient.connect(app);
     const source = uniqueName("mx");
-    const pushed = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: support, raw: `${world.lines.join("\r\n")}\r\n`, contentType: "text/plain", query: { format: "POSTFIX", timeZone: "UTC" } });
+    const pushed = await rest.request("POST", `/api/v1/mail-log/${source}`, {
+      token: support,
+      raw: `${world.lines.join("\r\n")}\r\n`,
+      contentType: "text/plain",
+      query: { format: "POSTFIX", timeZone: "UTC" },
+    });
     expect(pushed.status).toBe(200);
     expect(pushed.body).toMatchObject({ accepted: 17, duplicates: 0, rejected: [] });
     const again = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: support, json: { lines: world.lines, timeZone: "UTC", format: "POSTFIX" } });

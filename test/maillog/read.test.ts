@@ -48,8 +48,22 @@ describe("reading delivery records", () => {
     const tag = uniqueName("f");
     const minute = 60_000;
     await ingest([
-      logLine({ at: new Date(Date.now() - 5 * minute), direction: "LR", sender: user.address, recipient: "boss@remote.example", subject: `${tag} report`, status: "RETRY.2 Operation timed out" }),
-      logLine({ at: new Date(Date.now() - 4 * minute), direction: "RL", sender: "boss@remote.example", recipient: user.address, subject: `${tag} Re: report`, status: "FAIL Destination mailbox exceeds quota" }),
+      logLine({
+        at: new Date(Date.now() - 5 * minute),
+        direction: "LR",
+        sender: user.address,
+        recipient: "boss@remote.example",
+        subject: `${tag} report`,
+        status: "RETRY.2 Operation timed out",
+      }),
+      logLine({
+        at: new Date(Date.now() - 4 * minute),
+        direction: "RL",
+        sender: "boss@remote.example",
+        recipient: user.address,
+        subject: `${tag} Re: report`,
+        status: "FAIL Destination mailbox exceeds quota",
+      }),
       logLine({ at: new Date(Date.now() - 3 * minute), direction: "RL", sender: "news@list.example", recipient: user.address, subject: `${tag} newsletter` }),
       logLine({ at: new Date(Date.now() - 2 * minute), direction: "LR", sender: user.address, recipient: "friend@remote.example", subject: `${tag} lunch?` }),
     ]);
@@ -89,7 +103,11 @@ describe("reading delivery records", () => {
   it("reads an account's records through Account.mailLog", async () => {
     const world = await makeWorld(app);
     await ingest([logLine({ direction: "LR", sender: world.user.address, recipient: "z@remote.example", subject: uniqueName("acct") })]);
-    const response = await app.gql(`query($id: ID!) { account(id: $id) { mailLog(range: LAST_6_MONTHS) { totalCount nodes { direction } } } }`, { id: world.user.id }, world.tokens.admin);
+    const response = await app.gql(
+      `query($id: ID!) { account(id: $id) { mailLog(range: LAST_6_MONTHS) { totalCount nodes { direction } } } }`,
+      { id: world.user.id },
+      world.tokens.admin,
+    );
     expect(response.data.account.mailLog).toEqual({ totalCount: 1, nodes: [{ direction: "OUTBOUND" }] });
   });
 });

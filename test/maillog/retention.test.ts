@@ -41,11 +41,7 @@ describe("ingesting lines older than the retention", () => {
     expect(stored.map((record) => record.subject)).toEqual([`${tag} 182 days`, `${tag} today`]);
     expect(await app.deps.db.rejectedLogLine.count({ where: { sourceName: source } })).toBe(0);
 
-    const audit = await app.gql(
-      `query($id: ID!) { auditLog(objectId: $id, action: "maillog.ingest") { nodes { changes { field after } } } }`,
-      { id: source },
-      support,
-    );
+    const audit = await app.gql(`query($id: ID!) { auditLog(objectId: $id, action: "maillog.ingest") { nodes { changes { field after } } } }`, { id: source }, support);
     expect(audit.data.auditLog.nodes[0].changes).toContainEqual({ field: "tooOld", after: 2 });
 
     // Over REST the answer is the same.

@@ -62,7 +62,8 @@ describeWithStack("aliases, forwarding, catch-all and alias domains in the mail 
     expect(answer.errors).toBeUndefined();
     return answer.data;
   };
-  const send = (to: string, marker: string) => sendMail({ host: ADDRESS, port: stack.ports.smtp, from: "someone@outside.test", to: [to], message: textMessage("someone@outside.test", to, marker) });
+  const send = (to: string, marker: string) =>
+    sendMail({ host: ADDRESS, port: stack.ports.smtp, from: "someone@outside.test", to: [to], message: textMessage("someone@outside.test", to, marker) });
   const inboxWith = (user: string, marker: string) => waitForInbox(ADDRESS, stack.ports.imap, user, PASSWORD, (session) => session.messages.some((m) => m.includes(marker)));
   async function sunkWith(marker: string, timeoutMs = 20_000): Promise<SunkMessage[]> {
     const deadline = Date.now() + timeoutMs;
@@ -75,10 +76,9 @@ describeWithStack("aliases, forwarding, catch-all and alias domains in the mail 
     const { domain } = await makeDomain(app);
     const amy = await makeAccount(app, domain, { quotaMb: 10 });
     const bob = await makeAccount(app, domain, { quotaMb: 10 });
-    const created = await gql(
-      `mutation($input: CreateAliasInput!) { createAlias(input: $input) { alias { address destinations } } }`,
-      { input: { domainId: domain.id, localPart: "sales", destinations: [amy.address, bob.address, "partner@outside.test"] } },
-    );
+    const created = await gql(`mutation($input: CreateAliasInput!) { createAlias(input: $input) { alias { address destinations } } }`, {
+      input: { domainId: domain.id, localPart: "sales", destinations: [amy.address, bob.address, "partner@outside.test"] },
+    });
     expect(created.createAlias.alias.address).toBe(`sales@${domain.name}`);
     const marker = uniqueName("alias");
     const sent = await send(`sales@${domain.name}`, marker);
@@ -93,7 +93,10 @@ describeWithStack("aliases, forwarding, catch-all and alias domains in the mail 
     const keeps = await makeAccount(app, domain, { quotaMb: 10 });
     const passes = await makeAccount(app, domain, { quotaMb: 10 });
     const forward = `mutation($id: ID!, $to: [String!]!, $keep: Boolean) { setForwarding(accountId: $id, destinations: $to, keepCopy: $keep) { account { forwarding { destinations keepCopy } } } }`;
-    expect((await gql(forward, { id: keeps.id, to: ["keeper@outside.test"], keep: true })).setForwarding.account.forwarding).toEqual({ destinations: ["keeper@outside.test"], keepCopy: true });
+    expect((await gql(forward, { id: keeps.id, to: ["keeper@outside.test"], keep: true })).setForwarding.account.forwarding).toEqual({
+      destinations: ["keeper@outside.test"],
+      keepCopy: true,
+    });
     await gql(forward, { id: passes.id, to: ["passer@outside.test"], keep: false });
 
     const kept = uniqueName("kept");
@@ -148,7 +151,14 @@ describeWithStack("aliases, forwarding, catch-all and alias domains in the mail 
       input: { domainId: domain.id, localPart: "info", destinations: [amy.address] },
     });
     const submit = (from: string) =>
-      sendMail({ host: ADDRESS, port: stack.ports.submission, from, to: [bob.address], message: textMessage(from, bob.address, uniqueName("as")), auth: { user: amy.address, password: PASSWORD } });
+      sendMail({
+        host: ADDRESS,
+        port: stack.ports.submission,
+        from,
+        to: [bob.address],
+        message: textMessage(from, bob.address, uniqueName("as")),
+        auth: { user: amy.address, password: PASSWORD },
+      });
     expect((await submit(`info@${domain.name}`)).rcpt).toEqual([expect.stringMatching(/^250 /)]);
     expect((await submit(amy.address)).rcpt).toEqual([expect.stringMatching(/^250 /)]);
     expect((await submit(bob.address)).rcpt[0]).toMatch(/^553 5\.7\.1 .*not owned by user/);

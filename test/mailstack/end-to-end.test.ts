@@ -80,7 +80,11 @@ describeWithStack("Postfix and Dovecot on mailadmin's data", () => {
     const { domain } = await makeDomain(app);
     const mailbox = await makeAccount(app, domain, { quotaMb: 10 });
     expect((await inbox(mailbox.address)).login).toMatch(/^OK/);
-    const changed = await app.gql(`mutation($id: ID!, $p: String!) { setAccountPassword(id: $id, password: $p) { account { id } } }`, { id: mailbox.id, p: "a new password 2026" }, support);
+    const changed = await app.gql(
+      `mutation($id: ID!, $p: String!) { setAccountPassword(id: $id, password: $p) { account { id } } }`,
+      { id: mailbox.id, p: "a new password 2026" },
+      support,
+    );
     expect(changed.errors).toBeUndefined();
     expect((await inbox(mailbox.address)).login).toMatch(/^NO \[AUTHENTICATIONFAILED\]/);
     expect((await inbox(mailbox.address, "a new password 2026")).login).toMatch(/^OK/);
@@ -140,11 +144,7 @@ describeWithStack("Postfix and Dovecot on mailadmin's data", () => {
     expect(bounce).toMatchObject({ status: "FAIL", dsn: "5.2.2", format: "POSTFIX" });
     expect(records.some((r) => r.queueId === null && r.dsn === "5.2.2")).toBe(true);
 
-    const diagnosis = await app.gql(
-      `query($id: ID!) { diagnoseDelivery(logRecordId: $id) { verdict findings { code severity } } }`,
-      { id: bounce!.id },
-      token,
-    );
+    const diagnosis = await app.gql(`query($id: ID!) { diagnoseDelivery(logRecordId: $id) { verdict findings { code severity } } }`, { id: bounce!.id }, token);
     expect(diagnosis.errors).toBeUndefined();
     expect(diagnosis.data.diagnoseDelivery.findings[0]).toMatchObject({ severity: "PROBLEM", code: expect.stringMatching(/^mailbox\.(quota_exceeded|full)$/) });
   });
@@ -174,7 +174,14 @@ describeWithStack("Postfix and Dovecot on mailadmin's data", () => {
     const sender = await makeAccount(app, domain, { quotaMb: 10 });
     const recipient = await makeAccount(app, domain, { quotaMb: 10 });
     const submit = (from: string, password = PASSWORD) =>
-      sendMail({ host: ADDRESS, port: stack.ports.submission, from, to: [recipient.address], message: textMessage(from, recipient.address, uniqueName("sub")), auth: { user: sender.address, password } });
+      sendMail({
+        host: ADDRESS,
+        port: stack.ports.submission,
+        from,
+        to: [recipient.address],
+        message: textMessage(from, recipient.address, uniqueName("sub")),
+        auth: { user: sender.address, password },
+      });
     expect((await submit(sender.address, "wrong password")).auth).toMatch(/^535 /);
     const own = await submit(sender.address);
     expect(own.auth).toMatch(/^235 /);

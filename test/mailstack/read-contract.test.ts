@@ -81,28 +81,31 @@ describe("the mail servers' read contract (mailserver_v1)", () => {
     for (const view of ["domains", "mailboxes", "sender_logins"]) expect(await can(`mailserver_v1.${view}`)).toBe(true);
     for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain"]) expect(await can(`public.${table}`)).toBe(false);
     // Dovecot's quota_clone writes usage into mailbox_usage (docs/usage.md).
-    const writes = await app.deps.db.$queryRawUnsafe<{ allowed: boolean }[]>(`SELECT has_table_privilege('mailadmin_mailserver', 'public.mailbox_usage', 'INSERT, UPDATE') AS "allowed"`);
+    const writes = await app.deps.db.$queryRawUnsafe<{ allowed: boolean }[]>(
+      `SELECT has_table_privilege('mailadmin_mailserver', 'public.mailbox_usage', 'INSERT, UPDATE') AS "allowed"`,
+    );
     expect(writes[0]!.allowed).toBe(true);
   });
 
   // A real login of the role: the embedded database serves one session as one user.
-  if (onPostgres) it("lets a login of the mail role read the views and refuses it every table", async () => {
-    const world = await makeWorld(app);
-    const url = new URL(process.env.DATABASE_URL!);
-    const login = `mailserver_test_${randomBytes(4).toString("hex")}`;
-    const password = randomBytes(12).toString("hex");
-    await app.deps.db.$executeRawUnsafe(`CREATE ROLE "${login}" LOGIN PASSWORD '${password}' IN ROLE "mailadmin_mailserver"`);
-    const client = new Client({ host: url.hostname, port: Number(url.port), database: url.pathname.slice(1), user: login, password });
-    try {
-      await client.connect();
-      const seen = await client.query(`SELECT "domain" FROM "mailserver_v1"."domains" WHERE "domain" = $1`, [world.domain.name]);
-      expect(seen.rows).toEqual([{ domain: world.domain.name }]);
-      for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain"]) {
-        await expect(client.query(`SELECT 1 FROM "public"."${table}" LIMIT 1`)).rejects.toThrow(/permission denied/);
+  if (onPostgres)
+    it("lets a login of the mail role read the views and refuses it every table", async () => {
+      const world = await makeWorld(app);
+      const url = new URL(process.env.DATABASE_URL!);
+      const login = `mailserver_test_${randomBytes(4).toString("hex")}`;
+      const password = randomBytes(12).toString("hex");
+      await app.deps.db.$executeRawUnsafe(`CREATE ROLE "${login}" LOGIN PASSWORD '${password}' IN ROLE "mailadmin_mailserver"`);
+      const client = new Client({ host: url.hostname, port: Number(url.port), database: url.pathname.slice(1), user: login, password });
+      try {
+        await client.connect();
+        const seen = await client.query(`SELECT "domain" FROM "mailserver_v1"."domains" WHERE "domain" = $1`, [world.domain.name]);
+        expect(seen.rows).toEqual([{ domain: world.domain.name }]);
+        for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain"]) {
+          await expect(client.query(`SELECT 1 FROM "public"."${table}" LIMIT 1`)).rejects.toThrow(/permission denied/);
+        }
+      } finally {
+        await client.end().catch(() => undefined);
+        await app.deps.db.$executeRawUnsafe(`DROP ROLE "${login}"`);
       }
-    } finally {
-      await client.end().catch(() => undefined);
-      await app.deps.db.$executeRawUnsafe(`DROP ROLE "${login}"`);
-    }
-  });
+    });
 });

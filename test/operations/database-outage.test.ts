@@ -31,7 +31,6 @@ describe("database outage", () => {
   let url: string;
   let token: string;
   let domainId: string;
-  let domainName: string;
 
   async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: { extensions: { code: string } }[] }> {
     const response = await fetch(`${url}/graphql`, {
@@ -73,7 +72,6 @@ describe("database outage", () => {
     token = (await gql(`mutation($p: String!) { login(identifier: "support", password: $p) { token } }`, { p: ADMIN_PASSWORD })).data.login.token;
     const domain = await gql(`mutation { createDomain(input: { name: "outage.example" }) { domain { id name } } }`);
     domainId = domain.data.createDomain.domain.id;
-    domainName = domain.data.createDomain.domain.name;
   }, 180_000);
 
   afterAll(async () => {
@@ -102,10 +100,13 @@ describe("database outage", () => {
       while (!stopped) {
         const localPart = `r${run}w${id}n${sequence++}`;
         const write = await timed("write", async () => {
-          const answer = await gql(`mutation($d: ID!, $l: String!) { createAccount(input: { domainId: $d, localPart: $l, password: "a long enough password" }) { account { address } } }`, {
-            d: domainId,
-            l: localPart,
-          });
+          const answer = await gql(
+            `mutation($d: ID!, $l: String!) { createAccount(input: { domainId: $d, localPart: $l, password: "a long enough password" }) { account { address } } }`,
+            {
+              d: domainId,
+              l: localPart,
+            },
+          );
           return answer.errors ? { code: answer.errors[0]!.extensions.code } : { address: answer.data.createAccount.account.address as string };
         });
         await timed("read", async () => {
@@ -209,10 +210,18 @@ describe("database outage", () => {
   }
 
   it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL is stopped, and recovers when it starts again", async () => {
-    await outageUnderTraffic(() => cluster.stop("immediate"), 30, () => cluster.start());
+    await outageUnderTraffic(
+      () => cluster.stop("immediate"),
+      30,
+      () => cluster.start(),
+    );
   }, 180_000);
 
   it("fails fast with SERVICE_UNAVAILABLE while PostgreSQL hangs (connections open, no answers), and recovers when it answers again", async () => {
-    await outageUnderTraffic(() => cluster.pause(), 12, () => cluster.resume());
+    await outageUnderTraffic(
+      () => cluster.pause(),
+      12,
+      () => cluster.resume(),
+    );
   }, 180_000);
 });

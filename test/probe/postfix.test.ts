@@ -53,7 +53,9 @@ describe("probeMailServer against Postfix", () => {
     });
     expect(attempt.ehlo.lines[0]).toBe(myhostname);
     // Postfix's standard extensions, with the size limit it is configured with.
-    expect(attempt.extensions).toEqual(expect.arrayContaining(["PIPELINING", `SIZE ${postfix.postconf("message_size_limit")}`, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"]));
+    expect(attempt.extensions).toEqual(
+      expect.arrayContaining(["PIPELINING", `SIZE ${postfix.postconf("message_size_limit")}`, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"]),
+    );
     expect(attempt.transcript.at(-1)).toMatch(/^S: 221 2\.0\.0 Bye$/);
     expect(attempt.ehlo.lines).toContain("STARTTLS");
     expect(attempt.tls).toMatchObject({ established: true, subject: `CN=${myhostname}`, trusted: false, selfSigned: true });

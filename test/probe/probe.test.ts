@@ -115,7 +115,12 @@ describe("probeMailServer", () => {
 
   it("reports a healthy server: greeting, EHLO extensions, latency, and QUIT without sending mail", async () => {
     const result = await probe(D.healthy);
-    expect(result).toMatchObject({ domain: D.healthy, mxSource: "MX", status: "REACHABLE", exchangers: [{ host: `mx.${D.healthy}`, preference: 10, addresses: [ip.healthy], dnsError: null }] });
+    expect(result).toMatchObject({
+      domain: D.healthy,
+      mxSource: "MX",
+      status: "REACHABLE",
+      exchangers: [{ host: `mx.${D.healthy}`, preference: 10, addresses: [ip.healthy], dnsError: null }],
+    });
     expect(result.attempts).toHaveLength(1);
     const [attempt] = result.attempts;
     expect(attempt).toMatchObject({
@@ -144,7 +149,12 @@ describe("probeMailServer", () => {
     const result = await probe(D.tls);
     const [attempt] = result.attempts;
     expect(attempt).toMatchObject({ outcome: "GREETED", failedStep: null, error: null });
-    expect(attempt.transcript.filter((line: string) => line.startsWith("C:"))).toEqual(["C: EHLO probe.mailsvc.example", "C: STARTTLS", "C: EHLO probe.mailsvc.example", "C: QUIT"]);
+    expect(attempt.transcript.filter((line: string) => line.startsWith("C:"))).toEqual([
+      "C: EHLO probe.mailsvc.example",
+      "C: STARTTLS",
+      "C: EHLO probe.mailsvc.example",
+      "C: QUIT",
+    ]);
     expect(attempt.ehlo.lines).toContain("STARTTLS");
     // After the upgrade the server no longer offers STARTTLS.
     expect(attempt.extensions).toEqual(SMTP_SERVER_EXTENSIONS);
@@ -189,7 +199,9 @@ describe("probeMailServer", () => {
     expect(result.status).toBe("UNREACHABLE");
     expect(result.attempts[0]).toMatchObject({ outcome: "TIMEOUT", connected: true, failedStep: "GREETING", error: "no complete reply within 1500 ms", greeting: null });
     expect(result.attempts[0].durationMs).toBeGreaterThanOrEqual(1490);
-    expect(result.verdict).toMatch(new RegExp(`^mx\\.${D.silent.replace(".", "\\.")} \\(${ip.silent.replaceAll(".", "\\.")}\\) accepted the connection but timed out at greeting: the remote side is down`));
+    expect(result.verdict).toMatch(
+      new RegExp(`^mx\\.${D.silent.replace(".", "\\.")} \\(${ip.silent.replaceAll(".", "\\.")}\\) accepted the connection but timed out at greeting: the remote side is down`),
+    );
     expect(peers.silent!.connections).toBe(1);
   });
 
@@ -259,7 +271,9 @@ describe("probeMailServer", () => {
     expect(nullMx.verdict).toBe(`${D.nullMx} publishes a null MX (RFC 7505): it accepts no mail at all. Mail to it will bounce; the sender should use another address.`);
     const missing = await probe(D.missing);
     expect(missing).toMatchObject({ mxSource: "NONE", status: "DNS_FAILURE", exchangers: [], attempts: [] });
-    expect(missing.verdict).toBe(`The mail servers of ${D.missing} could not be found: ${D.missing} does not exist in DNS (NXDOMAIN). Mail to ${D.missing} waits until its DNS answers.`);
+    expect(missing.verdict).toBe(
+      `The mail servers of ${D.missing} could not be found: ${D.missing} does not exist in DNS (NXDOMAIN). Mail to ${D.missing} waits until its DNS answers.`,
+    );
   });
 
   it("lets support probe any domain, a domain administrator its own hosted domain only", async () => {

@@ -10,6 +10,7 @@ import { makeAccount, makeDomain, PASSWORD, supportAdmin, tokenFor, uniqueName }
 import type { Account, Domain } from "../../src/generated/prisma/client";
 
 // The `punycode` package (a dependency) ships no types; only `encode` is used.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- no types to import with
 const punycode = require("punycode/") as { encode(input: string): string };
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -268,7 +269,26 @@ const localPartLike = fc.oneof(
   anyString,
 );
 
-const HAND_PICKED_LOCAL_PARTS = ["admin@", "@x.com", "a@b@c.com", "", " ", ".a", "a.", "a..b", "a".repeat(64), "a".repeat(65), "ADMIN", "Ünïcode", "a b", "a\u0000", '"quoted"', "a/b", "-", "~"];
+const HAND_PICKED_LOCAL_PARTS = [
+  "admin@",
+  "@x.com",
+  "a@b@c.com",
+  "",
+  " ",
+  ".a",
+  "a.",
+  "a..b",
+  "a".repeat(64),
+  "a".repeat(65),
+  "ADMIN",
+  "Ünïcode",
+  "a b",
+  "a\u0000",
+  '"quoted"',
+  "a/b",
+  "-",
+  "~",
+];
 
 const addressLike = fc.oneof(
   fc.tuple(localPartLike, hostileDomainName).map(([local, domain]) => `${local}@${domain}`),
@@ -276,13 +296,23 @@ const addressLike = fc.oneof(
   anyString,
 );
 
-const HAND_PICKED_ADDRESSES = ["admin@", "@x.com", "a@b@c.com", "a@", "@", "", "a@b", "a@1.2.3.4", "a@[1.2.3.4]", "a@例え.テスト", "A@X.COM", `${"a".repeat(65)}@x.com`, "a@\u0000.com"];
+const HAND_PICKED_ADDRESSES = [
+  "admin@",
+  "@x.com",
+  "a@b@c.com",
+  "a@",
+  "@",
+  "",
+  "a@b",
+  "a@1.2.3.4",
+  "a@[1.2.3.4]",
+  "a@例え.テスト",
+  "A@X.COM",
+  `${"a".repeat(65)}@x.com`,
+  "a@\u0000.com",
+];
 
-const hostileInt = fc.oneof(
-  fc.constantFrom(INT32_MIN, -1, 0, 1, 2, INT32_MAX - 1, INT32_MAX),
-  fc.integer({ min: INT32_MIN, max: INT32_MAX }),
-  fc.integer({ min: -5, max: 3000 }),
-);
+const hostileInt = fc.oneof(fc.constantFrom(INT32_MIN, -1, 0, 1, 2, INT32_MAX - 1, INT32_MAX), fc.integer({ min: INT32_MIN, max: INT32_MAX }), fc.integer({ min: -5, max: 3000 }));
 
 /** A value for an optional nullable Int input field: absent, null, or any 32-bit integer. */
 const optionalInt = fc.option(fc.option(hostileInt, { nil: null }), { nil: undefined, freq: 3 });
@@ -330,11 +360,7 @@ const hostileCursor = fc.oneof(
   anyString,
 );
 
-const hostileSearch = fc.oneof(
-  fc.string({ maxLength: 20 }),
-  fc.constantFrom("%", "_", "\\", "a\\", "\\%", "%%", "[", "*", "'", "例え", "XN--", "\u0000"),
-  anyString,
-);
+const hostileSearch = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom("%", "_", "\\", "a\\", "\\%", "%%", "[", "*", "'", "例え", "XN--", "\u0000"), anyString);
 
 // ---------------------------------------------------------------------------
 
@@ -417,7 +443,8 @@ describe("hostile input from support staff", () => {
     if (/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?$/.test(typed) && name !== typed.toLowerCase().replace(/\.$/, "")) {
       fail("createDomain changed a plain ASCII name beyond lower-casing it", sent, { name });
     }
-    if (stored.unicodeName !== payload.domain.unicodeName) fail("unicodeName differs between the answer and the database", sent, { stored: stored.unicodeName, payload: payload.domain.unicodeName });
+    if (stored.unicodeName !== payload.domain.unicodeName)
+      fail("unicodeName differs between the answer and the database", sent, { stored: stored.unicodeName, payload: payload.domain.unicodeName });
     // The Unicode name (and the ASCII name in any letter case) leads back to the same domain.
     for (const lookup of [payload.domain.unicodeName as string, name, name.toUpperCase()]) {
       const found = await gql(DOMAIN_BY_NAME, { name: lookup });
@@ -628,7 +655,8 @@ describe("hostile input from support staff", () => {
         const before = await counts();
         const response = await gql(CREATE_ACCOUNT, { input: sent });
         await checkWrite("createAccount above the domain quota", sent, response, { counts: before });
-        if (response.errors?.[0]?.extensions.code !== "QUOTA_EXCEEDED") fail("a mailbox quota above the domain quota was not QUOTA_EXCEEDED", sent, response.errors ?? response.data);
+        if (response.errors?.[0]?.extensions.code !== "QUOTA_EXCEEDED")
+          fail("a mailbox quota above the domain quota was not QUOTA_EXCEEDED", sent, response.errors ?? response.data);
         // Fill the domain up to maxAccounts (the administrator is one), then one more is refused.
         for (let index = 1; index < maxAccounts; index++) await makeAccount(app, domain, { quotaMb: 0 });
         const full = { domainId: domain.id, localPart: "onetoomany", password: PASSWORD, quotaMb: 0 };
@@ -922,15 +950,14 @@ describe("hostile input from support staff", () => {
           }
         }
         // The account and domain read back whatever was stored.
-        const read = await gql(`query($id: ID) { domain(id: $id) { usedMb accounts(first: 10) { nodes { usedMb messageCount usagePercent usageUpdatedAt } } } }`, { id: usageDomain.id });
+        const read = await gql(`query($id: ID) { domain(id: $id) { usedMb accounts(first: 10) { nodes { usedMb messageCount usagePercent usageUpdatedAt } } } }`, {
+          id: usageDomain.id,
+        });
         checkSafe("domain usage after a push", sent, read);
       }),
       {
         numRuns: 100,
-        examples: [
-          [[{ address: "a@b", bytes: -1, messages: -1 }]],
-          [[{ address: "\u0000@x.com", bytes: 1.5, messages: 0 }]],
-        ],
+        examples: [[[{ address: "a@b", bytes: -1, messages: -1 }]], [[{ address: "\u0000@x.com", bytes: 1.5, messages: 0 }]]],
       },
     );
     // Every mailbox of the domain at the largest usage: the totals still fit GraphQL's Int.

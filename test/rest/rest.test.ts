@@ -17,7 +17,11 @@ function expectProblem(response: RestResponse, status: number, code: string, fie
   expect(response.body).toMatchObject({ status, code, type: `tag:mailadmin,2026:problem:${code.toLowerCase().replace(/_/g, "-")}` });
   expect(response.body.requestId).toBe(response.headers.get("x-request-id"));
   if (field) expect(response.body.field).toBe(field);
-  expect(Object.keys(response.body).filter((key) => !["field", "retryAfterSeconds"].includes(key)).sort()).toEqual(PROBLEM_KEYS);
+  expect(
+    Object.keys(response.body)
+      .filter((key) => !["field", "retryAfterSeconds"].includes(key))
+      .sort(),
+  ).toEqual(PROBLEM_KEYS);
   expect(JSON.stringify(response.body)).not.toMatch(/ at .*\.(ts|js):\d+/);
 }
 
@@ -55,14 +59,14 @@ describe("REST API", () => {
           "DELETE /api/v1/domains/{name} WRITE",
           "PUT /api/v1/domains/{name}/quota WRITE",
           "PUT /api/v1/domains/{name}/admin WRITE",
-        "PUT /api/v1/domains/{name}/aliases/{localPart} WRITE",
+          "PUT /api/v1/domains/{name}/aliases/{localPart} WRITE",
           "GET /api/v1/domains/{name}/accounts READ",
           "GET /api/v1/domains/{name}/accounts/{localPart} READ",
-        "GET /api/v1/domains/{name}/aliases READ",
-        "GET /api/v1/domains/{name}/aliases/{localPart} READ",
+          "GET /api/v1/domains/{name}/aliases READ",
+          "GET /api/v1/domains/{name}/aliases/{localPart} READ",
           "PUT /api/v1/domains/{name}/accounts/{localPart} WRITE",
           "DELETE /api/v1/domains/{name}/accounts/{localPart} WRITE",
-        "DELETE /api/v1/domains/{name}/aliases/{localPart} WRITE",
+          "DELETE /api/v1/domains/{name}/aliases/{localPart} WRITE",
           "PUT /api/v1/domains/{name}/accounts/{localPart}/quota WRITE",
           "GET /api/v1/accounts/{address}/mail-log LOGS",
           "POST /api/v1/mail-log/{source} LOGS",
@@ -300,17 +304,18 @@ describe("REST API", () => {
       const service = await apiTokenOf(app, supportRow, ["LOGS"]);
       const source = uniqueName("ship");
       const tag = uniqueName("s");
-      const lines = [
-        logLine({ direction: "LR", sender: world.user.address, recipient: "bob@remote.example", subject: `${tag} json` }),
-        "not a log line",
-      ];
+      const lines = [logLine({ direction: "LR", sender: world.user.address, recipient: "bob@remote.example", subject: `${tag} json` }), "not a log line"];
       const pushed = await rest.request("POST", `/api/v1/mail-log/${source}`, { token: service.token, json: { lines } });
       expect(pushed.status).toBe(200);
       expect(pushed.body).toEqual({ accepted: 1, duplicates: 0, rejected: [{ lineNumber: 2, reason: expect.any(String), line: "not a log line" }], otherLines: 0, tooOld: 0 });
 
       // A log file's bytes as they are: a Big5 subject, CRLF endings, the JSON line again (a duplicate).
       const big5Line = Buffer.concat([
-        Buffer.from(`${logStamp(new Date())} 4242-${Math.floor(Date.now() / 1000).toString(16).toUpperCase()}.0000ABCD Mail.RL boss@remote.example ${world.user.address} - (`),
+        Buffer.from(
+          `${logStamp(new Date())} 4242-${Math.floor(Date.now() / 1000)
+            .toString(16)
+            .toUpperCase()}.0000ABCD Mail.RL boss@remote.example ${world.user.address} - (`,
+        ),
         iconv.encode("報告", "big5"),
         Buffer.from(` ${tag}/1234)OK\r\n`),
       ]);
@@ -329,9 +334,15 @@ describe("REST API", () => {
       expect(log.status).toBe(200);
       expect(log.body.totalCount).toBe(2);
       expect(log.body.items.map((record: { subject: string; direction: string }) => [record.subject, record.direction]).sort()).toEqual(
-        [[`${tag} json`, "OUTBOUND"], [`報告 ${tag}`, "INBOUND"]].sort(),
+        [
+          [`${tag} json`, "OUTBOUND"],
+          [`報告 ${tag}`, "INBOUND"],
+        ].sort(),
       );
-      const filtered = await rest.request("GET", `/api/v1/accounts/${world.user.address}/mail-log`, { token: support, query: { range: "LAST_6_MONTHS", direction: "INBOUND", subject: tag, first: 1 } });
+      const filtered = await rest.request("GET", `/api/v1/accounts/${world.user.address}/mail-log`, {
+        token: support,
+        query: { range: "LAST_6_MONTHS", direction: "INBOUND", subject: tag, first: 1 },
+      });
       expect(filtered.body).toMatchObject({ totalCount: 1, nextCursor: null, items: [{ sender: "boss@remote.example", localAddress: world.user.address, source }] });
       expectProblem(await rest.request("GET", `/api/v1/accounts/${world.user.address}/mail-log`, { token: world.tokens.otherAdmin }), 404, "NOT_FOUND");
       expectProblem(

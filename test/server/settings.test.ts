@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, SETTING_NAMES } from "../../src/config";
-import { projectRoot } from "../../src/db/migrate";
+import { projectRoot } from "../../src/shared/project-root";
 
 const envExample = readFileSync(join(projectRoot, ".env.example"), "utf8");
 const configurationPage = readFileSync(join(projectRoot, "docs", "configuration.md"), "utf8");

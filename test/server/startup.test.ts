@@ -52,7 +52,10 @@ describe("server start", () => {
       // No JWT_SECRET outside production: the generated one is kept in the data directory, for its owner only.
       expect(statSync(join(dataDir, "jwt-secret")).mode & 0o777).toBe(0o600);
       // The generated password goes to the terminal once, never through the JSON log.
-      const logLines = first.output().split("\n").filter((line) => line.startsWith("{"));
+      const logLines = first
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"));
       expect(logLines.some((line) => line.includes(printed![1]!))).toBe(false);
       // A second process must not open the same embedded database.
       const intruder = startServerProcess({ DATA_DIR: dataDir, PORT: "0" });

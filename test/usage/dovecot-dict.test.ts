@@ -47,7 +47,8 @@ function dictMap(databaseUrl: string): string {
     `user=${decodeURIComponent(url.username)}`,
     ...(url.password ? [`password=${decodeURIComponent(url.password)}`] : []),
   ].join(" ");
-  const map = (key: string, field: string) => `map {\n  pattern = priv/quota/${key}\n  table = mailbox_usage\n  username_field = username\n  value_field = ${field}\n  value_type = uint\n}\n`;
+  const map = (key: string, field: string) =>
+    `map {\n  pattern = priv/quota/${key}\n  table = mailbox_usage\n  username_field = username\n  value_field = ${field}\n  value_type = uint\n}\n`;
   return `connect = ${connect}\n${map("storage", "bytes")}${map("messages", "messages")}`;
 }
 
@@ -119,11 +120,7 @@ describeWithDovecot("Dovecot's SQL dict writing mailbox_usage", () => {
     // A mailbox mailadmin does not know: stored, harmless.
     await dict("set", "-u", `${uniqueName("ghost")}@${domain.name}`, proxy, "priv/quota/storage", "5");
 
-    const answer = await app.gql(
-      `query($id: ID) { account(id: $id) { usedMb messageCount usagePercent usageUpdatedAt } }`,
-      { id: mailbox.id },
-      await tokenFor(app, admin),
-    );
+    const answer = await app.gql(`query($id: ID) { account(id: $id) { usedMb messageCount usagePercent usageUpdatedAt } }`, { id: mailbox.id }, await tokenFor(app, admin));
     expect(answer.errors).toBeUndefined();
     expect(answer.data.account).toMatchObject({ usedMb: 4, messageCount: 15, usagePercent: 40 });
     expect(answer.data.account.usageUpdatedAt).not.toBeNull();

@@ -44,10 +44,11 @@ describe("mailbox usage", () => {
 
   /** The statement Dovecot 2.3's SQL dict sends for quota_clone's two keys in one transaction. */
   async function dovecotSets(username: string, bytes: number, messages: number): Promise<void> {
-    await dovecot.query(
-      `INSERT INTO mailbox_usage (bytes,messages,username) VALUES ($1,$2,$3) ON CONFLICT (username) DO UPDATE SET bytes=$1,messages=$2`,
-      [bytes, messages, username],
-    );
+    await dovecot.query(`INSERT INTO mailbox_usage (bytes,messages,username) VALUES ($1,$2,$3) ON CONFLICT (username) DO UPDATE SET bytes=$1,messages=$2`, [
+      bytes,
+      messages,
+      username,
+    ]);
   }
 
   async function usageRow(username: string) {
@@ -360,7 +361,11 @@ describe("mailbox usage", () => {
       );
 
       // The same as a field of the domain.
-      const field = await app.gql(`query($id: ID) { domain(id: $id) { mailboxesAboveQuota(percent: 100) { totalCount nodes { address } } } }`, { id: mine.domain.id }, mine.tokens.admin);
+      const field = await app.gql(
+        `query($id: ID) { domain(id: $id) { mailboxesAboveQuota(percent: 100) { totalCount nodes { address } } } }`,
+        { id: mine.domain.id },
+        mine.tokens.admin,
+      );
       expect(field.data.domain.mailboxesAboveQuota).toEqual({ totalCount: 1, nodes: [{ address: mailboxes[120]!.address }] });
 
       // Another domain is as if it did not exist.

@@ -21,7 +21,7 @@
     "# 1. Log in above with your support username (or a mailbox address). The",
     "#    token goes into this tab's request headers (Headers, below) and is sent",
     "#    by every tab until you log out.",
-    "# 2. Pick a task in \"Support tasks\" (the list icon on the left): it opens in",
+    '# 2. Pick a task in "Support tasks" (the list icon on the left): it opens in',
     "#    a new tab with example variables to adjust. Or write a query here:",
     "#    Ctrl-Space completes, Ctrl-Enter runs, the book icon opens the schema.",
     "",
@@ -224,9 +224,12 @@
     var fetcher = React.useMemo(function () {
       return createFetcher(sessionRef);
     }, []);
-    var plugin = React.useMemo(function () {
-      return examplesPlugin(props.examples);
-    }, [props.examples]);
+    var plugin = React.useMemo(
+      function () {
+        return examplesPlugin(props.examples);
+      },
+      [props.examples],
+    );
 
     function setSession(next) {
       saveSession(next);

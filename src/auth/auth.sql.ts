@@ -1,0 +1,42 @@
+// The reads of authentication and login, through the pg pool (src/db/raw.ts):
+// authentication runs on every request, the login's reads before the password
+// check of every attempt (a burst of logins through Prisma's query compiler
+// held other requests up by a few hundred milliseconds: bench:login).
+import type { Account, PrismaClient, SupportAdmin } from "../generated/prisma/client";
+import { rawRows } from "../db/raw";
+
+/** An account with what decides whether it may act (its domain's status), its domain's name and its role. */
+export type CallingAccountRow = Account & { domainName: string; domainStatus: string; isAdmin: boolean };
+
+/** The one join of account, domain and role that authentication and login share. */
+function callingAccountSql(where: string): string {
+  return `
+  SELECT a.*, d."name" AS "domainName", d."status" AS "domainStatus",
+         EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id") AS "isAdmin"
+  FROM "account" a JOIN "domain" d ON d."id" = a."domainId"
+  WHERE ${where}`;
+}
+const CALLING_ACCOUNT_BY_ID = callingAccountSql(`a."id" = $1`);
+const CALLING_ACCOUNT_BY_ADDRESS = callingAccountSql(`a."address" = $1`);
+
+export async function callingAccountById(db: PrismaClient, id: string): Promise<CallingAccountRow | undefined> {
+  return (await rawRows<CallingAccountRow>(db, CALLING_ACCOUNT_BY_ID, [id]))[0];
+}
+
+export async function callingAccountByAddress(db: PrismaClient, address: string): Promise<CallingAccountRow | undefined> {
+  return (await rawRows<CallingAccountRow>(db, CALLING_ACCOUNT_BY_ADDRESS, [address]))[0];
+}
+
+/** The account's own row: what the join adds left out. */
+export function accountRowOf(row: CallingAccountRow): Account {
+  const { domainName: _domainName, domainStatus: _domainStatus, isAdmin: _isAdmin, ...account } = row;
+  return account;
+}
+
+export async function supportAdminById(db: PrismaClient, id: string): Promise<SupportAdmin | undefined> {
+  return (await rawRows<SupportAdmin>(db, `SELECT * FROM "support_admin" WHERE "id" = $1`, [id]))[0];
+}
+
+export async function supportAdminByUsername(db: PrismaClient, username: string): Promise<SupportAdmin | undefined> {
+  return (await rawRows<SupportAdmin>(db, `SELECT * FROM "support_admin" WHERE "username" = $1`, [username]))[0];
+}

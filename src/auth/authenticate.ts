@@ -1,0 +1,102 @@
+// Who is calling, read from the database on every request (one statement for
+// a login token), so that a suspension, a role change or a revoked token
+// takes effect at once; an API token's principal is its creator's.
+import { timingSafeEqual } from "node:crypto";
+import type { PrismaClient } from "../generated/prisma/client";
+import type { TokenService } from "./tokens";
+import { bearerToken, type AuthFailure, type Authentication } from "./principal";
+import { LAST_USE_RESOLUTION_MS, TOKEN_FORM, hashApiToken, looksLikeApiToken, prefixOf, type ApiTokenUse } from "./api-tokens";
+import { accountRowOf, callingAccountById, supportAdminById } from "./auth.sql";
+
+export async function authenticate(
+  db: PrismaClient,
+  tokens: TokenService,
+  authorization: string | undefined,
+  options: { now?: () => Date; clientIp?: string } = {},
+): Promise<Authentication> {
+  const token = bearerToken(authorization);
+  if (!token) return { principal: null, failure: authorization ? "invalid" : "missing" };
+  if (looksLikeApiToken(token)) return authenticateApiToken(db, token, options);
+  const verified = tokens.verify(token);
+  if ("error" in verified) return { principal: null, failure: verified.error };
+  const { sub, kind, ver } = verified.claims;
+  if (kind === "support") {
+    const admin = await supportAdminById(db, sub);
+    if (!admin) return { principal: null, failure: "invalid" };
+    if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
+    return {
+      principal: { kind, id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+    };
+  }
+  const account = await callingAccountById(db, sub);
+  if (!account) return { principal: null, failure: "invalid" };
+  if (account.tokenVersion !== ver) return { principal: null, failure: "revoked" };
+  if (account.status !== "ACTIVE" || account.domainStatus !== "ACTIVE") return { principal: null, failure: "suspended" };
+  const { isAdmin } = account;
+  return {
+    account: { row: accountRowOf(account), isAdmin },
+    principal: {
+      kind,
+      id: account.id,
+      role: isAdmin ? "DOMAIN_ADMIN" : "USER",
+      name: account.address,
+      domainId: account.domainId,
+      tokenVersion: account.tokenVersion,
+    },
+  };
+}
+
+function refused(failure: AuthFailure): Authentication {
+  return { principal: null, failure };
+}
+
+/** The principal of an API token, or why it is refused. */
+export async function authenticateApiToken(db: PrismaClient, token: string, options: { now?: () => Date; clientIp?: string } = {}): Promise<Authentication> {
+  const form = TOKEN_FORM.exec(token);
+  if (!form) return refused("api_token_invalid");
+  const row = await db.apiToken.findUnique({ where: { publicId: form[1]! } });
+  if (!row) return refused("api_token_invalid");
+  const given = Buffer.from(hashApiToken(token), "hex");
+  const stored = Buffer.from(row.secretHash, "hex");
+  if (given.length !== stored.length || !timingSafeEqual(given, stored)) return refused("api_token_invalid");
+  if (row.revokedAt) return refused("api_token_revoked");
+  if (row.creatorReplacedAt) return refused("api_token_creator_gone");
+  const now = (options.now ?? (() => new Date()))();
+  if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return refused("api_token_expired");
+
+  const use: ApiTokenUse = { id: row.id, prefix: prefixOf(row.publicId), name: row.name, scopes: row.scopes };
+  let authentication: Authentication;
+  if (row.createdByRole === "SUPPORT_ADMIN") {
+    const admin = await db.supportAdmin.findUnique({ where: { id: row.createdById } });
+    if (!admin) return refused("api_token_creator_gone");
+    authentication = {
+      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion, apiToken: use },
+    };
+  } else {
+    const account = await db.account.findUnique({
+      where: { id: row.createdById },
+      include: { adminOf: { select: { domainId: true } }, domain: { select: { status: true } } },
+    });
+    if (!account || !row.domainId || account.adminOf?.domainId !== row.domainId) return refused("api_token_creator_gone");
+    if (account.status !== "ACTIVE" || account.domain.status !== "ACTIVE") return refused("suspended");
+    authentication = {
+      principal: {
+        kind: "account",
+        id: account.id,
+        role: "DOMAIN_ADMIN",
+        name: account.address,
+        domainId: account.domainId,
+        tokenVersion: account.tokenVersion,
+        apiToken: use,
+      },
+    };
+  }
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USE_RESOLUTION_MS) {
+    // Conditional, so that concurrent requests of one token write once.
+    await db.apiToken.updateMany({
+      where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: new Date(now.getTime() - LAST_USE_RESOLUTION_MS) } }] },
+      data: { lastUsedAt: now, lastUsedIp: options.clientIp ?? null },
+    });
+  }
+  return authentication;
+}
