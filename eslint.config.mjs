@@ -6,8 +6,38 @@ import tseslint from "typescript-eslint";
 import { importX } from "eslint-plugin-import-x";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
+// The layer rule (docs/architecture.md): HTTP adapters (src/graphql, the
+// resolvers, src/rest, src/cli, src/ide, src/http) depend on services,
+// services on the data layer and shared code, and nothing points back up.
+// Patterns are regular expressions over the import as written (relative).
+const up = (what) => `^(\\.{1,2}/)+${what}`;
+const CAPABILITIES = "(accounts|apitokens|audit|auth|diagnosis|dns|domains|imports|maillog|probe|usage|observability)";
+const ADAPTERS = {
+  regex: `${up("(graphql|rest|cli|ide|http)(/|$)")}|\\.resolvers$|${up("(app-deps|server|app|main)$")}`,
+  message:
+    "Services, data and shared code do not import the HTTP adapters (src/graphql, *.resolvers.ts, src/rest, src/cli, src/ide, src/http) or the wiring: see docs/architecture.md.",
+};
+const SERVICES = {
+  regex: `${up(`(${CAPABILITIES.slice(1, -1)})/`)}|${up("(loaders|service-deps)$")}`,
+  message: "The data layer and shared code do not import services: see docs/architecture.md.",
+};
+const DATA = { regex: up("(db|generated)/"), message: "Shared code does not import the data layer: see docs/architecture.md." };
+const GRAPHQL = { regex: `${up("graphql/")}|\\.resolvers$`, message: "REST, the CLI, the IDE and src/http do not import the GraphQL adapter: share through a service." };
+const OTHER_ADAPTERS = { regex: up("(rest|cli|ide)(/|$)"), message: "The GraphQL adapter does not import REST, the CLI or the IDE: share through a service." };
+// The rule for reads: raw SQL through the pg pool (src/db/raw.ts) is written in
+// the capability that owns the table, in its service, loaders or SQL file.
+const RAW = {
+  regex: up("(db/)?raw$"),
+  message:
+    "Only a capability's *.service.ts, *.loaders.ts or *.sql.ts (and src/db/) import src/db/raw.ts: reads go through Prisma, or through the service that owns the table (docs/architecture.md, the rule for reads).",
+};
+const restrict = (...patterns) => ["error", { patterns }];
+const RAW_ALLOWED = ["src/*/*.service.ts", "src/*/*.loaders.ts", "src/*/*.sql.ts", "src/db/**"];
+const SERVICE_FILES = [`src/{accounts,apitokens,audit,auth,diagnosis,dns,domains,imports,maillog,probe,usage,observability}/**/*.ts`, "src/loaders.ts", "src/service-deps.ts"];
+const SHARED_FILES = ["src/shared/**/*.ts", "src/errors.ts", "src/config.ts", "src/logger.ts"];
+
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "dist-bench/", "data/", "coverage/", "artifacts/", "scratch/", "src/generated/", "test/lint/fixtures/"] },
+  { ignores: ["node_modules/", "dist/", "dist-bench/", "data/", "coverage/", "artifacts/", "scratch/", "src/generated/"] },
   { linterOptions: { reportUnusedDisableDirectives: "error" } },
 
   js.configs.recommended,
@@ -35,6 +65,15 @@ export default tseslint.config(
       "import-x/no-duplicates": "error",
     },
   },
+
+  // Layers (the most specific block last: a file gets the last one that matches).
+  { files: ["src/**/*.ts"], rules: { "no-restricted-imports": restrict(RAW) } },
+  { files: ["src/graphql/**/*.ts", "src/**/*.resolvers.ts"], rules: { "no-restricted-imports": restrict(RAW, OTHER_ADAPTERS) } },
+  { files: ["src/rest/**/*.ts", "src/cli/**/*.ts", "src/ide/**/*.ts", "src/http/**/*.ts"], rules: { "no-restricted-imports": restrict(RAW, GRAPHQL) } },
+  { files: SERVICE_FILES, ignores: ["src/**/*.resolvers.ts"], rules: { "no-restricted-imports": restrict(RAW, ADAPTERS) } },
+  { files: RAW_ALLOWED, ignores: ["src/**/*.resolvers.ts", "src/db/**"], rules: { "no-restricted-imports": restrict(ADAPTERS) } },
+  { files: ["src/db/**/*.ts"], rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES) } },
+  { files: SHARED_FILES, rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES, DATA) } },
 
   // Tests and benchmarks read GraphQL and JSON answers, which are `any` by nature.
   {

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import type { LoginThrottle } from "./auth/auth.service";
 import type { Metrics } from "./observability/metrics";
-import type { ServiceDeps } from "./shared/deps";
+import type { ServiceDeps } from "./service-deps";
 
 export interface AppDeps extends ServiceDeps {
   logger: Logger;

@@ -2,7 +2,7 @@
 // changes, password resets and deletion. Quota rules are checked with the
 // domain row locked, so concurrent requests cannot overshoot a limit together.
 import { Prisma as PrismaSql, type Account, type Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";

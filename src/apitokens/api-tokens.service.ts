@@ -4,7 +4,7 @@
 // administrator creates tokens limited to its own domain. Each change is
 // audited in its transaction, never with the secret.
 import type { ApiToken, Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { API_TOKEN_SCOPES, generateApiToken, prefixOf, type ApiTokenScope } from "../auth/api-tokens";

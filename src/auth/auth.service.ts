@@ -1,6 +1,6 @@
 // Logging in, changing one's own password, and the first support admin.
 import type { PrismaClient } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Config } from "../config";
 import type { Principal } from "./principal";
 import { generatePassword, type PasswordHasher } from "./passwords";

@@ -6,7 +6,7 @@
 // findings come most likely cause first.
 import type { Account, Domain, MailLogRecord } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
-import type { ServiceDeps } from "../shared/deps";
+import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { parseAddress, parseBigintId } from "../shared/validation";

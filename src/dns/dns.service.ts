@@ -5,7 +5,7 @@
 import { getServers } from "node:dns";
 import type { Domain, Prisma } from "../generated/prisma/client";
 import type { Config } from "../config";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";

@@ -2,7 +2,7 @@
 // and the administrator's replacement. Each change locks the domain row, checks
 // its rules, writes the change and its audit record in one transaction.
 import { Prisma, type Account, type Domain } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import { authorize } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";

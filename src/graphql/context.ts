@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Authentication, Principal } from "../auth/principal";
 import { requirePrincipal } from "../auth/policy";
 import { actorOf } from "../audit/audit.service";
-import type { Caller } from "../shared/deps";
+import type { Caller } from "../service-deps";
 import type { Loaders } from "../loaders";
 import type { AppDeps } from "../app-deps";
 

@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { can } from "../auth/policy";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";

@@ -1,7 +1,7 @@
 // Reading delivery records ("what happened to this user's mail"), pushing
 // lines from log shippers, and pruning what is older than the retention.
 import type { MailLogRecord, Prisma, PrismaClient } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";

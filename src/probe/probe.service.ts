@@ -3,7 +3,7 @@
 // configuration. The probing itself is probe.ts's.
 import type { Config } from "../config";
 import type { Principal } from "../auth/principal";
-import type { ServiceDeps } from "../shared/deps";
+import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { RateLimitedError } from "../errors";
 import { parseDomainName } from "../shared/validation";

@@ -10,7 +10,7 @@ import { authenticate } from "../auth/authenticate";
 import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";
-import type { Caller } from "../shared/deps";
+import type { Caller } from "../service-deps";
 
 declare module "fastify" {
   interface FastifyContextConfig {

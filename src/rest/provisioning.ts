@@ -5,7 +5,7 @@
 // writes no audit record (the services audit only actual changes).
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import type { Account, Domain } from "../generated/prisma/client";
-import type { Caller, ServiceDeps, Warning } from "../shared/deps";
+import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import { AppError, BadInputError } from "../errors";
 import { createDomain, findDomain, updateDomain, type CreateDomainInput, type UpdateDomainInput } from "../domains/domains.service";
 import { createAccount, findAccount, setAccountPassword, updateAccount, type UpdateAccountInput } from "../accounts/accounts.service";

@@ -10,7 +10,7 @@ import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { AppError, BadInputError, NotFoundError } from "../errors";
 import { toConnection } from "../shared/connection";
-import type { Caller, ServiceDeps } from "../shared/deps";
+import type { Caller, ServiceDeps } from "../service-deps";
 import { decodeCursor, parseAddress, parseId, parsePageSize } from "../shared/validation";
 
 export const BYTES_PER_MIB = 1024 * 1024;

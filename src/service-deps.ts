@@ -1,11 +1,11 @@
 // What services need, passed in explicitly (no ambient globals), so tests and
 // tools can build them with any database or clock.
-import type { PrismaClient } from "../generated/prisma/client";
-import type { Config } from "../config";
-import type { PasswordHasher } from "../auth/passwords";
-import type { TokenService } from "../auth/tokens";
-import type { Principal } from "../auth/principal";
-import type { Actor } from "../audit/audit.service";
+import type { PrismaClient } from "./generated/prisma/client";
+import type { Config } from "./config";
+import type { PasswordHasher } from "./auth/passwords";
+import type { TokenService } from "./auth/tokens";
+import type { Principal } from "./auth/principal";
+import type { Actor } from "./audit/audit.service";
 
 export interface ServiceDeps {
   db: PrismaClient;
