@@ -23,6 +23,7 @@ command -v doveadm >/dev/null || needed+=(dovecot-core)
 [ -x /usr/lib/dovecot/pop3 ] || needed+=(dovecot-pop3d)
 [ -x /usr/lib/dovecot/lmtp ] || needed+=(dovecot-lmtpd)
 [ -e /usr/lib/dovecot/modules/libdriver_pgsql.so ] || needed+=(dovecot-pgsql)
+[ -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || needed+=(dovecot-sieve)
 command -v openssl >/dev/null || needed+=(openssl)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

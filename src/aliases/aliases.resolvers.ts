@@ -6,14 +6,17 @@ import { domainToUnicode } from "node:url";
 import {
   addAliasDomain,
   aliasDomainsOf,
+  autoReplyOf,
   createAlias,
   deleteAlias,
   findAlias,
   listAliases,
   removeAliasDomain,
   setCatchAll,
+  setAutoReply,
   setForwarding,
   updateAlias,
+  type AutoReplyInput,
   type AliasListQuery,
   type CreateAliasInput,
 } from "./aliases.service";
@@ -35,6 +38,8 @@ export const aliasResolvers = {
     deleteAlias: (_: unknown, args: { id: string }, context: GraphQLContext) => deleteAlias(context.deps, callerOf(context), args.id),
     setForwarding: (_: unknown, args: { accountId: string; destinations: string[]; keepCopy?: boolean | null }, context: GraphQLContext) =>
       setForwarding(context.deps, callerOf(context), args.accountId, args.destinations, args.keepCopy),
+    setAutoReply: (_: unknown, args: { accountId: string; input?: AutoReplyInput | null }, context: GraphQLContext) =>
+      setAutoReply(context.deps, callerOf(context), args.accountId, args.input),
     setCatchAll: (_: unknown, args: { domainId: string; destination?: string | null }, context: GraphQLContext) =>
       setCatchAll(context.deps, callerOf(context), args.domainId, args.destination),
     addAliasDomain: (_: unknown, args: { domainId: string; name: string }, context: GraphQLContext) => addAliasDomain(context.deps, callerOf(context), args.domainId, args.name),
@@ -52,6 +57,7 @@ export const aliasResolvers = {
     aliasDomains: (domain: Domain, _: unknown, context: GraphQLContext) => aliasDomainsOf(context.deps.db, domain.id),
   },
   Account: {
+    autoReply: (account: Account, _: unknown, context: GraphQLContext) => autoReplyOf(context.deps.db, account.id),
     forwarding: (account: Account) => (account.forwardTo.length > 0 ? { destinations: account.forwardTo, keepCopy: account.forwardKeepCopy } : null),
   },
 } satisfies Resolvers;

@@ -434,3 +434,73 @@ export async function removeAliasDomain(deps: ServiceDeps, caller: Caller, rawNa
 export async function aliasDomainsOf(db: ServiceDeps["db"], domainId: string) {
   return db.aliasDomain.findMany({ where: { domainId }, orderBy: { name: "asc" } });
 }
+
+// ---------------------------------------------------------------------------
+// Out-of-office replies
+
+export interface AutoReplyInput {
+  subject: string;
+  body: string;
+  startsAt?: Date | null;
+  endsAt?: Date | null;
+  daysBetweenReplies?: number | null;
+}
+
+/**
+ * Sets (or, with null, removes) an account's out-of-office reply. The mail
+ * server answers with it (Sieve vacation): each sender at most once per
+ * daysBetweenReplies, never mailing lists, bulk or automatic mail (RFC 3834).
+ */
+export async function setAutoReply(deps: ServiceDeps, caller: Caller, accountId: string, input: AutoReplyInput | null | undefined) {
+  const id = parseId(accountId, "accountId");
+  let wanted: { subject: string; body: string; startsAt: Date | null; endsAt: Date | null; daysBetweenReplies: number } | null = null;
+  if (input) {
+    const subject = input.subject.trim();
+    if (subject === "" || subject.length > 200 || /[\r\n\u0000]/.test(subject)) {
+      throw new BadInputError("input.subject", "The subject is 1 to 200 characters on one line.");
+    }
+    const body = input.body.replace(/\r\n?/g, "\n");
+    if (body.trim() === "" || body.length > 10_000 || body.includes("\u0000")) throw new BadInputError("input.body", "The message is 1 to 10,000 characters.");
+    const startsAt = input.startsAt ?? null;
+    const endsAt = input.endsAt ?? null;
+    if (startsAt && endsAt && endsAt <= startsAt) throw new BadInputError("input.endsAt", "The end must come after the start.");
+    const days = input.daysBetweenReplies ?? 7;
+    if (!Number.isInteger(days) || days < 1 || days > 30) throw new BadInputError("input.daysBetweenReplies", "daysBetweenReplies is a whole number of days from 1 to 30.");
+    wanted = { subject, body, startsAt, endsAt, daysBetweenReplies: days };
+  }
+  return deps.db.$transaction(async (tx) => {
+    const existing = await tx.account.findUnique({ where: { id }, select: { domainId: true } });
+    if (!existing) throw new NotFoundError("account", `with id ${id}`);
+    const domain = await lockDomain(tx, existing.domainId);
+    const account = await tx.account.findUnique({ where: { id }, include: { autoReply: true } });
+    if (!domain || !account) throw new NotFoundError("account", `with id ${id}`);
+    authorize(caller.principal, "account.set_auto_reply", { domainId: domain.id, accountId: id }, ["account", `with id ${id}`]);
+    const before = account.autoReply;
+    const describe = (reply: typeof wanted) =>
+      reply === null
+        ? null
+        : `${reply.subject} (${reply.startsAt?.toISOString() ?? "now"} to ${reply.endsAt?.toISOString() ?? "until turned off"}, every ${reply.daysBetweenReplies} days)`;
+    if (wanted) await tx.autoReply.upsert({ where: { accountId: id }, create: { accountId: id, ...wanted }, update: wanted });
+    else if (before) await tx.autoReply.delete({ where: { accountId: id } });
+    const [beforeText, afterText] = [describe(before), describe(wanted)];
+    if (beforeText !== afterText || before?.body !== wanted?.body) {
+      await writeAudit(tx, caller.actor, {
+        action: "account.set_auto_reply",
+        objectType: "account",
+        objectId: id,
+        domainId: domain.id,
+        domainName: domain.name,
+        changes: [{ field: "autoReply", before: beforeText, after: afterText }],
+      });
+    }
+    const warnings: Warning[] =
+      wanted && account.quotaMb === 0 && account.forwardTo.length === 0
+        ? [{ code: "NO_MAILBOX", field: "accountId", message: `${account.address} has no mailbox and forwards nothing: no mail reaches it to answer.` }]
+        : [];
+    return { account: await tx.account.findUniqueOrThrow({ where: { id } }), warnings };
+  });
+}
+
+export async function autoReplyOf(db: ServiceDeps["db"], accountId: string) {
+  return db.autoReply.findUnique({ where: { accountId } });
+}

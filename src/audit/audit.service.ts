@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   "account.set_password",
   "account.delete",
   "account.set_forwarding",
+  "account.set_auto_reply",
   "alias.create",
   "alias.update",
   "alias.delete",

@@ -36,6 +36,7 @@ export type Action =
   | "account.set_password"
   | "account.delete"
   | "account.set_forwarding"
+  | "account.set_auto_reply"
   | "alias.read"
   | "alias.manage"
   | "domain.set_catch_all"
@@ -106,6 +107,11 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
   },
   // A user may forward its own mail (or stop doing so); its domain's administrator and support may too.
   "account.set_forwarding": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
+  },
+  "account.set_auto_reply": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",

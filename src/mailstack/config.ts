@@ -40,6 +40,8 @@ export interface MailServerConfigOptions {
   listeners: DovecotListeners;
   /** Extra arguments of dovecot-lda in the warning script (-c FILE for an instance of its own). */
   ldaArguments?: string[];
+  /** Where Dovecot sends the messages it writes itself (out-of-office replies): host:port; unset: the host's sendmail. */
+  submissionHost?: string;
 }
 
 /** Dovecot's services as the Postfix settings above expect them. */
@@ -199,6 +201,37 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
   };
 }
 
+/** The SQL dict map through which Dovecot reads each user's Sieve script (the out-of-office reply) from the read contract. */
+export function dovecotSieveDictFile(options: MailServerConfigOptions): GeneratedFile {
+  return {
+    path: "dovecot/dovecot-dict-sieve.conf.ext",
+    secret: true,
+    content: [
+      "# Where Dovecot reads each user's Sieve script (out-of-office replies): mailserver_v1.sieve_scripts (docs/aliases.md).",
+      `connect = ${libpqConnect(options.database)}`,
+      "map {",
+      "  pattern = priv/sieve/name/$script_name",
+      "  table = mailserver_v1.sieve_scripts",
+      "  username_field = username",
+      "  value_field = id",
+      "  fields {",
+      "    name = $script_name",
+      "  }",
+      "}",
+      "map {",
+      "  pattern = priv/sieve/data/$script_id",
+      "  table = mailserver_v1.sieve_scripts",
+      "  username_field = username",
+      "  value_field = script",
+      "  fields {",
+      "    id = $script_id",
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  };
+}
+
 /** The SQL dict map through which Dovecot's quota_clone writes usage into mailbox_usage (docs/usage.md). */
 export function dovecotUsageDictFile(options: MailServerConfigOptions): GeneratedFile {
   const map = (key: string, field: string) => [
@@ -281,6 +314,7 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     "# Mailboxes of mailadmin (docs/mail-stack.md). Written by mailadmin (npm run mailserver:config).",
     // Users type their address in any case; mailadmin stores it in lower case.
     "auth_username_format = %Lu",
+    ...(options.submissionHost ? [`submission_host = ${options.submissionHost}`] : []),
     "auth_mechanisms = plain login",
     "passdb {",
     "  driver = sql",
@@ -299,12 +333,15 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     "}",
     "protocol lmtp {",
     ...(options.hostname ? [`  postmaster_address = postmaster@${options.hostname}`] : []),
+    // Out-of-office replies: the Sieve script mailadmin keeps for the user, if any.
+    "  mail_plugins = $mail_plugins sieve",
     "}",
     // A message larger than the room left is refused with 552 5.2.2 at the end of DATA
     // (and at RCPT when the quota is already full); Postfix logs the refusal.
     "lmtp_rcpt_check_quota = yes",
     "dict {",
     `  usage = pgsql:${dir}/dovecot-dict-usage.conf.ext`,
+    `  sieve = pgsql:${dir}/dovecot-dict-sieve.conf.ext`,
     "}",
     "plugin {",
     "  quota = count:User quota",
@@ -316,6 +353,11 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     "  quota_status_success = DUNNO",
     "  quota_status_nouser = DUNNO",
     `  quota_status_overquota = "${OVER_QUOTA_REPLY}"`,
+    // The user's Sieve script comes from mailadmin (read-only); its compiled form is kept in the mailbox's home.
+    "  sieve = dict:proxy::sieve;name=active;bindir=~/.sieve-bin",
+    // Aliases and forwarding deliver mail not addressed to the user by name: answer it too.
+    "  sieve_vacation_dont_check_recipient = yes",
+    "  sieve_vacation_send_from_recipient = yes",
     "}",
     "service quota-warning {",
     `  executable = script ${dir}/quota-warning.sh`,
@@ -399,6 +441,7 @@ export function debianMailServerFiles(
     { path: "dovecot/conf.d/90-mailadmin.conf", secret: false, content: dovecotSettings(full).join("\n") },
     dovecotSqlFile(full),
     dovecotUsageDictFile(full),
+    dovecotSieveDictFile(full),
     quotaWarningScript(full),
   ];
 }

@@ -14,6 +14,7 @@ import { MAIL_SERVER_ROLE } from "../db/migrate";
 import {
   dovecotSettings,
   dovecotSqlFile,
+  dovecotSieveDictFile,
   dovecotUsageDictFile,
   mailServerDatabase,
   postfixMainSettings,
@@ -27,7 +28,7 @@ import {
 const run = promisify(execFile);
 
 /** Debian 12 packages the stack runs on. */
-export const MAIL_STACK_PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "dovecot-pgsql"];
+export const MAIL_STACK_PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "dovecot-pgsql", "dovecot-sieve"];
 
 const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/sbin/postfix", "postfix"],
@@ -37,6 +38,7 @@ const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/lib/dovecot/pop3", "dovecot-pop3d"],
   ["/usr/lib/dovecot/lmtp", "dovecot-lmtpd"],
   ["/usr/lib/dovecot/modules/libdriver_pgsql.so", "dovecot-pgsql"],
+  ["/usr/lib/dovecot/modules/lib90_sieve_plugin.so", "dovecot-sieve"],
 ];
 
 export interface MailStackPorts {
@@ -46,11 +48,13 @@ export interface MailStackPorts {
   pop3: number;
   lmtp: number;
   quotaStatus: number;
+  /** Where Dovecot hands the messages it writes itself (out-of-office replies) to Postfix. */
+  inject: number;
 }
 
 /** The stack's ports: the usual numbers above a base (MAILSTACK_PORT_BASE), so several stacks never meet. */
 export function mailStackPorts(base: number): MailStackPorts {
-  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65 };
+  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26 };
 }
 
 export interface MailStackSettings {
@@ -238,6 +242,7 @@ function stackConfigOptions(settings: MailStackSettings): MailServerConfigOption
     },
     // The stack's log file is root's: the warning's dovecot-lda (the mail user) logs to the script service's stderr, which Dovecot's master logs.
     ldaArguments: ["-c", where.dovecotConfig, "-o", "log_path=/dev/stderr"],
+    submissionHost: `${address}:${ports.inject}`,
   };
 }
 
@@ -318,10 +323,22 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
   );
   writeFileSync(
     join(where.postfixEtc, "master.cf"),
-    [`${settings.address}:${ports.smtp} inet n - n - - smtpd`, ...postfixSubmissionService(`${settings.address}:${ports.submission}`), ...POSTFIX_INTERNAL_SERVICES, ""].join("\n"),
+    [
+      `${settings.address}:${ports.smtp} inet n - n - - smtpd`,
+      ...postfixSubmissionService(`${settings.address}:${ports.submission}`),
+      // Dovecot's own messages (out-of-office replies) come in here, from loopback only, and may leave.
+      `${settings.address}:${ports.inject} inet n - n - - smtpd`,
+      "  -o syslog_name=postfix/inject",
+      "  -o mynetworks=127.0.0.0/8",
+      "  -o smtpd_client_restrictions=permit_mynetworks,reject",
+      "  -o smtpd_relay_restrictions=permit_mynetworks,reject",
+      "  -o smtpd_recipient_restrictions=permit_mynetworks,reject",
+      ...POSTFIX_INTERNAL_SERVICES,
+      "",
+    ].join("\n"),
   );
 
-  for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options)]) writeGenerated(where.root, file, "dovecot");
+  for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) writeGenerated(where.root, file, "dovecot");
   writeGenerated(where.root, quotaWarningScript(options), "dovecot");
   writeFileSync(
     where.dovecotConfig,

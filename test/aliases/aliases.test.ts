@@ -130,6 +130,44 @@ describe("aliases, forwarding, catch-all and alias domains: the rules", () => {
     expect(errorCode(aliasByUser)).toBe("FORBIDDEN");
   });
 
+  it("sets, shows and turns off an out-of-office reply, checking its text and period, audited", async () => {
+    const { domain } = await makeDomain(app);
+    const amy = await makeAccount(app, domain, { quotaMb: 10 });
+    const token = await tokenFor(app, amy);
+    const SET = `mutation($id: ID!, $input: AutoReplyInput) { setAutoReply(accountId: $id, input: $input) { account { autoReply { subject body startsAt endsAt daysBetweenReplies } } warnings { code } } }`;
+    const on = await app.gql(
+      SET,
+      { id: amy.id, input: { subject: " Away ", body: "Back soon.\r\nAmy", startsAt: "2026-12-24T00:00:00+08:00", endsAt: "2027-01-02T00:00:00+08:00", daysBetweenReplies: 3 } },
+      token,
+    );
+    expect(on.errors).toBeUndefined();
+    expect(on.data.setAutoReply.account.autoReply).toEqual({
+      subject: "Away",
+      body: "Back soon.\nAmy",
+      startsAt: "2026-12-23T16:00:00.000Z",
+      endsAt: "2027-01-01T16:00:00.000Z",
+      daysBetweenReplies: 3,
+    });
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ subject: "", body: "x" }, "input.subject"],
+      [{ subject: "two\nlines", body: "x" }, "input.subject"],
+      [{ subject: "x", body: "   " }, "input.body"],
+      [{ subject: "x", body: "x", startsAt: "2027-01-02T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" }, "input.endsAt"],
+      [{ subject: "x", body: "x", daysBetweenReplies: 0 }, "input.daysBetweenReplies"],
+    ];
+    for (const [input, field] of refusals) {
+      const refused = await app.gql(SET, { id: amy.id, input }, token);
+      expect([errorCode(refused), fieldOf(refused)]).toEqual(["BAD_USER_INPUT", field]);
+    }
+    const off = await app.gql(SET, { id: amy.id, input: null }, token);
+    expect(off.data.setAutoReply.account.autoReply).toBeNull();
+    const trail = await app.deps.db.auditEntry.findMany({ where: { objectId: amy.id, action: "account.set_auto_reply" } });
+    expect(trail).toHaveLength(2);
+    // Another domain's administrator cannot even see the account.
+    const other = await makeDomain(app);
+    expect(errorCode(await app.gql(SET, { id: amy.id, input: { subject: "x", body: "x" } }, await tokenFor(app, other.admin)))).toBe("NOT_FOUND");
+  });
+
   it("deleting a mailbox lets go of it everywhere, saying what happened to each alias, forwarding and catch-all", async () => {
     const { domain } = await makeDomain(app);
     const amy = await makeAccount(app, domain, { quotaMb: 10 });

@@ -89,7 +89,7 @@ async function snapshot(app: TestApp, f: Fixture) {
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
   const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
-  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains] = await Promise.all([
+  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -112,8 +112,9 @@ async function snapshot(app: TestApp, f: Fixture) {
     db.mailboxUsage.findMany({ where: { username: { in: addresses } }, orderBy: { username: "asc" } }),
     db.alias.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
     db.aliasDomain.findMany({ where: { domainId: { in: domainIds } }, orderBy: { name: "asc" } }),
+    db.autoReply.findMany({ where: { accountId: { in: accountIds } }, orderBy: { accountId: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains };
+  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -527,6 +528,25 @@ const mutations: MutationSpec[] = [
       await expectAudited(app, f, role, response, "account.set_forwarding", account.id);
     },
     // A user forwards its own mail; a colleague's account it cannot even see.
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  })),
+  ...(["colleague", "user"] as const).map((which): MutationSpec => ({
+    does: `set the out-of-office reply of ${accountTargets[which].of} (setAutoReply)`,
+    field: "setAutoReply",
+    target: (f) => ({ id: accountTargets[which].pick(f).id }),
+    objectKeys: ["id"],
+    send: (app, t, token) =>
+      app.gql(
+        `mutation($id: ID!) { setAutoReply(accountId: $id, input: { subject: "Away", body: "Back on Monday." }) { account { id autoReply { subject } } } }`,
+        { id: t.id },
+        token,
+      ),
+    async happened(app, f, role, response) {
+      const account = accountTargets[which].pick(f);
+      expect(response.data.setAutoReply.account).toEqual({ id: account.id, autoReply: { subject: "Away" } });
+      expect(await app.deps.db.autoReply.findUnique({ where: { accountId: account.id } })).toMatchObject({ subject: "Away", body: "Back on Monday." });
+      await expectAudited(app, f, role, response, "account.set_auto_reply", account.id);
+    },
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
   })),
   {

@@ -163,4 +163,54 @@ describeWithStack("aliases, forwarding, catch-all and alias domains in the mail 
     expect((await submit(amy.address)).rcpt).toEqual([expect.stringMatching(/^250 /)]);
     expect((await submit(bob.address)).rcpt[0]).toMatch(/^553 5\.7\.1 .*not owned by user/);
   });
+  it("answers with the out-of-office reply once per sender, and never bulk or automatic mail", async () => {
+    const { domain } = await makeDomain(app);
+    const away = await makeAccount(app, domain, { quotaMb: 10 });
+    const set = await gql(`mutation($id: ID!, $input: AutoReplyInput) { setAutoReply(accountId: $id, input: $input) { account { autoReply { subject daysBetweenReplies } } } }`, {
+      id: away.id,
+      input: { subject: 'Away "until" Monday', body: "I am away.\nBack on Monday.", endsAt: "2099-01-01T00:00:00+08:00" },
+    });
+    expect(set.setAutoReply.account.autoReply).toEqual({ subject: 'Away "until" Monday', daysBetweenReplies: 7 });
+    const from = (sender: string, marker: string, extraHeaders = "") =>
+      sendMail({
+        host: ADDRESS,
+        port: stack.ports.smtp,
+        from: sender,
+        to: [away.address],
+        message: `From: <${sender}>\nTo: <${away.address}>\nSubject: hello ${marker}\nMessage-ID: <${marker}@outside.test>\n${extraHeaders}\nbody ${marker}\n`,
+      });
+    const repliesTo = (sender: string) => sunk.filter((message) => message.to.includes(sender) && /Auto-Submitted: auto-replied/i.test(message.data));
+
+    const first = uniqueName("first");
+    expect((await from("friend@outside.test", first)).data).toMatch(/^250 /);
+    await inboxWith(away.address, first);
+    const deadline = Date.now() + 20_000;
+    while (repliesTo("friend@outside.test").length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const replies = repliesTo("friend@outside.test");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.data).toMatch(/Subject: Away "until" Monday/);
+    expect(replies[0]!.data).toContain("Back on Monday.");
+
+    // The same sender again, a list's bulk mail, and an automatic message: delivered, never answered.
+    const second = uniqueName("second");
+    const bulk = uniqueName("bulk");
+    const automatic = uniqueName("auto");
+    await from("friend@outside.test", second);
+    await from("news@outside.test", bulk, "Precedence: bulk\nList-Id: <news.outside.test>\n");
+    await from("robot@outside.test", automatic, "Auto-Submitted: auto-generated\n");
+    for (const marker of [second, bulk, automatic]) expect((await inboxWith(away.address, marker)).messages.some((m) => m.includes(marker))).toBe(true);
+    // Delivered means Sieve has run; a reply would be queued by now. Give it a moment to reach the sink.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(repliesTo("friend@outside.test")).toHaveLength(1);
+    expect(repliesTo("news@outside.test")).toHaveLength(0);
+    expect(repliesTo("robot@outside.test")).toHaveLength(0);
+
+    // Off: a new sender gets nothing.
+    await gql(`mutation($id: ID!) { setAutoReply(accountId: $id, input: null) { account { autoReply { subject } } } }`, { id: away.id });
+    const later = uniqueName("later");
+    await from("stranger@outside.test", later);
+    await inboxWith(away.address, later);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(repliesTo("stranger@outside.test")).toHaveLength(0);
+  });
 });
