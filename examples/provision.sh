@@ -28,6 +28,12 @@ ACCOUNTS=(
 )
 NEW_ADMIN=mary
 
+# alias local part, destinations (local parts of this domain or full addresses)
+ALIASES=(
+  "sales|mary john"
+  "info|amy"
+)
+
 # api METHOD PATH [JSON]: prints the answer's body; on an HTTP error prints the
 # problem (status, code, field, detail) to stderr and fails.
 api() {
@@ -70,6 +76,16 @@ for entry in "${ACCOUNTS[@]}"; do
     '"\(if .created then "created" else "up to date" end): \(.account.address), \(.account.quotaMb) MiB" +
      (if $password != "" then ", password (shown once): \($password)" else "" end) +
      (.warnings | map("\n  warning: " + .message) | join(""))'
+done
+
+echo "== aliases"
+for entry in "${ALIASES[@]}"; do
+  IFS='|' read -r local_part destinations <<<"$entry"
+  body=$(for destination in $destinations; do
+    case $destination in *@*) echo "$destination" ;; *) echo "$destination@$DOMAIN" ;; esac
+  done | jq -R . | jq -sc '{destinations: .}')
+  api PUT "/domains/$DOMAIN/aliases/$local_part" "$body" |
+    jq -r '"\(if .created then "created" else "up to date" end): \(.alias.address) -> \(.alias.destinations | join(", "))"'
 done
 
 echo "== administrator"

@@ -157,4 +157,42 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
 }`,
     variables: {},
   },
+  {
+    title: "Make an address go to people (alias)",
+    description: "Creates an alias: mail to sales@ reaches every destination (mailboxes here, or outside addresses where the domain allows). Put the domain's id in the variables.",
+    query: `mutation CreateAlias($domainId: ID!, $localPart: String!, $destinations: [String!]!) {
+  createAlias(input: { domainId: $domainId, localPart: $localPart, destinations: $destinations }) {
+    alias { id address destinations }
+    warnings { code message }
+  }
+}`,
+    variables: { domainId: "(the domain's id)", localPart: "sales", destinations: ["mary@example.tw", "john@example.tw"] },
+  },
+  {
+    title: "Forward a mailbox, or set an out-of-office reply",
+    description: "Run FindAccount for the id. SetForwarding with an empty list turns forwarding off; SetAutoReply with input null turns the reply off.",
+    query: `query FindAccount($address: String!) {
+  account(address: $address) { id address forwarding { destinations keepCopy } autoReply { subject startsAt endsAt } }
+}
+
+mutation SetForwarding($id: ID!, $destinations: [String!]!, $keepCopy: Boolean) {
+  setForwarding(accountId: $id, destinations: $destinations, keepCopy: $keepCopy) {
+    account { address forwarding { destinations keepCopy } }
+    warnings { code message }
+  }
+}
+
+mutation SetAutoReply($id: ID!, $reply: AutoReplyInput) {
+  setAutoReply(accountId: $id, input: $reply) {
+    account { address autoReply { subject startsAt endsAt daysBetweenReplies } }
+  }
+}`,
+    variables: {
+      address: "mary@example.tw",
+      id: "(the account's id)",
+      destinations: ["mary.home@example.net"],
+      keepCopy: true,
+      reply: { subject: "Away until Monday", body: "I am away and back on Monday.", endsAt: "2027-01-04T00:00:00+08:00" },
+    },
+  },
 ];

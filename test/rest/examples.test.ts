@@ -53,6 +53,8 @@ describe("examples/provision.sh", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`created: ${mary}, 2048 MiB, password (shown once): `);
     expect(first.stdout).toContain(`administrator of ${domainName}: ${mary} (was admin@${domainName})`);
+    expect(first.stdout).toContain(`created: sales@${domainName} -> ${mary}, john@${domainName}`);
+    expect(first.stdout).toContain(`created: info@${domainName} -> amy@${domainName}`);
     expect(first.stdout).toContain("1 record(s)");
     expect(first.stdout).toContain(`OUTBOUND OK ${mary} -> boss@partner.example "${subject}"`);
 
@@ -71,16 +73,26 @@ describe("examples/provision.sh", () => {
     expect(await app.deps.passwords.verify(password, accounts[3]!.passwordHash)).toBe(true);
     // Every change is audited as made by the support admin through this token.
     const audit = await app.deps.db.auditEntry.findMany({ where: { domainId: domain.id }, orderBy: { id: "asc" } });
-    expect(audit.map((entry) => entry.action)).toEqual(["domain.create", "account.create", "account.create", "account.create", "account.create", "domain.reassign_admin"]);
+    expect(audit.map((entry) => entry.action)).toEqual([
+      "domain.create",
+      "account.create",
+      "account.create",
+      "account.create",
+      "account.create",
+      "alias.create",
+      "alias.create",
+      "domain.reassign_admin",
+    ]);
     expect(audit.every((entry) => entry.actorId === support.id)).toBe(true);
     // The administrator changed through the login session, everything else through the token.
-    expect(audit.map((entry) => entry.viaApiToken)).toEqual([...Array(5).fill(`mat_${row.publicId}`), null]);
+    expect(audit.map((entry) => entry.viaApiToken)).toEqual([...Array(7).fill(`mat_${row.publicId}`), null]);
 
     // Run again: the same state, nothing new in the audit trail.
     const second = await runScript(env, domainName);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`up to date: ${mary}, 2048 MiB`);
     expect(second.stdout).toContain(`administrator of ${domainName}: ${mary} (unchanged)`);
+    expect(second.stdout).toContain(`up to date: sales@${domainName} -> ${mary}, john@${domainName}`);
     expect(second.stdout).not.toContain("shown once");
     expect(await app.deps.db.account.findMany({ where: { domainId: domain.id }, orderBy: { address: "asc" } })).toEqual(accounts);
     expect(await app.deps.db.auditEntry.count({ where: { domainId: domain.id } })).toBe(audit.length);
