@@ -46,7 +46,12 @@ export default tseslint.config(
     files: ["**/*.ts"],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { "import-x": importX },
-    settings: { "import-x/resolver-next": [createTypeScriptImportResolver({ project: "tsconfig.json" })] },
+    settings: {
+      // import-x parses the imported files itself (for no-cycle): TypeScript, with typescript-eslint's parser.
+      "import-x/extensions": [".ts", ".js", ".mjs", ".cjs"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "tsconfig.json" })],
+    },
     rules: {
       // A promise nobody awaits loses its error (an unhandled rejection ends the process).
       "@typescript-eslint/no-floating-promises": "error",
