@@ -102,7 +102,7 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     rules: { "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }] },
   },
-  { files: ["scripts/**/*.mjs"], languageOptions: { globals: globals.node } },
+  { files: ["scripts/**/*.mjs", "test/**/*.mjs"], languageOptions: { globals: globals.node } },
   { files: ["jest.config.js"], languageOptions: { sourceType: "commonjs", globals: globals.node } },
   { files: ["src/ide/public/**/*.js"], languageOptions: { sourceType: "script", globals: globals.browser } },
 );
