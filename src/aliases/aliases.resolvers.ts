@@ -3,6 +3,7 @@ import type { Account, Alias, AliasDomain, Domain } from "../generated/prisma/cl
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
 import { domainToUnicode } from "node:url";
+import { expectedDnsRecordsOf } from "../dns/dns.service";
 import {
   addAliasDomain,
   aliasDomainsOf,
@@ -51,6 +52,11 @@ export const aliasResolvers = {
   AliasDomain: {
     unicodeName: (aliasDomain: AliasDomain) => domainToUnicode(aliasDomain.name) || aliasDomain.name,
     domain: (aliasDomain: AliasDomain, _: unknown, context: GraphQLContext) => domainOf(aliasDomain.domainId, context),
+    // The customer publishes for the alias domain what its domain's set-up asks, under the alias domain's name.
+    expectedDnsRecords: async (aliasDomain: AliasDomain, _: unknown, context: GraphQLContext) => {
+      const domain = await domainOf(aliasDomain.domainId, context);
+      return expectedDnsRecordsOf(context.deps, { ...domain, name: aliasDomain.name, unicodeName: domainToUnicode(aliasDomain.name) || aliasDomain.name });
+    },
   },
   Domain: {
     aliases: (domain: Domain, args: AliasListQuery, context: GraphQLContext) => listAliases(context.deps, principalOf(context), domain.id, args),

@@ -201,6 +201,11 @@ describe("aliases, forwarding, catch-all and alias domains: the rules", () => {
         support,
       );
     expect((await add(domain.id, name.toUpperCase())).data.addAliasDomain.domain.aliasDomains).toEqual([{ name, unicodeName: name, domain: { id: domain.id } }]);
+    // What the customer publishes for it: the domain's set-up under the alias domain's name.
+    const records = await app.gql(`query($id: ID) { domain(id: $id) { aliasDomains { expectedDnsRecords { zoneFile } } } }`, { id: domain.id }, support);
+    const zone = records.data.domain.aliasDomains[0].expectedDnsRecords.zoneFile as string;
+    expect(zone).toMatch(new RegExp(`^${name.replace(/\./g, "\\.")}\\.\\s.*\\sMX\\s`, "m"));
+    expect(zone).not.toContain(domain.name);
     expect([errorCode(await add(other.domain.id, name)), fieldOf(await add(other.domain.id, name))]).toEqual(["CONFLICT", "name"]);
     expect(errorCode(await add(domain.id, other.domain.name))).toBe("CONFLICT");
     const taken = await app.gql(
