@@ -235,7 +235,7 @@ export async function deleteAlias(deps: ServiceDeps, caller: Caller, id: string)
   return deps.db.$transaction(async (tx) => {
     await lockAliasGraph(tx);
     const { domain, alias } = await lockedAliasFor(tx, caller.principal, aliasId);
-    const warnings = await detachAddress(tx, caller, alias.address, domain);
+    const warnings = await detachAddress(tx, caller, alias.address);
     await tx.alias.delete({ where: { id: aliasId } });
     await writeAudit(tx, caller.actor, {
       action: "alias.delete",
@@ -258,7 +258,7 @@ export async function deleteAlias(deps: ServiceDeps, caller: Caller, id: string)
  * audited and named in a warning. An alias left without destinations is
  * deleted. Runs inside the caller's transaction, after lockAliasGraph.
  */
-export async function detachAddress(tx: Tx, caller: Caller, address: string, _owner: Domain): Promise<Warning[]> {
+export async function detachAddress(tx: Tx, caller: Caller, address: string): Promise<Warning[]> {
   const warnings: Warning[] = [];
   for (const alias of await tx.alias.findMany({ where: { destinations: { has: address } }, include: { domain: true } })) {
     const remaining = alias.destinations.filter((destination) => destination !== address);
@@ -417,7 +417,7 @@ export async function removeAliasDomain(deps: ServiceDeps, caller: Caller, rawNa
         UNION ALL SELECT "catchAll" FROM "domain" WHERE "catchAll" IS NOT NULL
       ) used WHERE destination LIKE ${`%@${likeEscaped(name)}`}`;
     const warnings: Warning[] = [];
-    for (const { address } of named) warnings.push(...(await detachAddress(tx, caller, address, domain)));
+    for (const { address } of named) warnings.push(...(await detachAddress(tx, caller, address)));
     await tx.aliasDomain.delete({ where: { name } });
     await writeAudit(tx, caller.actor, {
       action: "domain.remove_alias_domain",

@@ -202,7 +202,7 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
 }
 
 /** The SQL dict map through which Dovecot reads each user's Sieve script (the out-of-office reply) from the read contract. */
-export function dovecotSieveDictFile(options: MailServerConfigOptions): GeneratedFile {
+export function dovecotSieveDictFile(options: Pick<MailServerConfigOptions, "database">): GeneratedFile {
   return {
     path: "dovecot/dovecot-dict-sieve.conf.ext",
     secret: true,
@@ -233,7 +233,7 @@ export function dovecotSieveDictFile(options: MailServerConfigOptions): Generate
 }
 
 /** The SQL dict map through which Dovecot's quota_clone writes usage into mailbox_usage (docs/usage.md). */
-export function dovecotUsageDictFile(options: MailServerConfigOptions): GeneratedFile {
+export function dovecotUsageDictFile(options: Pick<MailServerConfigOptions, "database">): GeneratedFile {
   const map = (key: string, field: string) => [
     "map {",
     `  pattern = priv/quota/${key}`,

@@ -454,15 +454,18 @@ export async function stopMailStack(dir: string): Promise<void> {
   // master exits a moment after "stop" returns; its pid file goes with it.
   for (let i = 0; i < 100 && existsSync(masterPid); i++) await new Promise((wait) => setTimeout(wait, 100));
   const pid = dovecotPid(state);
-  if (pid !== undefined) {
-    process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((wait) => setTimeout(wait, 100));
+  if (pid !== undefined) await terminateAndWait(pid);
+}
+
+/** Sends SIGTERM and waits (up to 10 s) until the process is gone: Dovecot's master takes its children with it. */
+export async function terminateAndWait(pid: number): Promise<void> {
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
     }
+    await new Promise((wait) => setTimeout(wait, 100));
   }
 }

@@ -9,6 +9,8 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { dovecotUsageDictFile, mailServerDatabase } from "../../src/mailstack/config";
+import { terminateAndWait } from "../../src/mailstack/stack";
 import { useTestApp } from "../helpers/use-test-app";
 import type { TestApp } from "../helpers/test-app";
 import { makeAccount, makeDomain, tokenFor, uniqueName } from "../helpers/factories";
@@ -37,21 +39,6 @@ const notRunnable = whyNotRunnable();
 const describeWithDovecot = notRunnable ? describe.skip : describe;
 if (notRunnable) process.stdout.write(`\ntest/usage/dovecot-dict.test.ts does not run: ${notRunnable}\n`);
 
-/** The map of quota_clone's two keys onto mailbox_usage (docs/usage.md). */
-function dictMap(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  const connect = [
-    `host=${url.hostname}`,
-    `port=${url.port || "5432"}`,
-    `dbname=${url.pathname.slice(1)}`,
-    `user=${decodeURIComponent(url.username)}`,
-    ...(url.password ? [`password=${decodeURIComponent(url.password)}`] : []),
-  ].join(" ");
-  const map = (key: string, field: string) =>
-    `map {\n  pattern = priv/quota/${key}\n  table = mailbox_usage\n  username_field = username\n  value_field = ${field}\n  value_type = uint\n}\n`;
-  return `connect = ${connect}\n${map("storage", "bytes")}${map("messages", "messages")}`;
-}
-
 describeWithDovecot("Dovecot's SQL dict writing mailbox_usage", () => {
   let app: TestApp;
   let directory: string;
@@ -64,7 +51,12 @@ describeWithDovecot("Dovecot's SQL dict writing mailbox_usage", () => {
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), "mailadmin-dovecot-dict-"));
     const dictConfig = join(directory, "dict-mailusage.conf.ext");
-    writeFileSync(dictConfig, dictMap(process.env.DATABASE_URL!));
+    // The map the mail stack's configuration writes (docs/mail-stack.md), connecting as the run's own user.
+    const url = new URL(process.env.DATABASE_URL!);
+    writeFileSync(
+      dictConfig,
+      dovecotUsageDictFile({ database: mailServerDatabase(url.toString(), decodeURIComponent(url.username), decodeURIComponent(url.password) || undefined) }).content,
+    );
     // The dict service runs as Dovecot's internal user: it alone reads the map (it may hold a password).
     const [uid, gid] = ["-u", "-g"].map((flag) => Number(execFileSync("id", [flag, "dovecot"], { encoding: "utf8" }).trim()));
     chownSync(dictConfig, uid!, gid!);
@@ -92,18 +84,7 @@ describeWithDovecot("Dovecot's SQL dict writing mailbox_usage", () => {
   afterAll(async () => {
     if (!config) return;
     const pidFile = join(directory, "run", "master.pid");
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, "utf8"));
-      process.kill(pid, "SIGTERM");
-      for (let waited = 0; waited < 100; waited++) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    if (existsSync(pidFile)) await terminateAndWait(Number(readFileSync(pidFile, "utf8")));
     rmSync(directory, { recursive: true, force: true });
   });
 
