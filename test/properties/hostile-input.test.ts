@@ -634,12 +634,12 @@ describe("hostile input from support staff", () => {
           [{ domainId: "unlimited", localPart: "q3", password: PASSWORD, displayName: "\u0000" }],
           [{ domainId: "unlimited", localPart: "q3", password: PASSWORD, displayName: "\ud800" }],
           // Plain creations, so that the checks of an accepted account always run (random inputs are mostly refused).
-          [{ domainId: "unlimited", localPart: "ok1", password: PASSWORD }],
-          [{ domainId: "unlimited", localPart: "ok2", password: PASSWORD }],
-          [{ domainId: "unlimited", localPart: "ok3", password: PASSWORD }],
-          [{ domainId: "unlimited", localPart: "ok4", password: PASSWORD }],
-          [{ domainId: "unlimited", localPart: "ok5", password: PASSWORD }],
-          [{ domainId: "unlimited", localPart: "ok6", password: PASSWORD }],
+          [{ domainId: "unlimited", localPart: "ok1", password: PASSWORD, quotaMb: 0 }],
+          [{ domainId: "unlimited", localPart: "ok2", password: PASSWORD, quotaMb: 0 }],
+          [{ domainId: "unlimited", localPart: "ok3", password: PASSWORD, quotaMb: 0 }],
+          [{ domainId: "unlimited", localPart: "ok4", password: PASSWORD, quotaMb: 0 }],
+          [{ domainId: "unlimited", localPart: "ok5", password: PASSWORD, quotaMb: 0 }],
+          [{ domainId: "unlimited", localPart: "ok6", password: PASSWORD, quotaMb: 0 }],
         ],
       },
     );
