@@ -29,6 +29,7 @@ const config: CodegenConfig = {
           StoredRejectedLogLine: `${prisma}#RejectedLogLine as RejectedLogLineRow`,
           DnsCheck: "../dns/dns.service#DnsCheckView",
           ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
+          DkimKey: `${prisma}#DkimKey as DkimKeyRow`,
         },
       },
     },

@@ -16,6 +16,7 @@ import { diagnosisResolvers } from "../diagnosis/diagnosis.resolvers";
 import { apiTokenResolvers } from "../apitokens/api-tokens.resolvers";
 import { importResolvers } from "../imports/imports.resolvers";
 import { usageResolvers } from "../usage/usage.resolvers";
+import { dkimResolvers } from "../dkim/dkim.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -80,5 +81,5 @@ function merge(...parts: Record<string, Record<string, unknown>>[]) {
 export const resolvers = withTokenScopes({
   DateTime,
   JSON: JSONScalar,
-  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers, apiTokenResolvers, importResolvers, usageResolvers),
+  ...merge(authResolvers, domainResolvers, accountResolvers, auditResolvers, mailLogResolvers, dnsResolvers, probeResolvers, diagnosisResolvers, apiTokenResolvers, importResolvers, usageResolvers, dkimResolvers),
 });
