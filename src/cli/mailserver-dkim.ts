@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config";
 import { createPrismaClient } from "../db/prisma";
 import { backfillDkimKeys, signingKeys } from "../dkim/dkim.service";
-import { openDkimFiles, postfixMilterSettings } from "../mailstack/opendkim";
+import { openDkimFiles, openDkimSigningKeys, postfixMilterSettings } from "../mailstack/opendkim";
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: npm run mailserver:dkim -- --out DIR [--signer-dir /etc/opendkim/mailadmin] [--no-backfill]\n`);
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       // Never the key itself: only where it went.
       if (!file.secret) process.stdout.write(`wrote ${target}\n`);
     }
-    process.stdout.write(`wrote ${keys.length} private key file(s) (0600) under ${join(root, "keys")}: ${new Set(keys.map((key) => key.domain)).size} domain(s) signing\n`);
+    process.stdout.write(`wrote ${openDkimSigningKeys(keys).length} private key file(s) (0600) under ${join(root, "keys")}: ${new Set(openDkimSigningKeys(keys).map((key) => key.domain)).size} domain(s) signing\n`);
     process.stdout.write(`Copy ${root} to ${signerDir} (owner opendkim, keys 0600), point /etc/opendkim.conf's lines at it (opendkim.conf), and reload OpenDKIM: docs/dkim.md.\n`);
   } finally {
     await db.$disconnect();

@@ -6,7 +6,8 @@
 // age reported by the sweep; the back-fill of older domains. DNS is NSD on
 // loopback (test/helpers/dns-world.ts), republished as the customer would.
 import { decryptPrivateKey, dkimEncryptionKey, encryptPrivateKey, encryptionKeyId, parseEncryptionKey } from "../../src/dkim/dkim.crypto";
-import { backfillDkimKeys, newSelector } from "../../src/dkim/dkim.service";
+import { backfillDkimKeys, newSelector, signingKeys } from "../../src/dkim/dkim.service";
+import { openDkimFiles } from "../../src/mailstack/opendkim";
 import { errorCode, startTestApp, type TestApp } from "../helpers/test-app";
 import { makeDomain, makeWorld, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { startDnsWorld, type DnsWorld } from "../helpers/dns-world";
@@ -255,6 +256,22 @@ describe("DKIM keys made, published and rotated by mailadmin", () => {
     const everything = [...responses, ...app.logLines, audit].join("\n");
     for (const secret of secrets) expect(everything.includes(secret)).toBe(false);
     expect(audit).toMatch(/mail-\d{8}/);
+  });
+
+  it("writes the signer's files from the decrypted ACTIVE keys of active domains: RSA keys signing, Ed25519 ones published only", async () => {
+    const { domain } = await makeDomain(app, { dkimEd25519: true });
+    const keys = (await signingKeys(app.deps)).filter((key) => key.domain === domain.name);
+    expect(keys.map((key) => key.algorithm).sort()).toEqual(["ED25519_SHA256", "RSA_SHA256"]);
+    const rsa = keys.find((key) => key.algorithm === "RSA_SHA256")!;
+    const files = openDkimFiles(keys, { dir: "/etc/opendkim/mailadmin", socket: "inet:8891@127.0.0.1", userId: "opendkim" });
+    const file = (path: string) => files.find((entry) => entry.path === path)!;
+    expect(file("KeyTable").content).toBe(`${rsa.selector}._domainkey.${domain.name} ${domain.name}:${rsa.selector}:/etc/opendkim/mailadmin/keys/${domain.name}/${rsa.selector}.private\n`);
+    expect(file("SigningTable").content).toBe(`*@${domain.name} ${rsa.selector}._domainkey.${domain.name}\n`);
+    expect(file(`keys/${domain.name}/${rsa.selector}.private`)).toEqual({ path: `keys/${domain.name}/${rsa.selector}.private`, content: rsa.privateKeyPem, secret: true });
+    expect(file("opendkim.conf").content).toMatch(/^Mode s$[\s\S]*^SigningTable refile:\/etc\/opendkim\/mailadmin\/SigningTable$/m);
+    // A suspended domain's mail is refused anyway: it has no signing key in the files.
+    await app.deps.db.domain.update({ where: { id: domain.id }, data: { status: "SUSPENDED" } });
+    expect((await signingKeys(app.deps)).filter((key) => key.domain === domain.name)).toEqual([]);
   });
 
   it("names selectors <DKIM_SELECTOR>-<yyyymmdd>, -ed for Ed25519, numbered when taken, in one DNS label", () => {
