@@ -5,6 +5,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDnsServerList } from "./shared/dns-servers";
 import { isValidTimeZone } from "./shared/time-zones";
+import { parseEncryptionKey } from "./dkim/dkim.crypto";
 
 const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
@@ -143,6 +144,35 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026")
     .default("default"),
+  // DKIM keys made by mailadmin (docs/dkim.md): the key encrypting their private
+  // halves at rest (32 bytes, base64 or hex; required in production), the size
+  // of new RSA keys, an Ed25519 key alongside RSA for new domains (RFC 8463),
+  // how long a replaced key stays published, and the age the DNS check warns at.
+  DKIM_KEY_ENCRYPTION_KEY: z
+    .string()
+    .transform((text, context) => {
+      const key = parseEncryptionKey(text);
+      if (!key) {
+        context.addIssue({ code: "custom", message: "must be 32 random bytes in base64 or hex (for example: openssl rand -base64 32)" });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+  DKIM_RSA_KEY_BITS: z.coerce
+    .number()
+    .int()
+    .min(1024, "receivers refuse RSA keys below 1024 bits")
+    .max(4096, "at most 4096: a larger key does not fit a DNS answer comfortably")
+    .default(2048),
+  DKIM_ED25519: booleanSetting.default(false),
+  DKIM_RETIRE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 365)
+    .default(168),
+  DKIM_KEY_MAX_AGE_DAYS: z.coerce.number().int().min(0).max(3650).default(180),
   DMARC_POLICY: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
   DMARC_REPORT_ADDRESS: z
     .string()
@@ -257,6 +287,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       "JWT_SECRET is required when NODE_ENV=production: set it to a random string of at least 32 characters " +
         "(for example: openssl rand -base64 48). The server will not start without it.",
+    );
+  }
+  if (settings.DKIM_KEY_ENCRYPTION_KEY === undefined && settings.NODE_ENV === "production") {
+    throw new ConfigError(
+      "DKIM_KEY_ENCRYPTION_KEY is required when NODE_ENV=production: it encrypts the domains' DKIM private keys at rest " +
+        "(for example: openssl rand -base64 32). Keep it safe: without it the stored keys cannot be used. The server will not start without it.",
     );
   }
   return {

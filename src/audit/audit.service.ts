@@ -57,6 +57,10 @@ export const AUDIT_ACTIONS = [
   "api_token.revoke",
   "support_admin.bootstrap",
   "mailbox_usage.report",
+  "dkim.keys_create",
+  "dkim.rotation_start",
+  "dkim.rotation_confirm",
+  "dkim.rotation_cancel",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -43,6 +43,9 @@ export type Action =
   | "domain.manage_alias_domains"
   | "audit.read"
   | "dns.check"
+  | "dkim.read"
+  | "dkim.manage"
+  | "dkim.force_confirm"
   | "dns.check_all"
   | "maillog.read"
   | "maillog.ingest"
@@ -69,6 +72,21 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     allow: isSupport,
     see: anyOf(isSupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff may change a domain's administrator.",
+  },
+  "dkim.read": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may see its DKIM keys.",
+  },
+  "dkim.manage": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain),
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may make or rotate its DKIM keys.",
+  },
+  "dkim.force_confirm": {
+    allow: isSupport,
+    see: anyOf(isSupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff may switch signing to a key the DNS check has not seen published (force: true).",
   },
   "domain.list_accounts": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),

@@ -10,7 +10,7 @@ import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { parseAddress, parseBigintId } from "../shared/validation";
-import { checkView, dnsServiceOf, profileOf, type DnsCheckView } from "../dns/dns.service";
+import { checkView, dnsServiceOf, loadProfile, type DnsCheckView } from "../dns/dns.service";
 import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
 import type { MailServerProbe, ProbeAttempt } from "../probe/probe";
@@ -802,7 +802,7 @@ const SERVICE_CHECKS = new Set(["ptr.mail_server"]);
 
 async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: DnsCheckView; findings: DiagnosisFinding[] }> {
   const service = dnsServiceOf(deps);
-  const profile = profileOf(domain);
+  const profile = await loadProfile(deps, domain);
   const cached = service.cached(domain.id, profile);
   let result = cached;
   if (!result) {

@@ -12,8 +12,10 @@ import { BadInputError, NotFoundError } from "../errors";
 import { parseDomainName } from "../shared/validation";
 import { createDnsChecker, type DnsChecker, type DnsCheckResult, type DnsFinding, type FindingStatus } from "./dns.checker";
 import { createUdpTransport, parseDnsServerList, type DnsServer, type DnsTransport } from "./dns.transport";
-import { expectedRecords, zoneFile, type DnsSetup, type DomainDnsProfile, type ExpectedRecord, type MailService } from "./dns.records";
+import { expectedRecords, zoneFile } from "./dns.records";
 import { checkSetupRequirements } from "./dns.input";
+import { dkimProfileKeys, retireDueKeys, type PendingKeysPublished } from "../dkim/dkim.service";
+import type { DkimProfileKey, DnsSetup, DomainDnsProfile, ExpectedRecord, MailService } from "./dns.records";
 
 type DomainStatus = "ACTIVE" | "SUSPENDED";
 
@@ -50,6 +52,7 @@ export function mailServiceOf(config: Config): MailService {
     ...(config.BACKUP_MX_HOST ? { backupMxHost: config.BACKUP_MX_HOST } : {}),
     ...(config.SPF_INCLUDE ? { spfInclude: config.SPF_INCLUDE } : {}),
     dkimSelector: config.DKIM_SELECTOR,
+    dkimKeyMaxAgeDays: config.DKIM_KEY_MAX_AGE_DAYS,
     dmarcPolicy: config.DMARC_POLICY,
     ...(config.DMARC_REPORT_ADDRESS ? { dmarcReportAddress: config.DMARC_REPORT_ADDRESS } : {}),
   };
@@ -60,8 +63,23 @@ export function resolversOf(config: Config): DnsServer[] {
   return config.DNS_SERVERS ?? parseDnsServerList(getServers().join(","));
 }
 
-export function profileOf(domain: Domain, setup: DnsSetup = domain.dnsSetup): DomainDnsProfile {
-  return { name: domain.name, setup, webServerAddress: domain.webServerAddress, dkimPublicKey: domain.dkimPublicKey };
+export function profileOf(domain: Domain, setup: DnsSetup = domain.dnsSetup, dkimKeys: DkimProfileKey[] = []): DomainDnsProfile {
+  return { name: domain.name, setup, webServerAddress: domain.webServerAddress, dkimPublicKey: domain.dkimPublicKey, dkimKeys };
+}
+
+/** The profiles of domains with their DKIM keys of mailadmin's, read in one statement. */
+export async function profilesOf(deps: Pick<ServiceDeps, "db" | "now">, domains: Domain[], setup?: DnsSetup): Promise<Map<string, DomainDnsProfile>> {
+  const keys = await dkimProfileKeys(
+    deps.db,
+    domains.map((domain) => domain.id),
+    deps.now(),
+  );
+  return new Map(domains.map((domain) => [domain.id, profileOf(domain, setup ?? domain.dnsSetup, keys.get(domain.id) ?? [])]));
+}
+
+/** One domain's profile with its DKIM keys. */
+export async function loadProfile(deps: Pick<ServiceDeps, "db" | "now">, domain: Domain, setup: DnsSetup = domain.dnsSetup): Promise<DomainDnsProfile> {
+  return (await profilesOf(deps, [domain], setup)).get(domain.id)!;
 }
 
 /** Most results kept: enough for a sweep of every domain, bounded so memory is too. */
@@ -94,7 +112,13 @@ export class DnsCheckService {
    * set-up, web server address or DKIM key is never answered from the cache.
    */
   private static key(domainId: string, profile: DomainDnsProfile): string {
-    return JSON.stringify([domainId, profile.setup, profile.webServerAddress, profile.dkimPublicKey]);
+    return JSON.stringify([
+      domainId,
+      profile.setup,
+      profile.webServerAddress,
+      profile.dkimPublicKey,
+      profile.dkimKeys?.map((key) => [key.selector, key.state, key.publicKey.length]),
+    ]);
   }
 
   cached(domainId: string, profile: DomainDnsProfile): DnsCheckResult | undefined {
@@ -190,7 +214,7 @@ export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainNa
   authorize(caller.principal, "dns.check", { domainId: domain.id }, ["domain", `named ${name}`]);
   const wanted = requestedSetup(deps, domain, setup);
   const service = dnsServiceOf(deps);
-  const profile = profileOf(domain, wanted);
+  const profile = await loadProfile(deps, domain, wanted);
   if (!refresh) {
     const cached = service.cached(domain.id, profile);
     if (cached) return checkView(domain, cached, true);
@@ -224,20 +248,23 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
     domains = await deps.db.domain.findMany({ where: query.status ? { status: query.status } : {}, orderBy: { name: "asc" } });
   }
   const service = dnsServiceOf(deps);
+  // The sweep also ends the grace period of rotated-out keys that are due.
+  await retireDueKeys(deps.db, deps.now());
+  const profiles = await profilesOf(deps, domains);
   const views = new Map<string, DnsCheckView>();
   const toCheck: Domain[] = [];
   for (const domain of domains) {
-    const cached = query.refresh ? undefined : service.cached(domain.id, profileOf(domain));
+    const cached = query.refresh ? undefined : service.cached(domain.id, profiles.get(domain.id)!);
     if (cached) views.set(domain.id, checkView(domain, cached, true));
     else toCheck.push(domain);
   }
   const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
   await service.checker.checkMany(
-    toCheck.map((domain) => profileOf(domain)),
+    toCheck.map((domain) => profiles.get(domain.id)!),
     deps.config.DNS_CHECK_CONCURRENCY,
     async (result) => {
       const domain = byName.get(result.domain)!;
-      service.remember(domain.id, profileOf(domain), result);
+      service.remember(domain.id, profiles.get(domain.id)!, result);
       await storeResult(deps, caller, domain, result);
       views.set(domain.id, checkView(domain, result, false));
     },
@@ -251,9 +278,9 @@ export interface ExpectedDnsRecordsView {
   zoneFile: string;
 }
 
-export function expectedDnsRecordsOf(deps: ServiceDeps, domain: Domain, setup?: DnsSetup | null): ExpectedDnsRecordsView {
+export async function expectedDnsRecordsOf(deps: ServiceDeps, domain: Domain, setup?: DnsSetup | null): Promise<ExpectedDnsRecordsView> {
   const wanted = requestedSetup(deps, domain, setup);
-  const records = expectedRecords(profileOf(domain, wanted), mailServiceOf(deps.config));
+  const records = expectedRecords(await loadProfile(deps, domain, wanted), mailServiceOf(deps.config));
   return { setup: wanted, records, zoneFile: zoneFile(records) };
 }
 
@@ -274,3 +301,20 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
     cached: false,
   };
 }
+
+/**
+ * Whether the DNS check sees each pending DKIM key of the domain published
+ * (dkim.key PASS at its selector), asked of DNS now: what confirmDkimRotation
+ * waits for.
+ */
+export const pendingDkimKeysPublished =
+  (deps: ServiceDeps): PendingKeysPublished =>
+  async (domain) => {
+    const profile = await loadProfile(deps, domain);
+    const pending = (profile.dkimKeys ?? []).filter((key) => key.state === "PUBLISHED_PENDING");
+    const { findings } = await dnsServiceOf(deps).checker.check(profile);
+    return pending.map((key) => {
+      const seen = findings.find((entry) => entry.check === "dkim.key" && entry.subject === `${key.selector}._domainkey.${domain.name}`);
+      return { selector: key.selector, published: seen?.status === "PASS", found: seen?.found ?? null };
+    });
+  };

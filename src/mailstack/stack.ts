@@ -5,7 +5,7 @@
 // /etc/postfix or /etc/dovecot and never starts the host's services.
 // `npm run mailstack -- up|down|status` and the end-to-end test use it.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -24,11 +24,24 @@ import {
   type GeneratedFile,
   type MailServerConfigOptions,
 } from "./config";
+import { openDkimFiles, postfixMilterSettings } from "./opendkim";
+import type { SigningKey } from "../dkim/dkim.service";
 
 const run = promisify(execFile);
 
 /** Debian 12 packages the stack runs on. */
-export const MAIL_STACK_PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "dovecot-pgsql", "dovecot-sieve"];
+export const MAIL_STACK_PACKAGES = [
+  "postfix",
+  "postfix-pgsql",
+  "dovecot-core",
+  "dovecot-imapd",
+  "dovecot-pop3d",
+  "dovecot-lmtpd",
+  "dovecot-pgsql",
+  "dovecot-sieve",
+  "opendkim",
+  "opendkim-tools",
+];
 
 const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/sbin/postfix", "postfix"],
@@ -39,6 +52,8 @@ const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/lib/dovecot/lmtp", "dovecot-lmtpd"],
   ["/usr/lib/dovecot/modules/libdriver_pgsql.so", "dovecot-pgsql"],
   ["/usr/lib/dovecot/modules/lib90_sieve_plugin.so", "dovecot-sieve"],
+  ["/usr/sbin/opendkim", "opendkim"],
+  ["/usr/sbin/opendkim-testkey", "opendkim-tools"],
 ];
 
 export interface MailStackPorts {
@@ -50,11 +65,13 @@ export interface MailStackPorts {
   quotaStatus: number;
   /** Where Dovecot hands the messages it writes itself (out-of-office replies) to Postfix. */
   inject: number;
+  /** OpenDKIM's milter. */
+  milter: number;
 }
 
 /** The stack's ports: the usual numbers above a base (MAILSTACK_PORT_BASE), so several stacks never meet. */
 export function mailStackPorts(base: number): MailStackPorts {
-  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26 };
+  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26, milter: base + 891 };
 }
 
 export interface MailStackSettings {
@@ -77,6 +94,11 @@ export interface MailStackSettings {
    * SMTP sink standing for the outside world). Unset: refused, nothing leaves.
    */
   relayhost?: string;
+  /**
+   * The domains' signing keys (dkim.service.ts signingKeys): when given, OpenDKIM
+   * signs outgoing mail with them, as a milter of Postfix's.
+   */
+  dkimKeys?: SigningKey[];
 }
 
 /** What `status` reports and the tests use. */
@@ -91,6 +113,8 @@ export interface MailStackState {
   /** Postfix's own log (maillog_file): a LOG_SOURCES entry for mailadmin's collector. */
   logSource: { name: string; path: string; timeZone: string; format: "postfix" };
   dovecotLog: string;
+  /** OpenDKIM's folder when the stack signs (configuration, tables, keys, log). */
+  openDkimDir?: string;
 }
 
 export interface MailStackStatus {
@@ -213,6 +237,9 @@ function paths(dir: string) {
     dovecotConfig: join(root, "dovecot", "dovecot.conf"),
     dovecotLog: join(root, "dovecot", "dovecot.log"),
     mail: join(root, "mail"),
+    openDkim: join(root, "opendkim"),
+    openDkimPid: join(root, "opendkim", "opendkim.pid"),
+    openDkimLog: join(root, "opendkim", "opendkim.log"),
     state: join(root, "state.json"),
   };
 }
@@ -315,8 +342,9 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       // The stack delivers into its own mailboxes only: nothing leaves this machine,
       // unless a test gives it a loopback relay standing for the outside world.
       ...(settings.relayhost
-        ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none"]
+        ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none", `smtp_bind_address = ${settings.address}`]
         : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
+      ...(settings.dkimKeys ? postfixMilterSettings(`inet:${settings.address}:${ports.milter}`) : []),
       ...postfixMainSettings(options),
       "",
     ].join("\n"),
@@ -369,9 +397,99 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
     dovecotConfig: where.dovecotConfig,
     logSource: { name: "mailstack", path: where.postfixLog, timeZone, format: "postfix" },
     dovecotLog: where.dovecotLog,
+    ...(settings.dkimKeys ? { openDkimDir: where.openDkim } : {}),
   };
+  if (settings.dkimKeys) writeOpenDkimFiles(where.root, settings.address, ports.milter, settings.dkimKeys);
   writeFileSync(where.state, `${JSON.stringify(state, null, 2)}\n`);
   return state;
+}
+
+/**
+ * Writes OpenDKIM's configuration, tables and keys into the stack's folder:
+ * the folder and keys belong to Debian's opendkim user (mode 0700 and 0600,
+ * as OpenDKIM's RequireSafeKeys wants); keys no longer signing are removed.
+ */
+function writeOpenDkimFiles(root: string, address: string, port: number, keys: SigningKey[]): void {
+  const where = paths(root);
+  const uid = idOf("opendkim", "-u");
+  const gid = idOf("opendkim", "-g");
+  rmSync(join(where.openDkim, "keys"), { recursive: true, force: true });
+  mkdirSync(where.openDkim, { recursive: true });
+  chmodSync(where.openDkim, 0o755);
+  const files = openDkimFiles(keys, {
+    dir: where.openDkim,
+    socket: `inet:${port}@${address}`,
+    userId: "opendkim",
+    // Only authenticated submission is signed: mail from the stack's own address
+    // over port 25 plays the part of the internet's.
+    internalHosts: ["127.0.0.1"],
+    requireSafeKeys: false,
+  });
+  for (const file of files) {
+    const target = join(where.openDkim, file.path);
+    if (file.secret) {
+      for (const folder of [join(where.openDkim, "keys"), dirname(target)]) {
+        mkdirSync(folder, { recursive: true });
+        chownSync(folder, uid, gid);
+        chmodSync(folder, 0o700);
+      }
+    }
+    writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
+    if (file.secret) chownSync(target, uid, gid);
+  }
+}
+
+function openDkimPid(root: string): number | undefined {
+  const file = paths(root).openDkimPid;
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopOpenDkim(root: string): Promise<void> {
+  const pid = openDkimPid(root);
+  if (pid === undefined) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  rmSync(paths(root).openDkimPid, { force: true });
+}
+
+/** Starts OpenDKIM in the foreground of a process of its own (its output in opendkim.log); resolves when its milter listens. */
+async function startOpenDkim(root: string, address: string, port: number): Promise<void> {
+  const where = paths(root);
+  const log = openSync(where.openDkimLog, "a");
+  const child = spawn("/usr/sbin/opendkim", ["-f", "-x", join(where.openDkim, "opendkim.conf")], { stdio: ["ignore", log, log], detached: true });
+  closeSync(log);
+  child.unref();
+  writeFileSync(where.openDkimPid, `${child.pid}\n`);
+  if (!(await waitForPort(address, port, 15_000))) {
+    throw new Error(`OpenDKIM does not listen on ${address}:${port}: see ${where.openDkimLog}`);
+  }
+}
+
+/**
+ * Gives the running stack's signer new keys (after a domain was created or a
+ * rotation confirmed): rewrites its tables and keys and restarts it. Mail
+ * submitted while it restarts leaves unsigned (milter_default_action = accept).
+ */
+export async function refreshMailStackDkim(dir: string, keys: SigningKey[]): Promise<void> {
+  const state = readState(dir);
+  if (!state?.openDkimDir) throw new Error(`the mail stack in ${dir} was started without DKIM signing`);
+  writeOpenDkimFiles(state.dir, state.address, state.ports.milter, keys);
+  await stopOpenDkim(state.dir);
+  await startOpenDkim(state.dir, state.address, state.ports.milter);
 }
 
 function readState(dir: string): MailStackState | undefined {
@@ -420,6 +538,10 @@ export async function startMailStack(settings: MailStackSettings, adjust?: (stat
   await adjust?.(state);
   const { address, ports } = state;
   try {
+    if (state.openDkimDir) {
+      await stopOpenDkim(state.dir);
+      await startOpenDkim(state.dir, address, ports.milter);
+    }
     if (before?.dovecot) await run("doveadm", ["-c", state.dovecotConfig, "reload"]);
     else {
       // Dovecot forks into the background; stdio ignored so that no pipe of ours stays open.
@@ -449,6 +571,7 @@ export async function startMailStack(settings: MailStackSettings, adjust?: (stat
 export async function stopMailStack(dir: string): Promise<void> {
   const state = readState(dir);
   if (!state) return;
+  await stopOpenDkim(state.dir);
   await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, "stop"]).catch(() => undefined);
   const masterPid = join(dirname(state.postfixConfigDir), "queue", "pid", "master.pid");
   // master exits a moment after "stop" returns; its pid file goes with it.

@@ -89,7 +89,7 @@ async function snapshot(app: TestApp, f: Fixture) {
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
   const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
-  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies] = await Promise.all([
+  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -113,8 +113,9 @@ async function snapshot(app: TestApp, f: Fixture) {
     db.alias.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
     db.aliasDomain.findMany({ where: { domainId: { in: domainIds } }, orderBy: { name: "asc" } }),
     db.autoReply.findMany({ where: { accountId: { in: accountIds } }, orderBy: { accountId: "asc" } }),
+    db.dkimKey.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies };
+  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -587,6 +588,32 @@ const mutations: MutationSpec[] = [
       await expectAudited(app, f, role, response, "domain.remove_alias_domain", f.domain.id);
     },
     expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "add an Ed25519 DKIM key to the domain (ensureDkimKeys)",
+    field: "ensureDkimKeys",
+    target: (f) => ({ id: f.domain.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { ensureDkimKeys(domainId: $id, ed25519: true) { keys { algorithm state } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.ensureDkimKeys.keys).toEqual(expect.arrayContaining([{ algorithm: "ED25519_SHA256", state: "PUBLISHED_PENDING" }]));
+      expect(await app.deps.db.dkimKey.count({ where: { domainId: f.domain.id, algorithm: "ED25519_SHA256", state: "PUBLISHED_PENDING" } })).toBe(1);
+      await expectAudited(app, f, role, response, "dkim.keys_create", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "start a DKIM key rotation of the domain (startDkimRotation)",
+    field: "startDkimRotation",
+    target: (f) => ({ id: f.domain.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { startDkimRotation(domainId: $id) { keys { state } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.startDkimRotation.keys.map((key: { state: string }) => key.state).sort()).toEqual(["ACTIVE", "PUBLISHED_PENDING"]);
+      expect(await app.deps.db.dkimKey.count({ where: { domainId: f.domain.id, state: "PUBLISHED_PENDING" } })).toBe(1);
+      await expectAudited(app, f, role, response, "dkim.rotation_start", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
   {
     does: "report the usage of a mailbox of the domain (reportMailboxUsage)",
