@@ -3,7 +3,7 @@
 // domain (with its audit record, in one transaction), and support's sweep.
 // The looking-up itself is the validator's (dns.checker.ts).
 import { getServers } from "node:dns";
-import type { Domain, Prisma } from "../generated/prisma/client";
+import type { AliasDomain, Domain, Prisma } from "../generated/prisma/client";
 import type { Config } from "../config";
 import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
@@ -22,7 +22,10 @@ type DomainStatus = "ACTIVE" | "SUSPENDED";
 /** A check as the API shows it. */
 export interface DnsCheckView {
   domainId: string;
+  /** The name looked up: the domain's, or an alias domain's. */
   domainName: string;
+  /** Set when the check was of an alias domain of the domain (its name is domainName). */
+  aliasDomainName: string | null;
   setup: DnsSetup;
   contractSetup: DnsSetup;
   detectedSetup: DnsSetup | null;
@@ -156,11 +159,12 @@ export function dnsServiceOf(deps: ServiceDeps): DnsCheckService {
   return service;
 }
 
-/** A check result as the API shows it, for a domain. */
-export function checkView(domain: Domain, result: DnsCheckResult, cached: boolean): DnsCheckView {
+/** A check result as the API shows it, for a domain (or, with aliasDomainName, one of its alias domains). */
+export function checkView(domain: Domain, result: DnsCheckResult, cached: boolean, aliasDomainName: string | null = null): DnsCheckView {
   return {
     domainId: domain.id,
-    domainName: domain.name,
+    domainName: aliasDomainName ?? domain.name,
+    aliasDomainName,
     setup: result.setup,
     contractSetup: domain.dnsSetup,
     detectedSetup: result.detectedSetup,
@@ -210,7 +214,12 @@ function requestedSetup(deps: ServiceDeps, domain: Domain, setup: DnsSetup | nul
 export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainName: string, setup?: DnsSetup | null, refresh = false): Promise<DnsCheckView> {
   const name = parseDomainName(domainName, "domain").name;
   const domain = await deps.db.domain.findUnique({ where: { name } });
-  if (!domain) throw new NotFoundError("domain", `named ${name}`);
+  if (!domain) {
+    const aliasDomain = await deps.db.aliasDomain.findUnique({ where: { name }, include: { domain: true } });
+    if (!aliasDomain) throw new NotFoundError("domain", `named ${name}`);
+    authorize(caller.principal, "dns.check", { domainId: aliasDomain.domainId }, ["domain", `named ${name}`]);
+    return checkAliasDomainDns(deps, aliasDomain.domain, name, requestedSetup(deps, aliasDomain.domain, setup), refresh);
+  }
   authorize(caller.principal, "dns.check", { domainId: domain.id }, ["domain", `named ${name}`]);
   const wanted = requestedSetup(deps, domain, setup);
   const service = dnsServiceOf(deps);
@@ -226,6 +235,34 @@ export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainNa
   return checkView(domain, result, false);
 }
 
+/**
+ * An alias domain's check: its domain's records (set-up, web server, DKIM
+ * keys) expected under the alias domain's name, as AliasDomain.expectedDnsRecords
+ * lists them. Nothing is stored: Domain.lastDnsCheck is the domain's own.
+ */
+async function checkAliasDomainDns(deps: ServiceDeps, domain: Domain, aliasName: string, setup: DnsSetup, refresh: boolean): Promise<DnsCheckView> {
+  const service = dnsServiceOf(deps);
+  const profile = aliasProfile(await loadProfile(deps, domain, setup), aliasName);
+  const cacheId = aliasCacheId(aliasName);
+  if (!refresh) {
+    const cached = service.cached(cacheId, profile);
+    if (cached) return checkView(domain, cached, true, aliasName);
+  }
+  const { queries: _queries, ...result } = await service.checker.check(profile);
+  service.remember(cacheId, profile, result);
+  return checkView(domain, result, false, aliasName);
+}
+
+/** A domain's profile under an alias domain's name. */
+function aliasProfile(profile: DomainDnsProfile, aliasName: string): DomainDnsProfile {
+  return { ...profile, name: aliasName };
+}
+
+/** Alias domains' results are cached apart from their domain's. */
+function aliasCacheId(aliasName: string): string {
+  return `alias-domain:${aliasName}`;
+}
+
 export interface DnsSweepQuery {
   names?: string[] | null;
   status?: DomainStatus | null;
@@ -238,19 +275,23 @@ const MAX_SWEEP_NAMES = 10_000;
 export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: DnsSweepQuery): Promise<DnsCheckView[]> {
   authorize(caller.principal, "dns.check_all", {}, ["domain", ""]);
   let domains: Domain[];
+  let aliasDomains: (AliasDomain & { domain: Domain })[];
   if (query.names != null) {
     if (query.names.length > MAX_SWEEP_NAMES) throw new BadInputError("names", `At most ${MAX_SWEEP_NAMES} names at once; leave names out to check every domain.`);
     const names = [...new Set(query.names.map((name) => parseDomainName(name, "names").name))];
     domains = await deps.db.domain.findMany({ where: { name: { in: names } }, orderBy: { name: "asc" } });
-    const missing = names.filter((name) => !domains.some((domain) => domain.name === name));
+    aliasDomains = await deps.db.aliasDomain.findMany({ where: { name: { in: names } }, include: { domain: true }, orderBy: { name: "asc" } });
+    const missing = names.filter((name) => !domains.some((domain) => domain.name === name) && !aliasDomains.some((alias) => alias.name === name));
     if (missing.length > 0) throw new BadInputError("names", `No domain named ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}.`);
   } else {
     domains = await deps.db.domain.findMany({ where: query.status ? { status: query.status } : {}, orderBy: { name: "asc" } });
+    // Every alias domain of the domains swept is checked too.
+    aliasDomains = await deps.db.aliasDomain.findMany({ where: query.status ? { domain: { status: query.status } } : {}, include: { domain: true }, orderBy: { name: "asc" } });
   }
   const service = dnsServiceOf(deps);
   // The sweep also ends the grace period of rotated-out keys that are due.
   await retireDueKeys(deps.db, deps.now());
-  const profiles = await profilesOf(deps, domains);
+  const profiles = await profilesOf(deps, [...domains, ...aliasDomains.map((alias) => alias.domain)]);
   const views = new Map<string, DnsCheckView>();
   const toCheck: Domain[] = [];
   for (const domain of domains) {
@@ -269,7 +310,24 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
       views.set(domain.id, checkView(domain, result, false));
     },
   );
-  return domains.map((domain) => views.get(domain.id)!);
+  const aliasViews: DnsCheckView[] = [];
+  const aliasToCheck: (AliasDomain & { domain: Domain })[] = [];
+  for (const alias of aliasDomains) {
+    const cached = query.refresh ? undefined : service.cached(aliasCacheId(alias.name), aliasProfile(profiles.get(alias.domainId)!, alias.name));
+    if (cached) aliasViews.push(checkView(alias.domain, cached, true, alias.name));
+    else aliasToCheck.push(alias);
+  }
+  const aliasByName = new Map(aliasToCheck.map((alias) => [alias.name, alias]));
+  await service.checker.checkMany(
+    aliasToCheck.map((alias) => aliasProfile(profiles.get(alias.domainId)!, alias.name)),
+    deps.config.DNS_CHECK_CONCURRENCY,
+    async (result) => {
+      const alias = aliasByName.get(result.domain)!;
+      service.remember(aliasCacheId(alias.name), aliasProfile(profiles.get(alias.domainId)!, alias.name), result);
+      aliasViews.push(checkView(alias.domain, result, false, alias.name));
+    },
+  );
+  return [...domains.map((domain) => views.get(domain.id)!), ...aliasViews].sort((a, b) => (a.domainName < b.domainName ? -1 : a.domainName > b.domainName ? 1 : 0));
 }
 
 export interface ExpectedDnsRecordsView {
@@ -290,6 +348,7 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
   return {
     domainId: domain.id,
     domainName: domain.name,
+    aliasDomainName: null,
     setup: stored.setup,
     // Only checks of the contracted set-up are stored: it was the contract then.
     contractSetup: stored.setup,
