@@ -5,7 +5,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDnsServerList } from "./shared/dns-servers";
 import { isValidTimeZone } from "./shared/time-zones";
-import { parseEncryptionKey } from "./dkim/dkim.crypto";
+import { parseEncryptionKey } from "./shared/encryption-key";
 
 const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 

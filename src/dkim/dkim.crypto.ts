@@ -8,6 +8,9 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "nod
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Config } from "../config";
+import { parseEncryptionKey } from "../shared/encryption-key";
+
+export { parseEncryptionKey };
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -44,17 +47,6 @@ export function publicValueOfPrivate(privateKeyPem: string): string {
 }
 
 export const DEVELOPMENT_DKIM_KEY_FILE = "dkim-key-encryption-key";
-
-/** DKIM_KEY_ENCRYPTION_KEY as 32 bytes: base64 (44 characters) or hex (64). Undefined when it is neither. */
-export function parseEncryptionKey(text: string): Buffer | undefined {
-  const value = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
-    const bytes = Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-    if (bytes.length === 32) return bytes;
-  }
-  return undefined;
-}
 
 const developmentKeys = new Map<string, Buffer>();
 
