@@ -439,8 +439,8 @@ function writeOpenDkimFiles(root: string, address: string, port: number, keys: S
   }
 }
 
-function openDkimPid(root: string): number | undefined {
-  const file = paths(root).openDkimPid;
+/** The process id a pid file names, when that process is alive. */
+function livePid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, "utf8").trim());
   try {
@@ -449,6 +449,10 @@ function openDkimPid(root: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function openDkimPid(root: string): number | undefined {
+  return livePid(paths(root).openDkimPid);
 }
 
 async function stopOpenDkim(root: string): Promise<void> {
@@ -498,15 +502,7 @@ function readState(dir: string): MailStackState | undefined {
 }
 
 function dovecotPid(state: MailStackState): number | undefined {
-  const file = join(dirname(state.dovecotConfig), "run", "master.pid");
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return livePid(join(dirname(state.dovecotConfig), "run", "master.pid"));
 }
 
 async function postfixRunning(state: MailStackState): Promise<boolean> {

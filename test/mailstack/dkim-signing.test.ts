@@ -12,32 +12,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { signingKeys } from "../../src/dkim/dkim.service";
-import {
-  ensureMailServerLogin,
-  mailStackUnavailable,
-  missingMailStackPackages,
-  refreshMailStackDkim,
-  startMailStack,
-  stopMailStack,
-  type MailStackState,
-} from "../../src/mailstack/stack";
+import { ensureMailServerLogin, refreshMailStackDkim, startMailStack, stopMailStack, type MailStackState } from "../../src/mailstack/stack";
 import { PASSWORD, makeAccount, makeDomain, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { sendMail, textMessage } from "../helpers/mail-clients";
+import { mailStackSkipReason } from "../helpers/mail-stack";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { startDnsWorld, type DnsWorld } from "../helpers/dns-world";
 import { verifyDkim } from "../helpers/dkim-verify";
 import { rightParts, zoneBody } from "../dns/zones";
 
-function whyNotRunnable(): string | undefined {
-  if (process.env.TEST_DATABASE_KIND !== "postgresql") return "the mail stack reads a real PostgreSQL (set TEST_DATABASE_URL)";
-  const unavailable = mailStackUnavailable(process.env.DATABASE_URL);
-  if (unavailable) return unavailable;
-  const missing = missingMailStackPackages();
-  if (missing.length > 0) return `Debian packages missing: ${missing.join(" ")} (npm run test:deps installs them)`;
-  return undefined;
-}
-
-const notRunnable = whyNotRunnable();
+const notRunnable = mailStackSkipReason();
 const describeWithStack = notRunnable ? describe.skip : describe;
 if (notRunnable) process.stdout.write(`\ntest/mailstack/dkim-signing.test.ts does not run: ${notRunnable}\n`);
 
