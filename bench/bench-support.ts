@@ -258,6 +258,8 @@ export interface BenchServer {
   memory(collectGarbage?: boolean): Promise<Memory>;
   /** The server's event-loop delay since the last reset (monitorEventLoopDelay), then reset. */
   eventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
+  /** The garbage collector's pauses since the last call (PerformanceObserver "gc"), each in ms. */
+  gcPauses(): Promise<{ count: number; totalMs: number; maxMs: number; pauses: number[] }>;
   /** CPU time the server process has used so far, in seconds (Linux /proc; NaN elsewhere). */
   cpuSeconds(): number;
   /** Lines the server logged at level error or above so far. */
@@ -351,6 +353,10 @@ export async function startBenchServer(work: string, env: Record<string, string>
     async eventLoopDelay() {
       const { p50Ms, p99Ms, maxMs } = await ask({ type: "eventLoop", reset: true }, "eventLoop");
       return { p50Ms, p99Ms, maxMs };
+    },
+    async gcPauses() {
+      const { count, totalMs, maxMs, pauses } = await ask({ type: "gc", reset: true }, "gc");
+      return { count, totalMs, maxMs, pauses };
     },
     errorLines() {
       return readFileSync(logPath, "utf8")

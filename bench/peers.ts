@@ -344,6 +344,12 @@ interface Paced {
   /** The generator's own lateness: p99 of (sent - due). */
   lateP99Ms: number;
   serverCpuMs: number;
+  /** mailadmin only (NaN for the others): its event-loop delay (monitorEventLoopDelay) and the garbage collector's pauses during the run. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcPausesPerSecond: number;
+  gcMsPerSecond: number;
+  gcMaxMs: number;
   failures: number;
 }
 
@@ -352,7 +358,9 @@ interface Paced {
  * generator gets to it; its latency runs from when it was due to the end of
  * its answer. Keep-alive connections, as many as requests in flight.
  */
-async function paced(url: string, body: string, headers: Record<string, string>, rate: number, seconds: number, agent: Agent): Promise<Omit<Paced, "serverCpuMs">> {
+type PacedLatencies = Pick<Paced, "p50Ms" | "p99Ms" | "maxMs" | "lateP99Ms" | "failures">;
+
+async function paced(url: string, body: string, headers: Record<string, string>, rate: number, seconds: number, agent: Agent): Promise<PacedLatencies> {
   const { hostname, port } = new URL(url);
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
@@ -405,16 +413,28 @@ async function paced(url: string, body: string, headers: Record<string, string>,
   });
 }
 
-async function pacedRun(pid: number, url: string, body: string, headers: Record<string, string>, rate: number, seconds: number): Promise<Paced> {
+async function pacedRun(pid: number, url: string, body: string, headers: Record<string, string>, rate: number, seconds: number, probe?: BenchServer): Promise<Paced> {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   try {
     // A second to open the connections and warm the path.
     await paced(url, body, headers, rate, 1, agent);
     await waitUntilIdle(pid);
+    await probe?.eventLoopDelay();
+    await probe?.gcPauses();
     const before = cpuSecondsOf(pid);
     const result = await paced(url, body, headers, rate, seconds, agent);
     const serverCpuMs = round(((cpuSecondsOf(pid) - before) * 1000) / Math.max(1, Math.round(rate * seconds)), 2);
-    return { ...result, serverCpuMs };
+    const loop = probe ? await probe.eventLoopDelay() : undefined;
+    const gc = probe ? await probe.gcPauses() : undefined;
+    return {
+      ...result,
+      serverCpuMs,
+      loopP99Ms: loop?.p99Ms ?? NaN,
+      loopMaxMs: loop?.maxMs ?? NaN,
+      gcPausesPerSecond: gc ? round(gc.count / seconds, 1) : NaN,
+      gcMsPerSecond: gc ? round(gc.totalMs / seconds, 2) : NaN,
+      gcMaxMs: gc?.maxMs ?? NaN,
+    };
   } finally {
     agent.destroy();
   }
@@ -494,11 +514,13 @@ async function main() {
         process.stderr.write(`round ${roundIndex + 1}/${rounds}: ${target.server.name}, saturation (${connections} connections, ${duration} s)\n`);
         saturation.get(target.server.name)!.push(await saturate(target, admin, connections, warmup, duration));
         process.stderr.write(`round ${roundIndex + 1}/${rounds}: ${target.server.name}, paced ${rate} requests/s, ${duration} s\n`);
-        pacedPage.get(target.server.name)!.push(await pacedRun(target.server.pid, target.server.url, target.body, target.headers, rate, duration));
+        pacedPage
+          .get(target.server.name)!
+          .push(await pacedRun(target.server.pid, target.server.url, target.body, target.headers, rate, duration, target.server.name === "mailadmin" ? mailadmin : undefined));
       }
       process.stderr.write(`round ${roundIndex + 1}/${rounds}: mailadmin, paced me and delivery log\n`);
-      pacedMe.push(await pacedRun(mailadmin.pid, mailadmin.url, meRequest.body as string, meRequest.headers as Record<string, string>, rate, duration));
-      pacedLog.push(await pacedRun(mailadmin.pid, mailadmin.url, logRequest.body as string, logRequest.headers as Record<string, string>, rate, duration));
+      pacedMe.push(await pacedRun(mailadmin.pid, mailadmin.url, meRequest.body as string, meRequest.headers as Record<string, string>, rate, duration, mailadmin));
+      pacedLog.push(await pacedRun(mailadmin.pid, mailadmin.url, logRequest.body as string, logRequest.headers as Record<string, string>, rate, duration, mailadmin));
     }
 
     const summarise = <T extends object>(runs: T[]) =>
@@ -554,9 +576,15 @@ async function main() {
         `| ${row.server} | ${row.saturation.requestsPerSecond} | ${row.saturation.serverCpuMs} | ${row.saturation.databaseCpuMs} | ${row.saturation.p99Ms} ms | ${row.paced.p50Ms} / ${row.paced.p99Ms} | ${row.paced.lateP99Ms} | ${ratios} |\n`,
       );
     }
-    process.stdout.write(`\n| mailadmin, paced ${rate} req/s | p50 ms | p99 ms | server CPU ms/req | generator late p99 ms |\n| --- | --- | --- | --- | --- |\n`);
-    process.stdout.write(`| \`me\` | ${me.p50Ms} | ${me.p99Ms} | ${me.serverCpuMs} | ${me.lateP99Ms} |\n`);
-    process.stdout.write(`| one account's log today | ${log.p50Ms} | ${log.p99Ms} | ${log.serverCpuMs} | ${log.lateP99Ms} |\n\n`);
+    process.stdout.write(
+      `\n| mailadmin, paced ${rate} req/s | p50 ms | p99 ms | max ms | server CPU ms/req | generator late p99 ms | event-loop delay p99 / max ms | GC pauses/s, ms/s, longest ms |\n` +
+        `| --- | --- | --- | --- | --- | --- | --- | --- |\n`,
+    );
+    const tailRow = (label: string, run: { [K in keyof Paced]: number }) =>
+      `| ${label} | ${run.p50Ms} | ${run.p99Ms} | ${run.maxMs} | ${run.serverCpuMs} | ${run.lateP99Ms} | ${run.loopP99Ms} / ${run.loopMaxMs} | ${run.gcPausesPerSecond}, ${run.gcMsPerSecond}, ${run.gcMaxMs} |\n`;
+    process.stdout.write(tailRow("the page (support)", reference.paced));
+    process.stdout.write(tailRow("`me`", me));
+    process.stdout.write(`${tailRow("one account's log today", log)}\n`);
     for (const [name, target] of Object.entries(targetsMet)) process.stdout.write(`- ${name}: ${target.value} (${target.met ? "met" : "NOT met"})\n`);
     const errors = mailadmin.errorLines();
     if (errors.length > 0) process.stderr.write(`mailadmin error lines:\n${errors.slice(0, 5).join("\n")}\n`);
