@@ -301,13 +301,13 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
  * writing them costs what it costs in production (a write to a descriptor)
  * without the benchmark parsing them.
  */
-export async function startBenchServer(work: string, env: Record<string, string>): Promise<BenchServer> {
+export async function startBenchServer(work: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<BenchServer> {
   const logPath = join(work, `server-${Date.now()}.log`);
   const logFd = openSync(logPath, "w");
   const child: ChildProcess = fork(join(__dirname, "bench-server.js"), [], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     // BENCH_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there when it stops (open it in Chrome's DevTools).
-    execArgv: ["--expose-gc", ...(process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
+    execArgv: ["--expose-gc", ...nodeFlags, ...(process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
     stdio: ["ignore", logFd, "pipe", "ipc"],
   });
   closeSync(logFd);

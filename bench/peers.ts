@@ -46,7 +46,8 @@
 // 200), --users N (accounts per domain besides the administrator, default 4),
 // --records N (delivery records, default 200000), --log-level L (mailadmin's,
 // default info), --peer-dir D (where PostGraphile is installed, default
-// <tmp>/mailadmin-bench-peers/postgraphile-<version>).
+// <tmp>/mailadmin-bench-peers/postgraphile-<version>), --mailadmin-node-flags
+// "F ..." (flags for mailadmin's node, e.g. "--max-semi-space-size=64").
 // BENCH_CPU_PROFILE_DIR=dir writes mailadmin's V8 CPU profile there.
 //
 // Needs PostgreSQL (the peers cannot use the embedded database): DATABASE_URL,
@@ -481,7 +482,12 @@ async function main() {
       bcryptCost: 4,
     });
     await admin.connect();
-    mailadmin = await startBenchServer(work, benchServerEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: logLevel, BCRYPT_COST: "4", DB_POOL_MAX: String(poolSize), PORT: port(0) }));
+    const nodeFlags = stringOption("mailadmin-node-flags", "").split(" ").filter(Boolean);
+    mailadmin = await startBenchServer(
+      work,
+      benchServerEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: logLevel, BCRYPT_COST: "4", DB_POOL_MAX: String(poolSize), PORT: port(0) }),
+      nodeFlags,
+    );
     servers.push(mailadminMeasured(mailadmin));
     const peerEnv = { DATABASE_URL: databaseUrl, HOST: "127.0.0.1", POOL_MAX: String(poolSize), GRAPHILE_ENV: "production" };
     if (wanted.includes("floor")) servers.push(await forkPeer("floor", join(__dirname, "peer-floor.js"), process.cwd(), { ...peerEnv, PORT: port(1) }));
@@ -558,7 +564,7 @@ async function main() {
       date: new Date().toISOString(),
       database: `PostgreSQL ${(await admin.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version}`,
       seeded: world.counts,
-      options: { duration, warmup, rounds, rate, connections, pool: poolSize, logLevel },
+      options: { duration, warmup, rounds, rate, connections, pool: poolSize, logLevel, mailadminNodeFlags: stringOption("mailadmin-node-flags", "") },
       versions: { postgraphile: POSTGRAPHILE_VERSION, "@graphile/pg-aggregates": PG_AGGREGATES_VERSION },
       rows,
       mailadminPaced: { me, log },
