@@ -48,7 +48,9 @@
 // default info), --peer-dir D (where PostGraphile is installed, default
 // <tmp>/mailadmin-bench-peers/postgraphile-<version>), --mailadmin-node-flags
 // "F ..." (flags for mailadmin's node, e.g. "--max-semi-space-size=64").
-// BENCH_CPU_PROFILE_DIR=dir writes mailadmin's V8 CPU profile there.
+// BENCH_CPU_PROFILE_DIR=dir writes each server's V8 CPU profile there (file
+// names carry the process id; the run's JSON output does not, the order of
+// the files does: mailadmin, floor, PostGraphile).
 //
 // Needs PostgreSQL (the peers cannot use the embedded database): DATABASE_URL,
 // whose database name must hold "bench" (its schema is emptied), on this
@@ -190,6 +192,8 @@ async function forkPeer(name: ServerName, script: string, cwd: string, env: Reco
   const child: ChildProcess = fork(script, [], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NODE_ENV: "production", ...env },
+    // As mailadmin's (bench-support.ts): BENCH_CPU_PROFILE_DIR=dir writes each server's V8 CPU profile there when it stops.
+    execArgv: process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   let stderr = "";
