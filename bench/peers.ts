@@ -3,7 +3,8 @@
 // a process of its own, measured in turn over several rounds:
 //
 //   mailadmin    bench/bench-server.ts as bench/http.ts starts it; the page is
-//                bench/http.ts's DOMAINS_PAGE as support (authenticated).
+//                DOMAINS_PAGE (bench/queries.ts, as bench:http sends it) as
+//                support (authenticated).
 //   floor        bench/peer-floor.ts: Fastify 5 + pg, one prepared statement,
 //                the same page in the same JSON shape, no authentication.
 //   postgraphile PostGraphile v5 (+ @graphile/pg-aggregates) on the same tables,
@@ -31,7 +32,9 @@
 //     each connection's share in bursts, and its latencies start when a
 //     request is written: it measures queueing behind its own bursts). p50,
 //     p99, and the generator's own lateness (its p99 of sent-minus-due: what a
-//     busy load-generating process adds to every server alike).
+//     busy load-generating process adds to every server alike). For mailadmin
+//     also its event-loop delay and the garbage collector's pauses during the
+//     run (bench-server.ts's eventLoop and gc messages).
 // Then for mailadmin alone, paced: `me` with an account's token, and that
 // account's delivery log today (first 50).
 // Figures are medians over the rounds; ratios are to mailadmin's; the
@@ -402,6 +405,8 @@ async function paced(url: string, body: string, headers: Record<string, string>,
           done();
         });
       });
+      // An answer 30 s late counts as a failure (as autocannon's timeout in runLoad), so that a stuck server cannot hang the run.
+      outgoing.setTimeout(30_000, () => outgoing.destroy(new Error("timed out")));
       outgoing.on("error", () => {
         latencies[index] = performance.now() - due;
         failures++;
