@@ -66,8 +66,8 @@ describe("the DNS check of alias domains", () => {
     expect(await app.deps.db.auditEntry.count({ where: { objectId: f.domain.id, action: "domain.dns_check" } })).toBe(audits);
 
     // Another domain's administrator and an ordinary user get what they get for the domain itself.
-    expect((await app.gql(CHECK, { domain: NAMES.right }, f.tokens.otherAdmin)).errors![0]!.extensions!.code).toBe("NOT_FOUND");
-    expect((await app.gql(CHECK, { domain: NAMES.right }, f.tokens.user)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
+    expect((await app.gql(CHECK, { domain: NAMES.right }, f.tokens.otherAdmin)).errors![0]!.extensions.code).toBe("NOT_FOUND");
+    expect((await app.gql(CHECK, { domain: NAMES.right }, f.tokens.user)).errors![0]!.extensions.code).toBe("FORBIDDEN");
   });
 
   it("sweeps alias domains with the domains, by name, ordered by name", async () => {
