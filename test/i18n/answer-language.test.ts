@@ -38,7 +38,10 @@ describe("the language of answers", () => {
     const update = await app.gql(`mutation { deleteDomain(id: "00000000-0000-0000-0000-000000000000") { deletedDomainId } }`, {}, support, { "accept-language": "zh-TW" });
     expect(update.errors![0]!).toMatchObject({ message: "找不到網域 with id 00000000-0000-0000-0000-000000000000，或您沒有權限查看。", extensions: { code: "NOT_FOUND" } });
     const anonymous = await app.gql(`mutation { deleteDomain(id: "00000000-0000-0000-0000-000000000000") { deletedDomainId } }`, {}, undefined, { "accept-language": "zh-TW" });
-    expect(anonymous.errors![0]!).toMatchObject({ message: "您尚未登入：請先呼叫 login，再以 'Authorization: Bearer <token>' 送出取得的權杖。", extensions: { code: "UNAUTHENTICATED" } });
+    expect(anonymous.errors![0]!).toMatchObject({
+      message: "您尚未登入：請先呼叫 login，再以 'Authorization: Bearer <token>' 送出取得的權杖。",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
   });
 
   it("uses the caller's saved language when the request names none; the header still wins; audited", async () => {
