@@ -5,6 +5,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDnsServerList } from "./shared/dns-servers";
 import { isValidTimeZone } from "./shared/time-zones";
+import { LANGUAGES } from "./i18n/language";
 import { parseEncryptionKey } from "./shared/encryption-key";
 
 const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
@@ -77,6 +78,8 @@ const environmentSchema = z.object({
     }),
   TRUST_PROXY: booleanSetting.default(false),
   SERVICE_TIME_ZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
+  // The language of answers when neither the request (Accept-Language) nor the caller's saved preference names one (docs/i18n.md).
+  DEFAULT_LANGUAGE: z.enum(LANGUAGES).default("en"),
   LOG_SOURCES: z
     .string()
     .default("[]")

@@ -50,6 +50,7 @@ export const AUDIT_ACTIONS = [
   "domain.add_alias_domain",
   "domain.remove_alias_domain",
   "auth.change_password",
+  "auth.set_language",
   "auth.login",
   "auth.login_failed",
   "maillog.ingest",

@@ -26,6 +26,7 @@ export async function authenticate(
     if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
     return {
       principal: { kind, id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      language: admin.language,
     };
   }
   const account = await callingAccountById(db, sub);
@@ -35,6 +36,7 @@ export async function authenticate(
   const { isAdmin } = account;
   return {
     account: { row: accountRowOf(account), isAdmin },
+    language: account.language,
     principal: {
       kind,
       id: account.id,
@@ -71,6 +73,7 @@ export async function authenticateApiToken(db: PrismaClient, token: string, opti
     if (!admin) return refused("api_token_creator_gone");
     authentication = {
       principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion, apiToken: use },
+      language: admin.language,
     };
   } else {
     const account = await db.account.findUnique({
@@ -89,6 +92,7 @@ export async function authenticateApiToken(db: PrismaClient, token: string, opti
         tokenVersion: account.tokenVersion,
         apiToken: use,
       },
+      language: account.language,
     };
   }
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USE_RESOLUTION_MS) {

@@ -4,6 +4,7 @@
 // domain's objects are indistinguishable from missing ones).
 import { ForbiddenError, NotFoundError, UnauthenticatedError, type ObjectDescription } from "../errors";
 import type { AuthFailure, Authentication, Principal } from "./principal";
+import { message, type Message } from "../i18n/messages";
 
 /** What an action is about: the domain it touches and, for account actions, the account. */
 export interface Target {
@@ -226,21 +227,20 @@ export function authorize(principal: Principal, action: Action, target: Target, 
   throw new ForbiddenError(rule.deniedMessage);
 }
 
-const failureMessages: Record<AuthFailure, string> = {
-  missing: "You are not logged in: call login and send its token as 'Authorization: Bearer <token>'.",
-  expired: "Your session has expired: log in again.",
-  invalid: "The token sent is not valid: log in again.",
-  revoked: "This token was revoked by a password or administrator change: log in again.",
-  suspended: "This account or its domain is suspended: ask support.",
-  api_token_invalid: "The API token sent is not known: check that it was copied whole (mat_ and 56 more characters).",
-  api_token_expired: "This API token has expired: create a new one (createApiToken).",
-  api_token_revoked: "This API token was revoked: create a new one (createApiToken).",
-  api_token_creator_gone:
-    "This API token no longer works: whoever created it is no longer the domain's administrator (or no longer exists). Ask the domain's administrator or support for a new token.",
+const failureMessages: Record<AuthFailure, Message> = {
+  missing: message("auth.failure.missing"),
+  expired: message("auth.failure.expired"),
+  invalid: message("auth.failure.invalid"),
+  revoked: message("auth.failure.revoked"),
+  suspended: message("auth.failure.suspended"),
+  api_token_invalid: message("auth.failure.api_token_invalid"),
+  api_token_expired: message("auth.failure.api_token_expired"),
+  api_token_revoked: message("auth.failure.api_token_revoked"),
+  api_token_creator_gone: message("auth.failure.api_token_creator_gone"),
 };
 
 export function authenticationFailureMessage(failure: AuthFailure): string {
-  return failureMessages[failure];
+  return failureMessages[failure].in("en");
 }
 
 export function requirePrincipal(authentication: Authentication): Principal {

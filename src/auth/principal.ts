@@ -27,6 +27,8 @@ export type Authentication =
       principal: Principal;
       /** The calling account's row, read with it (a request's loaders start with it). */
       account?: { row: Account; isAdmin: boolean };
+      /** The caller's saved language (src/i18n), read with it: answers never query for it, even with the database down. */
+      language?: string | null;
     }
   | { principal: null; failure: AuthFailure };
 

@@ -39,6 +39,7 @@ export const GRAPHQL_FIELD_SCOPES: Record<string, ScopeRequirement> = {
   "Mutation.ingestMailLog": "LOGS",
   "Mutation.reportMailboxUsage": "USAGE",
   "Mutation.changePassword": "LOGIN_SESSION",
+  "Mutation.setPreferredLanguage": "LOGIN_SESSION",
   "Mutation.createApiToken": "LOGIN_SESSION",
   "Mutation.revokeApiToken": "LOGIN_SESSION",
 };

@@ -7,6 +7,7 @@ import { actorOf } from "../audit/audit.service";
 import type { Caller } from "../service-deps";
 import type { Loaders } from "../loaders";
 import type { AppDeps } from "../app-deps";
+import type { LanguageOf } from "../i18n/request-language";
 
 export interface GraphQLContext {
   deps: AppDeps;
@@ -16,6 +17,8 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** The request's logger: every line it writes carries the request id. */
   logger?: Logger;
+  /** The language of the answer's texts for people (src/i18n), worked out on first need. */
+  language: LanguageOf;
 }
 
 /** The logger for a request's lines, with its request id. */

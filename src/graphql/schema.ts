@@ -18,6 +18,7 @@ import { importResolvers } from "../imports/imports.resolvers";
 import { usageResolvers } from "../usage/usage.resolvers";
 import { aliasResolvers } from "../aliases/aliases.resolvers";
 import { dkimResolvers } from "../dkim/dkim.resolvers";
+import { i18nResolvers } from "../i18n/i18n.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -96,5 +97,6 @@ export const resolvers = withTokenScopes({
     usageResolvers,
     aliasResolvers,
     dkimResolvers,
+    i18nResolvers,
   ),
 });

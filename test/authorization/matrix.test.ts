@@ -616,6 +616,22 @@ const mutations: MutationSpec[] = [
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
   {
+    does: "save its own language (setPreferredLanguage)",
+    field: "setPreferredLanguage",
+    target: () => ({}),
+    objectKeys: [],
+    send: (app, _t, token) => app.gql(`mutation { setPreferredLanguage(language: ZH_TW) { preferredLanguage } }`, {}, token),
+    async happened(app, f, role, response) {
+      expect(response.data.setPreferredLanguage).toEqual({ preferredLanguage: "ZH_TW" });
+      if (role === "anonymous") throw new Error("an anonymous caller has no language to save");
+      const id = f.callers[role].id;
+      const row = role === "support" ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id } }) : await app.deps.db.account.findUniqueOrThrow({ where: { id } });
+      expect(row.language).toBe("zh-TW");
+      await expectAudited(app, f, role, response, "auth.set_language", id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+  },
+  {
     does: "report the usage of a mailbox of the domain (reportMailboxUsage)",
     field: "reportMailboxUsage",
     target: (f) => ({ address: f.colleague.address }),
