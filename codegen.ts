@@ -31,6 +31,7 @@ const config: CodegenConfig = {
           ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
           Alias: `${prisma}#Alias as AliasRow`,
           AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,
+          TestMessage: "../testmail/testmail.service#TestMessageView",
         },
       },
     },

@@ -17,6 +17,7 @@ import { apiTokenResolvers } from "../apitokens/api-tokens.resolvers";
 import { importResolvers } from "../imports/imports.resolvers";
 import { usageResolvers } from "../usage/usage.resolvers";
 import { aliasResolvers } from "../aliases/aliases.resolvers";
+import { testMailResolvers } from "../testmail/testmail.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -94,5 +95,6 @@ export const resolvers = withTokenScopes({
     importResolvers,
     usageResolvers,
     aliasResolvers,
+    testMailResolvers,
   ),
 });
