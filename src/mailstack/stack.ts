@@ -310,7 +310,8 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
     throw new Error(`the development stack relays only to loopback, as [127.x.y.z]:port (got ${settings.relayhost})`);
   }
   if (settings.nameserver !== undefined) {
-    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(settings.nameserver)) throw new Error(`the development stack asks only a nameserver on loopback, 127.x.y.z (got ${settings.nameserver})`);
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(settings.nameserver))
+      throw new Error(`the development stack asks only a nameserver on loopback, 127.x.y.z (got ${settings.nameserver})`);
     if (settings.relayhost !== undefined) throw new Error("the development stack takes a relayhost or a nameserver, not both");
   }
   const ports = mailStackPorts(settings.portBase);

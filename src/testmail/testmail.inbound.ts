@@ -99,7 +99,10 @@ export function decodeWords(value: string): string {
     const bytes =
       encoding.toUpperCase() === "B"
         ? Buffer.from(text, "base64")
-        : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
+        : Buffer.from(
+            text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            "latin1",
+          );
     const name = charset.replace(/\*.*$/, "");
     return iconv.encodingExists(name) ? iconv.decode(bytes, name) : bytes.toString("utf8");
   });

@@ -276,7 +276,10 @@ async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: 
   authorize(principal, action, { domainId: account.domainId, accountId: account.id }, ["account", `with id ${account.id}`]);
   const domain = await deps.db.domain.findUniqueOrThrow({ where: { id: account.domainId } });
   if (!domain.isTestDomain) {
-    throw new BadInputError(field, `${account.address} is not a mailbox of a support test domain: only test mailboxes are read and emptied this way (${domain.name} is a customer's domain).`);
+    throw new BadInputError(
+      field,
+      `${account.address} is not a mailbox of a support test domain: only test mailboxes are read and emptied this way (${domain.name} is a customer's domain).`,
+    );
   }
   return { domain, maildir: maildirOf(deps.config, domain.name, account.localPart) };
 }
@@ -321,7 +324,10 @@ export async function emptyTestMailbox(deps: ServiceDeps, caller: Caller, accoun
       domainName: domain.name,
       changes: [
         { field: "messages", before: deletedCount, after: 0 },
-        ...changedFields({ usedMb: account.usedMb, messageCount: account.messageCount }, { usedMb: updated.usedMb, messageCount: updated.messageCount }, ["usedMb", "messageCount"]),
+        ...changedFields({ usedMb: account.usedMb, messageCount: account.messageCount }, { usedMb: updated.usedMb, messageCount: updated.messageCount }, [
+          "usedMb",
+          "messageCount",
+        ]),
       ],
     });
     return updated;
