@@ -298,8 +298,11 @@ export async function listReceivedTestMessages(
   const entries = await listMaildir(maildir);
   const start = after === undefined ? 0 : entries.findIndex((entry) => entry.id === after) + 1;
   if (after !== undefined && start === 0) throw new BadInputError("after", "after names a message that is no longer in the mailbox: start again without after.");
-  const rows = await Promise.all(entries.slice(start, start + first + 1).map((entry, index) => (index < first ? readReceivedMessage(entry, deps.config) : entry)));
-  return toConnection(rows as ReceivedTestMessageView[], first, entries.length, (row) => row.id, args.after);
+  // One entry more than the page tells whether another page follows; only the page's messages are read and checked.
+  const slice = entries.slice(start, start + first + 1);
+  const page = await Promise.all(slice.slice(0, first).map((entry) => readReceivedMessage(entry, deps.config)));
+  const rows: (ReceivedTestMessageView | { id: string })[] = [...page, ...slice.slice(first)];
+  return toConnection(rows, first, entries.length, (row) => row.id, args.after) as Connection<ReceivedTestMessageView>;
 }
 
 /**
