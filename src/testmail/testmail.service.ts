@@ -271,17 +271,15 @@ export async function probeOfTestMessage(deps: ServiceDeps, principal: Principal
   return runProbe(deps, principal, view.row.targetDomain);
 }
 
-/** A mailbox of a test domain, after the caller's checks; BAD_USER_INPUT for a mailbox of another domain. */
-async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: Principal, account: Account, action: "test_mailbox.read" | "test_mailbox.empty", field: string) {
+/** A mailbox of a test domain, after the caller's checks; null for a mailbox of a customer's domain. */
+async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: Principal, account: Account, action: "test_mailbox.read" | "test_mailbox.empty") {
   authorize(principal, action, { domainId: account.domainId, accountId: account.id }, ["account", `with id ${account.id}`]);
   const domain = await deps.db.domain.findUniqueOrThrow({ where: { id: account.domainId } });
-  if (!domain.isTestDomain) {
-    throw new BadInputError(
-      field,
-      `${account.address} is not a mailbox of a support test domain: only test mailboxes are read and emptied this way (${domain.name} is a customer's domain).`,
-    );
-  }
-  return { domain, maildir: maildirOf(deps.config, domain.name, account.localPart) };
+  return domain.isTestDomain ? { domain, maildir: maildirOf(deps.config, domain.name, account.localPart) } : null;
+}
+
+function customerMailbox(account: Account, field: string): never {
+  throw new BadInputError(field, `${account.address} is not a mailbox of a support test domain: only test mailboxes are emptied this way (its domain is a customer's).`);
 }
 
 /** Account.receivedTestMessages: the messages in a test mailbox, newest first, each read and checked (SPF, DKIM, DMARC). */
@@ -290,8 +288,10 @@ export async function listReceivedTestMessages(
   principal: Principal,
   account: Account,
   args: { first?: number | null; after?: string | null },
-): Promise<Connection<ReceivedTestMessageView>> {
-  const { maildir } = await testMailbox(deps, principal, account, "test_mailbox.read", "receivedTestMessages");
+): Promise<Connection<ReceivedTestMessageView> | null> {
+  const mailbox = await testMailbox(deps, principal, account, "test_mailbox.read");
+  if (!mailbox) return null;
+  const { maildir } = mailbox;
   const first = parsePageSize(args.first, 20);
   if (first > 50) throw new BadInputError("first", `first must be between 1 and 50 (got ${first}).`);
   const after = decodeCursor(args.after);
@@ -314,7 +314,7 @@ export async function emptyTestMailbox(deps: ServiceDeps, caller: Caller, accoun
   const accountId = parseId(accountIdInput, "accountId");
   const account = await deps.db.account.findUnique({ where: { id: accountId } });
   if (!account) throw new NotFoundError("account", `with id ${accountId}`);
-  const { domain, maildir } = await testMailbox(deps, caller.principal, account, "test_mailbox.empty", "accountId");
+  const { domain, maildir } = (await testMailbox(deps, caller.principal, account, "test_mailbox.empty")) ?? customerMailbox(account, "accountId");
   const deletedCount = await emptyMaildir(maildir);
   const after = await deps.db.$transaction(async (tx) => {
     await tx.mailboxUsage.updateMany({ where: { username: account.address }, data: { bytes: 0, messages: 0 } });
