@@ -9,7 +9,7 @@ import nodemailer from "nodemailer";
 import type { Account, MailLogRecord, TestMessage } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import type { Caller, ServiceDeps } from "../service-deps";
-import { authorize } from "../auth/policy";
+import { authorize, type Action } from "../auth/policy";
 import { changedFields, writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError, RateLimitedError, ServiceUnavailableError } from "../errors";
 import { decodeCursor, parseAddress, parseId, parsePageSize } from "../shared/validation";
@@ -271,9 +271,11 @@ export async function probeOfTestMessage(deps: ServiceDeps, principal: Principal
   return runProbe(deps, principal, view.row.targetDomain);
 }
 
+type MailboxAction = Extract<Action, "test_mailbox.read" | "test_mailbox.empty">;
+
 /** A mailbox of a test domain, after the caller's checks; null for a mailbox of a customer's domain. */
-async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: Principal, account: Account, action: "test_mailbox.read" | "test_mailbox.empty") {
-  authorize(principal, action, { domainId: account.domainId, accountId: account.id }, ["account", `with id ${account.id}`]);
+async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: Principal, account: Account, policyAction: MailboxAction) {
+  authorize(principal, policyAction, { domainId: account.domainId, accountId: account.id }, ["account", `with id ${account.id}`]);
   const domain = await deps.db.domain.findUniqueOrThrow({ where: { id: account.domainId } });
   return domain.isTestDomain ? { domain, maildir: maildirOf(deps.config, domain.name, account.localPart) } : null;
 }

@@ -66,13 +66,15 @@ async function setUp(app: TestApp) {
   const testBox = await makeAccount(app, (await makeDomain(app, { isTestDomain: true })).domain, { quotaMb: 10 });
   const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
   const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
+  // A domain of its own per row: the per-domain limit of test messages counts every row's.
+  const testTarget = `${uniqueName("to")}.example`;
   const testMessage = await app.deps.db.testMessage.create({
     data: {
       messageId: `test-${randomUUID()}@matrix.example`,
       fromAddress: testBox.address,
       domainId: testBox.domainId,
-      toAddress: "someone@outside.example",
-      targetDomain: "outside.example",
+      toAddress: `someone@${testTarget}`,
+      targetDomain: testTarget,
       targetIsLocal: false,
       subject: "a test",
       sentById: support.id,
@@ -708,13 +710,14 @@ const mutations: MutationSpec[] = [
   {
     does: "send a test message from a support test mailbox (sendTestMessage)",
     field: "sendTestMessage",
-    target: (f) => ({ from: f.testBox.address }),
+    target: (f) => ({ from: f.testBox.address, domain: f.fresh.domainName }),
     objectKeys: [],
-    send: (app, t, token) => app.gql(`mutation($from: String!) { sendTestMessage(input: { from: $from, to: "someone@outside.example" }) { id state } }`, { from: t.from }, token),
+    send: (app, t, token) =>
+      app.gql(`mutation($from: String!, $to: String!) { sendTestMessage(input: { from: $from, to: $to }) { id state } }`, { from: t.from, to: `someone@${t.domain}` }, token),
     async happened(app, f, role, response) {
       expect(response.data.sendTestMessage.state).toBe("ACCEPTED");
       const stored = await app.deps.db.testMessage.findUniqueOrThrow({ where: { id: response.data.sendTestMessage.id } });
-      expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: "someone@outside.example", accepted: true });
+      expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: `someone@${f.fresh.domainName}`, accepted: true });
       await expectAudited(app, f, role, response, "test_message.send", stored.id);
     },
     // Test domains are support's own.
