@@ -220,6 +220,37 @@ describe("test messages and test mailboxes", () => {
     expect(audit[0]!.changes).toEqual([{ field: "messages", before: 3, after: 0 }]);
   });
 
+  it("leaves test mailboxes out of the service-wide list of mailboxes above quota, and lists them when their domain is named", async () => {
+    const { box, domain } = await testWorld();
+    const customerDomain = (await makeDomain(app)).domain;
+    const customer = await makeAccount(app, customerDomain, { quotaMb: 10 });
+    // 9.5 MiB of 10 in both: the mail store's report, through mailbox_usage and its trigger.
+    for (const address of [box.address, customer.address]) {
+      await app.deps.db.mailboxUsage.upsert({
+        where: { username: address },
+        create: { username: address, bytes: 9_961_472n, messages: 3n },
+        update: { bytes: 9_961_472n, messages: 3n },
+      });
+    }
+    // Every page of the service-wide list (other tests' mailboxes are in it too).
+    const listed: string[] = [];
+    for (let after: string | null = null, more = true; more;) {
+      const page: any = await app.gql(
+        `query($after: String) { mailboxesAboveQuota(percent: 90, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { address } } }`,
+        { after },
+        support,
+      );
+      expect(page.errors).toBeUndefined();
+      listed.push(...page.data.mailboxesAboveQuota.nodes.map((node: { address: string }) => node.address));
+      more = page.data.mailboxesAboveQuota.pageInfo.hasNextPage;
+      after = page.data.mailboxesAboveQuota.pageInfo.endCursor;
+    }
+    expect(listed).toContain(customer.address);
+    expect(listed).not.toContain(box.address);
+    const named = await app.gql(`query($d: ID) { mailboxesAboveQuota(domainId: $d, percent: 90) { nodes { address } } }`, { d: domain.id }, support);
+    expect(named.data.mailboxesAboveQuota.nodes).toEqual([{ address: box.address }]);
+  });
+
   it("reads nothing of a customer's mailbox (null) and refuses to empty it", async () => {
     const { domain } = await makeDomain(app);
     const customer = await makeAccount(app, domain, { quotaMb: 10 });
