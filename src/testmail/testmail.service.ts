@@ -6,7 +6,7 @@
 // reason. Only support staff send test messages or read their results.
 import { randomUUID } from "node:crypto";
 import nodemailer from "nodemailer";
-import type { Account, MailLogRecord, TestMessage } from "../generated/prisma/client";
+import type { Account, MailLogRecord, Prisma, TestMessage } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize, type Action } from "../auth/policy";
@@ -92,7 +92,7 @@ function parseSmtpSetting(value: string | undefined): { host: string; port: numb
  * (in the database, so every server process shares the limits). Runs under
  * the transaction's advisory lock, so two sends cannot both take the last slot.
  */
-async function checkRateLimits(tx: Parameters<Parameters<ServiceDeps["db"]["$transaction"]>[0]>[0], deps: ServiceDeps, sentById: string, targetDomain: string) {
+async function checkRateLimits(tx: Prisma.TransactionClient, deps: ServiceDeps, sentById: string, targetDomain: string) {
   const { config } = deps;
   const windowMs = config.TEST_MESSAGE_RATE_WINDOW_SECONDS * 1000;
   const since = new Date(deps.now().getTime() - windowMs);
