@@ -32,6 +32,7 @@ const config: CodegenConfig = {
           Alias: `${prisma}#Alias as AliasRow`,
           AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,
           DkimKey: `${prisma}#DkimKey as DkimKeyRow`,
+          TestMessage: "../testmail/testmail.service#TestMessageView",
         },
       },
     },

@@ -11,7 +11,7 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // services on the data layer and shared code, and nothing points back up.
 // Patterns are regular expressions over the import as written (relative).
 const up = (what) => `^(\\.{1,2}/)+${what}`;
-const CAPABILITIES = "(accounts|apitokens|audit|auth|diagnosis|dns|domains|imports|maillog|probe|usage|observability)";
+const CAPABILITIES = "(accounts|apitokens|audit|auth|diagnosis|dns|domains|imports|maillog|probe|testmail|usage|observability)";
 const ADAPTERS = {
   regex: `${up("(graphql|rest|cli|ide|http)(/|$)")}|\\.resolvers$|${up("(app-deps|server|app|main)$")}`,
   message:
@@ -32,7 +32,7 @@ const RAW = {
     "Only a capability's *.service.ts, *.loaders.ts or *.sql.ts (and src/db/) import src/db/raw.ts: reads go through Prisma, or through the service that owns the table (docs/architecture.md, the rule for reads).",
 };
 const restrict = (...patterns) => ["error", { patterns }];
-const CAPABILITY_DIRS = "src/{accounts,apitokens,audit,auth,diagnosis,dns,domains,imports,maillog,probe,usage,observability}";
+const CAPABILITY_DIRS = "src/{accounts,apitokens,audit,auth,diagnosis,dns,domains,imports,maillog,probe,testmail,usage,observability}";
 const RAW_ALLOWED = [`${CAPABILITY_DIRS}/*.{service,loaders,sql}.ts`];
 const SERVICE_FILES = [`${CAPABILITY_DIRS}/**/*.ts`, "src/loaders.ts", "src/service-deps.ts"];
 const SHARED_FILES = ["src/shared/**/*.ts", "src/errors.ts", "src/config.ts", "src/logger.ts"];

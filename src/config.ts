@@ -202,6 +202,21 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   PROBE_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(1).max(100_000).default(10),
   PROBE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // The support test domain (docs/test-domain.md): where sendTestMessage hands
+  // its messages (a Postfix smtpd that relays for mailadmin's address), the log
+  // source it reads their fate from at once, its rate limits, and the DNS used
+  // to check SPF, DKIM and DMARC of received test messages (DNS_SERVERS).
+  TEST_MESSAGE_SMTP: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port of a Postfix smtpd that relays for mailadmin, such as 127.0.0.1:10026")
+    .optional(),
+  TEST_MESSAGE_LOG_SOURCE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be the name of a LOG_SOURCES entry")
+    .optional(),
+  TEST_MESSAGE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(30),
+  TEST_MESSAGE_RATE_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).max(100_000).default(10),
+  TEST_MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Browser IDE (GET /graphql from a browser) and bulk import of accounts.
   // GRAPHQL_IDE unset: on, except with NODE_ENV=production (src/ide/ide.ts).
   GRAPHQL_IDE: booleanSetting.optional(),

@@ -62,12 +62,14 @@ export const AUDIT_ACTIONS = [
   "dkim.rotation_start",
   "dkim.rotation_confirm",
   "dkim.rotation_cancel",
+  "test_message.send",
+  "test_mailbox.empty",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   action: AuditAction;
-  objectType: "domain" | "account" | "alias" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
+  objectType: "domain" | "account" | "alias" | "support_admin" | "log_source" | "api_token" | "mailbox_usage" | "test_message";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;

@@ -57,7 +57,11 @@ export type Action =
   | "delivery.diagnose"
   | "api_token.create"
   | "api_token.read"
-  | "api_token.revoke";
+  | "api_token.revoke"
+  | "test_message.send"
+  | "test_message.read"
+  | "test_mailbox.read"
+  | "test_mailbox.empty";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
@@ -205,6 +209,19 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     deniedMessage: "Only support staff and the domain's administrator may list its API tokens.",
   },
   "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isSupport, isAdminOfTargetDomain), deniedMessage: "" },
+  // The support test domain is support's own (docs/test-domain.md): nobody else sends test messages or reads their results.
+  "test_message.send": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may send test messages." },
+  "test_message.read": { allow: isSupport, see: isSupport, deniedMessage: "" },
+  "test_mailbox.read": {
+    allow: isSupport,
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff may read the messages received by a test mailbox.",
+  },
+  "test_mailbox.empty": {
+    allow: isSupport,
+    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff may empty a test mailbox.",
+  },
   "audit.read": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isSupport, isMemberOfTargetDomain),

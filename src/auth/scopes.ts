@@ -36,6 +36,9 @@ export const GRAPHQL_FIELD_SCOPES: Record<string, ScopeRequirement> = {
   "Account.mailLog": "LOGS",
   "Query.rejectedLogLines": "LOGS",
   "Query.diagnoseDelivery": "LOGS",
+  // The support test domain's results are delivery records and received mail (docs/test-domain.md).
+  "Query.testMessage": "LOGS",
+  "Account.receivedTestMessages": "LOGS",
   "Mutation.ingestMailLog": "LOGS",
   "Mutation.reportMailboxUsage": "USAGE",
   "Mutation.changePassword": "LOGIN_SESSION",

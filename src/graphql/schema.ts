@@ -19,6 +19,7 @@ import { usageResolvers } from "../usage/usage.resolvers";
 import { aliasResolvers } from "../aliases/aliases.resolvers";
 import { dkimResolvers } from "../dkim/dkim.resolvers";
 import { i18nResolvers } from "../i18n/i18n.resolvers";
+import { testMailResolvers } from "../testmail/testmail.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -98,5 +99,6 @@ export const resolvers = withTokenScopes({
     aliasResolvers,
     dkimResolvers,
     i18nResolvers,
+    testMailResolvers,
   ),
 });

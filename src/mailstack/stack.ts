@@ -99,6 +99,18 @@ export interface MailStackSettings {
    * signs outgoing mail with them, as a milter of Postfix's.
    */
   dkimKeys?: SigningKey[];
+  /**
+   * A nameserver on loopback (a test's NSD on port 53 of a 127.x address)
+   * through which Postfix's smtp client finds other domains' MX records and
+   * delivers to them, as a production host does through its resolver. The smtp
+   * service then runs chrooted in the stack's queue folder, whose etc/resolv.conf
+   * names this server only: the host's /etc/resolv.conf is never read or
+   * changed, and the client binds the stack's own loopback address, so nothing
+   * leaves the machine. Not with relayhost.
+   */
+  nameserver?: string;
+  /** Extra main.cf lines, after the stack's own (a test's short retry timings). */
+  postfixSettings?: string[];
 }
 
 /** What `status` reports and the tests use. */
@@ -298,12 +310,36 @@ function assertTraversable(folder: string): void {
   }
 }
 
+/**
+ * The files a chrooted smtp client reads in the queue folder (Debian's
+ * postfix script copies the host's; the stack writes its own): resolv.conf
+ * naming the loopback nameserver only, hosts and nsswitch.conf that send
+ * every name to DNS, services (the port of "smtp") and the time zone of the
+ * log's time stamps.
+ */
+function writeChrootResolver(queueDir: string, nameserver: string): void {
+  const etc = join(queueDir, "etc");
+  mkdirSync(etc, { recursive: true });
+  chmodSync(etc, 0o755);
+  writeFileSync(join(etc, "resolv.conf"), `# mailadmin's development stack: its smtp client asks this nameserver only.\nnameserver ${nameserver}\noptions timeout:1 attempts:2\n`);
+  writeFileSync(join(etc, "hosts"), "127.0.0.1 localhost\n");
+  writeFileSync(join(etc, "nsswitch.conf"), "hosts: dns\nservices: files\n");
+  for (const file of ["services", "localtime"]) {
+    if (existsSync(`/etc/${file}`)) writeFileSync(join(etc, file), readFileSync(`/etc/${file}`));
+  }
+}
+
 /** Writes the stack's configuration; returns its state (ports, paths) without starting anything. */
 export function writeMailStackConfig(settings: MailStackSettings): MailStackState {
   const where = paths(settings.dir);
   assertTraversable(dirname(where.root));
   if (settings.relayhost !== undefined && !/^\[127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]:\d{1,5}$/.test(settings.relayhost)) {
     throw new Error(`the development stack relays only to loopback, as [127.x.y.z]:port (got ${settings.relayhost})`);
+  }
+  if (settings.nameserver !== undefined) {
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(settings.nameserver))
+      throw new Error(`the development stack asks only a nameserver on loopback, 127.x.y.z (got ${settings.nameserver})`);
+    if (settings.relayhost !== undefined) throw new Error("the development stack takes a relayhost or a nameserver, not both");
   }
   const ports = mailStackPorts(settings.portBase);
   const options = stackConfigOptions(settings);
@@ -343,9 +379,13 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       // unless a test gives it a loopback relay standing for the outside world.
       ...(settings.relayhost
         ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none", `smtp_bind_address = ${settings.address}`]
-        : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
+        : settings.nameserver
+          ? // MX lookups through the chroot's resolv.conf (writeChrootResolver); the client speaks from the stack's loopback address.
+            [`smtp_bind_address = ${settings.address}`, "smtp_tls_security_level = none", "smtp_host_lookup = dns"]
+          : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
       ...(settings.dkimKeys ? postfixMilterSettings(`inet:${settings.address}:${ports.milter}`) : []),
       ...postfixMainSettings(options),
+      ...(settings.postfixSettings ?? []),
       "",
     ].join("\n"),
   );
@@ -361,10 +401,13 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       "  -o smtpd_client_restrictions=permit_mynetworks,reject",
       "  -o smtpd_relay_restrictions=permit_mynetworks,reject",
       "  -o smtpd_recipient_restrictions=permit_mynetworks,reject",
-      ...POSTFIX_INTERNAL_SERVICES,
+      ...(settings.nameserver
+        ? POSTFIX_INTERNAL_SERVICES.map((line) => (line.startsWith("smtp ") ? "smtp      unix  -       -       y       -       -       smtp" : line))
+        : POSTFIX_INTERNAL_SERVICES),
       "",
     ].join("\n"),
   );
+  if (settings.nameserver) writeChrootResolver(where.postfixQueue, settings.nameserver);
 
   for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) writeGenerated(where.root, file, "dovecot");
   writeGenerated(where.root, quotaWarningScript(options), "dovecot");

@@ -9,10 +9,14 @@
 // An allowed mutation must change the database and write one audit_entry row
 // (carrying the request's id); a refused one must change nothing at all.
 import jwt from "jsonwebtoken";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
 import { createHash, randomUUID } from "node:crypto";
 import type { Account } from "../../src/generated/prisma/client";
 import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeWorld, PASSWORD, uniqueName } from "../helpers/factories";
+import { makeAccount, makeDomain, makeWorld, PASSWORD, uniqueName } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
 
 type RoleKey = "support" | "admin" | "otherAdmin" | "user" | "anonymous";
@@ -58,8 +62,28 @@ async function setUp(app: TestApp) {
     data: { domainId: world.domain.id, localPart: teamPart, address: `${teamPart}@${world.domain.name}`, destinations: ["partner@outside.example"] },
   });
   const aliasDomain = await app.deps.db.aliasDomain.create({ data: { name: `${uniqueName("ad")}.example`, domainId: world.domain.id } });
+  // A support test domain with a mailbox (docs/test-domain.md): support's own, none of the other roles' business.
+  const testBox = await makeAccount(app, (await makeDomain(app, { isTestDomain: true })).domain, { quotaMb: 10 });
   const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
   const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
+  // A domain of its own per row: the per-domain limit of test messages counts every row's.
+  const testTarget = `${uniqueName("to")}.example`;
+  const testMessage = await app.deps.db.testMessage.create({
+    data: {
+      messageId: `test-${randomUUID()}@matrix.example`,
+      fromAddress: testBox.address,
+      domainId: testBox.domainId,
+      toAddress: `someone@${testTarget}`,
+      targetDomain: testTarget,
+      targetIsLocal: false,
+      subject: "a test",
+      sentById: support.id,
+      sentByName: support.username,
+      queueId: "4A1B2C3D4E",
+      submissionReply: "250 2.0.0 Ok: queued as 4A1B2C3D4E",
+      accepted: true,
+    },
+  });
   const callers: Record<Exclude<RoleKey, "anonymous">, Caller> = {
     support: { id: support.id, name: support.username },
     admin: { id: world.admin.id, name: world.admin.address },
@@ -72,6 +96,8 @@ async function setUp(app: TestApp) {
     adminApiToken,
     alias,
     aliasDomain,
+    testBox,
+    testMessageId: testMessage.id,
     callers,
     fresh: { domainName: `${uniqueName("new")}.example`, localPart: uniqueName("new") },
   };
@@ -89,7 +115,7 @@ async function snapshot(app: TestApp, f: Fixture) {
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
   const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
-  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys] = await Promise.all([
+  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys, testMessages, testBoxAudit] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -114,8 +140,10 @@ async function snapshot(app: TestApp, f: Fixture) {
     db.aliasDomain.findMany({ where: { domainId: { in: domainIds } }, orderBy: { name: "asc" } }),
     db.autoReply.findMany({ where: { accountId: { in: accountIds } }, orderBy: { accountId: "asc" } }),
     db.dkimKey.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
+    db.testMessage.findMany({ where: { OR: [{ sentById: { in: callerIds } }, { fromAddress: f.testBox.address }] }, orderBy: { id: "asc" } }),
+    db.auditEntry.findMany({ where: { objectId: f.testBox.id }, orderBy: { id: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys };
+  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies, dkimKeys, testMessages, testBoxAudit };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -722,6 +750,34 @@ const mutations: MutationSpec[] = [
     },
     expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
   },
+  {
+    does: "send a test message from a support test mailbox (sendTestMessage)",
+    field: "sendTestMessage",
+    target: (f) => ({ from: f.testBox.address, domain: f.fresh.domainName }),
+    objectKeys: [],
+    send: (app, t, token) =>
+      app.gql(`mutation($from: String!, $to: String!) { sendTestMessage(input: { from: $from, to: $to }) { id state } }`, { from: t.from, to: `someone@${t.domain}` }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.sendTestMessage.state).toBe("ACCEPTED");
+      const stored = await app.deps.db.testMessage.findUniqueOrThrow({ where: { id: response.data.sendTestMessage.id } });
+      expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: `someone@${f.fresh.domainName}`, accepted: true });
+      await expectAudited(app, f, role, response, "test_message.send", stored.id);
+    },
+    // Test domains are support's own.
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "empty a support test mailbox (emptyTestMailbox)",
+    field: "emptyTestMailbox",
+    target: (f) => ({ accountId: f.testBox.id }),
+    objectKeys: ["accountId"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { emptyTestMailbox(accountId: $id) { deletedCount account { id } } }`, { id: t.accountId }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.emptyTestMailbox).toEqual({ deletedCount: 0, account: { id: f.testBox.id } });
+      await expectAudited(app, f, role, response, "test_mailbox.empty", f.testBox.id);
+    },
+    expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  },
 ];
 
 function sentence(role: RoleKey, outcome: Outcome, does: string): string {
@@ -810,10 +866,28 @@ const tokenRows = REACHES.flatMap((reach) =>
 
 describe("authorization matrix", () => {
   let app: TestApp;
+  let sink: SMTPServer;
   beforeAll(async () => {
-    app = await startTestApp();
+    // Where sendTestMessage hands test messages: a sink that takes them as Postfix does ("queued as").
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS", "AUTH"],
+      logger: false,
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on("end", () => callback(null, `Ok: queued as ${randomUUID().replace(/-/g, "").slice(0, 11).toUpperCase()}`));
+      },
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.40", resolve));
+    app = await startTestApp({
+      TEST_MESSAGE_SMTP: `127.0.0.40:${(sink.server.address() as { port: number }).port}`,
+      MAIL_STORE_DIR: mkdtempSync(join(tmpdir(), "mailadmin-matrix-store-")),
+    });
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  });
 
   describe("mutations", () => {
     it.each(mutationRows)("$title", async ({ spec, role, outcome }) => {
@@ -1056,6 +1130,31 @@ describe("authorization matrix", () => {
         expect(response.data.domain).toEqual({ id: f.domain.id, mailboxesAboveQuota: { totalCount: 0 } });
       },
       expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+  );
+
+  reads.push(
+    {
+      reads: "a test message (testMessage)",
+      field: "testMessage",
+      target: (f) => ({ id: f.testMessageId }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID!) { testMessage(id: $id) { id state from } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.testMessage).toEqual({ id: f.testMessageId, state: "ACCEPTED", from: f.testBox.address });
+      },
+      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "what a support test mailbox received (Account.receivedTestMessages)",
+      field: "account",
+      target: (f) => ({ id: f.testBox.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { account(id: $id) { id receivedTestMessages { totalCount } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.account).toEqual({ id: f.testBox.id, receivedTestMessages: { totalCount: 0 } });
+      },
+      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
     },
   );
 
