@@ -29,6 +29,8 @@ async function main() {
     PORT: "0",
     ...(external ? { DATABASE_URL: external } : { DATA_DIR: "memory://" }),
     JWT_SECRET: randomBytes(48).toString("base64"),
+    // Required in production; createDomain makes each new domain's DKIM key with it.
+    DKIM_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Chosen, so that the first start does not print a generated password.
     BOOTSTRAP_ADMIN_PASSWORD: randomBytes(24).toString("base64"),
     LOG_LEVEL: "warn",
