@@ -277,8 +277,6 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
     HOST: "127.0.0.1",
     PORT: "0",
     JWT_SECRET: randomBytes(48).toString("base64"),
-    // Required in production (it encrypts the domains' DKIM keys at rest).
-    DKIM_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
     BCRYPT_COST: "12",
     MIGRATE_ON_START: "true",
