@@ -81,6 +81,18 @@ export default tseslint.config(
   { files: ["src/db/**/*.ts"], rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES) } },
   { files: SHARED_FILES, rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES, DATA) } },
 
+  // Tests do not import the benchmarks: what both need (the chaos model, the
+  // DNS world, mail clients) lives in test/helpers, and bench/ imports it from there.
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      "no-restricted-imports": restrict({
+        regex: up("bench(/|$)"),
+        message: "Tests do not import from bench/: move what both need to test/helpers/ and import it from there in bench/ (docs/architecture.md).",
+      }),
+    },
+  },
+
   // Tests and benchmarks read GraphQL and JSON answers, which are `any` by nature.
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
