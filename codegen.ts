@@ -31,6 +31,8 @@ const config: CodegenConfig = {
           ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
           Alias: `${prisma}#Alias as AliasRow`,
           AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,
+          AppPassword: `${prisma}#AppPassword as AppPasswordRow`,
+          LoginSession: "../auth/sessions.service#SessionView",
         },
       },
     },

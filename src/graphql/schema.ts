@@ -17,6 +17,8 @@ import { apiTokenResolvers } from "../apitokens/api-tokens.resolvers";
 import { importResolvers } from "../imports/imports.resolvers";
 import { usageResolvers } from "../usage/usage.resolvers";
 import { aliasResolvers } from "../aliases/aliases.resolvers";
+import { supportTeamResolvers } from "../auth/support-team.resolvers";
+import { appPasswordResolvers } from "../accounts/app-passwords.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -94,5 +96,7 @@ export const resolvers = withTokenScopes({
     importResolvers,
     usageResolvers,
     aliasResolvers,
+    supportTeamResolvers,
+    appPasswordResolvers,
   ),
 });
