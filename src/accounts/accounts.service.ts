@@ -68,7 +68,13 @@ function accountQuery(query: AccountListQuery) {
 
 function accountWhere(domainIds: string[], query: ReturnType<typeof accountQuery>): Prisma.AccountWhereInput {
   const roleFilter: Prisma.AccountWhereInput =
-    query.role === "DOMAIN_ADMIN" ? { adminOf: { isNot: null } } : query.role === "USER" ? { adminOf: { is: null } } : query.role === "SUPPORT_ADMIN" || query.role === "SUPPORT_READONLY" ? { id: { in: [] } } : {};
+    query.role === "DOMAIN_ADMIN"
+      ? { adminOf: { isNot: null } }
+      : query.role === "USER"
+        ? { adminOf: { is: null } }
+        : query.role === "SUPPORT_ADMIN" || query.role === "SUPPORT_READONLY"
+          ? { id: { in: [] } }
+          : {};
   return {
     domainId: { in: domainIds },
     ...roleFilter,

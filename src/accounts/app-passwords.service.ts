@@ -46,7 +46,8 @@ export async function createAppPassword(deps: ServiceDeps, caller: Caller, input
   const account = await accountTarget(deps, accountId);
   if (!account) throw new NotFoundError("account", accountId);
   authorize(caller.principal, "app_password.manage", { domainId: account.domainId, accountId }, ["account", accountId]);
-  if (caller.principal.apiToken) throw new ForbiddenError(`createAppPassword cannot be done with an API token (${caller.principal.apiToken.prefix}): log in and use the login token.`);
+  if (caller.principal.apiToken)
+    throw new ForbiddenError(`createAppPassword cannot be done with an API token (${caller.principal.apiToken.prefix}): log in and use the login token.`);
   const name = parseAppPasswordName(input.name);
   const publicId = randomText(10);
   const password = `ap${publicId}-${randomText(20)}`;

@@ -13,7 +13,13 @@ export const authResolvers = {
     login: async (_: unknown, args: { identifier: string; password: string }, context: GraphQLContext) => {
       const result = await login(context.deps, args.identifier, args.password, sessionRequestOf(context));
       if (result.kind === "challenge") {
-        return { token: null, expiresAt: null, principal: null, enrollmentRequired: false, challenge: { challenge: result.challenge, expiresAt: result.expiresAt, method: "TOTP" } };
+        return {
+          token: null,
+          expiresAt: null,
+          principal: null,
+          enrollmentRequired: false,
+          challenge: { challenge: result.challenge, expiresAt: result.expiresAt, method: "TOTP" },
+        };
       }
       return {
         token: result.token,

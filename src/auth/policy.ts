@@ -229,8 +229,7 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
   },
 };
 
-const READ_ONLY_SUPPORT_MESSAGE =
-  "Your support account is read-only: it may read, check DNS, probe and diagnose, but not change anything. Ask a full support administrator.";
+const READ_ONLY_SUPPORT_MESSAGE = "Your support account is read-only: it may read, check DNS, probe and diagnose, but not change anything. Ask a full support administrator.";
 
 export function can(principal: Principal, action: Action, target: Target = {}): boolean {
   return policy[action].allow(principal, target);

@@ -112,7 +112,9 @@ export const ENROLLMENT_FIELDS: ReadonlySet<string> = new Set(["startTotpEnrollm
  */
 export function enrollmentOnlyRefusal(operation: OperationDefinitionNode, principal: Principal | null): ForbiddenError | null {
   if (!principal?.enrollOnly) return null;
-  const other = operation.selectionSet.selections.find((selection) => selection.kind !== Kind.FIELD || (selection.name.value !== "__typename" && !ENROLLMENT_FIELDS.has(selection.name.value)));
+  const other = operation.selectionSet.selections.find(
+    (selection) => selection.kind !== Kind.FIELD || (selection.name.value !== "__typename" && !ENROLLMENT_FIELDS.has(selection.name.value)),
+  );
   if (!other) return null;
   return new ForbiddenError(
     "Two-factor login is compulsory for you and you have not enrolled yet: this login's token only lets you enrol (startTotpEnrollment, then confirmTotpEnrollment with a first code). Then log in again.",

@@ -157,7 +157,11 @@ export async function resetTotp(deps: ServiceDeps, caller: Caller, principalId: 
 }
 
 /** The principal a challenge names, as login found it. */
-async function challengePrincipal(deps: ServiceDeps, kind: "support" | "account", id: string): Promise<{ principal: Principal; active: boolean; domainName: string | null } | null> {
+async function challengePrincipal(
+  deps: ServiceDeps,
+  kind: "support" | "account",
+  id: string,
+): Promise<{ principal: Principal; active: boolean; domainName: string | null } | null> {
   if (kind === "support") {
     const admin = await supportAdminById(deps.db, id);
     if (!admin) return null;
@@ -190,7 +194,9 @@ export async function completeLogin(deps: ServiceDeps & { throttle: LoginThrottl
   parseCode(code);
   const verified = deps.tokens.verifyChallenge(challenge);
   if ("error" in verified) {
-    throw new UnauthenticatedError(verified.error === "expired" ? "The login's second step waited too long (five minutes): log in again." : "challenge is not one that login returned: log in again.");
+    throw new UnauthenticatedError(
+      verified.error === "expired" ? "The login's second step waited too long (five minutes): log in again." : "challenge is not one that login returned: log in again.",
+    );
   }
   const found = await challengePrincipal(deps, verified.claims.kind, verified.claims.sub);
   // A password change, a disabled account or a reset factor since the first step: start again.

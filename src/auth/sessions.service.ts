@@ -46,7 +46,8 @@ async function principalTarget(db: Db, principalId: string) {
   const admin = await db.supportAdmin.findUnique({ where: { id: principalId } });
   if (admin) return { kind: "support" as const, id: admin.id, name: admin.username, target: {}, domainId: null };
   const account = await db.account.findUnique({ where: { id: principalId } });
-  if (account) return { kind: "account" as const, id: account.id, name: account.address, target: { domainId: account.domainId, accountId: account.id }, domainId: account.domainId };
+  if (account)
+    return { kind: "account" as const, id: account.id, name: account.address, target: { domainId: account.domainId, accountId: account.id }, domainId: account.domainId };
   return null;
 }
 

@@ -26,7 +26,10 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 function parseUsername(input: string): string {
   const username = input.trim().toLowerCase();
   if (!USERNAME.test(username)) {
-    throw new BadInputError("username", "username must be 2 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit (no @: addresses are for mailbox accounts).");
+    throw new BadInputError(
+      "username",
+      "username must be 2 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit (no @: addresses are for mailbox accounts).",
+    );
   }
   return username;
 }

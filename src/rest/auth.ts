@@ -37,7 +37,8 @@ export function restAuthentication(deps: AppDeps) {
     if (scope === "PUBLIC") return;
     const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip });
     const principal = requirePrincipal(authentication);
-    if (principal.enrollOnly) throw new ForbiddenError("Two-factor login is compulsory for you and you have not enrolled yet: enrol through the GraphQL API (startTotpEnrollment), then log in again.");
+    if (principal.enrollOnly)
+      throw new ForbiddenError("Two-factor login is compulsory for you and you have not enrolled yet: enrol through the GraphQL API (startTotpEnrollment), then log in again.");
     requireScope(principal, scope ?? "LOGIN_SESSION", `${request.method} ${request.routeOptions.url}`);
     principals.set(request, principal);
   };

@@ -741,10 +741,9 @@ const mutations: MutationSpec[] = [
       if (role === "anonymous") throw new Error("unreachable");
       const caller = f.callers[role];
       expect(response.data.changePassword.principal).toEqual({ id: caller.id, role: ACTOR_ROLE[role] });
-      const stored =
-        isSupportRole(role)
-          ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: caller.id } })
-          : await app.deps.db.account.findUniqueOrThrow({ where: { id: caller.id } });
+      const stored = isSupportRole(role)
+        ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: caller.id } })
+        : await app.deps.db.account.findUniqueOrThrow({ where: { id: caller.id } });
       expect(await app.deps.passwords.verify(NEW_PASSWORD, stored.passwordHash)).toBe(true);
       expect(stored.tokenVersion).toBe(1);
       expect(errorCode(await app.gql(`{ me { id } }`, {}, tokenOf(f, role)))).toBe("UNAUTHENTICATED");

@@ -82,7 +82,11 @@ describe("support staff accounts", () => {
     const expected = { readOnly: "FORBIDDEN", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" };
     for (const [role, token] of Object.entries(tokens)) {
       const responses = [
-        await app.gql(`mutation($u: String!) { createSupportAdmin(input: { username: $u, displayName: "X", level: FULL }) { supportAdmin { id } } }`, { u: uniqueName("x") }, token),
+        await app.gql(
+          `mutation($u: String!) { createSupportAdmin(input: { username: $u, displayName: "X", level: FULL }) { supportAdmin { id } } }`,
+          { u: uniqueName("x") },
+          token,
+        ),
         await app.gql(`mutation($id: ID!) { updateSupportAdmin(id: $id, input: { status: DISABLED }) { supportAdmin { id } } }`, { id: target.id }, token),
         await app.gql(`mutation($id: ID!) { deleteSupportAdmin(id: $id) { deletedSupportAdminId } }`, { id: target.id }, token),
       ];
@@ -156,7 +160,11 @@ describe("support staff accounts", () => {
       expect(await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: last.id } })).toEqual(before);
       // With a second full admin, the first may go.
       const second = await supportAdmin(app);
-      const disabled = await app.gql(`mutation($id: ID!) { updateSupportAdmin(id: $id, input: { status: DISABLED }) { supportAdmin { status } } }`, { id: last.id }, await tokenFor(app, second));
+      const disabled = await app.gql(
+        `mutation($id: ID!) { updateSupportAdmin(id: $id, input: { status: DISABLED }) { supportAdmin { status } } }`,
+        { id: last.id },
+        await tokenFor(app, second),
+      );
       expect(disabled.data.updateSupportAdmin.supportAdmin.status).toBe("DISABLED");
     } finally {
       await restoreFullAdmins(others.map((other) => other.id));
