@@ -177,7 +177,13 @@ export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, ide
     throw new UnauthenticatedError(WRONG_CREDENTIALS);
   }
   // The password was right, so saying why the login is refused reveals nothing.
-  if (!candidate.active) throw new UnauthenticatedError("This account or its domain is suspended: ask support.");
+  if (!candidate.active) {
+    throw new UnauthenticatedError(
+      candidate.principal.kind === "support"
+        ? "This support account is disabled: ask a full support administrator to enable it."
+        : "This account or its domain is suspended: ask support.",
+    );
+  }
   const { principal } = candidate;
   const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id }, select: { confirmedAt: true } });
   if (factor?.confirmedAt) {

@@ -60,6 +60,7 @@ export type Action =
   | "support_admin.read"
   | "support_admin.manage"
   | "totp.reset"
+  | "session.read"
   | "session.end_all"
   | "app_password.read"
   | "app_password.manage";
@@ -207,6 +208,8 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only full support staff may reset another person's two-factor login.",
   },
+  // Another principal's sessions: support staff (both levels) read them; to anyone else they do not exist.
+  "session.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: "" },
   "session.end_all": {
     allow: isSupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),

@@ -56,8 +56,8 @@ export async function listSessions(deps: ServiceDeps, caller: Caller, principalI
   const id = principalId ? parseId(principalId, "principalId") : caller.principal.id;
   if (id !== caller.principal.id) {
     const whose = await principalTarget(deps.db, id);
-    // Reading someone else's sessions is support's; to anyone else they do not exist.
-    if (!whose || caller.principal.kind !== "support") throw new NotFoundError("principal", id);
+    if (!whose) throw new NotFoundError("principal", id);
+    authorize(caller.principal, "session.read", whose.target, ["principal", id]);
   }
   const now = deps.now();
   const rows = await deps.db.loginSession.findMany({
