@@ -33,6 +33,8 @@ const config: CodegenConfig = {
           AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,
           DkimKey: `${prisma}#DkimKey as DkimKeyRow`,
           TestMessage: "../testmail/testmail.service#TestMessageView",
+          AppPassword: `${prisma}#AppPassword as AppPasswordRow`,
+          LoginSession: "../auth/sessions.service#SessionView",
         },
       },
     },

@@ -56,6 +56,15 @@ const environmentSchema = z.object({
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(64).default("support"),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(72).optional(),
+  // Two-factor login (docs/security.md): compulsory for support staff
+  // (unset: on with NODE_ENV=production, off otherwise) and, separately, for
+  // domain administrators; the issuer name authenticator apps show.
+  TOTP_REQUIRED_FOR_SUPPORT: booleanSetting.optional(),
+  TOTP_REQUIRED_FOR_DOMAIN_ADMINS: booleanSetting.default(false),
+  TOTP_ISSUER: z
+    .string()
+    .regex(/^[^:]{1,64}$/, "must be 1 to 64 characters without a colon, such as mailadmin")
+    .default("mailadmin"),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(50),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
@@ -318,4 +327,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     JWT_SECRET: settings.JWT_SECRET ?? randomBytes(48).toString("base64"),
     jwtSecretGenerated: settings.JWT_SECRET === undefined,
   };
+}
+
+/** Whether a principal of this role must have two-factor login (TOTP_REQUIRED_FOR_SUPPORT, TOTP_REQUIRED_FOR_DOMAIN_ADMINS). */
+export function totpRequiredFor(config: Pick<Config, "NODE_ENV" | "TOTP_REQUIRED_FOR_SUPPORT" | "TOTP_REQUIRED_FOR_DOMAIN_ADMINS">, role: string): boolean {
+  if (role === "SUPPORT_ADMIN" || role === "SUPPORT_READONLY") return config.TOTP_REQUIRED_FOR_SUPPORT ?? config.NODE_ENV === "production";
+  if (role === "DOMAIN_ADMIN") return config.TOTP_REQUIRED_FOR_DOMAIN_ADMINS;
+  return false;
 }

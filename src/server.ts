@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
 import { authenticate } from "./auth/authenticate";
-import { operationScopeRefusal } from "./auth/scopes";
+import { enrollmentOnlyRefusal, operationScopeRefusal } from "./auth/scopes";
 import { createLoaders } from "./loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
 import { requestLogger, type GraphQLContext } from "./graphql/context";
@@ -166,7 +166,8 @@ function tokenScopePlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ document, operation, schema, contextValue }) {
           if (!operation) return;
-          const refusal = operationScopeRefusal(schema, document, operation, contextValue.authentication.principal);
+          const principal = contextValue.authentication.principal;
+          const refusal = enrollmentOnlyRefusal(operation, principal) ?? operationScopeRefusal(schema, document, operation, principal);
           if (refusal) throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: 403, headers: new HeaderMap() } } });
         },
       };
@@ -278,11 +279,13 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
         }
         throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
       });
+      const userAgent = request.headers["user-agent"];
       return {
         deps,
         authentication,
         requestId: String(request.id),
         clientIp: request.ip,
+        ...(userAgent ? { userAgent } : {}),
         loaders: createLoaders(deps.db),
         logger: request.log as Logger,
         language: languageResolver(deps, request.headers["accept-language"], authentication),

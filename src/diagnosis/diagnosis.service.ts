@@ -216,7 +216,7 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   const describe: ObjectDescription = hasRecord ? ["delivery record", input.logRecordId!] : ["delivery records for", address!, "many"];
   // Who may diagnose: as who may read the records (support any; a domain's
   // administrator its domain's addresses; a user its own).
-  if (principal.role !== "SUPPORT_ADMIN" && !domain) throw new NotFoundError(...describe);
+  if (principal.kind !== "support" && !domain) throw new NotFoundError(...describe);
   authorize(principal, "delivery.diagnose", { domainId: domain?.id, accountId: account?.id }, describe);
   return { address, domain, account, records };
 }

@@ -14,6 +14,8 @@ export interface GraphQLContext {
   authentication: Authentication;
   requestId: string;
   clientIp: string;
+  /** The client's User-Agent header, recorded with the login sessions it opens. */
+  userAgent?: string;
   loaders: Loaders;
   /** The request's logger: every line it writes carries the request id. */
   logger?: Logger;
@@ -28,6 +30,11 @@ export function requestLogger(context: GraphQLContext): Logger {
 
 export function principalOf(context: GraphQLContext): Principal {
   return requirePrincipal(context.authentication);
+}
+
+/** What a login records of the request that opened its session. */
+export function sessionRequestOf(context: GraphQLContext) {
+  return { requestId: context.requestId, clientIp: context.clientIp, ...(context.userAgent ? { userAgent: context.userAgent } : {}) };
 }
 
 export function callerOf(context: GraphQLContext): Caller {

@@ -20,6 +20,8 @@ import { aliasResolvers } from "../aliases/aliases.resolvers";
 import { dkimResolvers } from "../dkim/dkim.resolvers";
 import { i18nResolvers } from "../i18n/i18n.resolvers";
 import { testMailResolvers } from "../testmail/testmail.resolvers";
+import { supportTeamResolvers } from "../auth/support-team.resolvers";
+import { appPasswordResolvers } from "../accounts/app-passwords.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -100,5 +102,7 @@ export const resolvers = withTokenScopes({
     dkimResolvers,
     i18nResolvers,
     testMailResolvers,
+    supportTeamResolvers,
+    appPasswordResolvers,
   ),
 });

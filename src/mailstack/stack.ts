@@ -14,6 +14,7 @@ import { MAIL_SERVER_ROLE } from "../db/migrate";
 import {
   dovecotSettings,
   dovecotSqlFile,
+  dovecotAppPasswordsFile,
   dovecotSieveDictFile,
   dovecotUsageDictFile,
   mailServerDatabase,
@@ -409,7 +410,9 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
   );
   if (settings.nameserver) writeChrootResolver(where.postfixQueue, settings.nameserver);
 
-  for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) writeGenerated(where.root, file, "dovecot");
+  for (const file of [dovecotSqlFile(options), dovecotAppPasswordsFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) {
+    writeGenerated(where.root, file, "dovecot");
+  }
   writeGenerated(where.root, quotaWarningScript(options), "dovecot");
   writeFileSync(
     where.dovecotConfig,

@@ -10,6 +10,7 @@ import { authenticate } from "../auth/authenticate";
 import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";
+import { ForbiddenError } from "../errors";
 import type { Caller } from "../service-deps";
 import { languageResolver, type LanguageOf } from "../i18n/request-language";
 import { negotiateLanguage, type Language } from "../i18n/language";
@@ -42,6 +43,8 @@ export function restAuthentication(deps: AppDeps) {
     // The caller's saved language counts once it is known (a refused token keeps the request's and the service's).
     languages.set(request, languageResolver(deps, request.headers["accept-language"], authentication));
     const principal = requirePrincipal(authentication);
+    if (principal.enrollOnly)
+      throw new ForbiddenError("Two-factor login is compulsory for you and you have not enrolled yet: enrol through the GraphQL API (startTotpEnrollment), then log in again.");
     requireScope(principal, scope ?? "LOGIN_SESSION", `${request.method} ${request.routeOptions.url}`);
     principals.set(request, principal);
   };

@@ -184,3 +184,21 @@ export async function waitForInbox(
   }
   return session;
 }
+
+/** Logs in over POP3 (USER, PASS) and answers the reply to PASS: "+OK ..." or "-ERR ...". */
+export async function pop3Login(host: string, port: number, user: string, password: string): Promise<string> {
+  const { socket, reader } = await connect(host, port);
+  const command = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return (await reader.next()) ?? "-ERR connection closed";
+  };
+  try {
+    await reader.next();
+    await command(`USER ${user}`);
+    const reply = await command(`PASS ${password}`);
+    await command("QUIT");
+    return reply;
+  } finally {
+    socket.destroy();
+  }
+}

@@ -32,6 +32,8 @@ export const en = {
   "auth.failure.invalid": "The token sent is not valid: log in again.",
   "auth.failure.revoked": "This token was revoked by a password or administrator change: log in again.",
   "auth.failure.suspended": "This account or its domain is suspended: ask support.",
+  "auth.failure.disabled": "This support account is disabled: ask a support administrator to enable it.",
+  "auth.failure.session_ended": "This session was ended (endSession or endAllSessions): log in again.",
   "auth.failure.api_token_invalid": "The API token sent is not known: check that it was copied whole (mat_ and 56 more characters).",
   "auth.failure.api_token_expired": "This API token has expired: create a new one (createApiToken).",
   "auth.failure.api_token_revoked": "This API token was revoked: create a new one (createApiToken).",

@@ -29,6 +29,8 @@ export const zhTW: Record<MessageId, string> = {
   "auth.failure.invalid": "送出的權杖無效：請重新登入。",
   "auth.failure.revoked": "此權杖已因密碼或管理者變更而撤銷：請重新登入。",
   "auth.failure.suspended": "此帳號或其網域已停用：請洽客服。",
+  "auth.failure.disabled": "此客服帳號已停用：請洽客服管理者重新啟用。",
+  "auth.failure.session_ended": "此登入工作階段已結束（endSession 或 endAllSessions）：請重新登入。",
   "auth.failure.api_token_invalid": "無法辨識送出的 API 權杖：請確認已完整複製（mat_ 加上 56 個字元）。",
   "auth.failure.api_token_expired": "此 API 權杖已過期：請建立新的權杖（createApiToken）。",
   "auth.failure.api_token_revoked": "此 API 權杖已撤銷：請建立新的權杖（createApiToken）。",
