@@ -114,6 +114,8 @@ describe("reads through the pg pool", () => {
       expect(authentication).toEqual({
         principal: { kind: "account", id: account.id, role: isAdmin ? "DOMAIN_ADMIN" : "USER", name: account.address, domainId: domain.id, tokenVersion: account.tokenVersion },
         account: { row: await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } }), isAdmin },
+        // The saved language comes with the row (src/i18n/request-language.ts): no statement of its own.
+        language: null,
       });
     }
   });
