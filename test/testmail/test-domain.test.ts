@@ -96,6 +96,9 @@ async function startRemote(address: string, rcpt: (to: string, session: SMTPServ
 }
 
 describeWithStack("the support test domain in the mail stack", () => {
+  // Each test follows a message through Postfix's queue and log, up to 30 s per step
+  // (follow's deadline); a loaded CI machine needs more than jest's default for two steps.
+  jest.setTimeout(120_000);
   let app: TestApp;
   let support: string;
   let stack: MailStackState;
