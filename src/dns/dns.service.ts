@@ -298,42 +298,36 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
   // The sweep also ends the grace period of rotated-out keys that are due.
   await retireDueKeys(deps.db, deps.now());
   const profiles = await profilesOf(deps, [...domains, ...aliasDomains.map((alias) => alias.domain)]);
+  // One list for both kinds, so one checkMany runs them all DNS_CHECK_CONCURRENCY at a time:
+  // a domain's result is stored; an alias domain's is cached apart and stored nowhere.
+  const subjects = [
+    ...domains.map((domain) => ({ domain, aliasName: null, cacheId: domain.id, profile: profiles.get(domain.id)! })),
+    ...aliasDomains.map((alias) => ({
+      domain: alias.domain,
+      aliasName: alias.name,
+      cacheId: aliasCacheId(alias.name),
+      profile: aliasProfile(profiles.get(alias.domainId)!, alias.name),
+    })),
+  ];
   const views = new Map<string, DnsCheckView>();
-  const toCheck: Domain[] = [];
-  for (const domain of domains) {
-    const cached = query.refresh ? undefined : service.cached(domain.id, profiles.get(domain.id)!);
-    if (cached) views.set(domain.id, checkView(domain, cached, true));
-    else toCheck.push(domain);
+  const toCheck: typeof subjects = [];
+  for (const subject of subjects) {
+    const cached = query.refresh ? undefined : service.cached(subject.cacheId, subject.profile);
+    if (cached) views.set(subject.profile.name, checkView(subject.domain, cached, true, subject.aliasName));
+    else toCheck.push(subject);
   }
-  const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
+  const byName = new Map(toCheck.map((subject) => [subject.profile.name, subject]));
   await service.checker.checkMany(
-    toCheck.map((domain) => profiles.get(domain.id)!),
+    toCheck.map((subject) => subject.profile),
     deps.config.DNS_CHECK_CONCURRENCY,
     async (result) => {
-      const domain = byName.get(result.domain)!;
-      service.remember(domain.id, profiles.get(domain.id)!, result);
-      await storeResult(deps, caller, domain, result);
-      views.set(domain.id, checkView(domain, result, false));
+      const subject = byName.get(result.domain)!;
+      service.remember(subject.cacheId, subject.profile, result);
+      if (subject.aliasName === null) await storeResult(deps, caller, subject.domain, result);
+      views.set(subject.profile.name, checkView(subject.domain, result, false, subject.aliasName));
     },
   );
-  const aliasViews: DnsCheckView[] = [];
-  const aliasToCheck: (AliasDomain & { domain: Domain })[] = [];
-  for (const alias of aliasDomains) {
-    const cached = query.refresh ? undefined : service.cached(aliasCacheId(alias.name), aliasProfile(profiles.get(alias.domainId)!, alias.name));
-    if (cached) aliasViews.push(checkView(alias.domain, cached, true, alias.name));
-    else aliasToCheck.push(alias);
-  }
-  const aliasByName = new Map(aliasToCheck.map((alias) => [alias.name, alias]));
-  await service.checker.checkMany(
-    aliasToCheck.map((alias) => aliasProfile(profiles.get(alias.domainId)!, alias.name)),
-    deps.config.DNS_CHECK_CONCURRENCY,
-    async (result) => {
-      const alias = aliasByName.get(result.domain)!;
-      service.remember(aliasCacheId(alias.name), aliasProfile(profiles.get(alias.domainId)!, alias.name), result);
-      aliasViews.push(checkView(alias.domain, result, false, alias.name));
-    },
-  );
-  return [...domains.map((domain) => views.get(domain.id)!), ...aliasViews].sort((a, b) => (a.domainName < b.domainName ? -1 : a.domainName > b.domainName ? 1 : 0));
+  return [...views.values()].sort((a, b) => (a.domainName < b.domainName ? -1 : a.domainName > b.domainName ? 1 : 0));
 }
 
 export interface ExpectedDnsRecordsView {
