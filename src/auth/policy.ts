@@ -89,18 +89,18 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     deniedMessage: "Only support staff may change a domain's administrator.",
   },
   "dkim.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may see its DKIM keys.",
   },
   "dkim.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may make or rotate its DKIM keys.",
   },
   "dkim.force_confirm": {
     allow: isSupport,
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff may switch signing to a key the DNS check has not seen published (force: true).",
   },
   "domain.list_accounts": {

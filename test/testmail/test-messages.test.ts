@@ -131,7 +131,7 @@ describe("test messages and test mailboxes", () => {
     for (const token of [tokens.admin, tokens.user, await tokenFor(app, box)]) {
       const refused = await app.gql(SEND, { input: { from: box.address, to: "a@remote.example" } }, token);
       expect(errorCode(refused)).toBe("FORBIDDEN");
-      expect(refused.errors![0]!.message).toBe("Only support staff may send test messages.");
+      expect(refused.errors![0]!.message).toBe("Only full support staff may send test messages.");
       const unseen = await app.gql(`query($id: ID!) { testMessage(id: $id) { id } }`, { id: sent.id }, token);
       expect(errorCode(unseen)).toBe("NOT_FOUND");
     }
