@@ -42,6 +42,11 @@ export class Message {
   toString(): string {
     return this.in("en");
   }
+
+  /** Kept in JSON as its id and values (src/i18n/text.ts reads it back), so a stored text is written in its reader's language. */
+  toJSON(): { messageId: MessageId; values: MessageValues } {
+    return { messageId: this.id, values: this.values };
+  }
 }
 
 export function message(id: MessageId, values: MessageValues = {}): Message {

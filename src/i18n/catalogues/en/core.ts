@@ -1,7 +1,6 @@
-// English: the catalogue every other language follows (same ids, same
-// placeholders; test/i18n/catalogues.test.ts checks). ICU MessageFormat:
-// {name} inserts a value, {n, plural, ...} and {mb, number} format by language.
-export const en = {
+// English messages every capability shares: errors, REST problem titles,
+// authentication failures, input rules, the language preference.
+export const core = {
   // src/errors.ts
   "error.unauthenticated": "You are not logged in, or your session has expired: log in again.",
   "error.not_found.one": "No {what} {reference} exists, or you may not see it.",
@@ -59,5 +58,3 @@ export const en = {
   // src/i18n (the language preference itself)
   "language.account_only": "Only a logged-in support admin or account has a saved language.",
 } as const;
-
-export type MessageId = keyof typeof en;

@@ -1,8 +1,7 @@
-// 繁體中文（臺灣）：與 en.ts 相同的訊息代碼與佔位符。用語依臺灣客服習慣：
-// 郵件、網域、信箱、配額、網域管理者、伺服器；單位寫 MiB、秒。
-import type { MessageId } from "./en";
+// 繁體中文（臺灣）：各功能共用的訊息，代碼與佔位符同 ../en/core.ts。
+import type { core as en } from "../en/core";
 
-export const zhTW: Record<MessageId, string> = {
+export const core: Record<keyof typeof en, string> = {
   "error.unauthenticated": "您尚未登入，或登入已逾時：請重新登入。",
   "error.not_found.one": "找不到{what} {reference}，或您沒有權限查看。",
   "error.not_found.many": "找不到{what} {reference}，或您沒有權限查看。",
