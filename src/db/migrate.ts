@@ -59,6 +59,12 @@ export async function grantMailServerReads(databaseUrl: string): Promise<void> {
       await client.query(`GRANT USAGE ON SCHEMA "public" TO "${MAIL_SERVER_ROLE}"`);
       await client.query(`GRANT SELECT, INSERT, UPDATE ON "public"."mailbox_usage" TO "${MAIL_SERVER_ROLE}"`);
     }
+    // Dovecot's last_login plugin records app passwords' logins here (docs/support-team.md); its trigger updates the app password.
+    const appPasswordUse = await client.query<{ present: boolean }>(`SELECT to_regclass('public.app_password_use') IS NOT NULL AS present`);
+    if (appPasswordUse.rows[0]?.present) {
+      await client.query(`GRANT USAGE ON SCHEMA "public" TO "${MAIL_SERVER_ROLE}"`);
+      await client.query(`GRANT SELECT, INSERT, UPDATE ON "public"."app_password_use" TO "${MAIL_SERVER_ROLE}"`);
+    }
   } finally {
     await client.end();
   }

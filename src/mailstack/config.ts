@@ -217,7 +217,32 @@ export function dovecotAppPasswordsFile(options: Pick<MailServerConfigOptions, "
       "driver = pgsql",
       `connect = ${libpqConnect(options.database)}`,
       "default_pass_scheme = BLF-CRYPT",
-      "password_query = SELECT address AS user, password FROM mailserver_v1.app_passwords WHERE address = '%u' AND prefix = '%12w'",
+      // A login with an app password switches Dovecot's last_login plugin on for that session, keyed by the
+      // password's public prefix: the time reaches the app password's lastUsedAt (app_password_use and its trigger).
+      "password_query = SELECT address AS user, password, 'proxy::app_password_use' AS userdb_last_login_dict, 'app-password-use/' || prefix AS userdb_last_login_key FROM mailserver_v1.app_passwords WHERE address = '%u' AND prefix = '%12w'",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** The SQL dict map through which Dovecot's last_login plugin records a login with an app password (docs/support-team.md). */
+export function dovecotAppPasswordUseDictFile(options: Pick<MailServerConfigOptions, "database">): GeneratedFile {
+  return {
+    path: "dovecot/dovecot-dict-app-password-use.conf.ext",
+    secret: true,
+    content: [
+      "# Where Dovecot's last_login plugin writes when a mail client logs in with an app password: mailadmin's app_password_use.",
+      "# Written by mailadmin (npm run mailserver:config).",
+      `connect = ${libpqConnect(options.database)}`,
+      "map {",
+      "  pattern = shared/app-password-use/$prefix",
+      "  table = app_password_use",
+      "  value_field = last_used_at",
+      "  value_type = uint",
+      "  fields {",
+      "    prefix = $prefix",
+      "  }",
+      "}",
       "",
     ].join("\n"),
   };
@@ -355,8 +380,12 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     `mail_gid = ${options.mailUser}`,
     "mail_location = maildir:~/Maildir",
     "mail_plugins = $mail_plugins quota quota_clone",
+    // last_login records nothing by itself (no last_login_dict here): the app passwords' passdb sets it for their logins.
     "protocol imap {",
-    "  mail_plugins = $mail_plugins imap_quota",
+    "  mail_plugins = $mail_plugins imap_quota last_login",
+    "}",
+    "protocol pop3 {",
+    "  mail_plugins = $mail_plugins last_login",
     "}",
     "protocol lmtp {",
     ...(options.hostname ? [`  postmaster_address = postmaster@${options.hostname}`] : []),
@@ -369,6 +398,7 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     "dict {",
     `  usage = pgsql:${dir}/dovecot-dict-usage.conf.ext`,
     `  sieve = pgsql:${dir}/dovecot-dict-sieve.conf.ext`,
+    `  app_password_use = pgsql:${dir}/dovecot-dict-app-password-use.conf.ext`,
     "}",
     "plugin {",
     "  quota = count:User quota",
@@ -470,6 +500,7 @@ export function debianMailServerFiles(
     dovecotAppPasswordsFile(full),
     dovecotUsageDictFile(full),
     dovecotSieveDictFile(full),
+    dovecotAppPasswordUseDictFile(full),
     quotaWarningScript(full),
   ];
 }

@@ -15,6 +15,7 @@ import {
   dovecotSettings,
   dovecotSqlFile,
   dovecotAppPasswordsFile,
+  dovecotAppPasswordUseDictFile,
   dovecotSieveDictFile,
   dovecotUsageDictFile,
   mailServerDatabase,
@@ -410,7 +411,13 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
   );
   if (settings.nameserver) writeChrootResolver(where.postfixQueue, settings.nameserver);
 
-  for (const file of [dovecotSqlFile(options), dovecotAppPasswordsFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) {
+  for (const file of [
+    dovecotSqlFile(options),
+    dovecotAppPasswordsFile(options),
+    dovecotUsageDictFile(options),
+    dovecotSieveDictFile(options),
+    dovecotAppPasswordUseDictFile(options),
+  ]) {
     writeGenerated(where.root, file, "dovecot");
   }
   writeGenerated(where.root, quotaWarningScript(options), "dovecot");

@@ -56,6 +56,10 @@ describeWithStack("app passwords in Dovecot and Postfix submission", () => {
     // The account's own password still works; a made-up one that looks like an app password does not.
     expect((await readInbox(ADDRESS, stack.ports.imap, mailbox.address, PASSWORD)).login).toMatch(/^OK/);
     expect((await readInbox(ADDRESS, stack.ports.imap, mailbox.address, `${appPassword.prefix}-${"x".repeat(20)}`)).login).toMatch(/^NO/);
+    // The IMAP logins reached lastUsedAt (Dovecot's last_login plugin through app_password_use): the phone's only.
+    const used = await lastUseOf(app, token, mailbox.id, (uses) => uses.Phone !== null);
+    expect(Date.now() - Date.parse(used.Phone!)).toBeLessThan(120_000);
+    expect(used.Laptop).toBeNull();
     // POP3.
     expect(await pop3Login(ADDRESS, stack.ports.pop3, mailbox.address, password)).toMatch(/^\+OK/);
     // Submission: Postfix asks Dovecot.
@@ -86,7 +90,20 @@ describeWithStack("app passwords in Dovecot and Postfix submission", () => {
       auth: { user: mailbox.address, password },
     });
     expect(refused.auth).toMatch(/^535 /);
-    // The other app password is untouched.
+    // The other app password is untouched, and its login is recorded as its own.
     expect((await readInbox(ADDRESS, stack.ports.imap, mailbox.address, laptop)).login).toMatch(/^OK/);
+    expect((await lastUseOf(app, token, mailbox.id, (uses) => uses.Laptop !== null)).Laptop).not.toBeNull();
   });
 });
+
+/** Each app password's lastUsedAt by name, polled until `ready` (Dovecot's dict writes after the login answers), at most 15 s. */
+async function lastUseOf(app: TestApp, token: string, accountId: string, ready: (uses: Record<string, string | null>) => boolean): Promise<Record<string, string | null>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const answer = await app.gql(`query($id: ID) { account(id: $id) { appPasswords { name lastUsedAt } } }`, { id: accountId }, token);
+    expect(answer.errors).toBeUndefined();
+    const uses = Object.fromEntries((answer.data.account.appPasswords as { name: string; lastUsedAt: string | null }[]).map((entry) => [entry.name, entry.lastUsedAt]));
+    if (ready(uses) || Date.now() > deadline) return uses;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
