@@ -51,6 +51,7 @@ describe("npm run mailserver:config", () => {
     expect(result.code).toBe(0);
     expect(filesUnder(out)).toEqual([
       "dovecot/conf.d/90-mailadmin.conf",
+      "dovecot/dovecot-dict-app-password-use.conf.ext",
       "dovecot/dovecot-dict-sieve.conf.ext",
       "dovecot/dovecot-dict-usage.conf.ext",
       "dovecot/dovecot-sql-app-passwords.conf.ext",
