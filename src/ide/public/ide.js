@@ -128,7 +128,9 @@
           if (answer.errors && answer.errors.length > 0) {
             errorState[1](answer.errors[0].message);
             // A second step that waited too long, or was refused for good: start again with the password.
-            if (request.field === "completeLogin" && answer.errors[0].message.indexOf("log in again") >= 0) challengeState[1](null);
+            // The code is UNAUTHENTICATED for a wrong code too, so the text tells them apart, in either language.
+            var message = answer.errors[0].message;
+            if (request.field === "completeLogin" && (message.indexOf("log in again") >= 0 || message.indexOf("重新登入") >= 0)) challengeState[1](null);
             return;
           }
           codeState[1]("");
