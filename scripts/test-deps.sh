@@ -8,6 +8,8 @@ needed=()
 [ -x /usr/sbin/nsd ] || needed+=(nsd)
 # Chromium: the browser test of the GraphQL IDE (test/e2e/ide.test.ts) drives Debian's build.
 [ -x /usr/bin/chromium ] || needed+=(chromium)
+# A font with Traditional Chinese glyphs, for the IDE's zh-TW run and its screenshot (Chromium draws boxes without one).
+fc-list :lang=zh-tw 2>/dev/null | grep -q . || needed+=(fonts-noto-cjk)
 # curl and jq: examples/provision.sh, run by test/rest/examples.test.ts.
 command -v curl >/dev/null || needed+=(curl)
 command -v jq >/dev/null || needed+=(jq)

@@ -1,18 +1,31 @@
 // The support desk's everyday operations, offered in the IDE's "Support
 // tasks" panel: each opens in a new tab with its variables filled in for the
-// person to adjust. A test validates every one against schema.graphql.
+// person to adjust. A test validates every one against schema.graphql. The
+// operations are the same in every language; their titles and descriptions
+// come from the catalogues (ide.task.<key>.title / .description).
+import type { Language } from "../i18n/language";
+import { translate, type MessageId } from "../i18n/messages";
 
 export interface SupportExample {
+  /** Names the task in the catalogues; the same in every language. */
+  key: string;
   title: string;
   description: string;
   query: string;
   variables: Record<string, unknown>;
 }
 
-export const supportExamples: SupportExample[] = [
+type TaskKey = Extract<MessageId, `ide.task.${string}.title`> extends `ide.task.${infer Key}.title` ? Key : never;
+
+interface SupportTask {
+  key: TaskKey;
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+const tasks: SupportTask[] = [
   {
-    title: "Find a domain",
-    description: "Domains whose name contains the text, with their limits, usage and administrator.",
+    key: "find_domain",
     query: `query FindDomain($search: String) {
   domains(search: $search, first: 20) {
     totalCount
@@ -33,8 +46,7 @@ export const supportExamples: SupportExample[] = [
     variables: { search: "example.tw" },
   },
   {
-    title: "Find an account",
-    description: "One mailbox by address: its id, status, quota and domain.",
+    key: "find_account",
     query: `query FindAccount($address: String!) {
   account(address: $address) {
     id
@@ -50,8 +62,7 @@ export const supportExamples: SupportExample[] = [
     variables: { address: "mary@example.tw" },
   },
   {
-    title: "Reset a password",
-    description: "Run FindAccount for the id, put it in the variables, then run ResetPassword. The account's older sessions end.",
+    key: "reset_password",
     query: `query FindAccount($address: String!) {
   account(address: $address) { id address status }
 }
@@ -64,8 +75,7 @@ mutation ResetPassword($id: ID!, $password: String!) {
     variables: { address: "mary@example.tw", id: "PUT THE ACCOUNT ID HERE", password: "a new long password" },
   },
   {
-    title: "Reassign the administrator",
-    description: "Run DomainAccounts for the ids, then ReassignAdmin: the new administrator gets DOMAIN_ADMIN, the previous one becomes USER.",
+    key: "reassign_admin",
     query: `query DomainAccounts($domain: String!) {
   domain(name: $domain) {
     id
@@ -83,8 +93,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { domain: "example.tw", domainId: "PUT THE DOMAIN ID HERE", accountId: "PUT THE NEW ADMINISTRATOR'S ACCOUNT ID HERE" },
   },
   {
-    title: "Today's log of a user",
-    description: "What happened to this user's mail today (the service's time zone), newest first.",
+    key: "todays_log",
     query: `query TodaysLog($address: String!) {
   mailLog(address: $address, range: TODAY, first: 100) {
     totalCount
@@ -103,8 +112,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { address: "mary@example.tw" },
   },
   {
-    title: "Check a domain's DNS",
-    description: "Look the customer's DNS up now against its set-up; every failed rule says what to change.",
+    key: "check_dns",
     query: `mutation CheckDns($domain: String!) {
   checkDomainDns(domain: $domain, refresh: true) {
     domainName
@@ -117,8 +125,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { domain: "example.tw" },
   },
   {
-    title: "Diagnose delivery",
-    description: "Why did this user's mail not arrive or not go out: account, delivery records, a probe of the remote side and the DNS check in one answer.",
+    key: "diagnose_delivery",
     query: `query DiagnoseDelivery($address: String!) {
   diagnoseDelivery(address: $address) {
     verdict
@@ -134,8 +141,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { address: "mary@example.tw" },
   },
   {
-    title: "Import accounts (dry run)",
-    description: "Check a small CSV of new accounts without creating any; set dryRun to false to import. Larger files: npm run import.",
+    key: "import_accounts",
     query: `mutation ImportAccounts($content: String!, $dryRun: Boolean!) {
   importAccounts(input: { format: CSV, content: $content, mode: ALL_OR_NOTHING, dryRun: $dryRun }) {
     phase
@@ -148,8 +154,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { content: "address,password,quotaMb,displayName\nnew.user@example.tw,a good long password,1024,New User\n", dryRun: true },
   },
   {
-    title: "Recent changes (audit)",
-    description: "The latest audited changes, newest first: who did what to which object.",
+    key: "recent_changes",
     query: `query RecentChanges {
   auditLog(first: 20) {
     nodes { at actorRole actorName action objectType domainName changes { field before after } }
@@ -158,8 +163,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: {},
   },
   {
-    title: "Make an address go to people (alias)",
-    description: "Creates an alias: mail to sales@ reaches every destination (mailboxes here, or outside addresses where the domain allows). Put the domain's id in the variables.",
+    key: "create_alias",
     query: `mutation CreateAlias($domainId: ID!, $localPart: String!, $destinations: [String!]!) {
   createAlias(input: { domainId: $domainId, localPart: $localPart, destinations: $destinations }) {
     alias { id address destinations }
@@ -169,8 +173,7 @@ mutation ReassignAdmin($domainId: ID!, $accountId: ID!) {
     variables: { domainId: "(the domain's id)", localPart: "sales", destinations: ["mary@example.tw", "john@example.tw"] },
   },
   {
-    title: "Forward a mailbox, or set an out-of-office reply",
-    description: "Run FindAccount for the id. SetForwarding with an empty list turns forwarding off; SetAutoReply with input null turns the reply off.",
+    key: "forwarding",
     query: `query FindAccount($address: String!) {
   account(address: $address) { id address forwarding { destinations keepCopy } autoReply { subject startsAt endsAt } }
 }
@@ -196,9 +199,7 @@ mutation SetAutoReply($id: ID!, $reply: AutoReplyInput) {
     },
   },
   {
-    title: "Send a test message",
-    description:
-      "From a mailbox of the support test domain to a customer's address (here or remote). Run SendTestMessage, put its id in the variables, then run FollowTestMessage until final is true: accepted, delivered here, relayed with the remote's reply, deferred or bounced with the reason.",
+    key: "send_test_message",
     query: `mutation SendTestMessage($input: SendTestMessageInput!) {
   sendTestMessage(input: $input) { id to remote state submissionReply }
 }
@@ -213,9 +214,7 @@ query FollowTestMessage($id: ID!) {
     variables: { input: { from: "test1@support-test.example.tw", to: "mary@example.tw" }, id: "(the id SendTestMessage answered)" },
   },
   {
-    title: "What did the customer's server send us?",
-    description:
-      "Ask the customer to write to a mailbox of the support test domain, then list what arrived: sender, time, size, the SMTP client that delivered it, and its SPF, DKIM and DMARC results. EmptyTestMailbox clears the mailbox for the next test.",
+    key: "received_test_messages",
     query: `query ReceivedTestMessages($address: String!) {
   account(address: $address) {
     id
@@ -241,3 +240,17 @@ mutation EmptyTestMailbox($accountId: ID!) {
     variables: { address: "test1@support-test.example.tw", accountId: "(the account's id)" },
   },
 ];
+
+/** The support tasks with their titles and descriptions written in the language. */
+export function supportExamplesIn(language: Language): SupportExample[] {
+  return tasks.map((task) => ({
+    key: task.key,
+    title: translate(language, `ide.task.${task.key}.title`),
+    description: translate(language, `ide.task.${task.key}.description`),
+    query: task.query,
+    variables: task.variables,
+  }));
+}
+
+/** The support tasks in English. */
+export const supportExamples: SupportExample[] = supportExamplesIn("en");

@@ -2,13 +2,15 @@
 // GraphiQL, served entirely by this server (no CDN), so that it works on a
 // support desk without internet access. Every other request to /graphql
 // (POST, GET with a JSON Accept header) still reaches Apollo.
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config";
 import { projectRoot } from "../shared/project-root";
-import { supportExamples } from "./examples";
+import { LANGUAGES, negotiateLanguage, requestLanguage, type Language } from "../i18n/language";
+import { CATALOGUES, translate, type MessageId } from "../i18n/messages";
+import { supportExamplesIn, type SupportExample } from "./examples";
 
 /**
  * The policy the IDE page and its assets run under: scripts and styles from
@@ -62,6 +64,40 @@ function assetTable(): Map<string, Asset> {
   ]);
 }
 
+/** The page's own texts (catalogue ids ide.*, not the tasks'), each with its {value} marks left for the page to fill. */
+function pageTexts(language: Language): Record<string, string> {
+  const marks = { name: "{name}", role: "{role}", until: "{until}", error: "{error}" };
+  const texts: Record<string, string> = {};
+  for (const id of Object.keys(CATALOGUES.en) as MessageId[]) {
+    if (id.startsWith("ide.") && !id.startsWith("ide.task.")) texts[id.slice("ide.".length)] = translate(language, id, marks);
+  }
+  return texts;
+}
+
+/** What GET /graphql-ide/texts.json answers: the language chosen, why, the page's texts and the support tasks in it. */
+export interface IdeTexts {
+  language: Language;
+  /** "accept-language": the browser's header named a language with a catalogue; "preference": the saved preference the page sent; "default": DEFAULT_LANGUAGE. */
+  chosenBy: "accept-language" | "preference" | "default";
+  texts: Record<string, string>;
+  examples: SupportExample[];
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** index.html with its language and texts put in ({{lang}}, {{title}}, {{loading}}, {{noscript}}). */
+function renderPage(template: string, language: Language): string {
+  const texts: Record<string, string> = {
+    lang: language,
+    title: translate(language, "ide.page.title"),
+    loading: translate(language, "ide.page.loading"),
+    noscript: translate(language, "ide.page.noscript"),
+  };
+  return template.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => escapeHtml(texts[name] ?? ""));
+}
+
 /** Streams a file with an ETag (size and modification time), answering 304 when the browser has it. */
 async function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
   const info = await stat(asset.path);
@@ -86,8 +122,12 @@ export function wantsHtml(request: Pick<FastifyRequest, "headers">): boolean {
 export async function registerGraphqlIde(app: FastifyInstance, config: Config): Promise<void> {
   if (!graphqlIdeEnabled(config)) return;
   const assets = assetTable();
-  const page: Asset = { path: join(publicDirectory, "index.html"), contentType: "text/html; charset=utf-8", cacheControl: "no-store" };
-  const examplesJson = JSON.stringify(supportExamples);
+  // The page, the texts and the tasks in each language, written once.
+  const template = readFileSync(join(publicDirectory, "index.html"), "utf8");
+  const pages = new Map(LANGUAGES.map((language) => [language, renderPage(template, language)]));
+  const examplesJson = new Map(LANGUAGES.map((language) => [language, JSON.stringify(supportExamplesIn(language))]));
+  const texts = new Map(LANGUAGES.map((language) => [language, { texts: pageTexts(language), examples: supportExamplesIn(language) }]));
+  const defaultLanguage = config.DEFAULT_LANGUAGE;
 
   app.addConstraintStrategy({
     name: "graphqlIdePage",
@@ -107,9 +147,37 @@ export async function registerGraphqlIde(app: FastifyInstance, config: Config): 
     method: "GET",
     url: "/graphql",
     constraints: { graphqlIdePage: "html" },
-    handler: (request, reply) => sendAsset(request, reply, page),
+    handler: async (request, reply) => {
+      const language = requestLanguage(request.headers["accept-language"], undefined, defaultLanguage);
+      return reply
+        .header("content-security-policy", IDE_CONTENT_SECURITY_POLICY)
+        .header("x-content-type-options", "nosniff")
+        .header("cache-control", "no-store")
+        .header("vary", "Accept, Accept-Language")
+        .header("content-language", language)
+        .type("text/html; charset=utf-8")
+        .send(pages.get(language));
+    },
   });
-  app.get(`${IDE_ASSET_PREFIX}examples.json`, async (_request, reply) => reply.header("cache-control", "no-cache").type("application/json; charset=utf-8").send(examplesJson));
+  // The tasks alone, in the browser's language (Accept-Language, else DEFAULT_LANGUAGE).
+  app.get(`${IDE_ASSET_PREFIX}examples.json`, async (request, reply) => {
+    const language = requestLanguage(request.headers["accept-language"], undefined, defaultLanguage);
+    return reply
+      .header("cache-control", "no-cache")
+      .header("vary", "Accept-Language")
+      .header("content-language", language)
+      .type("application/json; charset=utf-8")
+      .send(examplesJson.get(language));
+  });
+  // Everything the page writes, in its language: Accept-Language, else the saved preference the page
+  // sends after a login (?preference=zh-TW), else DEFAULT_LANGUAGE.
+  app.get<{ Querystring: { preference?: string } }>(`${IDE_ASSET_PREFIX}texts.json`, async (request, reply) => {
+    const fromHeader = negotiateLanguage(request.headers["accept-language"]);
+    const language = requestLanguage(request.headers["accept-language"], request.query.preference, defaultLanguage);
+    const chosenBy: IdeTexts["chosenBy"] = fromHeader ? "accept-language" : language === request.query.preference ? "preference" : "default";
+    const answer: IdeTexts = { language, chosenBy, ...texts.get(language)! };
+    return reply.header("cache-control", "no-cache").header("vary", "Accept-Language").header("content-language", language).type("application/json; charset=utf-8").send(answer);
+  });
   app.get<{ Params: { file: string } }>(`${IDE_ASSET_PREFIX}:file`, async (request, reply) => {
     const asset = assets.get(request.params.file);
     if (!asset) return reply.code(404).type("text/plain; charset=utf-8").send("Not found");

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { supportExamples } from "../../src/ide/examples";
-import { IDE_CONTENT_SECURITY_POLICY } from "../../src/ide/ide";
+import { IDE_CONTENT_SECURITY_POLICY, type IdeTexts } from "../../src/ide/ide";
 
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
@@ -84,6 +84,84 @@ describe("the GraphQL IDE over HTTP", () => {
     for (const example of supportExamples) {
       expect({ title: example.title, errors: validate(schema, parse(example.query)).map((error) => error.message) }).toEqual({ title: example.title, errors: [] });
     }
+  });
+});
+
+describe("the GraphQL IDE in the browser's language", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  const han = /\p{Script=Han}/u;
+  const englishRun = /\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b/;
+  const texts = async (acceptLanguage: string, query = "") =>
+    (await (await fetch(`${app.url}/graphql-ide/texts.json${query}`, { headers: { "accept-language": acceptLanguage } })).json()) as IdeTexts;
+
+  it("writes the page in Traditional Chinese for Accept-Language: zh-TW, and in English for en", async () => {
+    const zh = await fetch(`${app.url}/graphql`, { headers: { accept: BROWSER_ACCEPT, "accept-language": "zh-TW,zh;q=0.9,en;q=0.8" } });
+    expect(zh.status).toBe(200);
+    expect(zh.headers.get("content-language")).toBe("zh-TW");
+    expect(zh.headers.get("vary")).toMatch(/Accept-Language/);
+    const html = await zh.text();
+    expect(html).toContain('<html lang="zh-TW">');
+    expect(html).toContain("正在載入 GraphQL IDE…");
+    expect(html).not.toContain("{{");
+    const en = await (await fetch(`${app.url}/graphql`, { headers: { accept: BROWSER_ACCEPT, "accept-language": "en-US,en;q=0.9" } })).text();
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain("Loading the GraphQL IDE…");
+  });
+
+  it("serves the login helper's labels and the task list in zh-TW: Chinese texts, the same operations and variables", async () => {
+    const zh = await texts("zh-TW");
+    const en = await texts("en");
+    expect({ language: zh.language, chosenBy: zh.chosenBy }).toEqual({ language: "zh-TW", chosenBy: "accept-language" });
+    expect(Object.keys(zh.texts).sort()).toEqual(Object.keys(en.texts).sort());
+    expect(zh.texts).toMatchObject({
+      "login.identifier": "帳號或信箱位址",
+      "login.submit": "登入",
+      "tasks.title": "客服工作",
+      "login.logged_in": "已登入：{name}（{role}），有效至 {until}",
+    });
+    for (const [id, text] of Object.entries(zh.texts)) {
+      expect({ id, han: han.test(text), english: englishRun.test(text) }).toEqual({ id, han: true, english: false });
+    }
+    // The GraphQL text and the variables never change with the language; only titles and descriptions do.
+    expect(zh.examples.map(({ key, query, variables }) => ({ key, query, variables }))).toEqual(supportExamples.map(({ key, query, variables }) => ({ key, query, variables })));
+    expect(en.examples).toEqual(supportExamples);
+    for (const example of zh.examples) {
+      expect({ key: example.key, han: han.test(example.title) && han.test(example.description), english: englishRun.test(`${example.title} ${example.description}`) }).toEqual({
+        key: example.key,
+        han: true,
+        english: false,
+      });
+    }
+    expect(zh.examples.map((example) => example.title)).toEqual(expect.arrayContaining(["查詢網域", "寄送測試信", "客戶的伺服器寄了什麼給我們？"]));
+    const examples = (await (await fetch(`${app.url}/graphql-ide/examples.json`, { headers: { "accept-language": "zh-TW" } })).json()) as IdeTexts["examples"];
+    expect(examples).toEqual(zh.examples);
+  });
+
+  it("takes the saved preference the page sends after a login only when Accept-Language names no catalogue language", async () => {
+    expect(await texts("fr-FR,fr;q=0.9", "?preference=zh-TW")).toMatchObject({ language: "zh-TW", chosenBy: "preference" });
+    expect(await texts("en-US,en;q=0.9", "?preference=zh-TW")).toMatchObject({ language: "en", chosenBy: "accept-language" });
+    expect(await texts("fr-FR", "?preference=klingon")).toMatchObject({ language: "en", chosenBy: "default" });
+    expect(await texts("fr-FR")).toMatchObject({ language: "en", chosenBy: "default" });
+  });
+});
+
+describe("the GraphQL IDE with DEFAULT_LANGUAGE=zh-TW", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ DEFAULT_LANGUAGE: "zh-TW" });
+  });
+  afterAll(() => app.close());
+
+  it("writes the page and its texts in zh-TW for a browser asking for no language mailadmin has", async () => {
+    const html = await (await fetch(`${app.url}/graphql`, { headers: { accept: BROWSER_ACCEPT, "accept-language": "fr-FR" } })).text();
+    expect(html).toContain('<html lang="zh-TW">');
+    const answer = (await (await fetch(`${app.url}/graphql-ide/texts.json`, { headers: { "accept-language": "fr-FR" } })).json()) as IdeTexts;
+    expect({ language: answer.language, chosenBy: answer.chosenBy, title: answer.texts["tasks.title"] }).toEqual({ language: "zh-TW", chosenBy: "default", title: "客服工作" });
   });
 });
 

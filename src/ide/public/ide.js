@@ -1,7 +1,10 @@
 // mailadmin's GraphQL IDE: GraphiQL (served by this server, no CDN) with a
 // login helper above it and the support desk's example operations in a side
 // panel. Loaded as a file, not inline, so that the page runs under a
-// Content-Security-Policy of script-src 'self'.
+// Content-Security-Policy of script-src 'self'. Its texts come from the
+// server's catalogues (graphql-ide/texts.json) in the browser's language
+// (Accept-Language), else the saved preference of whoever logs in, else the
+// service's DEFAULT_LANGUAGE.
 (function () {
   "use strict";
 
@@ -15,26 +18,19 @@
   // Per browser tab, gone when it is closed; never in localStorage.
   var SESSION_KEY = "mailadmin.ide.session";
 
-  var WELCOME = [
-    "# mailadmin: GraphQL IDE for support staff",
-    "#",
-    "# 1. Log in above with your support username (or a mailbox address). The",
-    "#    token goes into this tab's request headers (Headers, below) and is sent",
-    "#    by every tab until you log out.",
-    '# 2. Pick a task in "Support tasks" (the list icon on the left): it opens in',
-    "#    a new tab with example variables to adjust. Or write a query here:",
-    "#    Ctrl-Space completes, Ctrl-Enter runs, the book icon opens the schema.",
-    "",
-    "query Me {",
-    "  me {",
-    "    __typename",
-    "    loginName",
-    "    role",
-    "    displayName",
-    "  }",
-    "}",
-    "",
-  ].join("\n");
+  // The query the first tab starts with, after the catalogue's welcome comment.
+  var ME_QUERY = ["query Me {", "  me {", "    __typename", "    loginName", "    role", "    displayName", "  }", "}", ""].join("\n");
+
+  // Saved preferences (the schema's Language enum) as the catalogues name them.
+  var LANGUAGE_TAGS = { EN: "en", ZH_TW: "zh-TW" };
+
+  /** A text of the page's catalogue, with its {name} marks filled from values. */
+  function say(texts, id, values) {
+    var text = texts[id] === undefined ? id : texts[id];
+    return text.replace(/\{(\w+)\}/g, function (mark, name) {
+      return values && values[name] !== undefined ? String(values[name]) : mark;
+    });
+  }
 
   function loadSession() {
     try {
@@ -86,10 +82,10 @@
   }
 
   var LOGIN =
-    "mutation Login($identifier: String!, $password: String!) { login(identifier: $identifier, password: $password) { token expiresAt enrollmentRequired principal { loginName role } challenge { challenge } } }";
+    "mutation Login($identifier: String!, $password: String!) { login(identifier: $identifier, password: $password) { token expiresAt enrollmentRequired principal { loginName role preferredLanguage } challenge { challenge } } }";
   // The second step of a login with two-factor login on: the code of the authenticator app, or a recovery code.
   var COMPLETE_LOGIN =
-    "mutation CompleteLogin($challenge: String!, $code: String!) { completeLogin(challenge: $challenge, code: $code) { token expiresAt principal { loginName role } } }";
+    "mutation CompleteLogin($challenge: String!, $code: String!) { completeLogin(challenge: $challenge, code: $code) { token expiresAt principal { loginName role preferredLanguage } } }";
 
   function LoginBar(props) {
     var identifierState = React.useState("");
@@ -100,6 +96,7 @@
     var challengeState = React.useState(null);
     var codeState = React.useState("");
     var session = props.session;
+    var texts = props.texts;
 
     function started(login) {
       passwordState[1]("");
@@ -114,6 +111,7 @@
         expiresAt: login.expiresAt,
         loginName: login.principal.loginName,
         role: login.principal.role,
+        preferredLanguage: LANGUAGE_TAGS[login.principal.preferredLanguage] || null,
         enrollmentRequired: Boolean(login.enrollmentRequired),
       });
     }
@@ -130,14 +128,16 @@
           if (answer.errors && answer.errors.length > 0) {
             errorState[1](answer.errors[0].message);
             // A second step that waited too long, or was refused for good: start again with the password.
-            if (request.field === "completeLogin" && answer.errors[0].message.indexOf("log in again") >= 0) challengeState[1](null);
+            // The code is UNAUTHENTICATED for a wrong code too, so the text tells them apart, in either language.
+            var message = answer.errors[0].message;
+            if (request.field === "completeLogin" && (message.indexOf("log in again") >= 0 || message.indexOf("重新登入") >= 0)) challengeState[1](null);
             return;
           }
           codeState[1]("");
           started(answer.data[request.field]);
         })
         .catch(function (error) {
-          errorState[1]("The server did not answer: " + error.message);
+          errorState[1](say(texts, "login.no_answer", { error: error.message }));
         })
         .finally(function () {
           busyState[1](false);
@@ -145,31 +145,29 @@
     }
 
     if (session) {
-      var until = new Date(session.expiresAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      var until = new Date(session.expiresAt).toLocaleTimeString(props.language, { hour: "2-digit", minute: "2-digit" });
       return h(
         "div",
-        { className: "mailadmin-login", role: "region", "aria-label": "Login" },
+        { className: "mailadmin-login", role: "region", "aria-label": say(texts, "login.region") },
         h("strong", null, "mailadmin"),
-        h("span", { className: "mailadmin-login-status", "data-testid": "login-status" }, "Logged in as " + session.loginName + " (" + session.role + "), until " + until),
-        session.enrollmentRequired
-          ? h(
-              "span",
-              { className: "mailadmin-login-error", role: "alert" },
-              "Two-factor login is compulsory for you: run startTotpEnrollment, scan the QR code, confirm with confirmTotpEnrollment, then log in again.",
-            )
-          : null,
-        h("button", { type: "button", onClick: props.onLogout }, "Log out"),
+        h(
+          "span",
+          { className: "mailadmin-login-status", "data-testid": "login-status" },
+          say(texts, "login.logged_in", { name: session.loginName, role: session.role, until: until }),
+        ),
+        session.enrollmentRequired ? h("span", { className: "mailadmin-login-error", role: "alert" }, say(texts, "login.enrollment_required")) : null,
+        h("button", { type: "button", onClick: props.onLogout }, say(texts, "login.logout")),
       );
     }
     if (challengeState[0]) {
       return h(
         "form",
-        { className: "mailadmin-login", onSubmit: submit, "aria-label": "Login" },
+        { className: "mailadmin-login", onSubmit: submit, "aria-label": say(texts, "login.region") },
         h("strong", null, "mailadmin"),
         h(
           "label",
           null,
-          "Code from your authenticator app (or a recovery code)",
+          say(texts, "login.code"),
           h("input", {
             name: "code",
             autoComplete: "one-time-code",
@@ -182,7 +180,7 @@
             },
           }),
         ),
-        h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? "Checking…" : "Confirm"),
+        h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? say(texts, "login.checking") : say(texts, "login.confirm")),
         h(
           "button",
           {
@@ -193,20 +191,20 @@
               errorState[1]("");
             },
           },
-          "Cancel",
+          say(texts, "login.cancel"),
         ),
-        h("span", { className: "mailadmin-login-status" }, "Password accepted: second step."),
+        h("span", { className: "mailadmin-login-status" }, say(texts, "login.second_step")),
         errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
       );
     }
     return h(
       "form",
-      { className: "mailadmin-login", onSubmit: submit, "aria-label": "Login" },
+      { className: "mailadmin-login", onSubmit: submit, "aria-label": say(texts, "login.region") },
       h("strong", null, "mailadmin"),
       h(
         "label",
         null,
-        "Username or address",
+        say(texts, "login.identifier"),
         h("input", {
           name: "identifier",
           autoComplete: "username",
@@ -220,7 +218,7 @@
       h(
         "label",
         null,
-        "Password",
+        say(texts, "login.password"),
         h("input", {
           name: "password",
           type: "password",
@@ -232,8 +230,8 @@
           },
         }),
       ),
-      h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? "Logging in…" : "Log in"),
-      h("span", { className: "mailadmin-login-status" }, "Not logged in."),
+      h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? say(texts, "login.submitting") : say(texts, "login.submit")),
+      h("span", { className: "mailadmin-login-status" }, say(texts, "login.not_logged_in")),
       errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
     );
   }
@@ -255,21 +253,21 @@
     }, 0);
   }
 
-  function examplesPlugin(examples) {
+  function examplesPlugin(examples, texts) {
     function ExamplesPanel() {
       var editor = GraphiQL.React.useEditorContext({ nonNull: true });
       return h(
         "div",
         { className: "mailadmin-examples" },
-        h("div", { className: "graphiql-doc-explorer-title" }, "Support tasks"),
-        h("p", null, "Each opens in a new tab with example variables: adjust them, then run."),
+        h("div", { className: "graphiql-doc-explorer-title" }, say(texts, "tasks.title")),
+        h("p", null, say(texts, "tasks.intro")),
         h(
           "ul",
           null,
           examples.map(function (example) {
             return h(
               "li",
-              { key: example.title },
+              { key: example.key },
               h(
                 "button",
                 {
@@ -286,10 +284,11 @@
         ),
       );
     }
-    return { title: "Support tasks", icon: ListIcon, content: ExamplesPanel };
+    return { title: say(texts, "tasks.title"), icon: ListIcon, content: ExamplesPanel };
   }
 
   function App(props) {
+    var ide = props.ide;
     var sessionState = React.useState(loadSession);
     var session = sessionState[0];
     var sessionRef = React.useRef(session);
@@ -299,20 +298,23 @@
     }, []);
     var plugin = React.useMemo(
       function () {
-        return examplesPlugin(props.examples);
+        return examplesPlugin(ide.examples, ide.texts);
       },
-      [props.examples],
+      [ide],
     );
 
     function setSession(next) {
       saveSession(next);
       sessionState[1](next);
+      if (next) props.onPreference(next.preferredLanguage);
     }
 
     return h(
       "div",
       { className: "mailadmin-ide" },
       h(LoginBar, {
+        texts: ide.texts,
+        language: ide.language,
         session: session,
         onLogin: setSession,
         onLogout: function () {
@@ -324,7 +326,7 @@
         { className: "mailadmin-ide-main" },
         h(GraphiQL, {
           fetcher: fetcher,
-          defaultQuery: WELCOME,
+          defaultQuery: ide.texts.welcome + "\n\n" + ME_QUERY,
           // The active tab shows the token; new tabs start with it.
           headers: headersText(session),
           defaultHeaders: headersText(session),
@@ -337,17 +339,36 @@
     );
   }
 
-  function start(examples) {
-    ReactDOM.createRoot(document.getElementById("ide")).render(h(App, { examples: examples }));
+  var root = null;
+  var shown = null;
+
+  /** The page's texts and tasks: in the browser's language, else in the preference given, else in DEFAULT_LANGUAGE. */
+  function loadTexts(preference) {
+    var url = "graphql-ide/texts.json" + (preference ? "?preference=" + encodeURIComponent(preference) : "");
+    return window.fetch(url, { credentials: "omit" }).then(function (response) {
+      if (!response.ok) throw new Error("texts.json: HTTP " + response.status);
+      return response.json();
+    });
   }
 
-  window
-    .fetch("graphql-ide/examples.json", { credentials: "omit" })
-    .then(function (response) {
-      return response.ok ? response.json() : [];
-    })
-    .catch(function () {
-      return [];
-    })
-    .then(start);
+  function show(ide) {
+    shown = ide;
+    document.documentElement.lang = ide.language;
+    document.title = ide.texts["page.title"];
+    if (!root) root = ReactDOM.createRoot(document.getElementById("ide"));
+    root.render(h(App, { ide: ide, onPreference: preferenceKnown }));
+  }
+
+  /** After a login: the saved preference applies when the browser's Accept-Language named no language with a catalogue. */
+  function preferenceKnown(preference) {
+    if (!shown || shown.chosenBy === "accept-language" || !preference || preference === shown.language) return;
+    loadTexts(preference).then(show, function () {
+      // The texts already shown stay.
+    });
+  }
+
+  var stored = loadSession();
+  loadTexts(stored && stored.preferredLanguage).then(show, function (error) {
+    document.getElementById("ide").textContent = String(error.message);
+  });
 })();

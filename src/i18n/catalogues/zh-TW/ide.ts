@@ -1,4 +1,65 @@
-// 繁體中文（臺灣）：ide 的訊息，代碼與佔位符同 ../en/ide.ts。
+// 繁體中文（臺灣）：GraphQL IDE（src/ide）的頁面、登入小幫手與客服工作，代碼與佔位符同 ../en/ide.ts。
 import type { ide as en } from "../en/ide";
 
-export const ide: Record<keyof typeof en, string> = {};
+export const ide: Record<keyof typeof en, string> = {
+  "ide.page.title": "mailadmin · GraphQL IDE（客服用）",
+  "ide.page.loading": "正在載入 GraphQL IDE…",
+  "ide.page.noscript": "GraphQL IDE 需要 JavaScript。沒有的話，請以 POST 將查詢送到這個位址（見專案中的 docs/graphql-api.md）。",
+  "ide.welcome": [
+    "# mailadmin：給客服人員的 GraphQL IDE",
+    "#",
+    "# 1. 在上方以客服帳號（或信箱位址）登入。權杖會放進這個分頁的要求標頭",
+    "#    （下方的 Headers），登出之前每個分頁都會送出它。",
+    "# 2. 在「客服工作」（左側的清單圖示）挑一項工作：它會在新分頁開啟，",
+    "#    附上可以調整的範例變數。也可以直接在這裡寫查詢：",
+    "#    Ctrl-Space 自動完成，Ctrl-Enter 執行，書本圖示開啟 schema 說明。",
+  ].join("\n"),
+
+  "ide.login.region": "登入",
+  "ide.login.identifier": "帳號或信箱位址",
+  "ide.login.password": "密碼",
+  "ide.login.submit": "登入",
+  "ide.login.submitting": "登入中…",
+  "ide.login.not_logged_in": "尚未登入。",
+  "ide.login.logged_in": "已登入：{name}（{role}），有效至 {until}",
+  "ide.login.enrollment_required": "您必須使用兩步驟登入：請執行 startTotpEnrollment，掃描 QR 碼，以 confirmTotpEnrollment 確認後，再重新登入。",
+  "ide.login.logout": "登出",
+  "ide.login.no_answer": "伺服器沒有回應：{error}",
+  "ide.login.code": "驗證器 App 顯示的驗證碼（或一組復原碼）",
+  "ide.login.confirm": "確認",
+  "ide.login.checking": "驗證中…",
+  "ide.login.cancel": "取消",
+  "ide.login.second_step": "密碼正確：請進行第二步驟。",
+
+  "ide.tasks.title": "客服工作",
+  "ide.tasks.intro": "每項工作都會在新分頁開啟，並附上範例變數：調整之後再執行。",
+
+  "ide.task.find_domain.title": "查詢網域",
+  "ide.task.find_domain.description": "名稱含有這段文字的網域，以及它們的限制、用量與網域管理者。",
+  "ide.task.find_account.title": "查詢帳號",
+  "ide.task.find_account.description": "依位址查詢一個信箱：它的 id、狀態、配額與網域。",
+  "ide.task.reset_password.title": "重設密碼",
+  "ide.task.reset_password.description": "先執行 FindAccount 取得 id，填入變數，再執行 ResetPassword。這個帳號先前的登入工作階段都會結束。",
+  "ide.task.reassign_admin.title": "更換網域管理者",
+  "ide.task.reassign_admin.description": "先執行 DomainAccounts 取得各個 id，再執行 ReassignAdmin：新的網域管理者成為 DOMAIN_ADMIN，原本的改為 USER。",
+  "ide.task.todays_log.title": "使用者今天的郵件紀錄",
+  "ide.task.todays_log.description": "這位使用者今天（依服務所在時區）的郵件往來情形，最新的在前。",
+  "ide.task.check_dns.title": "檢查網域的 DNS",
+  "ide.task.check_dns.description": "立即查詢客戶的 DNS，並對照它的設定方式；每條沒通過的規則都會說明要改什麼。",
+  "ide.task.diagnose_delivery.title": "診斷郵件投遞",
+  "ide.task.diagnose_delivery.description": "這位使用者的郵件為什麼沒收到或寄不出去：帳號、投遞紀錄、對方伺服器的探測與 DNS 檢查，一次回答。",
+  "ide.task.import_accounts.title": "匯入帳號（試跑）",
+  "ide.task.import_accounts.description": "檢查一小份新帳號的 CSV，但不建立任何帳號；把 dryRun 設為 false 才會匯入。較大的檔案請用命令列匯入（見 docs/imports.md）。",
+  "ide.task.recent_changes.title": "最近的變更（稽核紀錄）",
+  "ide.task.recent_changes.description": "最近記入稽核紀錄的變更，最新的在前：誰對哪個物件做了什麼。",
+  "ide.task.create_alias.title": "讓一個位址寄給多人（別名）",
+  "ide.task.create_alias.description": "建立別名：寄到 sales@ 的郵件會送達每個目的地（本服務的信箱，或網域允許時的外部位址）。請把網域的 id 填入變數。",
+  "ide.task.forwarding.title": "轉寄信箱，或設定外出自動回覆",
+  "ide.task.forwarding.description": "先執行 FindAccount 取得 id。SetForwarding 給空清單即關閉轉寄；SetAutoReply 的 input 設為 null 即關閉自動回覆。",
+  "ide.task.send_test_message.title": "寄送測試信",
+  "ide.task.send_test_message.description":
+    "從客服測試網域的信箱寄到客戶的位址（本服務或外部）。執行 SendTestMessage，把它回傳的 id 填入變數，再反覆執行 FollowTestMessage 直到 final 為 true：可看到已接受、已在本服務投遞、已轉送（附對方伺服器的回覆）、延後或退信及其原因。",
+  "ide.task.received_test_messages.title": "客戶的伺服器寄了什麼給我們？",
+  "ide.task.received_test_messages.description":
+    "請客戶寄信到客服測試網域的一個信箱，再列出收到的郵件：寄件者、時間、大小、送信過來的 SMTP 用戶端，以及 SPF、DKIM 與 DMARC 的結果。EmptyTestMailbox 會清空信箱，準備下一次測試。",
+};
