@@ -193,8 +193,11 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
       // A login needs an active account of an active domain that has a mailbox:
       // an administrator login without a mailbox (quota 0) has no mail to read.
       "password_query = SELECT address AS user, password FROM mailserver_v1.mailboxes WHERE address = '%u' AND can_login AND accepts_mail",
-      // A suspended account keeps receiving (LMTP asks the userdb only).
-      `user_query = SELECT '${store}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule FROM mailserver_v1.mailboxes WHERE address = '%u' AND accepts_mail`,
+      // A suspended account keeps receiving (LMTP asks the userdb only). A mailbox of a
+      // support test domain gets no quota warnings: an empty quota_warning (a plugin
+      // setting from the userdb) ends Dovecot's list of warnings before the first; NULL
+      // (every other mailbox) is no field, so the warnings of dovecotSettings apply.
+      `user_query = SELECT '${store}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule, CASE WHEN quota_warnings THEN NULL ELSE '' END AS quota_warning FROM mailserver_v1.mailboxes WHERE address = '%u' AND accepts_mail`,
       "iterate_query = SELECT address AS user FROM mailserver_v1.mailboxes WHERE accepts_mail",
       "",
     ].join("\n"),
