@@ -873,8 +873,8 @@ const mutations: MutationSpec[] = [
       expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: `someone@${f.fresh.domainName}`, accepted: true });
       await expectAudited(app, f, role, response, "test_message.send", stored.id);
     },
-    // Test domains are support's own.
-    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    // Test domains are support's own; read-only support staff read the results and send nothing.
+    expected: { support: "allowed", readOnly: "FORBIDDEN", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
   {
     does: "empty a support test mailbox (emptyTestMailbox)",
@@ -886,7 +886,7 @@ const mutations: MutationSpec[] = [
       expect(response.data.emptyTestMailbox).toEqual({ deletedCount: 0, account: { id: f.testBox.id } });
       await expectAudited(app, f, role, response, "test_mailbox.empty", f.testBox.id);
     },
-    expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    expected: { support: "allowed", readOnly: "FORBIDDEN", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
   },
 ];
 
@@ -1278,7 +1278,7 @@ describe("authorization matrix", () => {
       async sees(_app, f, _role, response) {
         expect(response.data.testMessage).toEqual({ id: f.testMessageId, state: "ACCEPTED", from: f.testBox.address });
       },
-      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+      expected: { support: "allowed", readOnly: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
     },
     {
       reads: "what a support test mailbox received (Account.receivedTestMessages)",
@@ -1289,7 +1289,7 @@ describe("authorization matrix", () => {
       async sees(_app, f, _role, response) {
         expect(response.data.account).toEqual({ id: f.testBox.id, receivedTestMessages: { totalCount: 0 } });
       },
-      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+      expected: { support: "allowed", readOnly: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
     },
     {
       reads: "the app passwords of another account of the domain (Account.appPasswords)",
