@@ -151,6 +151,8 @@ export async function findDomain(deps: Pick<ServiceDeps, "db">, principal: Princ
 export interface DomainListQuery {
   search?: string | null;
   status?: DomainStatus | null;
+  /** Support staff: list (and count) the support test domains too; left out otherwise (docs/test-domain.md). */
+  includeTestDomains?: boolean | null;
   first?: number | null;
   after?: string | null;
 }
@@ -237,6 +239,10 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
   const param = (value: unknown) => `$${values.push(value)}`;
   const conditions: string[] = [];
   if (principal.kind === "account") conditions.push(`"id" = ${param(principal.domainId)}`);
+  // Support's test domains are not customers' domains: the list and its totalCount leave
+  // them out unless support asks for them (then each is marked by isTestDomain). An
+  // account's list is its own domain, whatever it is.
+  else if (!query.includeTestDomains) conditions.push(`NOT "isTestDomain"`);
   if (query.status) conditions.push(`"status" = ${param(query.status)}`);
   if (search) {
     conditions.push(`("name" LIKE ${param(`%${likeEscaped(search.toLowerCase())}%`)} OR "unicodeName" ILIKE ${param(`%${likeEscaped(search)}%`)})`);

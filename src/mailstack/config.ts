@@ -176,6 +176,20 @@ export function postfixSubmissionService(listen: string, extraOptions: string[] 
   ];
 }
 
+/**
+ * A warning rule that never fires: more messages than a mailbox can hold. (An empty
+ * value would not end the list: Dovecot reads an empty userdb field as "yes".)
+ */
+export const NEVER_FIRING_QUOTA_WARNING = "messages=2147483647 quota-warning 0 none";
+
+/** The userdb columns that switch a test domain's mailbox's quota warnings off, one per warning of the configuration. */
+function noWarnings(count: number): string {
+  return Array.from(
+    { length: count },
+    (_, index) => `, CASE WHEN quota_warnings THEN NULL ELSE '${NEVER_FIRING_QUOTA_WARNING}' END AS quota_warning${index === 0 ? "" : index + 1}`,
+  ).join("");
+}
+
 /** dovecot-sql.conf.ext: passdb and userdb on the read contract. */
 export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile {
   const store = options.mailStoreDir.replace(/\/$/, "");
@@ -193,8 +207,11 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
       // A login needs an active account of an active domain that has a mailbox:
       // an administrator login without a mailbox (quota 0) has no mail to read.
       "password_query = SELECT address AS user, password FROM mailserver_v1.mailboxes WHERE address = '%u' AND can_login AND accepts_mail",
-      // A suspended account keeps receiving (LMTP asks the userdb only).
-      `user_query = SELECT '${store}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule FROM mailserver_v1.mailboxes WHERE address = '%u' AND accepts_mail`,
+      // A suspended account keeps receiving (LMTP asks the userdb only). A mailbox of a
+      // support test domain gets no quota warnings: its userdb answer replaces each warning
+      // rule of dovecotSettings (quota_warning, quota_warning2, ...: plugin settings per user,
+      // as quota_rule is) by one that never fires; NULL (every other mailbox) is no field.
+      `user_query = SELECT '${store}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule${noWarnings(options.quotaWarningPercents.length)} FROM mailserver_v1.mailboxes WHERE address = '%u' AND accepts_mail`,
       "iterate_query = SELECT address AS user FROM mailserver_v1.mailboxes WHERE accepts_mail",
       "",
     ].join("\n"),

@@ -69,11 +69,23 @@ export interface MailStackPorts {
   inject: number;
   /** OpenDKIM's milter. */
   milter: number;
+  /** The authentication milter's (auth-milter.ts). */
+  authMilter: number;
 }
 
 /** The stack's ports: the usual numbers above a base (MAILSTACK_PORT_BASE), so several stacks never meet. */
 export function mailStackPorts(base: number): MailStackPorts {
-  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26, milter: base + 891 };
+  return {
+    smtp: base + 25,
+    submission: base + 587,
+    imap: base + 143,
+    pop3: base + 110,
+    lmtp: base + 24,
+    quotaStatus: base + 65,
+    inject: base + 26,
+    milter: base + 891,
+    authMilter: base + 893,
+  };
 }
 
 export interface MailStackSettings {
@@ -113,6 +125,13 @@ export interface MailStackSettings {
   nameserver?: string;
   /** Extra main.cf lines, after the stack's own (a test's short retry timings). */
   postfixSettings?: string[];
+  /**
+   * Records SPF, DKIM and DMARC of the mail arriving on port 25 in the message
+   * (Authentication-Results under `hostname`): mailadmin's authentication
+   * milter (auth-milter.ts) runs beside the stack, asking `nameserver` (or the
+   * system's resolvers) at receipt.
+   */
+  authenticationResults?: boolean;
 }
 
 /** What `status` reports and the tests use. */
@@ -129,6 +148,8 @@ export interface MailStackState {
   dovecotLog: string;
   /** OpenDKIM's folder when the stack signs (configuration, tables, keys, log). */
   openDkimDir?: string;
+  /** The authentication milter's log when the stack records authentication results. */
+  authMilterLog?: string;
 }
 
 export interface MailStackStatus {
@@ -254,6 +275,8 @@ function paths(dir: string) {
     openDkim: join(root, "opendkim"),
     openDkimPid: join(root, "opendkim", "opendkim.pid"),
     openDkimLog: join(root, "opendkim", "opendkim.log"),
+    authMilterPid: join(root, "auth-milter.pid"),
+    authMilterLog: join(root, "auth-milter.log"),
     state: join(root, "state.json"),
   };
 }
@@ -386,6 +409,7 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
             [`smtp_bind_address = ${settings.address}`, "smtp_tls_security_level = none", "smtp_host_lookup = dns"]
           : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
       ...(settings.dkimKeys ? postfixMilterSettings(`inet:${settings.address}:${ports.milter}`) : []),
+      ...(settings.authenticationResults && !settings.dkimKeys ? ["milter_default_action = accept", "milter_protocol = 6"] : []),
       ...postfixMainSettings(options),
       ...(settings.postfixSettings ?? []),
       "",
@@ -395,6 +419,10 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
     join(where.postfixEtc, "master.cf"),
     [
       `${settings.address}:${ports.smtp} inet n - n - - smtpd`,
+      // Mail from outside is checked and its results recorded on receipt, before OpenDKIM (which signs only our own).
+      ...(settings.authenticationResults
+        ? [`  -o smtpd_milters=inet:${settings.address}:${ports.authMilter}${settings.dkimKeys ? ` inet:${settings.address}:${ports.milter}` : ""}`]
+        : []),
       ...postfixSubmissionService(`${settings.address}:${ports.submission}`),
       // Dovecot's own messages (out-of-office replies) come in here, from loopback only, and may leave.
       `${settings.address}:${ports.inject} inet n - n - - smtpd`,
@@ -451,7 +479,21 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
     logSource: { name: "mailstack", path: where.postfixLog, timeZone, format: "postfix" },
     dovecotLog: where.dovecotLog,
     ...(settings.dkimKeys ? { openDkimDir: where.openDkim } : {}),
+    ...(settings.authenticationResults ? { authMilterLog: where.authMilterLog } : {}),
   };
+  // The milter's arguments, for startMailStack.
+  if (settings.authenticationResults) {
+    writeFileSync(
+      join(where.root, "auth-milter.args.json"),
+      JSON.stringify([
+        "--listen",
+        `${settings.address}:${ports.authMilter}`,
+        "--authserv-id",
+        settings.hostname,
+        ...(settings.nameserver ? ["--dns", `${settings.nameserver}:53`] : []),
+      ]),
+    );
+  }
   if (settings.dkimKeys) writeOpenDkimFiles(where.root, settings.address, ports.milter, settings.dkimKeys);
   writeFileSync(where.state, `${JSON.stringify(state, null, 2)}\n`);
   return state;
@@ -523,6 +565,38 @@ async function stopOpenDkim(root: string): Promise<void> {
   rmSync(paths(root).openDkimPid, { force: true });
 }
 
+/** Stops the authentication milter of the stack in root, if it runs. */
+async function stopAuthMilter(root: string): Promise<void> {
+  const pid = livePid(paths(root).authMilterPid);
+  if (pid !== undefined) {
+    // tsx and the node process it runs: the whole process group it leads (started detached).
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      // gone meanwhile
+    }
+    await terminateAndWait(pid).catch(() => undefined);
+  }
+  rmSync(paths(root).authMilterPid, { force: true });
+}
+
+/** Starts mailadmin's authentication milter (src/cli/auth-milter.ts through tsx) as a process of its own; resolves when it listens. */
+async function startAuthMilter(root: string, address: string, port: number): Promise<void> {
+  const where = paths(root);
+  const repository = resolve(__dirname, "..", "..");
+  const args = JSON.parse(readFileSync(join(root, "auth-milter.args.json"), "utf8")) as string[];
+  const log = openSync(where.authMilterLog, "a");
+  const child = spawn(join(repository, "node_modules", ".bin", "tsx"), [join(repository, "src", "cli", "auth-milter.ts"), ...args], {
+    cwd: repository,
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  closeSync(log);
+  child.unref();
+  writeFileSync(where.authMilterPid, `${child.pid}\n`);
+  if (!(await waitForPort(address, port, 30_000))) throw new Error(`The authentication milter does not listen on ${address}:${port}: see ${where.authMilterLog}`);
+}
+
 /** Starts OpenDKIM in the foreground of a process of its own (its output in opendkim.log); resolves when its milter listens. */
 async function startOpenDkim(root: string, address: string, port: number): Promise<void> {
   const where = paths(root);
@@ -591,6 +665,10 @@ export async function startMailStack(settings: MailStackSettings, adjust?: (stat
       await stopOpenDkim(state.dir);
       await startOpenDkim(state.dir, address, ports.milter);
     }
+    if (state.authMilterLog) {
+      await stopAuthMilter(state.dir);
+      await startAuthMilter(state.dir, address, ports.authMilter);
+    }
     if (before?.dovecot) await run("doveadm", ["-c", state.dovecotConfig, "reload"]);
     else {
       // Dovecot forks into the background; stdio ignored so that no pipe of ours stays open.
@@ -621,6 +699,7 @@ export async function stopMailStack(dir: string): Promise<void> {
   const state = readState(dir);
   if (!state) return;
   await stopOpenDkim(state.dir);
+  await stopAuthMilter(state.dir);
   await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, "stop"]).catch(() => undefined);
   const masterPid = join(dirname(state.postfixConfigDir), "queue", "pid", "master.pid");
   // master exits a moment after "stop" returns; its pid file goes with it.

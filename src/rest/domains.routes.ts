@@ -43,18 +43,27 @@ const domainPayload = {
 } as const;
 
 export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get<{ Querystring: { search?: string; status?: "ACTIVE" | "SUSPENDED"; first?: number; after?: string } }>(
+  app.get<{ Querystring: { search?: string; status?: "ACTIVE" | "SUSPENDED"; includeTestDomains?: boolean; first?: number; after?: string } }>(
     "/domains",
     {
       config: { scope: "READ" },
       schema: {
         operationId: "listDomains",
         tags: ["domains"],
-        summary: "Domains the caller may see, by name",
+        summary: "Domains the caller may see, by name (support: test domains only with includeTestDomains)",
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { search: { type: "string", description: "Part of the name, ASCII or Unicode." }, status: { type: "string", enum: DOMAIN_STATUSES }, ...pageParameters },
+          properties: {
+            search: { type: "string", description: "Part of the name, ASCII or Unicode." },
+            status: { type: "string", enum: DOMAIN_STATUSES },
+            includeTestDomains: {
+              type: "boolean",
+              default: false,
+              description: "Support staff: list and count the support test domains too (isTestDomain); left out by default. No effect for a domain's own accounts.",
+            },
+            ...pageParameters,
+          },
         },
         response: { 200: jsonResponse("A page of domains.", pageOf(ref("Domain"), "A page of domains, by name.")), ...problemResponses(400, 403) },
       },

@@ -2,19 +2,15 @@
 // customer's server delivered into a test mailbox, read from the mailbox's
 // Maildir in the mail store (MAIL_STORE_DIR/<domain>/<local part>/Maildir),
 // each with its sender, time, size, the SMTP client Postfix's Received header
-// names, and its SPF, DKIM and DMARC results. The mail stack has no verifying
-// milter, so mailadmin checks them itself with mailauth (the library of
-// Nodemailer's author, used by WildDuck and Forward Email) when it lists the
-// message: DKIM and DMARC from the message as stored, SPF for the client
-// address and envelope sender Postfix recorded, all against DNS as it is at
-// the time of reading (DNS_SERVERS).
-import { Resolver } from "node:dns/promises";
+// names, and its SPF, DKIM and DMARC results as the mail server recorded them
+// when the message arrived: the Authentication-Results header the
+// authentication milter (src/mailstack/auth-milter.ts) adds under
+// MAIL_SERVER_HOSTNAME. Nothing is checked again when the message is listed.
 import { readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import iconv from "iconv-lite";
-import { authenticate, type AuthenticateResult } from "mailauth";
 import type { Config } from "../config";
-import { resolversOf } from "../dns/dns.service";
+import { authservIdOf } from "../mailstack/auth-milter";
 
 export type MailAuthResultName = "PASS" | "FAIL" | "SOFTFAIL" | "NEUTRAL" | "NONE" | "TEMPERROR" | "PERMERROR" | "POLICY";
 
@@ -33,7 +29,7 @@ export interface ReceivedTestMessageView {
   receivedAt: Date;
   sizeBytes: number;
   client: { helo: string | null; name: string; address: string; tls: boolean; tlsDetails: string | null } | null;
-  authentication: { spf: MailAuthCheckView; dkim: MailAuthCheckView; dmarc: MailAuthCheckView; header: string };
+  authentication: { spf: MailAuthCheckView; dkim: MailAuthCheckView; dmarc: MailAuthCheckView; header: string; recordedBy: string | null };
 }
 
 /** One message file of a Maildir: its unique part (the id), where it is, when it was delivered. */
@@ -147,46 +143,81 @@ function resultName(result: string | undefined): MailAuthResultName {
   }
 }
 
-/** mailauth's DNS lookups through DNS_SERVERS, as the DNS checks ask them. */
-export function mailAuthResolver(config: Config): (name: string, type: string) => Promise<string[] | string[][]> {
-  const resolver = new Resolver({ timeout: config.DNS_QUERY_TIMEOUT_MS, tries: config.DNS_QUERY_ATTEMPTS });
-  resolver.setServers(resolversOf(config).map((server) => (server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`)));
-  return (name, type) => resolver.resolve(name, type) as Promise<string[] | string[][]>;
+/** The resinfo parts of an Authentication-Results value (after the authserv-id), split at the ';' outside comments and quotes. */
+function resinfoParts(value: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = "";
+  for (const character of value) {
+    if (character === '"' && depth === 0) quoted = !quoted;
+    else if (!quoted && character === "(") depth++;
+    else if (!quoted && character === ")" && depth > 0) depth--;
+    if (character === ";" && depth === 0 && !quoted) {
+      parts.push(current.trim());
+      current = "";
+    } else current += character;
+  }
+  parts.push(current.trim());
+  return parts.filter((part) => part !== "");
 }
 
-/** SPF, DKIM and DMARC of one message, mailauth's answer mapped to the API's words. */
-export function authenticationOf(result: AuthenticateResult): ReceivedTestMessageView["authentication"] {
-  const spf: MailAuthCheckView = result.spf
-    ? { result: resultName(result.spf.status.result), domain: result.spf.domain || null, details: result.spf.info || result.spf.header }
-    : { result: "NONE", domain: null, details: "spf=none (no SMTP client to check: the message did not come in over SMTP)" };
-  const signatures = result.dkim.results;
-  const chosen = signatures.find((signature) => signature.status.result === "pass") ?? signatures[0];
-  const dkim: MailAuthCheckView = chosen
-    ? { result: resultName(chosen.status.result), domain: chosen.signingDomain || null, details: (chosen as { info?: string }).info ?? `dkim=${chosen.status.result}` }
-    : { result: "NONE", domain: null, details: "dkim=none (message not signed)" };
-  const dmarc: MailAuthCheckView = result.dmarc
-    ? { result: resultName(result.dmarc.status.result), domain: result.dmarc.domain || null, details: result.dmarc.info }
-    : { result: "NONE", domain: null, details: "dmarc=none" };
-  return { spf, dkim, dmarc, header: result.headers.trim() };
+/** One method's result of an Authentication-Results header: "spf=pass (comment) smtp.mailfrom=a@b.example". */
+function checkOf(part: string): { method: string; result: MailAuthResultName; properties: Map<string, string> } {
+  const method = /^([a-z0-9-]+)\s*=\s*([a-z]+)/i.exec(part);
+  const properties = new Map<string, string>();
+  // Properties outside comments: ptype.property=value
+  for (const match of part.replace(/\([^()]*\)/g, " ").matchAll(/([a-z]+\.[a-z0-9-]+)=("[^"]*"|\S+)/gi)) properties.set(match[1]!.toLowerCase(), match[2]!.replace(/^"|"$/g, ""));
+  return { method: (method?.[1] ?? "").toLowerCase(), result: resultName(method?.[2]), properties };
 }
 
-/** Reads one message file and checks it; `mta` is the name in Authentication-Results (the mail server's hostname). */
-export async function readReceivedMessage(entry: MaildirEntry, config: Config): Promise<ReceivedTestMessageView> {
+const domainOfAddress = (value: string | undefined) => (value ? (value.includes("@") ? value.slice(value.lastIndexOf("@") + 1) : value).toLowerCase() || null : null);
+
+/**
+ * The SPF, DKIM and DMARC results the mail server recorded when the message
+ * arrived: the topmost Authentication-Results header whose authserv-id is
+ * this service's mail server (MAIL_SERVER_HOSTNAME), written by the
+ * authentication milter (src/mailstack/auth-milter.ts), which deletes any
+ * header under that name the message came with. A message without one (it
+ * arrived before the milter ran, or it came from inside) has NONE everywhere
+ * and recordedBy null: nothing is checked afterwards.
+ */
+export function recordedAuthentication(headers: [string, string][], authservId: string): ReceivedTestMessageView["authentication"] {
+  const ownId = authservId.toLowerCase();
+  const recorded = headers.find(([name, value]) => name === "authentication-results" && authservIdOf(value) === ownId)?.[1];
+  const missing = (method: string): MailAuthCheckView => ({ result: "NONE", domain: null, details: `${method}=none (no result recorded by ${authservId} at receipt)` });
+  if (recorded === undefined) return { spf: missing("spf"), dkim: missing("dkim"), dmarc: missing("dmarc"), header: "", recordedBy: null };
+  const checks = resinfoParts(recorded)
+    .slice(1)
+    .map((part) => ({ part, ...checkOf(part) }));
+  const of = (method: string) => checks.filter((check) => check.method === method);
+  const spfCheck = of("spf")[0];
+  const spf: MailAuthCheckView = spfCheck
+    ? { result: spfCheck.result, domain: domainOfAddress(spfCheck.properties.get("smtp.mailfrom") ?? spfCheck.properties.get("smtp.helo")), details: spfCheck.part }
+    : missing("spf");
+  const signatures = of("dkim");
+  const dkimCheck = signatures.find((check) => check.result === "PASS") ?? signatures[0];
+  const dkim: MailAuthCheckView = dkimCheck
+    ? {
+        result: dkimCheck.result,
+        domain: dkimCheck.properties.get("header.d")?.toLowerCase() ?? domainOfAddress(dkimCheck.properties.get("header.i")),
+        details: dkimCheck.part,
+      }
+    : missing("dkim");
+  const dmarcCheck = of("dmarc")[0];
+  const dmarc: MailAuthCheckView = dmarcCheck
+    ? { result: dmarcCheck.result, domain: dmarcCheck.properties.get("header.from")?.toLowerCase() ?? null, details: dmarcCheck.part }
+    : missing("dmarc");
+  return { spf, dkim, dmarc, header: `Authentication-Results: ${recorded}`, recordedBy: authservIdOf(recorded) };
+}
+
+/** Reads one message file with the results the mail server (MAIL_SERVER_HOSTNAME) recorded at receipt. */
+export async function readReceivedMessage(entry: MaildirEntry, config: Pick<Config, "MAIL_SERVER_HOSTNAME">): Promise<ReceivedTestMessageView> {
   const raw = await readFile(entry.path);
   const headers = parseHeaders(raw);
   const header = (name: string) => headers.find(([key]) => key === name)?.[1];
   const returnPath = header("return-path");
   const sender = returnPath === undefined ? null : returnPath.replace(/^<|>$/g, "").trim() || null;
-  const client = smtpClientOf(headers);
-  const result = await authenticate(raw, {
-    ip: client?.address,
-    helo: client?.helo ?? undefined,
-    sender: sender ?? "",
-    mta: config.MAIL_SERVER_HOSTNAME ?? "mailadmin.invalid",
-    resolver: mailAuthResolver(config),
-    disableArc: true,
-    disableBimi: true,
-  });
   return {
     id: entry.id,
     sender,
@@ -195,7 +226,7 @@ export async function readReceivedMessage(entry: MaildirEntry, config: Config): 
     messageId: header("message-id")?.replace(/^<|>$/g, "") ?? null,
     receivedAt: entry.deliveredAt,
     sizeBytes: entry.sizeBytes ?? raw.length,
-    client,
-    authentication: authenticationOf(result),
+    client: smtpClientOf(headers),
+    authentication: recordedAuthentication(headers, config.MAIL_SERVER_HOSTNAME ?? "mailadmin.invalid"),
   };
 }

@@ -873,8 +873,8 @@ const mutations: MutationSpec[] = [
       expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: `someone@${f.fresh.domainName}`, accepted: true });
       await expectAudited(app, f, role, response, "test_message.send", stored.id);
     },
-    // Test domains are support's own.
-    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    // Test domains are support's own; read-only support staff read the results and send nothing.
+    expected: { support: "allowed", readOnly: "FORBIDDEN", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
   {
     does: "empty a support test mailbox (emptyTestMailbox)",
@@ -886,7 +886,7 @@ const mutations: MutationSpec[] = [
       expect(response.data.emptyTestMailbox).toEqual({ deletedCount: 0, account: { id: f.testBox.id } });
       await expectAudited(app, f, role, response, "test_mailbox.empty", f.testBox.id);
     },
-    expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    expected: { support: "allowed", readOnly: "FORBIDDEN", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
   },
 ];
 
@@ -1157,13 +1157,14 @@ describe("authorization matrix", () => {
     {
       reads: "the list of domains, seeing exactly the ones it may (domains)",
       field: "all",
-      errorPaths: () => [["all"], ["a"], ["b"]],
+      errorPaths: () => [["all"], ["withTests"], ["a"], ["b"]],
       target: (f) => ({ a: f.domain.name, b: f.otherDomain.name }),
       objectKeys: [],
       send: (app, t, token) =>
         app.gql(
           `query($a: String, $b: String) {
             all: domains(first: 1) { totalCount }
+            withTests: domains(first: 1, includeTestDomains: true) { totalCount }
             a: domains(search: $a) { totalCount nodes { id } }
             b: domains(search: $b) { totalCount nodes { id } }
           }`,
@@ -1173,9 +1174,13 @@ describe("authorization matrix", () => {
       async sees(app, f, role, response) {
         const seesA = isSupportRole(role) || role === "admin" || role === "user";
         const seesB = isSupportRole(role) || role === "otherAdmin";
-        const total = isSupportRole(role) ? await app.deps.db.domain.count() : 1;
+        // Support's test domains are counted only when asked for (docs/test-domain.md).
+        const total = isSupportRole(role) ? await app.deps.db.domain.count({ where: { isTestDomain: false } }) : 1;
+        const withTests = isSupportRole(role) ? await app.deps.db.domain.count() : 1;
+        expect(withTests).toBeGreaterThan(isSupportRole(role) ? total : 0);
         expect(response.data).toEqual({
           all: { totalCount: total },
+          withTests: { totalCount: withTests },
           a: seesA ? { totalCount: 1, nodes: [{ id: f.domain.id }] } : { totalCount: 0, nodes: [] },
           b: seesB ? { totalCount: 1, nodes: [{ id: f.otherDomain.id }] } : { totalCount: 0, nodes: [] },
         });
@@ -1278,7 +1283,7 @@ describe("authorization matrix", () => {
       async sees(_app, f, _role, response) {
         expect(response.data.testMessage).toEqual({ id: f.testMessageId, state: "ACCEPTED", from: f.testBox.address });
       },
-      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+      expected: { support: "allowed", readOnly: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
     },
     {
       reads: "what a support test mailbox received (Account.receivedTestMessages)",
@@ -1289,7 +1294,7 @@ describe("authorization matrix", () => {
       async sees(_app, f, _role, response) {
         expect(response.data.account).toEqual({ id: f.testBox.id, receivedTestMessages: { totalCount: 0 } });
       },
-      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+      expected: { support: "allowed", readOnly: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
     },
     {
       reads: "the app passwords of another account of the domain (Account.appPasswords)",

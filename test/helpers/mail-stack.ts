@@ -20,7 +20,7 @@ export function mailStackSkipReason(): string | undefined {
 
 /** Registers beforeAll/afterAll starting a stack on `address` with ports above `portBase`; `receive` gets its state. */
 export function useMailStack(
-  options: { address: string; portBase: number; relayhost?: string; nameserver?: string; postfixSettings?: string[] },
+  options: { address: string; portBase: number; relayhost?: string; nameserver?: string; postfixSettings?: string[]; authenticationResults?: boolean },
   receive: (state: MailStackState) => void,
 ): void {
   let dir: string | undefined;
@@ -44,6 +44,7 @@ export function useMailStack(
         relayhost: options.relayhost,
         nameserver: options.nameserver,
         postfixSettings: options.postfixSettings,
+        authenticationResults: options.authenticationResults,
       }),
     );
   }, 60_000);

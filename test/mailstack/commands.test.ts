@@ -81,6 +81,10 @@ describe("npm run mailserver:config", () => {
     expect(map).toMatch(/FROM mailserver_v1\.mailboxes/);
     const sql = readFileSync(join(out, "dovecot/dovecot-sql.conf.ext"), "utf8");
     expect(sql).toContain(`connect = host='db.example.net' port=6432 dbname='mailadmin' user='mx_reader' password='${password}'`);
+    // A support test domain's mailbox: each of the three warnings replaced by one that never fires (docs/mail-stack.md).
+    const never = "CASE WHEN quota_warnings THEN NULL ELSE 'messages=2147483647 quota-warning 0 none' END";
+    expect(sql).toContain(`${never} AS quota_warning, ${never} AS quota_warning2, ${never} AS quota_warning3 FROM mailserver_v1.mailboxes`);
+    expect(sql).not.toContain("AS quota_warning4");
     const dovecot = readFileSync(join(out, "dovecot/conf.d/90-mailadmin.conf"), "utf8");
     expect(dovecot).toContain("quota_warning = storage=99%% quota-warning 99 %u");
     expect(dovecot).toContain("quota_warning3 = storage=75%% quota-warning 75 %u");

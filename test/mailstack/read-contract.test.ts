@@ -34,8 +34,13 @@ describe("the mail servers' read contract (mailserver_v1)", () => {
       can_login: true,
       accepts_mail: true,
       maildir: `${world.domain.name}/${mary.localPart}/`,
+      quota_warnings: true,
     });
     expect(mary.passwordHash).toMatch(/^\$2[aby]\$/);
+    // A mailbox of a support test domain: no quota warnings (Dovecot's userdb reads it).
+    const test = await makeWorld(app, { isTestDomain: true });
+    const box = await makeAccount(app, test.domain, { quotaMb: 3 });
+    expect(await mailbox(box.address)).toMatchObject({ quota_bytes: BigInt(3 * 1048576), accepts_mail: true, quota_warnings: false });
     // The administrator's default quota 0: a login, not a mailbox.
     expect(await mailbox(world.admin.address)).toMatchObject({ quota_bytes: 0n, accepts_mail: false, can_login: true });
   });

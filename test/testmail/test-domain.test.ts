@@ -10,6 +10,8 @@
 // Account.receivedTestMessages, emptyTestMailbox. Needs PostgreSQL and root;
 // elsewhere it says why it does not run.
 import { generateKeyPairSync } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { dkimSign } from "mailauth";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { MailStackState } from "../../src/mailstack/stack";
@@ -135,6 +137,8 @@ describeWithStack("the support test domain in the mail stack", () => {
       address: STACK,
       portBase: PORT_BASE,
       nameserver: NAMESERVER,
+      // SPF, DKIM and DMARC of inbound mail checked and recorded at receipt (the authentication milter, asking NSD).
+      authenticationResults: true,
       // Retries within seconds (a deferred message is tried again after 1 to 2 s), short timeouts for the silent peer.
       postfixSettings: ["queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s", "smtp_connect_timeout = 2s", "smtp_helo_timeout = 2s"],
     },
@@ -261,7 +265,7 @@ describeWithStack("the support test domain in the mail stack", () => {
     totalCount
     nodes { id sender from subject messageId receivedAt sizeBytes
       client { helo name address tls }
-      authentication { header spf { result domain details } dkim { result domain details } dmarc { result domain details } } }
+      authentication { recordedBy header spf { result domain details } dkim { result domain details } dmarc { result domain details } } }
   }`;
 
   it("lists what a customer's server sent to a test mailbox with its client and SPF, DKIM and DMARC results, signed and unsigned, and empties the mailbox", async () => {
@@ -293,7 +297,10 @@ describeWithStack("the support test domain in the mail stack", () => {
       helo: "mail.plain.example",
       from: "carol@plain.example",
       to: [mailbox.address],
-      message: `From: <carol@plain.example>\r\nTo: <${mailbox.address}>\r\nSubject: plain ${unsignedMarker}\r\nMessage-ID: <${unsignedMarker}@plain.example>\r\n\r\nNot signed.\r\n`,
+      // A forged header under the stack's name: the milter deletes it, and its passes are not believed.
+      message:
+        `Authentication-Results: ${HOSTNAME}; spf=pass smtp.mailfrom=carol@plain.example; dkim=pass header.d=plain.example; dmarc=pass header.from=plain.example\r\n` +
+        `From: <carol@plain.example>\r\nTo: <${mailbox.address}>\r\nSubject: plain ${unsignedMarker}\r\nMessage-ID: <${unsignedMarker}@plain.example>\r\n\r\nNot signed.\r\n`,
     });
     expect(unsigned.data).toMatch(/^250 /);
     await waitForInbox(STACK, stack.ports.imap, mailbox.address, PASSWORD, (s) => s.messages.length >= 2);
@@ -317,12 +324,32 @@ describeWithStack("the support test domain in the mail stack", () => {
     });
     expect(signedOne.sizeBytes).toBeGreaterThan(signedText.length);
     expect(Date.now() - new Date(signedOne.receivedAt).getTime()).toBeLessThan(5 * 60_000);
-    expect(signedOne.authentication.header).toMatch(/dkim=pass/);
+    // Recorded at receipt by the stack's authentication milter: the header is in the stored message, on top of it (above Postfix's Received).
+    expect(signedOne.authentication.recordedBy).toBe(HOSTNAME);
+    expect(signedOne.authentication.header).toMatch(
+      new RegExp(`^Authentication-Results: ${HOSTNAME.replace(/\./g, "\\.")}; dkim=pass header\\.i=@signer\\.example header\\.s=sel`),
+    );
+    const stored = (subject: string) => {
+      const maildir = join(stack.mailStoreDir, mailbox.address.split("@")[1]!, mailbox.localPart, "Maildir");
+      const text = ["new", "cur"]
+        .flatMap((folder) => readdirSync(join(maildir, folder)).map((name) => readFileSync(join(maildir, folder, name), "latin1")))
+        .find((file) => file.includes(`Subject: ${subject}`))!;
+      return text.slice(0, text.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, " ");
+    };
+    const signedHeaders = stored(`signed ${signedMarker}`);
+    expect(signedHeaders).toContain(signedOne.authentication.header);
+    expect(signedHeaders.indexOf(signedOne.authentication.header)).toBeLessThan(signedHeaders.indexOf("(Postfix) with ESMTP"));
+    expect(signedHeaders).toMatch(/Received-SPF: pass \(mx\.mailstack\.test: domain of bob@signer\.example designates 127\.0\.0\.46 as permitted sender\)/);
     expect(unsignedOne).toMatchObject({
       sender: "carol@plain.example",
       client: { address: INBOUND_CLIENT, helo: "mail.plain.example" },
-      authentication: { spf: { result: "FAIL", domain: "plain.example" }, dkim: { result: "NONE" }, dmarc: { result: "FAIL", domain: "plain.example" } },
+      authentication: { recordedBy: HOSTNAME, spf: { result: "FAIL", domain: "plain.example" }, dkim: { result: "NONE" }, dmarc: { result: "FAIL", domain: "plain.example" } },
     });
+    // The forged results are gone from the stored message: one Authentication-Results under the stack's name, the milter's.
+    const unsignedHeaders = stored(`plain ${unsignedMarker}`);
+    expect(unsignedHeaders.match(new RegExp(`Authentication-Results: ${HOSTNAME.replace(/\./g, "\\.")};`, "g"))).toHaveLength(1);
+    expect(unsignedHeaders).toContain(unsignedOne.authentication.header);
+    expect(unsignedOne.authentication.header).toMatch(/dkim=none .*spf=fail .*dmarc=fail/);
 
     const emptied = await app.gql(`mutation($id: ID!) { emptyTestMailbox(accountId: $id) { deletedCount account { id ${RECEIVED} } } }`, { id: mailbox.id }, support);
     expect(emptied.errors).toBeUndefined();
@@ -331,5 +358,42 @@ describeWithStack("the support test domain in the mail stack", () => {
     // Dovecot sees the mailbox empty too.
     const session = await waitForInbox(STACK, stack.ports.imap, mailbox.address, PASSWORD, (s) => s.messages.length === 0);
     expect(session.messages).toEqual([]);
+  });
+
+  it("leaves a test mailbox past a quota warning threshold without Dovecot's warning, while a customer's mailbox gets it", async () => {
+    // The same delivery (about 850 KiB into 1 MiB: past the stack's 80 % threshold) into both.
+    const { domain: testDomain } = await makeDomain(app, { isTestDomain: true });
+    const testOne = await makeAccount(app, testDomain, { quotaMb: 1 });
+    const { domain } = await makeDomain(app);
+    const customer = await makeAccount(app, domain, { quotaMb: 1 });
+    const marker = uniqueName("full");
+    const big = (to: string) =>
+      sendMail({
+        host: STACK,
+        port: stack.ports.smtp,
+        localAddress: INBOUND_CLIENT,
+        helo: "mail.plain.example",
+        from: "carol@plain.example",
+        to: [to],
+        message: `From: <carol@plain.example>\r\nTo: <${to}>\r\nSubject: big ${marker}\r\n\r\n${"x".repeat(1000).concat("\r\n").repeat(850)}`,
+      });
+    expect((await big(testOne.address)).data).toMatch(/^250 /);
+    expect((await big(customer.address)).data).toMatch(/^250 /);
+    // The customer's warning is Dovecot's proof that the threshold was crossed and the warning service runs.
+    const warned = await waitForInbox(STACK, stack.ports.imap, customer.address, PASSWORD, (s) => s.messages.some((m) => /Subject: Your mailbox is 80% full/.test(m)));
+    expect(warned.messages.some((m) => m.includes(marker))).toBe(true);
+    // The test mailbox crossed it first, and its usage (written back by quota_clone after the delivery) is past 80 %.
+    let usage = { usedMb: 0, messageCount: 0 };
+    for (let waited = 0; waited < 50 && usage.messageCount < 1; waited++) {
+      usage = (await app.gql(`query($id: ID) { account(id: $id) { usedMb messageCount } }`, { id: testOne.id }, support)).data.account;
+      if (usage.messageCount < 1) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(usage).toEqual({ usedMb: 1, messageCount: 1 });
+    const session = await waitForInbox(STACK, stack.ports.imap, testOne.address, PASSWORD, (s) => s.messages.length >= 1);
+    expect(session.messages).toHaveLength(1);
+    expect(session.messages[0]).toContain(marker);
+    const listed = await app.gql(`query($id: ID) { account(id: $id) { receivedTestMessages(first: 10) { totalCount nodes { subject } } } }`, { id: testOne.id }, support);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.account.receivedTestMessages).toEqual({ totalCount: 1, nodes: [{ subject: `big ${marker}` }] });
   });
 });

@@ -220,6 +220,58 @@ describe("test messages and test mailboxes", () => {
     expect(audit[0]!.changes).toEqual([{ field: "messages", before: 3, after: 0 }]);
   });
 
+  it("reads SPF, DKIM and DMARC from the results the mail server recorded at receipt, under its own name only, and checks nothing again", async () => {
+    const { box, domain } = await testWorld();
+    const maildir = join(store, domain.name, box.localPart, "Maildir");
+    for (const folder of ["new", "cur", "tmp"]) mkdirSync(join(maildir, folder), { recursive: true });
+    const received = `Received: from mail.customer.example (unknown [192.0.2.7])\r\n\tby mx.mailsvc.example (Postfix) with ESMTP id 4F7 for <${box.address}>; Sat, 05 Dec 2026 12:00:07 +0000\r\n`;
+    const body = `From: <bob@customer.example>\r\nSubject: recorded\r\n\r\nbody\r\n`;
+    // Ours on top (the milter's), folded as mailauth writes it; below it one of another server's, which is not ours to believe.
+    const recorded =
+      `Return-Path: <bob@customer.example>\r\n` +
+      `Authentication-Results: mx.mailsvc.example;\r\n dkim=pass header.i=@customer.example header.s=sel header.a=rsa-sha256 header.b="AbC;d1";\r\n` +
+      ` spf=softfail (mx.mailsvc.example: domain of transitioning bob@customer.example does not designate 192.0.2.7 as permitted sender) smtp.mailfrom=bob@customer.example smtp.helo=mail.customer.example;\r\n` +
+      ` dmarc=pass (p=REJECT sp=REJECT arc=none) header.from=customer.example\r\n` +
+      `Authentication-Results: relay.elsewhere.example; spf=pass smtp.mailfrom=bob@customer.example; dkim=fail; dmarc=fail\r\n` +
+      received +
+      body;
+    // Nothing recorded (it arrived before the milter ran): NONE, and not checked now.
+    const unrecorded =
+      `Return-Path: <carol@customer.example>\r\nAuthentication-Results: relay.elsewhere.example; spf=pass smtp.mailfrom=carol@customer.example\r\n` + received + body;
+    writeFileSync(join(maildir, "new", `1764936011.M1P1.mx,S=${Buffer.byteLength(recorded)},W=300`), recorded);
+    writeFileSync(join(maildir, "new", `1764936010.M1P1.mx,S=${Buffer.byteLength(unrecorded)},W=300`), unrecorded);
+    const answer = await app.gql(
+      `query($id: ID) { account(id: $id) { receivedTestMessages { nodes { sender authentication { recordedBy header spf { result domain details } dkim { result domain details } dmarc { result domain details } } } } } }`,
+      { id: box.id },
+      support,
+    );
+    expect(answer.errors).toBeUndefined();
+    const [first, second] = answer.data.account.receivedTestMessages.nodes;
+    expect(first.sender).toBe("bob@customer.example");
+    expect(first.authentication).toEqual({
+      recordedBy: "mx.mailsvc.example",
+      header: expect.stringMatching(
+        /^Authentication-Results: mx\.mailsvc\.example; dkim=pass header\.i=@customer\.example .* dmarc=pass \(p=REJECT sp=REJECT arc=none\) header\.from=customer\.example$/,
+      ),
+      spf: {
+        result: "SOFTFAIL",
+        domain: "customer.example",
+        details:
+          "spf=softfail (mx.mailsvc.example: domain of transitioning bob@customer.example does not designate 192.0.2.7 as permitted sender) smtp.mailfrom=bob@customer.example smtp.helo=mail.customer.example",
+      },
+      dkim: { result: "PASS", domain: "customer.example", details: 'dkim=pass header.i=@customer.example header.s=sel header.a=rsa-sha256 header.b="AbC;d1"' },
+      dmarc: { result: "PASS", domain: "customer.example", details: "dmarc=pass (p=REJECT sp=REJECT arc=none) header.from=customer.example" },
+    });
+    expect(second.sender).toBe("carol@customer.example");
+    expect(second.authentication).toEqual({
+      recordedBy: null,
+      header: "",
+      spf: { result: "NONE", domain: null, details: "spf=none (no result recorded by mx.mailsvc.example at receipt)" },
+      dkim: { result: "NONE", domain: null, details: "dkim=none (no result recorded by mx.mailsvc.example at receipt)" },
+      dmarc: { result: "NONE", domain: null, details: "dmarc=none (no result recorded by mx.mailsvc.example at receipt)" },
+    });
+  });
+
   it("leaves test mailboxes out of the service-wide list of mailboxes above quota, and lists them when their domain is named", async () => {
     const { box, domain } = await testWorld();
     const customerDomain = (await makeDomain(app)).domain;
@@ -249,6 +301,50 @@ describe("test messages and test mailboxes", () => {
     expect(listed).not.toContain(box.address);
     const named = await app.gql(`query($d: ID) { mailboxesAboveQuota(domainId: $d, percent: 90) { nodes { address } } }`, { d: domain.id }, support);
     expect(named.data.mailboxesAboveQuota.nodes).toEqual([{ address: box.address }]);
+  });
+
+  it("leaves test domains out of the domain list and its totalCount (GraphQL and REST) unless support asks for them, marked", async () => {
+    const label = uniqueName("counted");
+    const test = await makeWorld(app, { name: `${label}-support-test.example`, isTestDomain: true });
+    await makeDomain(app, { name: `${label}-customer.example` });
+    const readOnly = await supportAdmin(app, uniqueName("readonly"));
+    await app.deps.db.supportAdmin.update({ where: { id: readOnly.id }, data: { level: "READ_ONLY" } });
+    const LIST = `query($search: String, $all: Boolean) { domains(search: $search, includeTestDomains: $all) { totalCount nodes { name isTestDomain accountCount } } }`;
+    for (const token of [support, await tokenFor(app, readOnly)]) {
+      const customers = await app.gql(LIST, { search: label }, token);
+      expect(customers.errors).toBeUndefined();
+      expect(customers.data.domains).toEqual({ totalCount: 1, nodes: [{ name: `${label}-customer.example`, isTestDomain: false, accountCount: 1 }] });
+      const all = await app.gql(LIST, { search: label, all: true }, token);
+      expect(all.data.domains).toEqual({
+        totalCount: 2,
+        nodes: [
+          { name: `${label}-customer.example`, isTestDomain: false, accountCount: 1 },
+          { name: `${label}-support-test.example`, isTestDomain: true, accountCount: 2 },
+        ],
+      });
+    }
+    // The service-wide count (no search) is the customers' domains only.
+    const everyDomain = await app.gql(`{ domains(first: 1) { totalCount } }`, {}, support);
+    const customerDomains = await app.deps.db.domain.count({ where: { isTestDomain: false } });
+    expect(everyDomain.data.domains.totalCount).toBe(customerDomains);
+    // A test domain's own login lists its own domain, as every domain's accounts do.
+    const own = await app.gql(LIST, {}, test.tokens.admin);
+    expect(own.data.domains).toEqual({ totalCount: 1, nodes: [{ name: `${label}-support-test.example`, isTestDomain: true, accountCount: 2 }] });
+
+    const rest = async (query: string) => {
+      const response = await fetch(`${app.url}/api/v1/domains?${query}`, { headers: { authorization: `Bearer ${support}` } });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { totalCount: number; items: { name: string; isTestDomain: boolean }[] };
+    };
+    const restCustomers = await rest(`search=${label}`);
+    expect(restCustomers.totalCount).toBe(1);
+    expect(restCustomers.items.map((d) => [d.name, d.isTestDomain])).toEqual([[`${label}-customer.example`, false]]);
+    const restAll = await rest(`search=${label}&includeTestDomains=true`);
+    expect(restAll.totalCount).toBe(2);
+    expect(restAll.items.map((d) => [d.name, d.isTestDomain])).toEqual([
+      [`${label}-customer.example`, false],
+      [`${label}-support-test.example`, true],
+    ]);
   });
 
   it("reads nothing of a customer's mailbox (null) and refuses to empty it", async () => {

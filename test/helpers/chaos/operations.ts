@@ -491,7 +491,7 @@ const TABLE = {
   },
 
   listDomains: {
-    document: `query($search: String) { domains(search: $search, first: 100) { totalCount nodes { id } } }`,
+    document: `query($search: String) { domains(search: $search, first: 100, includeTestDomains: true) { totalCount nodes { id } } }`,
     weight: () => 3,
     audit: [],
     draft: (model, actor) => ({
