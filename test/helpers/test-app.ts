@@ -71,6 +71,10 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     logger,
     throttle: new LoginThrottle(db, config, now),
   };
+  // Rate windows, probe counts and cached DNS checks are shared by every server on the
+  // database (as in production), and every test client is 127.0.0.1: each test
+  // app starts from none, so that one test file's requests do not count in the next.
+  for (const table of ["rate_limit_window", "probe_hit", "dns_check_cache"]) await db.$executeRawUnsafe(`DELETE FROM "${table}"`);
   const server: FastifyInstance = await createServer(deps);
   await server.listen({ host: "127.0.0.1", port: 0 });
   const address = server.server.address();
