@@ -41,7 +41,8 @@ export class LogCollectionScheduler {
   private stopped = false;
 
   constructor(
-    private readonly run: () => Promise<CollectionPass>,
+    /** A pass, or null when this server does not collect now (another one holds the collector's lock). */
+    private readonly run: () => Promise<CollectionPass | null>,
     private readonly intervalSeconds: number,
     private readonly logger: Logger,
   ) {}
@@ -55,7 +56,9 @@ export class LogCollectionScheduler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.run()
-        .then((pass) => this.logger.info({ collection: pass.reports, pruned: pass.pruned }, "delivery logs collected"))
+        .then((pass) => {
+          if (pass) this.logger.info({ collection: pass.reports, pruned: pass.pruned }, "delivery logs collected");
+        })
         .catch((error: unknown) => this.logger.error({ err: error }, "delivery log collection failed"))
         .finally(() => {
           this.running = undefined;
