@@ -803,11 +803,11 @@ const SERVICE_CHECKS = new Set(["ptr.mail_server"]);
 async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: DnsCheckView; findings: DiagnosisFinding[] }> {
   const service = dnsServiceOf(deps);
   const profile = profileOf(domain);
-  const cached = service.cached(domain.id, profile);
+  const cached = await service.cached(domain.id, profile);
   let result = cached;
   if (!result) {
     const { queries: _queries, ...fresh } = await service.checker.check(profile);
-    service.remember(domain.id, profile, fresh);
+    await service.remember(domain.id, profile, fresh);
     result = fresh;
   }
   const view: DnsCheckView = checkView(domain, result, cached !== undefined);
