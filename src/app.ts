@@ -74,9 +74,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
     const logStore = createPgLogStore(databaseUrl, collectorConnections);
     // Of the servers on one database, the holder of the collector's lock collects (maillog/leadership.ts).
-    const leadership = new CollectorLeadership(embedded ? databaseUrl : (config.DATABASE_DIRECT_URL ?? databaseUrl), logger, (leading) =>
-      metrics.setCollectorLeader(leading),
-    );
+    const leadership = new CollectorLeadership(embedded ? databaseUrl : (config.DATABASE_DIRECT_URL ?? databaseUrl), logger, (leading) => metrics.setCollectorLeader(leading));
     const collect = metrics.timeCollectionPass(() =>
       runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS),
     );

@@ -4,7 +4,7 @@
 // outcome on the job (imports.jobs.ts).
 import { randomBytes } from "node:crypto";
 import { Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../service-deps";
+import type { ServiceDeps } from "../service-deps";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
 import { fromDatabaseError } from "../shared/db-errors";
 import { readImportFile, type RawRow, type RowError } from "./imports.parse";
