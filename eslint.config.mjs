@@ -11,7 +11,7 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // services on the data layer and shared code, and nothing points back up.
 // Patterns are regular expressions over the import as written (relative).
 const up = (what) => `^(\\.{1,2}/)+${what}`;
-const CAPABILITIES = "(accounts|apitokens|audit|auth|diagnosis|dns|domains|imports|maillog|probe|usage|observability)";
+const CAPABILITIES = "(accounts|apitokens|audit|auth|diagnosis|dns|domains|imports|maillog|probe|testmail|usage|observability)";
 const ADAPTERS = {
   regex: `${up("(graphql|rest|cli|ide|http)(/|$)")}|\\.resolvers$|${up("(app-deps|server|app|main)$")}`,
   message:
@@ -32,7 +32,7 @@ const RAW = {
     "Only a capability's *.service.ts, *.loaders.ts or *.sql.ts (and src/db/) import src/db/raw.ts: reads go through Prisma, or through the service that owns the table (docs/architecture.md, the rule for reads).",
 };
 const restrict = (...patterns) => ["error", { patterns }];
-const CAPABILITY_DIRS = "src/{accounts,apitokens,audit,auth,diagnosis,dns,domains,imports,maillog,probe,usage,observability}";
+const CAPABILITY_DIRS = "src/{accounts,apitokens,audit,auth,diagnosis,dns,domains,imports,maillog,probe,testmail,usage,observability}";
 const RAW_ALLOWED = [`${CAPABILITY_DIRS}/*.{service,loaders,sql}.ts`];
 const SERVICE_FILES = [`${CAPABILITY_DIRS}/**/*.ts`, "src/loaders.ts", "src/service-deps.ts"];
 const SHARED_FILES = ["src/shared/**/*.ts", "src/errors.ts", "src/config.ts", "src/logger.ts"];
@@ -81,6 +81,18 @@ export default tseslint.config(
   { files: ["src/db/**/*.ts"], rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES) } },
   { files: SHARED_FILES, rules: { "no-restricted-imports": restrict(ADAPTERS, SERVICES, DATA) } },
 
+  // Tests do not import the benchmarks: what both need (the chaos model, the
+  // DNS world, mail clients) lives in test/helpers, and bench/ imports it from there.
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      "no-restricted-imports": restrict({
+        regex: up("bench(/|$)"),
+        message: "Tests do not import from bench/: move what both need to test/helpers/ and import it from there in bench/ (docs/architecture.md).",
+      }),
+    },
+  },
+
   // Tests and benchmarks read GraphQL and JSON answers, which are `any` by nature.
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
@@ -105,5 +117,7 @@ export default tseslint.config(
   },
   { files: ["scripts/**/*.mjs", "test/**/*.mjs"], languageOptions: { globals: globals.node } },
   { files: ["jest.config.js"], languageOptions: { sourceType: "commonjs", globals: globals.node } },
+  // The PostGraphile peer of bench:peers runs from a folder of its own, with require() (see its header).
+  { files: ["bench/**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: globals.node }, rules: { "@typescript-eslint/no-require-imports": "off" } },
   { files: ["src/ide/public/**/*.js"], languageOptions: { sourceType: "script", globals: globals.browser } },
 );

@@ -4,7 +4,7 @@
 // channel through which the benchmark asks for the process's memory and for a
 // clean stop. A separate process keeps the load generator's CPU and heap out
 // of the server's figures.
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { loadConfig } from "../src/config";
 import { createLogger } from "../src/logger";
 import { startApp } from "../src/app";
@@ -13,9 +13,10 @@ export type ServerMessage =
   | { type: "listening"; port: number }
   | { type: "memory"; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number }
   | { type: "eventLoop"; p50Ms: number; p99Ms: number; maxMs: number }
+  | { type: "gc"; count: number; totalMs: number; maxMs: number; pauses: number[] }
   | { type: "stopped" };
 
-export type ControlMessage = { type: "memory"; collectGarbage: boolean } | { type: "eventLoop"; reset: boolean } | { type: "stop" };
+export type ControlMessage = { type: "memory"; collectGarbage: boolean } | { type: "eventLoop"; reset: boolean } | { type: "gc"; reset: boolean } | { type: "stop" };
 
 async function main(): Promise<void> {
   const send = (message: ServerMessage) => process.send?.(message);
@@ -30,12 +31,21 @@ async function main(): Promise<void> {
   // synchronous bcrypt, say) would show as delay for every other request.
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
+  // The garbage collector's pauses (each stops the event loop for its duration).
+  let pauses: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push(entry.duration);
+  }).observe({ entryTypes: ["gc"] });
 
   process.on("message", (message: ControlMessage) => {
     if (message.type === "eventLoop") {
       const ms = (nanoseconds: number) => Math.round(nanoseconds / 1e4) / 100;
       send({ type: "eventLoop", p50Ms: ms(loopDelay.percentile(50)), p99Ms: ms(loopDelay.percentile(99)), maxMs: ms(loopDelay.max) });
       if (message.reset) loopDelay.reset();
+    } else if (message.type === "gc") {
+      const ms = (value: number) => Math.round(value * 100) / 100;
+      send({ type: "gc", count: pauses.length, totalMs: ms(pauses.reduce((sum, pause) => sum + pause, 0)), maxMs: ms(Math.max(0, ...pauses)), pauses: pauses.map(ms) });
+      if (message.reset) pauses = [];
     } else if (message.type === "memory") {
       // After a full collection the heap figure is what is really kept alive,
       // which is what a leak would grow; started with --expose-gc.

@@ -258,6 +258,8 @@ export interface BenchServer {
   memory(collectGarbage?: boolean): Promise<Memory>;
   /** The server's event-loop delay since the last reset (monitorEventLoopDelay), then reset. */
   eventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
+  /** The garbage collector's pauses since the last call (PerformanceObserver "gc"), each in ms. */
+  gcPauses(): Promise<{ count: number; totalMs: number; maxMs: number; pauses: number[] }>;
   /** CPU time the server process has used so far, in seconds (Linux /proc; NaN elsewhere). */
   cpuSeconds(): number;
   /** Lines the server logged at level error or above so far. */
@@ -277,6 +279,8 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
     HOST: "127.0.0.1",
     PORT: "0",
     JWT_SECRET: randomBytes(48).toString("base64"),
+    // Required in production; the benchmarks' domains get no DKIM keys through it, but the server will not start without one.
+    DKIM_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
     BCRYPT_COST: "12",
     MIGRATE_ON_START: "true",
@@ -297,13 +301,13 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
  * writing them costs what it costs in production (a write to a descriptor)
  * without the benchmark parsing them.
  */
-export async function startBenchServer(work: string, env: Record<string, string>): Promise<BenchServer> {
+export async function startBenchServer(work: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<BenchServer> {
   const logPath = join(work, `server-${Date.now()}.log`);
   const logFd = openSync(logPath, "w");
   const child: ChildProcess = fork(join(__dirname, "bench-server.js"), [], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     // BENCH_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there when it stops (open it in Chrome's DevTools).
-    execArgv: ["--expose-gc", ...(process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
+    execArgv: ["--expose-gc", ...nodeFlags, ...(process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
     stdio: ["ignore", logFd, "pipe", "ipc"],
   });
   closeSync(logFd);
@@ -349,6 +353,10 @@ export async function startBenchServer(work: string, env: Record<string, string>
     async eventLoopDelay() {
       const { p50Ms, p99Ms, maxMs } = await ask({ type: "eventLoop", reset: true }, "eventLoop");
       return { p50Ms, p99Ms, maxMs };
+    },
+    async gcPauses() {
+      const { count, totalMs, maxMs, pauses } = await ask({ type: "gc", reset: true }, "gc");
+      return { count, totalMs, maxMs, pauses };
     },
     errorLines() {
       return readFileSync(logPath, "utf8")

@@ -1,6 +1,6 @@
 // The long chaos run: random valid and invalid operations from every role
 // through the real API for minutes, with the database's invariants checked
-// after every step (bench/chaos-model.ts says which).
+// after every step (test/helpers/chaos/run.ts says which).
 //
 //   npm run bench:chaos -- --minutes 5 --seed 42              # embedded database, in memory
 //   DATABASE_URL=postgresql://.../mailadmin_bench npm run bench:chaos -- --minutes 5
@@ -14,7 +14,7 @@ import { loadConfig } from "../src/config";
 import { createLogger } from "../src/logger";
 import { startApp, type RunningApp } from "../src/app";
 import { emptyDatabase } from "../src/db/reset";
-import { describeReport, runChaos } from "./chaos-model";
+import { describeReport, runChaos } from "../test/helpers/chaos/run";
 import { numberOption, runBench } from "./bench-support";
 
 async function main() {
@@ -29,6 +29,8 @@ async function main() {
     PORT: "0",
     ...(external ? { DATABASE_URL: external } : { DATA_DIR: "memory://" }),
     JWT_SECRET: randomBytes(48).toString("base64"),
+    // Required in production; createDomain makes each new domain's DKIM key with it.
+    DKIM_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Chosen, so that the first start does not print a generated password.
     BOOTSTRAP_ADMIN_PASSWORD: randomBytes(24).toString("base64"),
     LOG_LEVEL: "warn",

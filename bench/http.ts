@@ -36,23 +36,8 @@ import {
   finishBench,
   runBench,
 } from "./bench-support";
+import { DOMAINS_PAGE, ME, TYPENAME, mailLogToday } from "./queries";
 
-const DOMAINS_PAGE = `query DomainsPage {
-  domains(first: 50) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    nodes { id name status quotaMb maxAccounts accountCount allocatedQuotaMb usedMb admin { id address displayName } }
-  }
-}`;
-const ME = `query Me { me { __typename role loginName displayName } }`;
-const TYPENAME = `{ __typename }`;
-const mailLogToday = (address: string) => `query TodaysLog {
-  mailLog(address: "${address}", range: TODAY, first: 50) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    nodes { id loggedAt direction sender recipient subject sizeBytes status retryCount reason }
-  }
-}`;
 const CREATE_ACCOUNT = `mutation Create($input: CreateAccountInput!) { createAccount(input: $input) { account { id address quotaMb } } }`;
 const DELETE_ACCOUNT = `mutation Delete($id: ID!) { deleteAccount(id: $id) { deletedAccountId } }`;
 

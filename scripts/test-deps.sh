@@ -25,6 +25,9 @@ command -v doveadm >/dev/null || needed+=(dovecot-core)
 [ -e /usr/lib/dovecot/modules/libdriver_pgsql.so ] || needed+=(dovecot-pgsql)
 [ -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || needed+=(dovecot-sieve)
 command -v openssl >/dev/null || needed+=(openssl)
+# OpenDKIM, the mail stack's signer (test/mailstack/dkim-signing.test.ts, on 127.0.0.28).
+[ -x /usr/sbin/opendkim ] || needed+=(opendkim)
+[ -x /usr/sbin/opendkim-testkey ] || needed+=(opendkim-tools)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "The tests need these Debian packages: ${needed[*]}. Install them as root (apt-get install ${needed[*]}) and run npm test again (npm run test:deps does it as root)." >&2

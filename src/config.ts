@@ -5,6 +5,8 @@ import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDnsServerList } from "./shared/dns-servers";
 import { isValidTimeZone } from "./shared/time-zones";
+import { LANGUAGES } from "./i18n/language";
+import { parseEncryptionKey } from "./shared/encryption-key";
 
 const booleanSetting = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
@@ -61,6 +63,15 @@ const environmentSchema = z.object({
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(64).default("support"),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(72).optional(),
+  // Two-factor login (docs/security.md): compulsory for support staff
+  // (unset: on with NODE_ENV=production, off otherwise) and, separately, for
+  // domain administrators; the issuer name authenticator apps show.
+  TOTP_REQUIRED_FOR_SUPPORT: booleanSetting.optional(),
+  TOTP_REQUIRED_FOR_DOMAIN_ADMINS: booleanSetting.default(false),
+  TOTP_ISSUER: z
+    .string()
+    .regex(/^[^:]{1,64}$/, "must be 1 to 64 characters without a colon, such as mailadmin")
+    .default("mailadmin"),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(50),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
@@ -83,6 +94,8 @@ const environmentSchema = z.object({
     }),
   TRUST_PROXY: booleanSetting.default(false),
   SERVICE_TIME_ZONE: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Asia/Taipei").default("Asia/Taipei"),
+  // The language of answers when neither the request (Accept-Language) nor the caller's saved preference names one (docs/i18n.md).
+  DEFAULT_LANGUAGE: z.enum(LANGUAGES).default("en"),
   LOG_SOURCES: z
     .string()
     .default("[]")
@@ -150,6 +163,35 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i, "must be a DNS label such as mail or s2026")
     .default("default"),
+  // DKIM keys made by mailadmin (docs/dkim.md): the key encrypting their private
+  // halves at rest (32 bytes, base64 or hex; required in production), the size
+  // of new RSA keys, an Ed25519 key alongside RSA for new domains (RFC 8463),
+  // how long a replaced key stays published, and the age the DNS check warns at.
+  DKIM_KEY_ENCRYPTION_KEY: z
+    .string()
+    .transform((text, context) => {
+      const key = parseEncryptionKey(text);
+      if (!key) {
+        context.addIssue({ code: "custom", message: "must be 32 random bytes in base64 or hex (for example: openssl rand -base64 32)" });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+  DKIM_RSA_KEY_BITS: z.coerce
+    .number()
+    .int()
+    .min(1024, "receivers refuse RSA keys below 1024 bits")
+    .max(4096, "at most 4096: a larger key does not fit a DNS answer comfortably")
+    .default(2048),
+  DKIM_ED25519: booleanSetting.default(false),
+  DKIM_RETIRE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 365)
+    .default(168),
+  DKIM_KEY_MAX_AGE_DAYS: z.coerce.number().int().min(0).max(3650).default(180),
   DMARC_POLICY: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
   DMARC_REPORT_ADDRESS: z
     .string()
@@ -176,6 +218,21 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   PROBE_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(1).max(100_000).default(10),
   PROBE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // The support test domain (docs/test-domain.md): where sendTestMessage hands
+  // its messages (a Postfix smtpd that relays for mailadmin's address), the log
+  // source it reads their fate from at once, its rate limits, and the DNS used
+  // to check SPF, DKIM and DMARC of received test messages (DNS_SERVERS).
+  TEST_MESSAGE_SMTP: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port of a Postfix smtpd that relays for mailadmin, such as 127.0.0.1:10026")
+    .optional(),
+  TEST_MESSAGE_LOG_SOURCE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be the name of a LOG_SOURCES entry")
+    .optional(),
+  TEST_MESSAGE_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(100_000).default(30),
+  TEST_MESSAGE_RATE_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).max(100_000).default(10),
+  TEST_MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Browser IDE (GET /graphql from a browser) and bulk import of accounts.
   // GRAPHQL_IDE unset: on, except with NODE_ENV=production (src/ide/ide.ts).
   GRAPHQL_IDE: booleanSetting.optional(),
@@ -269,9 +326,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         "(for example: openssl rand -base64 48). The server will not start without it.",
     );
   }
+  if (settings.DKIM_KEY_ENCRYPTION_KEY === undefined && settings.NODE_ENV === "production") {
+    throw new ConfigError(
+      "DKIM_KEY_ENCRYPTION_KEY is required when NODE_ENV=production: it encrypts the domains' DKIM private keys at rest " +
+        "(for example: openssl rand -base64 32). Keep it safe: without it the stored keys cannot be used. The server will not start without it.",
+    );
+  }
   return {
     ...settings,
     JWT_SECRET: settings.JWT_SECRET ?? randomBytes(48).toString("base64"),
     jwtSecretGenerated: settings.JWT_SECRET === undefined,
   };
+}
+
+/** Whether a principal of this role must have two-factor login (TOTP_REQUIRED_FOR_SUPPORT, TOTP_REQUIRED_FOR_DOMAIN_ADMINS). */
+export function totpRequiredFor(config: Pick<Config, "NODE_ENV" | "TOTP_REQUIRED_FOR_SUPPORT" | "TOTP_REQUIRED_FOR_DOMAIN_ADMINS">, role: string): boolean {
+  if (role === "SUPPORT_ADMIN" || role === "SUPPORT_READONLY") return config.TOTP_REQUIRED_FOR_SUPPORT ?? config.NODE_ENV === "production";
+  if (role === "DOMAIN_ADMIN") return config.TOTP_REQUIRED_FOR_DOMAIN_ADMINS;
+  return false;
 }

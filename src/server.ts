@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { AppError } from "./errors";
 import { fromDatabaseError } from "./shared/db-errors";
 import { authenticate } from "./auth/authenticate";
-import { operationScopeRefusal } from "./auth/scopes";
+import { enrollmentOnlyRefusal, operationScopeRefusal } from "./auth/scopes";
 import { createLoaders } from "./loaders";
 import { resolvers, typeDefs } from "./graphql/schema";
 import { requestLogger, type GraphQLContext } from "./graphql/context";
@@ -28,6 +28,8 @@ import { registerRateLimits } from "./http/rate-limit";
 import { registerGraphqlIde, registerGraphqlUsageHint } from "./ide/ide";
 import { stopAccountImports } from "./imports/imports.service";
 import { registerRestApi } from "./rest/rest.plugin";
+import { message, type Message } from "./i18n/messages";
+import { languageResolver } from "./i18n/request-language";
 
 /**
  * Codes graphql-js and Apollo give to malformed requests (the client's fault),
@@ -56,10 +58,25 @@ function appErrorOf(error: unknown): AppError | undefined {
   return fromDatabaseError(thrown);
 }
 
+/**
+ * Where formatError leaves the error's message by id, for the response's
+ * language (known only to the request's context) to rewrite it in
+ * requestIdPlugin's willSendResponse. A symbol: JSON never sends it.
+ */
+const LOCALIZED = Symbol("localized message");
+type LocalizedFormattedError = GraphQLFormattedError & { [LOCALIZED]?: Message };
+
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const appError = appErrorOf(error);
   if (appError) {
-    return { message: appError.message, locations: formatted.locations, path: formatted.path, extensions: { code: appError.code, ...appError.extensions } };
+    const answer: LocalizedFormattedError = {
+      message: appError.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: appError.code, ...appError.extensions },
+    };
+    if (appError.localized) answer[LOCALIZED] = appError.localized;
+    return answer;
   }
   const limitRefusal = formatLimitRefusal(formatted);
   if (limitRefusal) return limitRefusal;
@@ -68,12 +85,15 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }
   // Anything else is our fault: the cause is logged (see the plugin below), the client gets no detail.
-  return {
-    message: "Internal error. It has been logged; quote the requestId to support.",
+  const internal = message("error.internal");
+  const answer: LocalizedFormattedError = {
+    message: internal.in("en"),
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: "INTERNAL_SERVER_ERROR" },
   };
+  answer[LOCALIZED] = internal;
+  return answer;
 }
 
 /** Logs unexpected errors with the request id, and puts the request id in every error sent. */
@@ -90,7 +110,12 @@ function requestIdPlugin(): ApolloServerPlugin<GraphQLContext> {
         },
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind === "single" && response.body.singleResult.errors) {
+            const localized = response.body.singleResult.errors.some((error) => (error as LocalizedFormattedError)[LOCALIZED]);
+            const language = localized ? await contextValue.language() : "en";
             for (const error of response.body.singleResult.errors) {
+              const text = (error as LocalizedFormattedError)[LOCALIZED];
+              // message is read-only in graphql-js's types, like extensions below.
+              if (text && language !== "en") (error as { message: string }).message = text.in(language);
               // extensions is read-only in graphql-js's types; the error is still ours to annotate here.
               const writable = error as { extensions?: Record<string, unknown> };
               writable.extensions ??= {};
@@ -141,7 +166,8 @@ function tokenScopePlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ document, operation, schema, contextValue }) {
           if (!operation) return;
-          const refusal = operationScopeRefusal(schema, document, operation, contextValue.authentication.principal);
+          const principal = contextValue.authentication.principal;
+          const refusal = enrollmentOnlyRefusal(operation, principal) ?? operationScopeRefusal(schema, document, operation, principal);
           if (refusal) throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: 403, headers: new HeaderMap() } } });
         },
       };
@@ -255,7 +281,17 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
         }
         throw new GraphQLError(mapped.message, { extensions: { code: mapped.code, http: { status: 503 } } });
       });
-      return { deps, authentication, requestId: String(request.id), clientIp: request.ip, loaders: createLoaders(deps.db), logger: request.log as Logger };
+      const userAgent = request.headers["user-agent"];
+      return {
+        deps,
+        authentication,
+        requestId: String(request.id),
+        clientIp: request.ip,
+        ...(userAgent ? { userAgent } : {}),
+        loaders: createLoaders(deps.db),
+        logger: request.log as Logger,
+        language: languageResolver(deps, request.headers["accept-language"], authentication),
+      };
     },
   });
   return app;

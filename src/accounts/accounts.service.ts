@@ -48,7 +48,7 @@ export async function findAccount(deps: Pick<ServiceDeps, "db">, principal: Prin
 
 export interface AccountListQuery {
   search?: string | null;
-  role?: "SUPPORT_ADMIN" | "DOMAIN_ADMIN" | "USER" | null;
+  role?: "SUPPORT_ADMIN" | "SUPPORT_READONLY" | "DOMAIN_ADMIN" | "USER" | null;
   status?: AccountStatus | null;
   first?: number | null;
   after?: string | null;
@@ -68,7 +68,13 @@ function accountQuery(query: AccountListQuery) {
 
 function accountWhere(domainIds: string[], query: ReturnType<typeof accountQuery>): Prisma.AccountWhereInput {
   const roleFilter: Prisma.AccountWhereInput =
-    query.role === "DOMAIN_ADMIN" ? { adminOf: { isNot: null } } : query.role === "USER" ? { adminOf: { is: null } } : query.role === "SUPPORT_ADMIN" ? { id: { in: [] } } : {};
+    query.role === "DOMAIN_ADMIN"
+      ? { adminOf: { isNot: null } }
+      : query.role === "USER"
+        ? { adminOf: { is: null } }
+        : query.role === "SUPPORT_ADMIN" || query.role === "SUPPORT_READONLY"
+          ? { id: { in: [] } }
+          : {};
   return {
     domainId: { in: domainIds },
     ...roleFilter,
@@ -112,7 +118,7 @@ export async function firstAccountPages(db: ServiceDeps["db"], domainIds: string
   if (query.status) conditions.push(PrismaSql.sql`a."status" = ${query.status}::"AccountStatus"`);
   if (query.role === "DOMAIN_ADMIN") conditions.push(PrismaSql.sql`EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id")`);
   if (query.role === "USER") conditions.push(PrismaSql.sql`NOT EXISTS (SELECT 1 FROM "domain_admin" da WHERE da."accountId" = a."id")`);
-  if (query.role === "SUPPORT_ADMIN") conditions.push(PrismaSql.sql`FALSE`);
+  if (query.role === "SUPPORT_ADMIN" || query.role === "SUPPORT_READONLY") conditions.push(PrismaSql.sql`FALSE`);
   if (query.search) {
     conditions.push(PrismaSql.sql`(a."address" LIKE ${containsPattern(query.search.toLowerCase())} OR a."displayName" ILIKE ${containsPattern(query.search)})`);
   }

@@ -163,38 +163,46 @@ export async function createAlias(deps: ServiceDeps, caller: Caller, input: Crea
   if (!visible) throw new NotFoundError("domain", `with id ${domainId}`);
   authorize(caller.principal, "alias.manage", { domainId }, ["domain", `with id ${domainId}`]);
   try {
-    return await deps.db.$transaction(async (tx) => {
-      await lockAliasGraph(tx);
-      const domain = await lockDomain(tx, domainId);
-      if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
-      const address = `${localPart}@${domain.name}`;
-      if (await tx.account.count({ where: { address } })) {
-        throw new ConflictError(`${address} is a mailbox; an alias cannot take its address (use forwarding on the mailbox instead: setForwarding).`, "localPart");
-      }
-      if (await tx.alias.count({ where: { address } })) throw new ConflictError(`An alias ${address} already exists; change it with updateAlias.`, "localPart");
-      if (domain.maxAliases !== null && (await tx.alias.count({ where: { domainId } })) >= domain.maxAliases) {
-        throw new QuotaExceededError("domainId", `${domain.name} already has its maximum of ${domain.maxAliases} aliases; raise maxAliases or delete an alias first.`);
-      }
-      const destinations = await parseDestinations(tx, domain, input.destinations, "destinations", { allowEmpty: false });
-      await refuseLoop(tx, address, destinations, "destinations");
-      const alias = await tx.alias.create({ data: { domainId, localPart, address, destinations } });
-      await writeAudit(tx, caller.actor, {
-        action: "alias.create",
-        objectType: "alias",
-        objectId: alias.id,
-        domainId,
-        domainName: domain.name,
-        changes: [
-          { field: "address", before: null, after: address },
-          { field: "destinations", before: null, after: destinations.join(", ") },
-        ],
-      });
-      return { alias, warnings: [] as Warning[] };
-    });
+    return await deps.db.$transaction(async (tx) => ({ alias: await insertAlias(tx, caller, domainId, localPart, input.destinations), warnings: [] as Warning[] }));
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`${localPart} is already an alias or a mailbox of that domain.`, "localPart");
     throw error;
   }
+}
+
+/**
+ * Creates an alias inside the caller's transaction, with every rule of
+ * createAlias (no shadowing, destinations that exist, the domain's limits, no
+ * loop), and audits it. The caller has authorized the domain. Also used by
+ * the bulk import's alias rows, in the import's own transaction.
+ */
+export async function insertAlias(tx: Tx, caller: Caller, domainId: string, localPart: string, rawDestinations: readonly string[]): Promise<Alias> {
+  await lockAliasGraph(tx);
+  const domain = await lockDomain(tx, domainId);
+  if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
+  const address = `${localPart}@${domain.name}`;
+  if (await tx.account.count({ where: { address } })) {
+    throw new ConflictError(`${address} is a mailbox; an alias cannot take its address (use forwarding on the mailbox instead: setForwarding).`, "localPart");
+  }
+  if (await tx.alias.count({ where: { address } })) throw new ConflictError(`An alias ${address} already exists; change it with updateAlias.`, "localPart");
+  if (domain.maxAliases !== null && (await tx.alias.count({ where: { domainId } })) >= domain.maxAliases) {
+    throw new QuotaExceededError("domainId", `${domain.name} already has its maximum of ${domain.maxAliases} aliases; raise maxAliases or delete an alias first.`);
+  }
+  const destinations = await parseDestinations(tx, domain, rawDestinations, "destinations", { allowEmpty: false });
+  await refuseLoop(tx, address, destinations, "destinations");
+  const alias = await tx.alias.create({ data: { domainId, localPart, address, destinations } });
+  await writeAudit(tx, caller.actor, {
+    action: "alias.create",
+    objectType: "alias",
+    objectId: alias.id,
+    domainId,
+    domainName: domain.name,
+    changes: [
+      { field: "address", before: null, after: address },
+      { field: "destinations", before: null, after: destinations.join(", ") },
+    ],
+  });
+  return alias;
 }
 
 async function lockedAliasFor(tx: Tx, principal: Principal, id: string) {

@@ -14,6 +14,8 @@ export interface Actor {
   role: string;
   id: string | null;
   name: string;
+  /** The person's display name (support staff, accounts). */
+  displayName?: string;
   requestId?: string;
   clientIp?: string;
   /** The API token (mat_<publicId>) the request came with, if any. */
@@ -50,19 +52,39 @@ export const AUDIT_ACTIONS = [
   "domain.add_alias_domain",
   "domain.remove_alias_domain",
   "auth.change_password",
+  "auth.set_language",
   "auth.login",
   "auth.login_failed",
   "maillog.ingest",
   "api_token.create",
   "api_token.revoke",
   "support_admin.bootstrap",
+  "support_admin.create",
+  "support_admin.update",
+  "support_admin.set_password",
+  "support_admin.delete",
+  "auth.totp_enroll",
+  "auth.totp_disable",
+  "auth.totp_reset",
+  "auth.recovery_code_used",
+  "auth.second_factor_failed",
+  "session.end",
+  "session.end_all",
+  "app_password.create",
+  "app_password.revoke",
   "mailbox_usage.report",
+  "dkim.keys_create",
+  "dkim.rotation_start",
+  "dkim.rotation_confirm",
+  "dkim.rotation_cancel",
+  "test_message.send",
+  "test_mailbox.empty",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   action: AuditAction;
-  objectType: "domain" | "account" | "alias" | "support_admin" | "log_source" | "api_token" | "mailbox_usage";
+  objectType: "domain" | "account" | "alias" | "support_admin" | "log_source" | "api_token" | "mailbox_usage" | "login_session" | "app_password" | "test_message";
   objectId: string | null;
   domainId?: string | null;
   domainName?: string | null;
@@ -74,6 +96,7 @@ export function actorOf(principal: Principal, request: { requestId?: string; cli
     role: principal.role,
     id: principal.id,
     name: principal.name,
+    ...(principal.displayName ? { displayName: principal.displayName } : {}),
     ...request,
     ...(principal.apiToken ? { viaApiToken: principal.apiToken.prefix } : {}),
   };
@@ -97,6 +120,7 @@ function auditEntryData(actor: Actor, record: AuditRecord): Prisma.AuditEntryCre
     actorRole: actor.role,
     actorId: actor.id,
     actorName: actor.name,
+    actorDisplayName: actor.displayName ?? null,
     action: record.action,
     objectType: record.objectType,
     objectId: record.objectId,
@@ -146,7 +170,7 @@ export async function listAudit(db: PrismaClient, principal: Principal, query: A
     // domain answers as if it did not exist.
     domainId ??= principal.domainId;
   }
-  if (domainId !== undefined || principal.role !== "SUPPORT_ADMIN") {
+  if (domainId !== undefined || principal.kind !== "support") {
     authorize(principal, "audit.read", { domainId }, ["domain", domainId ?? ""]);
   }
   const afterKey = decodeCursor(query.after);

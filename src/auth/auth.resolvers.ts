@@ -1,8 +1,9 @@
 import type { Resolvers } from "../generated/graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { callerOf, principalOf } from "../graphql/context";
+import { callerOf, principalOf, sessionRequestOf } from "../graphql/context";
 import { principalObject } from "../graphql/principal-object";
 import { changePassword, login } from "./auth.service";
+import { supportRoleOf } from "./principal";
 
 export const authResolvers = {
   Query: {
@@ -10,11 +11,26 @@ export const authResolvers = {
   },
   Mutation: {
     login: async (_: unknown, args: { identifier: string; password: string }, context: GraphQLContext) => {
-      const result = await login(context.deps, args.identifier, args.password, { requestId: context.requestId, clientIp: context.clientIp });
-      return { token: result.token, expiresAt: result.expiresAt, principal: await principalObject(context, result.principal) };
+      const result = await login(context.deps, args.identifier, args.password, sessionRequestOf(context));
+      if (result.kind === "challenge") {
+        return {
+          token: null,
+          expiresAt: null,
+          principal: null,
+          enrollmentRequired: false,
+          challenge: { challenge: result.challenge, expiresAt: result.expiresAt, method: "TOTP" },
+        };
+      }
+      return {
+        token: result.token,
+        expiresAt: result.expiresAt,
+        principal: await principalObject(context, result.principal),
+        enrollmentRequired: result.enrollmentRequired,
+        challenge: null,
+      };
     },
     changePassword: async (_: unknown, args: { currentPassword: string; newPassword: string }, context: GraphQLContext) => {
-      const result = await changePassword(context.deps, callerOf(context), args.currentPassword, args.newPassword);
+      const result = await changePassword(context.deps, callerOf(context), args.currentPassword, args.newPassword, sessionRequestOf(context));
       context.loaders.accountById.clearAll();
       return { token: result.token, expiresAt: result.expiresAt, principal: await principalObject(context, result.principal) };
     },
@@ -23,7 +39,7 @@ export const authResolvers = {
     __resolveType: (object) => ("username" in object ? "SupportAdmin" : "Account"),
   },
   SupportAdmin: {
-    role: () => "SUPPORT_ADMIN",
+    role: (admin: { level: "FULL" | "READ_ONLY" }) => supportRoleOf(admin.level),
     loginName: (admin: { username: string }) => admin.username,
   },
 } satisfies Resolvers;

@@ -2,7 +2,9 @@
 import type { PrismaClient } from "../generated/prisma/client";
 import type { Caller, ServiceDeps } from "../service-deps";
 import type { Config } from "../config";
-import type { Principal } from "./principal";
+import { supportRoleOf, type Principal } from "./principal";
+import { openSession, type SessionRequest } from "./sessions.service";
+import { totpRequiredFor } from "../config";
 import { generatePassword, type PasswordHasher } from "./passwords";
 import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit.service";
 import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
@@ -45,9 +47,9 @@ async function findLoginCandidate(db: PrismaClient, canonical: string | null): P
     const admin = await supportAdminByUsername(db, canonical);
     if (!admin) return null;
     return {
-      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      principal: { kind: "support", id: admin.id, role: supportRoleOf(admin.level), name: admin.username, displayName: admin.displayName, tokenVersion: admin.tokenVersion },
       passwordHash: admin.passwordHash,
-      active: true,
+      active: !admin.disabledAt,
       domainName: null,
     };
   }
@@ -59,6 +61,7 @@ async function findLoginCandidate(db: PrismaClient, canonical: string | null): P
       id: account.id,
       role: account.isAdmin ? "DOMAIN_ADMIN" : "USER",
       name: account.address,
+      displayName: account.displayName,
       domainId: account.domainId,
       tokenVersion: account.tokenVersion,
     },
@@ -124,7 +127,13 @@ export class LoginThrottle {
   }
 }
 
-function auditLogin(deps: Pick<ServiceDeps, "db">, candidate: LoginCandidate, action: "auth.login" | "auth.login_failed", request: { requestId?: string; clientIp?: string }) {
+export function auditLogin(
+  deps: Pick<ServiceDeps, "db">,
+  candidate: Pick<LoginCandidate, "principal" | "domainName">,
+  action: "auth.login" | "auth.login_failed" | "auth.second_factor_failed" | "auth.recovery_code_used",
+  request: { requestId?: string; clientIp?: string },
+  changes: { field: string; before: unknown; after: unknown }[] = [],
+) {
   const { principal } = candidate;
   return writeAudit(deps.db, actorOf(principal, request), {
     action,
@@ -132,11 +141,21 @@ function auditLogin(deps: Pick<ServiceDeps, "db">, candidate: LoginCandidate, ac
     objectId: principal.id,
     domainId: principal.kind === "account" ? principal.domainId : null,
     domainName: candidate.domainName,
-    changes: [],
+    changes,
   });
 }
 
-export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, identifier: string, password: string, request: { requestId?: string; clientIp?: string }) {
+/** The failure counter key of a principal's logins (the canonical identifier: a username or an address). */
+export function identifierKeyOf(principal: Principal): string {
+  return `id:${principal.name}`;
+}
+
+/** What login answers: a session, a second-step challenge, or (two-factor login compulsory, not enrolled) a session limited to enrolling. */
+export type LoginResult =
+  | { kind: "session"; token: string; expiresAt: Date; principal: Principal; enrollmentRequired: boolean }
+  | { kind: "challenge"; challenge: string; expiresAt: Date; principal: Principal };
+
+export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, identifier: string, password: string, request: SessionRequest): Promise<LoginResult> {
   if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
   // No username or address holds control characters or broken Unicode; such
   // an identifier is refused before it reaches the failure counter's key.
@@ -158,14 +177,28 @@ export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, ide
     throw new UnauthenticatedError(WRONG_CREDENTIALS);
   }
   // The password was right, so saying why the login is refused reveals nothing.
-  if (!candidate.active) throw new UnauthenticatedError("This account or its domain is suspended: ask support.");
+  if (!candidate.active) {
+    throw new UnauthenticatedError(
+      candidate.principal.kind === "support"
+        ? "This support account is disabled: ask a full support administrator to enable it."
+        : "This account or its domain is suspended: ask support.",
+    );
+  }
+  const { principal } = candidate;
+  const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id }, select: { confirmedAt: true } });
+  if (factor?.confirmedAt) {
+    // The password was right; the counter is cleared when the second step succeeds (completeLogin).
+    const challenge = deps.tokens.issueChallenge({ sub: principal.id, kind: principal.kind, ver: principal.tokenVersion });
+    return { kind: "challenge", challenge: challenge.token, expiresAt: challenge.expiresAt, principal };
+  }
   await deps.throttle.recordSuccess(identifierKey);
   await auditLogin(deps, candidate, "auth.login", request);
-  const issued = deps.tokens.issue({ sub: candidate.principal.id, kind: candidate.principal.kind, ver: candidate.principal.tokenVersion });
-  return { ...issued, principal: candidate.principal };
+  const enrollmentRequired = totpRequiredFor(deps.config, principal.role);
+  const issued = await openSession(deps, { ...principal, enrollOnly: enrollmentRequired }, request);
+  return { kind: "session", token: issued.token, expiresAt: issued.expiresAt, principal: { ...principal, sessionId: issued.sessionId }, enrollmentRequired };
 }
 
-export async function changePassword(deps: ServiceDeps, caller: Caller, currentPassword: string, newPassword: string) {
+export async function changePassword(deps: ServiceDeps, caller: Caller, currentPassword: string, newPassword: string, request: SessionRequest = {}) {
   const principal = caller.principal;
   const password = parsePassword(newPassword, "newPassword");
   const stored =
@@ -180,6 +213,8 @@ export async function changePassword(deps: ServiceDeps, caller: Caller, currentP
     const data = { passwordHash, tokenVersion: { increment: 1 } };
     const updated =
       principal.kind === "support" ? await tx.supportAdmin.update({ where: { id: principal.id }, data }) : await tx.account.update({ where: { id: principal.id }, data });
+    // The older tokens stop working (token version): their sessions are listed as ended.
+    await tx.loginSession.updateMany({ where: { principalId: principal.id, endedAt: null }, data: { endedAt: deps.now(), endedByName: principal.name } });
     await writeAudit(tx, caller.actor, {
       action: "auth.change_password",
       objectType: principal.kind === "support" ? "support_admin" : "account",
@@ -189,8 +224,8 @@ export async function changePassword(deps: ServiceDeps, caller: Caller, currentP
     });
     return updated.tokenVersion;
   });
-  const issued = deps.tokens.issue({ sub: principal.id, kind: principal.kind, ver: tokenVersion });
-  return { ...issued, principal: { ...principal, tokenVersion } };
+  const issued = await openSession(deps, { ...principal, tokenVersion }, { ...request, clientIp: request.clientIp ?? caller.actor.clientIp });
+  return { token: issued.token, expiresAt: issued.expiresAt, principal: { ...principal, tokenVersion, sessionId: issued.sessionId } };
 }
 
 /**

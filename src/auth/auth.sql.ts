@@ -40,3 +40,15 @@ export async function supportAdminById(db: PrismaClient, id: string): Promise<Su
 export async function supportAdminByUsername(db: PrismaClient, username: string): Promise<SupportAdmin | undefined> {
   return (await rawRows<SupportAdmin>(db, `SELECT * FROM "support_admin" WHERE "username" = $1`, [username]))[0];
 }
+
+/** What authentication needs of a login session. */
+export interface SessionState {
+  principalId: string;
+  endedAt: Date | null;
+  expiresAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export async function sessionStateById(db: PrismaClient, id: string): Promise<SessionState | undefined> {
+  return (await rawRows<SessionState>(db, `SELECT "principalId", "endedAt", "expiresAt", "lastUsedAt" FROM "login_session" WHERE "id" = $1`, [id]))[0];
+}

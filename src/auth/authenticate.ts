@@ -6,7 +6,31 @@ import type { PrismaClient } from "../generated/prisma/client";
 import type { TokenService } from "./tokens";
 import { bearerToken, type AuthFailure, type Authentication } from "./principal";
 import { LAST_USE_RESOLUTION_MS, TOKEN_FORM, hashApiToken, looksLikeApiToken, prefixOf, type ApiTokenUse } from "./api-tokens";
-import { accountRowOf, callingAccountById, supportAdminById } from "./auth.sql";
+import { accountRowOf, callingAccountById, sessionStateById, supportAdminById } from "./auth.sql";
+import { supportRoleOf } from "./principal";
+
+/** A session's last use is written at most this often (like an API token's). */
+const SESSION_LAST_USE_RESOLUTION_MS = 60_000;
+
+/**
+ * Whether the login session a token names is still open; records its use at
+ * most once a minute (a conditional update, so that concurrent requests write once).
+ */
+async function sessionRefusal(db: PrismaClient, sid: string | undefined, principalId: string, options: { now?: () => Date }): Promise<AuthFailure | null> {
+  if (!sid) return null;
+  const session = await sessionStateById(db, sid);
+  if (!session || session.principalId !== principalId) return "invalid";
+  const now = (options.now ?? (() => new Date()))();
+  if (session.endedAt) return "session_ended";
+  if (session.expiresAt.getTime() <= now.getTime()) return "expired";
+  if (!session.lastUsedAt || now.getTime() - session.lastUsedAt.getTime() >= SESSION_LAST_USE_RESOLUTION_MS) {
+    await db.loginSession.updateMany({
+      where: { id: sid, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: new Date(now.getTime() - SESSION_LAST_USE_RESOLUTION_MS) } }] },
+      data: { lastUsedAt: now },
+    });
+  }
+  return null;
+}
 
 export async function authenticate(
   db: PrismaClient,
@@ -19,29 +43,48 @@ export async function authenticate(
   if (looksLikeApiToken(token)) return authenticateApiToken(db, token, options);
   const verified = tokens.verify(token);
   if ("error" in verified) return { principal: null, failure: verified.error };
-  const { sub, kind, ver } = verified.claims;
+  const { sub, kind, ver, sid, enrollOnly } = verified.claims;
   if (kind === "support") {
     const admin = await supportAdminById(db, sub);
     if (!admin) return { principal: null, failure: "invalid" };
     if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
+    if (admin.disabledAt) return { principal: null, failure: "disabled" };
+    const sessionFailure = await sessionRefusal(db, sid, admin.id, options);
+    if (sessionFailure) return { principal: null, failure: sessionFailure };
     return {
-      principal: { kind, id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion },
+      principal: {
+        kind,
+        id: admin.id,
+        role: supportRoleOf(admin.level),
+        name: admin.username,
+        displayName: admin.displayName,
+        tokenVersion: admin.tokenVersion,
+        ...(sid ? { sessionId: sid } : {}),
+        ...(enrollOnly ? { enrollOnly } : {}),
+      },
+      language: admin.language,
     };
   }
   const account = await callingAccountById(db, sub);
   if (!account) return { principal: null, failure: "invalid" };
   if (account.tokenVersion !== ver) return { principal: null, failure: "revoked" };
   if (account.status !== "ACTIVE" || account.domainStatus !== "ACTIVE") return { principal: null, failure: "suspended" };
+  const sessionFailure = await sessionRefusal(db, sid, account.id, options);
+  if (sessionFailure) return { principal: null, failure: sessionFailure };
   const { isAdmin } = account;
   return {
     account: { row: accountRowOf(account), isAdmin },
+    language: account.language,
     principal: {
       kind,
       id: account.id,
       role: isAdmin ? "DOMAIN_ADMIN" : "USER",
       name: account.address,
+      displayName: account.displayName,
       domainId: account.domainId,
       tokenVersion: account.tokenVersion,
+      ...(sid ? { sessionId: sid } : {}),
+      ...(enrollOnly ? { enrollOnly } : {}),
     },
   };
 }
@@ -69,8 +112,19 @@ export async function authenticateApiToken(db: PrismaClient, token: string, opti
   if (row.createdByRole === "SUPPORT_ADMIN") {
     const admin = await db.supportAdmin.findUnique({ where: { id: row.createdById } });
     if (!admin) return refused("api_token_creator_gone");
+    if (admin.disabledAt) return refused("disabled");
     authentication = {
-      principal: { kind: "support", id: admin.id, role: "SUPPORT_ADMIN", name: admin.username, tokenVersion: admin.tokenVersion, apiToken: use },
+      // A token acts with its creator's powers as they are now: a creator made read-only makes its tokens read-only.
+      principal: {
+        kind: "support",
+        id: admin.id,
+        role: supportRoleOf(admin.level),
+        name: admin.username,
+        displayName: admin.displayName,
+        tokenVersion: admin.tokenVersion,
+        apiToken: use,
+      },
+      language: admin.language,
     };
   } else {
     const account = await db.account.findUnique({
@@ -85,10 +139,12 @@ export async function authenticateApiToken(db: PrismaClient, token: string, opti
         id: account.id,
         role: "DOMAIN_ADMIN",
         name: account.address,
+        displayName: account.displayName,
         domainId: account.domainId,
         tokenVersion: account.tokenVersion,
         apiToken: use,
       },
+      language: account.language,
     };
   }
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USE_RESOLUTION_MS) {

@@ -4,6 +4,7 @@
 // domain's objects are indistinguishable from missing ones).
 import { ForbiddenError, NotFoundError, UnauthenticatedError, type ObjectDescription } from "../errors";
 import type { AuthFailure, Authentication, Principal } from "./principal";
+import { message, type Message } from "../i18n/messages";
 
 /** What an action is about: the domain it touches and, for account actions, the account. */
 export interface Target {
@@ -13,7 +14,10 @@ export interface Target {
 
 type Rule = (principal: Principal, target: Target) => boolean;
 
+/** Full support staff: may change anything support may change. */
 const isSupport: Rule = (p) => p.role === "SUPPORT_ADMIN";
+/** Any support staff, read-only included: may read and check (DNS, probes, diagnosis) everything, change nothing. */
+const isAnySupport: Rule = (p) => p.kind === "support";
 const isAdminOfTargetDomain: Rule = (p, t) => p.kind === "account" && p.role === "DOMAIN_ADMIN" && p.domainId === t.domainId;
 const isTargetAccount: Rule = (p, t) => p.kind === "account" && t.accountId !== undefined && p.id === t.accountId;
 const isMemberOfTargetDomain: Rule = (p, t) => p.kind === "account" && p.domainId === t.domainId;
@@ -43,6 +47,9 @@ export type Action =
   | "domain.manage_alias_domains"
   | "audit.read"
   | "dns.check"
+  | "dkim.read"
+  | "dkim.manage"
+  | "dkim.force_confirm"
   | "dns.check_all"
   | "maillog.read"
   | "maillog.ingest"
@@ -53,93 +60,119 @@ export type Action =
   | "delivery.diagnose"
   | "api_token.create"
   | "api_token.read"
-  | "api_token.revoke";
+  | "api_token.revoke"
+  | "test_message.send"
+  | "test_message.read"
+  | "test_mailbox.read"
+  | "test_mailbox.empty"
+  | "support_admin.read"
+  | "support_admin.manage"
+  | "totp.reset"
+  | "session.read"
+  | "session.end_all"
+  | "app_password.read"
+  | "app_password.manage";
 
 /** [who may do it, who may see the object it concerns] */
 const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
   "domain.create": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may create domains." },
-  "domain.read": { allow: anyOf(isSupport, isMemberOfTargetDomain), see: anyOf(isSupport, isMemberOfTargetDomain), deniedMessage: "" },
+  "domain.read": { allow: anyOf(isAnySupport, isMemberOfTargetDomain), see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: "" },
   "domain.update": {
     allow: isSupport,
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff may change a domain's status, quotas and limits.",
   },
-  "domain.delete": { allow: isSupport, see: anyOf(isSupport, isMemberOfTargetDomain), deniedMessage: "Only support staff may delete a domain." },
+  "domain.delete": { allow: isSupport, see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: "Only support staff may delete a domain." },
   "domain.reassign_admin": {
     allow: isSupport,
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff may change a domain's administrator.",
   },
-  "domain.list_accounts": {
+  "dkim.read": {
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may see its DKIM keys.",
+  },
+  "dkim.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff and the domain's administrator may make or rotate its DKIM keys.",
+  },
+  "dkim.force_confirm": {
+    allow: isSupport,
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
+    deniedMessage: "Only support staff may switch signing to a key the DNS check has not seen published (force: true).",
+  },
+  "domain.list_accounts": {
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may list its accounts.",
   },
   "account.create": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may create accounts.",
   },
   "account.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
   "account.update": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff and the domain's administrator may change an account.",
   },
   "account.update_usage": {
     allow: isSupport,
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff may set an account's used storage (it is reported by the mail store).",
   },
   "account.set_password": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff and the domain's administrator may set another account's password; use changePassword for your own.",
   },
   "account.delete": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "Only support staff and the domain's administrator may delete an account.",
   },
   // A user may forward its own mail (or stop doing so); its domain's administrator and support may too.
   "account.set_forwarding": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
   "account.set_auto_reply": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
   "alias.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may read its aliases.",
   },
   "alias.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may create, change or delete its aliases.",
   },
   "domain.set_catch_all": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may set its catch-all.",
   },
   // Adding a name to the service is like creating a domain: support's.
   "domain.manage_alias_domains": {
     allow: isSupport,
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff may add or remove a domain's alias domains.",
   },
   "maillog.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
   // A log shipper's service token is an API token with the LOGS scope created by support staff: its principal is support.
@@ -156,42 +189,86 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
     see: () => true,
     deniedMessage: "Only support staff, or a mail store's service token (an API token with the USAGE scope created by support staff), may report mailbox usage.",
   },
-  "maillog.rejected": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
+  "maillog.rejected": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
   "dns.check": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may check the domain's DNS.",
   },
   "probe.hosted": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may probe the domain's mail servers.",
   },
-  "probe.remote": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may probe the mail servers of a domain not hosted here." },
+  "probe.remote": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may probe the mail servers of a domain not hosted here." },
   "delivery.diagnose": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
-    see: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     deniedMessage: "",
   },
-  "dns.check_all": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
+  "dns.check_all": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
   // A domain administrator's tokens are its domain's (target: the token's domain); support tokens have no domain, so only support sees them.
   "api_token.create": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and domain administrators may create API tokens.",
   },
   "api_token.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may list its API tokens.",
   },
-  "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isSupport, isAdminOfTargetDomain), deniedMessage: "" },
+  "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isAnySupport, isAdminOfTargetDomain), deniedMessage: "" },
+  // The support test domain is support's own (docs/test-domain.md): nobody else sends test messages or reads their results.
+  "test_message.send": { allow: isSupport, see: () => true, deniedMessage: "Only full support staff may send test messages." },
+  "test_message.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: "" },
+  "test_mailbox.read": {
+    allow: isAnySupport,
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only support staff may read the messages received by a test mailbox.",
+  },
+  "test_mailbox.empty": {
+    allow: isSupport,
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only full support staff may empty a test mailbox.",
+  },
+  "support_admin.read": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may list support staff." },
+  "support_admin.manage": {
+    allow: isSupport,
+    see: () => true,
+    deniedMessage: "Only full support staff may add, change, disable or delete support accounts.",
+  },
+  // Target: the principal whose second factor is reset (an account's domainId, or none for support staff).
+  "totp.reset": {
+    allow: isSupport,
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only full support staff may reset another person's two-factor login.",
+  },
+  // Another principal's sessions: support staff (both levels) read them; to anyone else they do not exist.
+  "session.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: "" },
+  "session.end_all": {
+    allow: isSupport,
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only full support staff may end another person's sessions; end your own with endSession.",
+  },
+  "app_password.read": {
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "",
+  },
+  "app_password.manage": {
+    allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
+    see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
+    deniedMessage: "Only the account itself, its domain's administrator and full support staff may create or revoke its app passwords.",
+  },
   "audit.read": {
-    allow: anyOf(isSupport, isAdminOfTargetDomain),
-    see: anyOf(isSupport, isMemberOfTargetDomain),
+    allow: anyOf(isAnySupport, isAdminOfTargetDomain),
+    see: anyOf(isAnySupport, isMemberOfTargetDomain),
     deniedMessage: "Only support staff and the domain's administrator may read the audit trail.",
   },
 };
+
+const READ_ONLY_SUPPORT_MESSAGE = "Your support account is read-only: it may read, check DNS, probe and diagnose, but not change anything. Ask a full support administrator.";
 
 export function can(principal: Principal, action: Action, target: Target = {}): boolean {
   return policy[action].allow(principal, target);
@@ -205,24 +282,26 @@ export function authorize(principal: Principal, action: Action, target: Target, 
   const rule = policy[action];
   if (rule.allow(principal, target)) return;
   if (!rule.see(principal, target)) throw new NotFoundError(...describe);
+  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError(READ_ONLY_SUPPORT_MESSAGE);
   throw new ForbiddenError(rule.deniedMessage);
 }
 
-const failureMessages: Record<AuthFailure, string> = {
-  missing: "You are not logged in: call login and send its token as 'Authorization: Bearer <token>'.",
-  expired: "Your session has expired: log in again.",
-  invalid: "The token sent is not valid: log in again.",
-  revoked: "This token was revoked by a password or administrator change: log in again.",
-  suspended: "This account or its domain is suspended: ask support.",
-  api_token_invalid: "The API token sent is not known: check that it was copied whole (mat_ and 56 more characters).",
-  api_token_expired: "This API token has expired: create a new one (createApiToken).",
-  api_token_revoked: "This API token was revoked: create a new one (createApiToken).",
-  api_token_creator_gone:
-    "This API token no longer works: whoever created it is no longer the domain's administrator (or no longer exists). Ask the domain's administrator or support for a new token.",
+const failureMessages: Record<AuthFailure, Message> = {
+  missing: message("auth.failure.missing"),
+  expired: message("auth.failure.expired"),
+  invalid: message("auth.failure.invalid"),
+  revoked: message("auth.failure.revoked"),
+  suspended: message("auth.failure.suspended"),
+  disabled: message("auth.failure.disabled"),
+  session_ended: message("auth.failure.session_ended"),
+  api_token_invalid: message("auth.failure.api_token_invalid"),
+  api_token_expired: message("auth.failure.api_token_expired"),
+  api_token_revoked: message("auth.failure.api_token_revoked"),
+  api_token_creator_gone: message("auth.failure.api_token_creator_gone"),
 };
 
 export function authenticationFailureMessage(failure: AuthFailure): string {
-  return failureMessages[failure];
+  return failureMessages[failure].in("en");
 }
 
 export function requirePrincipal(authentication: Authentication): Principal {

@@ -36,11 +36,26 @@ export const GRAPHQL_FIELD_SCOPES: Record<string, ScopeRequirement> = {
   "Account.mailLog": "LOGS",
   "Query.rejectedLogLines": "LOGS",
   "Query.diagnoseDelivery": "LOGS",
+  // The support test domain's results are delivery records and received mail (docs/test-domain.md).
+  "Query.testMessage": "LOGS",
+  "Account.receivedTestMessages": "LOGS",
   "Mutation.ingestMailLog": "LOGS",
   "Mutation.reportMailboxUsage": "USAGE",
   "Mutation.changePassword": "LOGIN_SESSION",
+  "Mutation.setPreferredLanguage": "LOGIN_SESSION",
   "Mutation.createApiToken": "LOGIN_SESSION",
   "Mutation.revokeApiToken": "LOGIN_SESSION",
+  "Mutation.startTotpEnrollment": "LOGIN_SESSION",
+  "Mutation.confirmTotpEnrollment": "LOGIN_SESSION",
+  "Mutation.disableTotp": "LOGIN_SESSION",
+  "Mutation.resetTotp": "LOGIN_SESSION",
+  "Mutation.endSession": "LOGIN_SESSION",
+  "Mutation.endAllSessions": "LOGIN_SESSION",
+  "Mutation.createSupportAdmin": "LOGIN_SESSION",
+  "Mutation.updateSupportAdmin": "LOGIN_SESSION",
+  "Mutation.deleteSupportAdmin": "LOGIN_SESSION",
+  "Mutation.createAppPassword": "LOGIN_SESSION",
+  "Mutation.revokeAppPassword": "LOGIN_SESSION",
 };
 
 /** Throws FORBIDDEN when the request was made with an API token that lacks what `operation` needs. */
@@ -62,7 +77,7 @@ function requirementOf(typeName: string, fieldName: string): ScopeRequirement | 
   if (listed) return listed;
   if (typeName === "Query") return "READ";
   // login is how a caller without a token gets one.
-  if (typeName === "Mutation") return fieldName === "login" ? undefined : "WRITE";
+  if (typeName === "Mutation") return fieldName === "login" || fieldName === "completeLogin" ? undefined : "WRITE";
   return undefined;
 }
 
@@ -91,6 +106,25 @@ export function withTokenScopes<T extends Record<string, unknown>>(resolvers: T)
   return wrapped as T;
 }
 
+/** The only root fields a token limited to enrolling in two-factor login may reach. */
+export const ENROLLMENT_FIELDS: ReadonlySet<string> = new Set(["startTotpEnrollment", "confirmTotpEnrollment"]);
+
+/**
+ * Refuses an operation of a token that may only enrol in two-factor login
+ * (compulsory for its principal, which has not enrolled yet) when it reaches
+ * anything else; null when it may run.
+ */
+export function enrollmentOnlyRefusal(operation: OperationDefinitionNode, principal: Principal | null): ForbiddenError | null {
+  if (!principal?.enrollOnly) return null;
+  const other = operation.selectionSet.selections.find(
+    (selection) => selection.kind !== Kind.FIELD || (selection.name.value !== "__typename" && !ENROLLMENT_FIELDS.has(selection.name.value)),
+  );
+  if (!other) return null;
+  return new ForbiddenError(
+    "Two-factor login is compulsory for you and you have not enrolled yet: this login's token only lets you enrol (startTotpEnrollment, then confirmTotpEnrollment with a first code). Then log in again.",
+  );
+}
+
 /**
  * What reading an object of each type needs when it is reached below the
  * answer of the operation's root field: objects of the service's data, not
@@ -100,6 +134,8 @@ export const ENTITY_TYPE_SCOPES: Record<string, ApiTokenScope> = {
   Domain: "READ",
   Account: "READ",
   SupportAdmin: "READ",
+  AppPassword: "READ",
+  LoginSession: "READ",
   AuditEntry: "READ",
   ApiToken: "READ",
   DnsCheck: "READ",

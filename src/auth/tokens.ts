@@ -10,7 +10,22 @@ export interface TokenClaims {
   sub: string;
   kind: PrincipalKind;
   ver: number;
+  /** The login session (login_session.id) of a token issued by a login; absent on tokens made for tests and tools. */
+  sid?: string;
+  /** A token limited to enrolling in two-factor login (compulsory for the principal, not enrolled yet). */
+  enrollOnly?: boolean;
 }
+
+/** The second step of a login: who gave the right password, and when that step expires. */
+export interface ChallengeClaims {
+  sub: string;
+  kind: PrincipalKind;
+  ver: number;
+}
+
+/** How long the second step of a login may wait for its code. */
+export const CHALLENGE_SECONDS = 300;
+const CHALLENGE_AUDIENCE = "mailadmin-login-challenge";
 
 export interface IssuedToken {
   token: string;
@@ -26,6 +41,9 @@ export interface TokenService {
   issue(claims: TokenClaims): IssuedToken;
   /** The claims, or a reason the token is refused. */
   verify(token: string): { claims: TokenClaims } | { error: "expired" | "invalid" };
+  /** A short-lived challenge for the second step of a login (never accepted as a login token: another audience). */
+  issueChallenge(claims: ChallengeClaims): IssuedToken;
+  verifyChallenge(challenge: string): { claims: ChallengeClaims } | { error: "expired" | "invalid" };
 }
 
 export function createTokenService(secret: string, expiresInSeconds: number, now: () => Date = () => new Date()): TokenService {
@@ -36,7 +54,7 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
   return {
     issue(claims) {
       const issuedAt = Math.floor(now().getTime() / 1000);
-      const token = jwt.sign({ kind: claims.kind, ver: claims.ver, iat: issuedAt }, key, {
+      const token = jwt.sign({ kind: claims.kind, ver: claims.ver, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.enrollOnly ? { eo: 1 } : {}), iat: issuedAt }, key, {
         algorithm: "HS256",
         subject: claims.sub,
         expiresIn: expiresInSeconds,
@@ -59,15 +77,38 @@ export function createTokenService(secret: string, expiresInSeconds: number, now
           clockTimestamp: Math.floor(now().getTime() / 1000),
         });
         if (typeof payload === "string" || typeof payload.sub !== "string") return { error: "invalid" };
-        const { kind, ver } = payload as Record<string, unknown>;
+        const { kind, ver, sid, eo } = payload as Record<string, unknown>;
         if ((kind !== "support" && kind !== "account") || typeof ver !== "number") return { error: "invalid" };
+        if (sid !== undefined && typeof sid !== "string") return { error: "invalid" };
         // Every token this service issues expires: one without exp (signed
         // with a leaked or reused secret) would never stop working.
         if (typeof payload.exp !== "number") return { error: "invalid" };
-        const claims: TokenClaims = { sub: payload.sub, kind, ver };
+        const claims: TokenClaims = { sub: payload.sub, kind, ver, ...(sid ? { sid } : {}), ...(eo === 1 ? { enrollOnly: true } : {}) };
         if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
         verified.set(token, { claims, expiresAt: payload.exp });
         return { claims };
+      } catch (error) {
+        return { error: error instanceof jwt.TokenExpiredError ? "expired" : "invalid" };
+      }
+    },
+    issueChallenge(claims) {
+      const issuedAt = Math.floor(now().getTime() / 1000);
+      const token = jwt.sign({ kind: claims.kind, ver: claims.ver, iat: issuedAt }, key, {
+        algorithm: "HS256",
+        subject: claims.sub,
+        expiresIn: CHALLENGE_SECONDS,
+        issuer: ISSUER,
+        audience: CHALLENGE_AUDIENCE,
+      });
+      return { token, expiresAt: new Date((issuedAt + CHALLENGE_SECONDS) * 1000) };
+    },
+    verifyChallenge(challenge) {
+      try {
+        const payload = jwt.verify(challenge, key, { algorithms: ["HS256"], issuer: ISSUER, audience: CHALLENGE_AUDIENCE, clockTimestamp: Math.floor(now().getTime() / 1000) });
+        if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number") return { error: "invalid" };
+        const { kind, ver } = payload as Record<string, unknown>;
+        if ((kind !== "support" && kind !== "account") || typeof ver !== "number") return { error: "invalid" };
+        return { claims: { sub: payload.sub, kind, ver } };
       } catch (error) {
         return { error: error instanceof jwt.TokenExpiredError ? "expired" : "invalid" };
       }

@@ -7,8 +7,11 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { loadConfig, type Config } from "../config";
 import { migrateIfNeeded } from "../db/migrate";
+import { createPrismaClient } from "../db/prisma";
+import { backfillDkimKeys, signingKeys, type SigningKey } from "../dkim/dkim.service";
 import {
   ensureMailServerLogin,
+  refreshMailStackDkim,
   installMailStackPackages,
   mailStackStatus,
   mailStackUnavailable,
@@ -41,14 +44,27 @@ function printState(state: MailStackState, running: { postfix: boolean; dovecot:
     `Dovecot  ${running.dovecot ? "running" : "stopped"}   IMAP ${address}:${ports.imap}   POP3 ${address}:${ports.pop3}   LMTP ${address}:${ports.lmtp}   quota-status ${address}:${ports.quotaStatus}`,
   );
   say(`folder   ${state.dir}   mail ${state.mailStoreDir}`);
+  if (state.openDkimDir) say(`OpenDKIM signs outgoing mail: milter ${address}:${ports.milter}, files in ${state.openDkimDir} (npm run mailstack -- dkim after a rotation)`);
   say(`Postfix's log, for mailadmin's collector: LOG_SOURCES='${JSON.stringify([state.logSource])}'`);
+}
+
+/** The signing keys, after giving domains without any their keys (the back-fill). */
+async function currentSigningKeys(config: Config): Promise<SigningKey[]> {
+  const db = createPrismaClient(config.DATABASE_URL!, 2);
+  try {
+    const deps = { db, config, now: () => new Date() };
+    await backfillDkimKeys(deps);
+    return await signingKeys(deps);
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 async function main(): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const command = process.argv[2];
-  if (!command || !["up", "down", "status"].includes(command)) {
-    process.stderr.write("usage: npm run mailstack -- up|down|status\n");
+  if (!command || !["up", "down", "status", "dkim"].includes(command)) {
+    process.stderr.write("usage: npm run mailstack -- up|down|status|dkim\n");
     return 2;
   }
   const config = loadConfig();
@@ -65,6 +81,14 @@ async function main(): Promise<number> {
   if (command === "down") {
     await stopMailStack(dir);
     say(`mail stack in ${dir} stopped (its mail and logs are kept)`);
+    return 0;
+  }
+  if (command === "dkim") {
+    // After a domain was created or a rotation confirmed: the signer gets the current keys.
+    if (!config.DATABASE_URL) throw new Error("set DATABASE_URL");
+    const keys = await currentSigningKeys(config);
+    await refreshMailStackDkim(dir, keys);
+    say(`OpenDKIM restarted with ${keys.length} signing key(s)`);
     return 0;
   }
   const unavailable = mailStackUnavailable(config.DATABASE_URL);
@@ -91,6 +115,7 @@ async function main(): Promise<number> {
     dbPassword: password,
     hostname: config.MAIL_SERVER_HOSTNAME ?? "mailstack.localhost",
     quotaWarningPercents: config.QUOTA_WARNING_PERCENTS,
+    dkimKeys: await currentSigningKeys(config),
   });
   printState(state, { postfix: true, dovecot: true });
   say("stop it with: npm run mailstack -- down");

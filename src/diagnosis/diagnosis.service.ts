@@ -10,7 +10,7 @@ import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
 import { parseAddress, parseBigintId } from "../shared/validation";
-import { checkView, dnsServiceOf, profileOf, type DnsCheckView } from "../dns/dns.service";
+import { checkView, dnsServiceOf, loadProfile, type DnsCheckView } from "../dns/dns.service";
 import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
 import type { MailServerProbe, ProbeAttempt } from "../probe/probe";
@@ -216,7 +216,7 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   const describe: ObjectDescription = hasRecord ? ["delivery record", input.logRecordId!] : ["delivery records for", address!, "many"];
   // Who may diagnose: as who may read the records (support any; a domain's
   // administrator its domain's addresses; a user its own).
-  if (principal.role !== "SUPPORT_ADMIN" && !domain) throw new NotFoundError(...describe);
+  if (principal.kind !== "support" && !domain) throw new NotFoundError(...describe);
   authorize(principal, "delivery.diagnose", { domainId: domain?.id, accountId: account?.id }, describe);
   return { address, domain, account, records };
 }
@@ -802,7 +802,7 @@ const SERVICE_CHECKS = new Set(["ptr.mail_server"]);
 
 async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: DnsCheckView; findings: DiagnosisFinding[] }> {
   const service = dnsServiceOf(deps);
-  const profile = profileOf(domain);
+  const profile = await loadProfile(deps, domain);
   const cached = await service.cached(domain.id, profile);
   let result = cached;
   if (!result) {

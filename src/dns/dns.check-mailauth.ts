@@ -1,7 +1,7 @@
 // DNS checks: SPF, DKIM, DMARC, MTA-STS, TLS-RPT (the validator: dns.checker.ts).
 import { addressesOf } from "./dns.lookup";
 import { recordText } from "./dns.transport";
-import { dkimRecordFor, zoneLine, RECORD_TTL } from "./dns.records";
+import { dkimHost, dkimRecordFor, zoneLine, RECORD_TTL, type DkimProfileKey } from "./dns.records";
 import { DMARC_STRENGTH, SPF_LOOKUP_LIMIT, countSpfLookups, evaluateSpf, isSpfRecord, parseDkimKey, parseDmarc, parseMtaSts, parseSpf, parseTlsRpt } from "./dns.mailauth";
 import { type Context, type DnsFinding, asText, finding } from "./dns.check-common";
 
@@ -123,8 +123,79 @@ export async function checkSpf(context: Context): Promise<DnsFinding[]> {
   return findings;
 }
 
+/** One finding per key of mailadmin's (dkim.key), and dkim.age for signing keys past DKIM_KEY_MAX_AGE_DAYS. */
+async function checkManagedDkim(context: Context, keys: DkimProfileKey[]): Promise<DnsFinding[]> {
+  const { profile, service } = context;
+  const findings = await Promise.all(
+    keys.map(async (key): Promise<DnsFinding> => {
+      const host = dkimHost(key.selector, profile.name);
+      const value = dkimRecordFor(key.publicKey);
+      const publish = `Publish: ${asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value }))}`;
+      const role = key.state === "ACTIVE" ? "the signing key" : key.state === "PUBLISHED_PENDING" ? "the next key (rotation under way)" : "the previous key (retiring)";
+      const txt = await txtAt(context, host);
+      if (txt.status === "error") return finding("dkim.key", "ERROR", host, value, `DNS did not answer: ${txt.message}`, "DNS did not answer; check again later.");
+      const records = txt.texts;
+      if (records.length === 0) {
+        if (key.state === "ACTIVE") return finding("dkim.key", "FAIL", host, value, `${role} is not published: receivers cannot verify the service's signatures`, publish);
+        if (key.state === "PUBLISHED_PENDING") {
+          return finding(
+            "dkim.key",
+            "WARN",
+            host,
+            value,
+            `${role} is not published yet: the rotation cannot be confirmed`,
+            `${publish} Then confirm the rotation (confirmDkimRotation).`,
+          );
+        }
+        return finding(
+          "dkim.key",
+          "WARN",
+          host,
+          value,
+          `${role} is no longer published: mail signed with it before the rotation and still in flight fails DKIM`,
+          `Keep it published until its grace period ends. ${publish}`,
+        );
+      }
+      if (records.length > 1)
+        return finding("dkim.key", "FAIL", host, value, `${records.length} TXT records at the selector: verifiers cannot tell which key to use`, `Keep only one. ${publish}`);
+      const parsed = parseDkimKey(records[0]!);
+      if (!parsed.ok) return finding("dkim.key", "FAIL", host, value, `"${records[0]}" ${parsed.error}`, `Replace it. ${publish}`);
+      if (parsed.value.publicKey === "") return finding("dkim.key", "FAIL", host, value, `${role} is revoked (empty p=)`, `Publish the key on file. ${publish}`);
+      if (parsed.value.publicKey !== key.publicKey) {
+        return finding(
+          "dkim.key",
+          "FAIL",
+          host,
+          value,
+          `a different key is published at ${role === "the signing key" ? "the signing selector" : `the selector of ${role}`}: signatures with the key on file fail to verify`,
+          `Replace the record. ${publish}`,
+        );
+      }
+      return finding("dkim.key", "PASS", host, value, `${role} (${parsed.value.keyType}) is published and matches the key on file`, null);
+    }),
+  );
+  const maxAge = service.dkimKeyMaxAgeDays ?? 0;
+  if (maxAge > 0) {
+    for (const key of keys) {
+      if (key.state !== "ACTIVE" || key.ageDays < maxAge) continue;
+      findings.push(
+        finding(
+          "dkim.age",
+          "WARN",
+          dkimHost(key.selector, profile.name),
+          `a signing key younger than ${maxAge} days`,
+          `the signing key has signed for ${key.ageDays} days`,
+          "Rotate it: startDkimRotation makes a new key to publish; once the DNS check sees it, confirmDkimRotation switches signing to it.",
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
 export async function checkDkim(context: Context): Promise<DnsFinding[]> {
   const { hosts, profile, service } = context;
+  if (profile.dkimKeys && profile.dkimKeys.length > 0) return checkManagedDkim(context, profile.dkimKeys);
   const host = hosts.dkim;
   const key = profile.dkimPublicKey;
   const expected = key ? dkimRecordFor(key) : `a DKIM key record for selector ${service.dkimSelector}`;

@@ -38,6 +38,8 @@ export interface MailService {
   backupMxHost?: string;
   spfInclude?: string;
   dkimSelector: string;
+  /** The DNS check warns (dkim.age) about signing keys older than this many days; 0 or unset: never. */
+  dkimKeyMaxAgeDays?: number;
   dmarcPolicy: "none" | "quarantine" | "reject";
   dmarcReportAddress?: string;
 }
@@ -48,7 +50,31 @@ export interface DomainDnsProfile {
   name: string;
   setup: DnsSetup;
   webServerAddress: string | null;
+  /** A key typed in by hand (its signer is elsewhere), published at DKIM_SELECTOR; used only when the domain has no keys of mailadmin's. */
   dkimPublicKey: string | null;
+  /** The keys mailadmin made for the domain that are in DNS now or about to be (not retired). */
+  dkimKeys?: DkimProfileKey[];
+}
+
+export type DkimPublishedState = "PUBLISHED_PENDING" | "ACTIVE" | "RETIRING";
+
+/** A DKIM key of mailadmin's as the records and the check see it. */
+export interface DkimProfileKey {
+  selector: string;
+  publicKey: string;
+  state: DkimPublishedState;
+  /** Whole days since it started signing (ACTIVE), for dkim.age. */
+  ageDays: number;
+}
+
+export const DKIM_STATE_PURPOSES: Record<DkimPublishedState, string> = {
+  PUBLISHED_PENDING: "DKIM, next key of a rotation: publish it now; signing switches to it once the DNS check sees it and the rotation is confirmed.",
+  ACTIVE: "DKIM: the key receivers use to verify the service's signatures.",
+  RETIRING: "DKIM, previous key: keep it published until the grace period ends, for mail still in flight; then remove it.",
+};
+
+export function dkimHost(selector: string, domain: string): string {
+  return `${selector}._domainkey.${domain}`;
 }
 
 export type ExpectedRecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT";
@@ -190,7 +216,9 @@ export function expectedRecords(profile: DomainDnsProfile, service: MailService)
     }
   }
   records.push(record(hosts.apex, "TXT", spfRecordFor(service), "SPF: the service's mail servers may send as the domain (one SPF record only)."));
-  if (profile.dkimPublicKey) {
+  if (profile.dkimKeys && profile.dkimKeys.length > 0) {
+    for (const key of profile.dkimKeys) records.push(record(dkimHost(key.selector, profile.name), "TXT", dkimRecordFor(key.publicKey), DKIM_STATE_PURPOSES[key.state]));
+  } else if (profile.dkimPublicKey) {
     records.push(record(hosts.dkim, "TXT", dkimRecordFor(profile.dkimPublicKey), "DKIM: the key receivers use to verify the service's signatures."));
   }
   records.push(record(hosts.dmarc, "TXT", dmarcRecordFor(service), "DMARC: what receivers do with mail that fails SPF and DKIM."));

@@ -22,5 +22,7 @@ export const dnsResolvers = {
       if (!domain) throw new Error(`domain ${check.domainId} of a DNS check no longer exists`);
       return domain;
     },
+    aliasDomain: (check: DnsCheckView, _: unknown, context: GraphQLContext) =>
+      check.aliasDomainName ? context.deps.db.aliasDomain.findUnique({ where: { name: check.aliasDomainName } }) : null,
   },
 } satisfies Resolvers;

@@ -4,7 +4,7 @@
 // domain (with its audit record, in one transaction), and support's sweep.
 // The looking-up itself is the validator's (dns.checker.ts).
 import { getServers } from "node:dns";
-import type { Domain, Prisma, PrismaClient } from "../generated/prisma/client";
+import type { AliasDomain, Domain, Prisma, PrismaClient } from "../generated/prisma/client";
 import type { Config } from "../config";
 import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
@@ -13,15 +13,20 @@ import { BadInputError, NotFoundError } from "../errors";
 import { parseDomainName } from "../shared/validation";
 import { createDnsChecker, type DnsChecker, type DnsCheckResult, type DnsFinding, type FindingStatus } from "./dns.checker";
 import { createUdpTransport, parseDnsServerList, type DnsServer, type DnsTransport } from "./dns.transport";
-import { expectedRecords, zoneFile, type DnsSetup, type DomainDnsProfile, type ExpectedRecord, type MailService } from "./dns.records";
+import { expectedRecords, zoneFile } from "./dns.records";
 import { checkSetupRequirements } from "./dns.input";
+import { dkimProfileKeys, retireDueKeys, type PendingKeysPublished } from "../dkim/dkim.service";
+import type { DkimProfileKey, DnsSetup, DomainDnsProfile, ExpectedRecord, MailService } from "./dns.records";
 
 type DomainStatus = "ACTIVE" | "SUSPENDED";
 
 /** A check as the API shows it. */
 export interface DnsCheckView {
   domainId: string;
+  /** The name looked up: the domain's, or an alias domain's. */
   domainName: string;
+  /** Set when the check was of an alias domain of the domain (its name is domainName). */
+  aliasDomainName: string | null;
   setup: DnsSetup;
   contractSetup: DnsSetup;
   detectedSetup: DnsSetup | null;
@@ -51,6 +56,7 @@ export function mailServiceOf(config: Config): MailService {
     ...(config.BACKUP_MX_HOST ? { backupMxHost: config.BACKUP_MX_HOST } : {}),
     ...(config.SPF_INCLUDE ? { spfInclude: config.SPF_INCLUDE } : {}),
     dkimSelector: config.DKIM_SELECTOR,
+    dkimKeyMaxAgeDays: config.DKIM_KEY_MAX_AGE_DAYS,
     dmarcPolicy: config.DMARC_POLICY,
     ...(config.DMARC_REPORT_ADDRESS ? { dmarcReportAddress: config.DMARC_REPORT_ADDRESS } : {}),
   };
@@ -61,8 +67,23 @@ export function resolversOf(config: Config): DnsServer[] {
   return config.DNS_SERVERS ?? parseDnsServerList(getServers().join(","));
 }
 
-export function profileOf(domain: Domain, setup: DnsSetup = domain.dnsSetup): DomainDnsProfile {
-  return { name: domain.name, setup, webServerAddress: domain.webServerAddress, dkimPublicKey: domain.dkimPublicKey };
+export function profileOf(domain: Domain, setup: DnsSetup = domain.dnsSetup, dkimKeys: DkimProfileKey[] = []): DomainDnsProfile {
+  return { name: domain.name, setup, webServerAddress: domain.webServerAddress, dkimPublicKey: domain.dkimPublicKey, dkimKeys };
+}
+
+/** The profiles of domains with their DKIM keys of mailadmin's, read in one statement. */
+export async function profilesOf(deps: Pick<ServiceDeps, "db" | "now">, domains: Domain[], setup?: DnsSetup): Promise<Map<string, DomainDnsProfile>> {
+  const keys = await dkimProfileKeys(
+    deps.db,
+    domains.map((domain) => domain.id),
+    deps.now(),
+  );
+  return new Map(domains.map((domain) => [domain.id, profileOf(domain, setup ?? domain.dnsSetup, keys.get(domain.id) ?? [])]));
+}
+
+/** One domain's profile with its DKIM keys. */
+export async function loadProfile(deps: Pick<ServiceDeps, "db" | "now">, domain: Domain, setup: DnsSetup = domain.dnsSetup): Promise<DomainDnsProfile> {
+  return (await profilesOf(deps, [domain], setup)).get(domain.id)!;
 }
 
 /** The validator and the result cache of one running application. */
@@ -93,7 +114,13 @@ export class DnsCheckService {
    * set-up, web server address or DKIM key is never answered from the cache.
    */
   private static key(domainId: string, profile: DomainDnsProfile): string {
-    return JSON.stringify([domainId, profile.setup, profile.webServerAddress, profile.dkimPublicKey]);
+    return JSON.stringify([
+      domainId,
+      profile.setup,
+      profile.webServerAddress,
+      profile.dkimPublicKey,
+      profile.dkimKeys?.map((key) => [key.selector, key.state, key.publicKey.length]),
+    ]);
   }
 
   /**
@@ -145,11 +172,12 @@ export function dnsServiceOf(deps: ServiceDeps): DnsCheckService {
   return service;
 }
 
-/** A check result as the API shows it, for a domain. */
-export function checkView(domain: Domain, result: DnsCheckResult, cached: boolean): DnsCheckView {
+/** A check result as the API shows it, for a domain (or, with aliasDomainName, one of its alias domains). */
+export function checkView(domain: Domain, result: DnsCheckResult, cached: boolean, aliasDomainName: string | null = null): DnsCheckView {
   return {
     domainId: domain.id,
-    domainName: domain.name,
+    domainName: aliasDomainName ?? domain.name,
+    aliasDomainName,
     setup: result.setup,
     contractSetup: domain.dnsSetup,
     detectedSetup: result.detectedSetup,
@@ -199,11 +227,16 @@ function requestedSetup(deps: ServiceDeps, domain: Domain, setup: DnsSetup | nul
 export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainName: string, setup?: DnsSetup | null, refresh = false): Promise<DnsCheckView> {
   const name = parseDomainName(domainName, "domain").name;
   const domain = await deps.db.domain.findUnique({ where: { name } });
-  if (!domain) throw new NotFoundError("domain", `named ${name}`);
+  if (!domain) {
+    const aliasDomain = await deps.db.aliasDomain.findUnique({ where: { name }, include: { domain: true } });
+    if (!aliasDomain) throw new NotFoundError("domain", `named ${name}`);
+    authorize(caller.principal, "dns.check", { domainId: aliasDomain.domainId }, ["domain", `named ${name}`]);
+    return checkAliasDomainDns(deps, aliasDomain.domain, name, requestedSetup(deps, aliasDomain.domain, setup), refresh);
+  }
   authorize(caller.principal, "dns.check", { domainId: domain.id }, ["domain", `named ${name}`]);
   const wanted = requestedSetup(deps, domain, setup);
   const service = dnsServiceOf(deps);
-  const profile = profileOf(domain, wanted);
+  const profile = await loadProfile(deps, domain, wanted);
   if (!refresh) {
     const cached = await service.cached(domain.id, profile);
     if (cached) return checkView(domain, cached, true);
@@ -213,6 +246,34 @@ export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainNa
   // Only a check of the contracted set-up is the domain's state; a what-if is an answer, not a record.
   if (wanted === domain.dnsSetup) await storeResult(deps, caller, domain, result);
   return checkView(domain, result, false);
+}
+
+/**
+ * An alias domain's check: its domain's records (set-up, web server, DKIM
+ * keys) expected under the alias domain's name, as AliasDomain.expectedDnsRecords
+ * lists them. Nothing is stored: Domain.lastDnsCheck is the domain's own.
+ */
+async function checkAliasDomainDns(deps: ServiceDeps, domain: Domain, aliasName: string, setup: DnsSetup, refresh: boolean): Promise<DnsCheckView> {
+  const service = dnsServiceOf(deps);
+  const profile = aliasProfile(await loadProfile(deps, domain, setup), aliasName);
+  const cacheId = aliasCacheId(aliasName);
+  if (!refresh) {
+    const cached = await service.cached(cacheId, profile);
+    if (cached) return checkView(domain, cached, true, aliasName);
+  }
+  const { queries: _queries, ...result } = await service.checker.check(profile);
+  await service.remember(cacheId, profile, result);
+  return checkView(domain, result, false, aliasName);
+}
+
+/** A domain's profile under an alias domain's name. */
+function aliasProfile(profile: DomainDnsProfile, aliasName: string): DomainDnsProfile {
+  return { ...profile, name: aliasName };
+}
+
+/** Alias domains' results are cached apart from their domain's. */
+function aliasCacheId(aliasName: string): string {
+  return `alias-domain:${aliasName}`;
 }
 
 export interface DnsSweepQuery {
@@ -227,38 +288,62 @@ const MAX_SWEEP_NAMES = 10_000;
 export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: DnsSweepQuery): Promise<DnsCheckView[]> {
   authorize(caller.principal, "dns.check_all", {}, ["domain", ""]);
   let domains: Domain[];
+  let aliasDomains: (AliasDomain & { domain: Domain })[];
   if (query.names != null) {
     if (query.names.length > MAX_SWEEP_NAMES) throw new BadInputError("names", `At most ${MAX_SWEEP_NAMES} names at once; leave names out to check every domain.`);
     const names = [...new Set(query.names.map((name) => parseDomainName(name, "names").name))];
     domains = await deps.db.domain.findMany({ where: { name: { in: names } }, orderBy: { name: "asc" } });
-    const missing = names.filter((name) => !domains.some((domain) => domain.name === name));
+    aliasDomains = await deps.db.aliasDomain.findMany({ where: { name: { in: names } }, include: { domain: true }, orderBy: { name: "asc" } });
+    const missing = names.filter((name) => !domains.some((domain) => domain.name === name) && !aliasDomains.some((alias) => alias.name === name));
     if (missing.length > 0) throw new BadInputError("names", `No domain named ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}.`);
   } else {
-    domains = await deps.db.domain.findMany({ where: query.status ? { status: query.status } : {}, orderBy: { name: "asc" } });
+    // The sweep of every domain leaves support's test domains out (docs/test-domain.md): their DNS is support's
+    // experiment, not a customer's problem to raise an alarm about. Named, they are checked like any other.
+    domains = await deps.db.domain.findMany({ where: { isTestDomain: false, ...(query.status ? { status: query.status } : {}) }, orderBy: { name: "asc" } });
+    // Every alias domain of the domains swept is checked too.
+    aliasDomains = await deps.db.aliasDomain.findMany({
+      where: { domain: { isTestDomain: false, ...(query.status ? { status: query.status } : {}) } },
+      include: { domain: true },
+      orderBy: { name: "asc" },
+    });
   }
   const service = dnsServiceOf(deps);
+  // The sweep also ends the grace period of rotated-out keys that are due.
+  await retireDueKeys(deps.db, deps.now());
+  const profiles = await profilesOf(deps, [...domains, ...aliasDomains.map((alias) => alias.domain)]);
+  // One list for both kinds, so one checkMany runs them all DNS_CHECK_CONCURRENCY at a time:
+  // a domain's result is stored; an alias domain's is cached apart and stored nowhere.
+  const subjects = [
+    ...domains.map((domain) => ({ domain, aliasName: null, cacheId: domain.id, profile: profiles.get(domain.id)! })),
+    ...aliasDomains.map((alias) => ({
+      domain: alias.domain,
+      aliasName: alias.name,
+      cacheId: aliasCacheId(alias.name),
+      profile: aliasProfile(profiles.get(alias.domainId)!, alias.name),
+    })),
+  ];
   const views = new Map<string, DnsCheckView>();
-  const toCheck: Domain[] = [];
+  const toCheck: typeof subjects = [];
   const cachedResults = query.refresh
     ? new Map<string, DnsCheckResult>()
-    : await service.cachedMany(domains.map((domain) => ({ domainId: domain.id, profile: profileOf(domain) })));
-  for (const domain of domains) {
-    const cached = cachedResults.get(domain.id);
-    if (cached) views.set(domain.id, checkView(domain, cached, true));
-    else toCheck.push(domain);
+    : await service.cachedMany(subjects.map((subject) => ({ domainId: subject.cacheId, profile: subject.profile })));
+  for (const subject of subjects) {
+    const cached = cachedResults.get(subject.cacheId);
+    if (cached) views.set(subject.profile.name, checkView(subject.domain, cached, true, subject.aliasName));
+    else toCheck.push(subject);
   }
-  const byName = new Map(toCheck.map((domain) => [domain.name, domain]));
+  const byName = new Map(toCheck.map((subject) => [subject.profile.name, subject]));
   await service.checker.checkMany(
-    toCheck.map((domain) => profileOf(domain)),
+    toCheck.map((subject) => subject.profile),
     deps.config.DNS_CHECK_CONCURRENCY,
     async (result) => {
-      const domain = byName.get(result.domain)!;
-      await service.remember(domain.id, profileOf(domain), result);
-      await storeResult(deps, caller, domain, result);
-      views.set(domain.id, checkView(domain, result, false));
+      const subject = byName.get(result.domain)!;
+      await service.remember(subject.cacheId, subject.profile, result);
+      if (subject.aliasName === null) await storeResult(deps, caller, subject.domain, result);
+      views.set(subject.profile.name, checkView(subject.domain, result, false, subject.aliasName));
     },
   );
-  return domains.map((domain) => views.get(domain.id)!);
+  return [...views.values()].sort((a, b) => (a.domainName < b.domainName ? -1 : a.domainName > b.domainName ? 1 : 0));
 }
 
 export interface ExpectedDnsRecordsView {
@@ -267,9 +352,9 @@ export interface ExpectedDnsRecordsView {
   zoneFile: string;
 }
 
-export function expectedDnsRecordsOf(deps: ServiceDeps, domain: Domain, setup?: DnsSetup | null): ExpectedDnsRecordsView {
+export async function expectedDnsRecordsOf(deps: ServiceDeps, domain: Domain, setup?: DnsSetup | null): Promise<ExpectedDnsRecordsView> {
   const wanted = requestedSetup(deps, domain, setup);
-  const records = expectedRecords(profileOf(domain, wanted), mailServiceOf(deps.config));
+  const records = expectedRecords(await loadProfile(deps, domain, wanted), mailServiceOf(deps.config));
   return { setup: wanted, records, zoneFile: zoneFile(records) };
 }
 
@@ -279,6 +364,7 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
   return {
     domainId: domain.id,
     domainName: domain.name,
+    aliasDomainName: null,
     setup: stored.setup,
     // Only checks of the contracted set-up are stored: it was the contract then.
     contractSetup: stored.setup,
@@ -290,3 +376,20 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
     cached: false,
   };
 }
+
+/**
+ * Whether the DNS check sees each pending DKIM key of the domain published
+ * (dkim.key PASS at its selector), asked of DNS now: what confirmDkimRotation
+ * waits for.
+ */
+export const pendingDkimKeysPublished =
+  (deps: ServiceDeps): PendingKeysPublished =>
+  async (domain) => {
+    const profile = await loadProfile(deps, domain);
+    const pending = (profile.dkimKeys ?? []).filter((key) => key.state === "PUBLISHED_PENDING");
+    const { findings } = await dnsServiceOf(deps).checker.check(profile);
+    return pending.map((key) => {
+      const seen = findings.find((entry) => entry.check === "dkim.key" && entry.subject === `${key.selector}._domainkey.${domain.name}`);
+      return { selector: key.selector, published: seen?.status === "PASS", found: seen?.found ?? null };
+    });
+  };

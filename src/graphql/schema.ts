@@ -17,6 +17,11 @@ import { apiTokenResolvers } from "../apitokens/api-tokens.resolvers";
 import { importResolvers } from "../imports/imports.resolvers";
 import { usageResolvers } from "../usage/usage.resolvers";
 import { aliasResolvers } from "../aliases/aliases.resolvers";
+import { dkimResolvers } from "../dkim/dkim.resolvers";
+import { i18nResolvers } from "../i18n/i18n.resolvers";
+import { testMailResolvers } from "../testmail/testmail.resolvers";
+import { supportTeamResolvers } from "../auth/support-team.resolvers";
+import { appPasswordResolvers } from "../accounts/app-passwords.resolvers";
 import { withTokenScopes } from "../auth/scopes";
 
 export const typeDefs = readFileSync(join(projectRoot, "schema.graphql"), "utf8");
@@ -94,5 +99,10 @@ export const resolvers = withTokenScopes({
     importResolvers,
     usageResolvers,
     aliasResolvers,
+    dkimResolvers,
+    i18nResolvers,
+    testMailResolvers,
+    supportTeamResolvers,
+    appPasswordResolvers,
   ),
 });

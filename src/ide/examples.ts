@@ -195,4 +195,49 @@ mutation SetAutoReply($id: ID!, $reply: AutoReplyInput) {
       reply: { subject: "Away until Monday", body: "I am away and back on Monday.", endsAt: "2027-01-04T00:00:00+08:00" },
     },
   },
+  {
+    title: "Send a test message",
+    description:
+      "From a mailbox of the support test domain to a customer's address (here or remote). Run SendTestMessage, put its id in the variables, then run FollowTestMessage until final is true: accepted, delivered here, relayed with the remote's reply, deferred or bounced with the reason.",
+    query: `mutation SendTestMessage($input: SendTestMessageInput!) {
+  sendTestMessage(input: $input) { id to remote state submissionReply }
+}
+
+query FollowTestMessage($id: ID!) {
+  testMessage(id: $id) {
+    id from to remote state final summary relay dsn reason
+    deliveryRecords { loggedAt status dsn relay reason }
+    probe { status verdict }
+  }
+}`,
+    variables: { input: { from: "test1@support-test.example.tw", to: "mary@example.tw" }, id: "(the id SendTestMessage answered)" },
+  },
+  {
+    title: "What did the customer's server send us?",
+    description:
+      "Ask the customer to write to a mailbox of the support test domain, then list what arrived: sender, time, size, the SMTP client that delivered it, and its SPF, DKIM and DMARC results. EmptyTestMailbox clears the mailbox for the next test.",
+    query: `query ReceivedTestMessages($address: String!) {
+  account(address: $address) {
+    id
+    address
+    receivedTestMessages(first: 20) {
+      totalCount
+      nodes {
+        receivedAt sender from subject sizeBytes
+        client { helo name address tls tlsDetails }
+        authentication {
+          spf { result domain details }
+          dkim { result domain details }
+          dmarc { result domain details }
+        }
+      }
+    }
+  }
+}
+
+mutation EmptyTestMailbox($accountId: ID!) {
+  emptyTestMailbox(accountId: $accountId) { deletedCount }
+}`,
+    variables: { address: "test1@support-test.example.tw", accountId: "(the account's id)" },
+  },
 ];

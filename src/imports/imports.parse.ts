@@ -7,7 +7,8 @@ import { BadInputError } from "../errors";
 
 export type ImportFormat = "CSV" | "JSONL";
 
-export const IMPORT_COLUMNS = ["address", "password", "passwordHash", "quotaMb", "displayName", "status"] as const;
+// A row with destinations (and no password) is an alias row: docs/imports.md.
+export const IMPORT_COLUMNS = ["address", "password", "passwordHash", "quotaMb", "displayName", "status", "destinations"] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
 /** One problem with one row, as reported to the caller. */
@@ -84,8 +85,8 @@ function readCsv(content: string, maxRows: number): RawRow[] {
   const repeated = columns.find((column, index) => columns.indexOf(column) !== index);
   if (repeated) throw new BadInputError("content", `The column ${repeated} appears twice in the header (line 1).`);
   if (!columns.includes("address")) throw new BadInputError("content", `The header (line 1) has no address column: the columns are ${COLUMN_LIST}.`);
-  if (!columns.includes("password") && !columns.includes("passwordHash")) {
-    throw new BadInputError("content", "The header (line 1) needs a password or a passwordHash column.");
+  if (!columns.includes("password") && !columns.includes("passwordHash") && !columns.includes("destinations")) {
+    throw new BadInputError("content", "The header (line 1) needs a password or a passwordHash column (accounts), or a destinations column (aliases).");
   }
   return data.map(({ record, info }, index) => {
     const values: Partial<Record<ImportColumn, unknown>> = {};

@@ -32,6 +32,8 @@ export interface CheckedRow {
   quotaMb?: number | null;
   displayName: string;
   status: AccountStatus;
+  /** Set on an alias row: the destinations as written (checked by the alias rules when written). */
+  destinations?: string[];
   errors: RowError[];
 }
 
@@ -42,6 +44,20 @@ export interface AcceptedRow extends CheckedRow {
   domain: Domain;
   quota: number;
 }
+
+/** Destinations in one cell: separated by commas, semicolons or white space. */
+function destinationsOf(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : typeof value === "string" ? value.split(/[\s,;]+/) : null;
+  if (!list || list.some((entry) => typeof entry !== "string")) {
+    throw new BadInputError("destinations", "destinations must be e-mail addresses: a list in JSON, or separated by commas, semicolons or spaces in CSV.");
+  }
+  const entries = (list as string[]).map((entry) => entry.trim()).filter((entry) => entry !== "");
+  if (entries.length === 0) throw new BadInputError("destinations", "Give at least one destination address.");
+  return entries.map((entry) => parseAddress(entry, "destinations").address);
+}
+
+/** The columns an alias row may not have: they describe a mailbox. */
+const ACCOUNT_ONLY_COLUMNS = ["password", "passwordHash", "quotaMb", "displayName", "status"] as const;
 
 /** bcrypt's modular crypt format; $2y$ (PHP) is the same algorithm as $2b$. */
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
@@ -99,6 +115,17 @@ export function checkRowValues(raw: RawRow): CheckedRow {
     checked.localPart = address.localPart;
     checked.domainName = address.domain.name;
   });
+  if (values.destinations !== undefined) {
+    // An alias row: an address and where its mail goes, nothing of a mailbox.
+    const extra = ACCOUNT_ONLY_COLUMNS.find((column) => values[column] !== undefined);
+    if (extra) {
+      checked.errors.push(
+        errorOf(checked, extra, new BadInputError(extra, `A row with destinations is an alias: it takes no ${extra} (leave it empty, or leave destinations empty for a mailbox).`)),
+      );
+    }
+    attempt("destinations", () => (checked.destinations = destinationsOf(values.destinations)));
+    return checked;
+  }
   if (values.password !== undefined && values.passwordHash !== undefined) {
     checked.errors.push(errorOf(checked, "password", new BadInputError("password", "Give password or passwordHash, not both.")));
   } else if (values.passwordHash !== undefined) {
@@ -131,6 +158,8 @@ export interface DomainState {
   domainsByName: Map<string, Domain>;
   usageByDomainId: Map<string, DomainUsage>;
   existingAddresses: Set<string>;
+  /** Addresses of existing aliases: an account row there is refused, an alias row too. */
+  existingAliases: Set<string>;
 }
 
 const LOOKUP_CHUNK = 5000;
@@ -149,9 +178,13 @@ export async function loadDomainState(db: Db, rows: Pick<CheckedRow, "address" |
         })
       : [];
   const existingAddresses = new Set<string>();
+  const existingAliases = new Set<string>();
   for (let start = 0; start < addresses.length; start += LOOKUP_CHUNK) {
-    const found = await db.account.findMany({ where: { address: { in: addresses.slice(start, start + LOOKUP_CHUNK) } }, select: { address: true } });
+    const chunk = addresses.slice(start, start + LOOKUP_CHUNK);
+    const found = await db.account.findMany({ where: { address: { in: chunk } }, select: { address: true } });
     for (const { address } of found) existingAddresses.add(address);
+    const aliases = await db.alias.findMany({ where: { address: { in: chunk } }, select: { address: true } });
+    for (const { address } of aliases) existingAliases.add(address);
   }
   const usageByDomainId = new Map<string, DomainUsage>(domains.map((domain) => [domain.id, { accountCount: 0, allocatedQuotaMb: 0, usedMb: 0 }]));
   for (const entry of usage) {
@@ -161,7 +194,7 @@ export async function loadDomainState(db: Db, rows: Pick<CheckedRow, "address" |
       usedMb: Number(entry._sum.usedMb ?? 0),
     });
   }
-  return { domainsByName: new Map(domains.map((domain) => [domain.name, domain])), usageByDomainId, existingAddresses };
+  return { domainsByName: new Map(domains.map((domain) => [domain.name, domain])), usageByDomainId, existingAddresses, existingAliases };
 }
 
 /**
@@ -212,13 +245,21 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
   try {
     // Another domain's rows answer exactly like a missing domain's.
     if (!domain) throw new NotFoundError("domain", row.domainName);
-    authorize(principal, "account.create", { domainId: domain.id }, ["domain", row.domainName]);
+    authorize(principal, row.destinations ? "alias.manage" : "account.create", { domainId: domain.id }, ["domain", row.domainName]);
   } catch (error) {
     row.errors.push(errorOf(row, "address", error));
     return;
   }
   if (first === undefined && state.existingAddresses.has(row.address)) {
     row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: `An account ${row.address} already exists.`, address: row.rawAddress });
+  }
+  if (first === undefined && state.existingAliases.has(row.address)) {
+    row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: `An alias ${row.address} already exists.`, address: row.rawAddress });
+  }
+  if (row.destinations) {
+    // The alias rules that need the database (destinations that exist, limits, loops) apply when the row is written.
+    if (row.errors.length === 0) accepted.push({ ...row, address: row.address, localPart: row.localPart, domain, quota: 0 });
+    return;
   }
   const usage = running.get(domain.id) ?? { accountCount: 0, allocatedQuotaMb: 0, usedMb: 0 };
   if (domain.maxAccounts !== null && usage.accountCount >= domain.maxAccounts) {

@@ -6,8 +6,9 @@ import { randomBytes } from "node:crypto";
 import { Prisma } from "../generated/prisma/client";
 import type { ServiceDeps } from "../service-deps";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
+import { insertAlias, lockAliasGraph } from "../aliases/aliases.service";
 import { fromDatabaseError } from "../shared/db-errors";
-import { readImportFile, type RawRow, type RowError } from "./imports.parse";
+import { readImportFile, type ImportColumn, type RawRow, type RowError } from "./imports.parse";
 import { checkRowsAgainstDomains, checkRowValues, loadDomainState, type AcceptedRow, type CheckedRow } from "./imports.rows";
 import { type ImportDeps, type ImportJob, PROGRESS_INTERVAL_MS, countCreated, importJobsOf } from "./imports.jobs";
 
@@ -82,13 +83,16 @@ class RefusedUnderLock extends Error {
  * entries. Returns the rows refused by that second check.
  */
 async function writeBatch(tx: Prisma.TransactionClient, job: ImportJob, rows: AcceptedRow[], hashes: Map<number, string>): Promise<CheckedRow[]> {
+  // Alias changes take the alias graph's lock before any domain's (as createAlias does), so they cannot deadlock.
+  if (rows.some((row) => row.destinations)) await lockAliasGraph(tx);
   const domainIds = [...new Set(rows.map((row) => row.domain.id))].sort();
   // In id order, so that two imports touching the same domains cannot deadlock.
   await tx.$queryRaw`SELECT "id" FROM "domain" WHERE "id" IN (${Prisma.join(domainIds)}) ORDER BY "id" FOR UPDATE`;
   const fresh: CheckedRow[] = rows.map((row) => ({ ...row, errors: [] }));
-  const accepted = await checkRowsAgainstDomains(fresh, await loadDomainState(tx, fresh), job.caller.principal);
+  const checked = await checkRowsAgainstDomains(fresh, await loadDomainState(tx, fresh), job.caller.principal);
   const refused = fresh.filter((row) => row.errors.length > 0);
   if (refused.length > 0 && job.mode === "ALL_OR_NOTHING") throw new RefusedUnderLock(refused);
+  const accepted = checked.filter((row) => !row.destinations);
   for (let start = 0; start < accepted.length; start += WRITE_BATCH) {
     const batch = accepted.slice(start, start + WRITE_BATCH);
     const ids = batch.map(() => uuidv7());
@@ -108,8 +112,42 @@ async function writeBatch(tx: Prisma.TransactionClient, job: ImportJob, rows: Ac
     );
     job.phaseDone += batch.length;
   }
+  for (const row of checked.filter((entry) => entry.destinations)) {
+    const error = await writeAliasRow(tx, job, row);
+    if (error) {
+      const refusedRow = { ...row, errors: [error] };
+      if (job.mode === "ALL_OR_NOTHING") throw new RefusedUnderLock([refusedRow]);
+      refused.push(refusedRow);
+    }
+    job.phaseDone++;
+  }
   job.phaseDone += refused.length;
   return refused;
+}
+
+/** Which import column an alias rule's field stands for. */
+function aliasColumn(field: string | undefined): ImportColumn {
+  return field === "destinations" ? "destinations" : "address";
+}
+
+/**
+ * Writes one alias row with createAlias's rules (insertAlias), inside a
+ * savepoint so that a refused row leaves the transaction usable for the
+ * next. Returns the row's error, or null when it was created.
+ */
+async function writeAliasRow(tx: Prisma.TransactionClient, job: ImportJob, row: AcceptedRow): Promise<RowError | null> {
+  await tx.$executeRaw`SAVEPOINT import_alias_row`;
+  try {
+    await insertAlias(tx, job.caller, row.domain.id, row.localPart, row.destinations!);
+    await tx.$executeRaw`RELEASE SAVEPOINT import_alias_row`;
+    return null;
+  } catch (error) {
+    await tx.$executeRaw`ROLLBACK TO SAVEPOINT import_alias_row`;
+    const known = fromDatabaseError(error);
+    if (!known) throw error;
+    const field = typeof known.extensions.field === "string" ? known.extensions.field : undefined;
+    return { row: row.row, line: row.line, field: aliasColumn(field), code: known.code, message: known.message, address: row.rawAddress };
+  }
 }
 
 /** Thousands of rows take longer than Prisma's default five seconds for a transaction. */
@@ -123,7 +161,9 @@ function transactionLimits(rows: number) {
  * so that the domains are not locked (and, on the embedded database, the one
  * connection not held) for the whole import. Returns the refused rows.
  */
-async function writeRows(deps: ServiceDeps, job: ImportJob, rows: AcceptedRow[], hashes: Map<number, string>): Promise<CheckedRow[]> {
+async function writeRows(deps: ServiceDeps, job: ImportJob, acceptedRows: AcceptedRow[], hashes: Map<number, string>): Promise<CheckedRow[]> {
+  // Alias rows after every account row, so that an alias may point at a mailbox anywhere in the file.
+  const rows = [...acceptedRows.filter((row) => !row.destinations), ...acceptedRows.filter((row) => row.destinations)];
   if (job.mode === "ALL_OR_NOTHING") {
     const refused = await deps.db.$transaction(async (tx) => {
       const refusedHere = await writeBatch(tx, job, rows, hashes);

@@ -27,6 +27,7 @@ export function stopAccountImports(deps: ServiceDeps): Promise<void> {
 
 /** Support staff import into any domain, a domain administrator into its own; a user not at all. */
 function requireImporter(principal: Principal): void {
+  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError("Your support account is read-only: it may not import accounts. Ask a full support administrator.");
   const mayCreateAccounts = principal.kind === "support" || can(principal, "account.create", { domainId: principal.domainId });
   if (!mayCreateAccounts) throw new ForbiddenError("Only support staff and domain administrators may import accounts.");
 }

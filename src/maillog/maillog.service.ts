@@ -40,7 +40,7 @@ export function startOfDay(now: Date, timeZone: string): Date {
  * Anything else answers as not found.
  */
 async function authorizeAddress(db: PrismaClient, principal: Principal, address: string): Promise<void> {
-  if (principal.role === "SUPPORT_ADMIN") return;
+  if (principal.kind === "support") return;
   const domainName = address.slice(address.lastIndexOf("@") + 1);
   const [found] = await rawRows<{ domainId: string; accountId: string | null }>(
     db,

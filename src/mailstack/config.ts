@@ -201,6 +201,28 @@ export function dovecotSqlFile(options: MailServerConfigOptions): GeneratedFile 
   };
 }
 
+/**
+ * dovecot-sql-app-passwords.conf.ext: the second passdb, the mailboxes' app
+ * passwords (docs/support-team.md). The row is found by the first 12
+ * characters of the password typed (%12w: ap and its public id), never by the
+ * rest, which only Dovecot's bcrypt check sees; the query never holds a secret.
+ */
+export function dovecotAppPasswordsFile(options: Pick<MailServerConfigOptions, "database">): GeneratedFile {
+  return {
+    path: "dovecot/dovecot-sql-app-passwords.conf.ext",
+    secret: true,
+    content: [
+      "# Dovecot's second passdb: app passwords of mail clients, on mailadmin's read contract (docs/mail-stack.md).",
+      "# Written by mailadmin (npm run mailserver:config).",
+      "driver = pgsql",
+      `connect = ${libpqConnect(options.database)}`,
+      "default_pass_scheme = BLF-CRYPT",
+      "password_query = SELECT address AS user, password FROM mailserver_v1.app_passwords WHERE address = '%u' AND prefix = '%12w'",
+      "",
+    ].join("\n"),
+  };
+}
+
 /** The SQL dict map through which Dovecot reads each user's Sieve script (the out-of-office reply) from the read contract. */
 export function dovecotSieveDictFile(options: Pick<MailServerConfigOptions, "database">): GeneratedFile {
   return {
@@ -319,6 +341,11 @@ export function dovecotSettings(options: MailServerConfigOptions): string[] {
     "passdb {",
     "  driver = sql",
     `  args = ${dir}/dovecot-sql.conf.ext`,
+    "}",
+    // Tried when the account's own password does not match: its app passwords (mail clients only, never the API).
+    "passdb {",
+    "  driver = sql",
+    `  args = ${dir}/dovecot-sql-app-passwords.conf.ext`,
     "}",
     "userdb {",
     "  driver = sql",
@@ -440,6 +467,7 @@ export function debianMailServerFiles(
     },
     { path: "dovecot/conf.d/90-mailadmin.conf", secret: false, content: dovecotSettings(full).join("\n") },
     dovecotSqlFile(full),
+    dovecotAppPasswordsFile(full),
     dovecotUsageDictFile(full),
     dovecotSieveDictFile(full),
     quotaWarningScript(full),

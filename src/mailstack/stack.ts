@@ -5,7 +5,7 @@
 // /etc/postfix or /etc/dovecot and never starts the host's services.
 // `npm run mailstack -- up|down|status` and the end-to-end test use it.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -14,6 +14,7 @@ import { MAIL_SERVER_ROLE } from "../db/migrate";
 import {
   dovecotSettings,
   dovecotSqlFile,
+  dovecotAppPasswordsFile,
   dovecotSieveDictFile,
   dovecotUsageDictFile,
   mailServerDatabase,
@@ -24,11 +25,24 @@ import {
   type GeneratedFile,
   type MailServerConfigOptions,
 } from "./config";
+import { openDkimFiles, postfixMilterSettings } from "./opendkim";
+import type { SigningKey } from "../dkim/dkim.service";
 
 const run = promisify(execFile);
 
 /** Debian 12 packages the stack runs on. */
-export const MAIL_STACK_PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "dovecot-pgsql", "dovecot-sieve"];
+export const MAIL_STACK_PACKAGES = [
+  "postfix",
+  "postfix-pgsql",
+  "dovecot-core",
+  "dovecot-imapd",
+  "dovecot-pop3d",
+  "dovecot-lmtpd",
+  "dovecot-pgsql",
+  "dovecot-sieve",
+  "opendkim",
+  "opendkim-tools",
+];
 
 const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/sbin/postfix", "postfix"],
@@ -39,6 +53,8 @@ const REQUIRED_FILES: [path: string, pkg: string][] = [
   ["/usr/lib/dovecot/lmtp", "dovecot-lmtpd"],
   ["/usr/lib/dovecot/modules/libdriver_pgsql.so", "dovecot-pgsql"],
   ["/usr/lib/dovecot/modules/lib90_sieve_plugin.so", "dovecot-sieve"],
+  ["/usr/sbin/opendkim", "opendkim"],
+  ["/usr/sbin/opendkim-testkey", "opendkim-tools"],
 ];
 
 export interface MailStackPorts {
@@ -50,11 +66,13 @@ export interface MailStackPorts {
   quotaStatus: number;
   /** Where Dovecot hands the messages it writes itself (out-of-office replies) to Postfix. */
   inject: number;
+  /** OpenDKIM's milter. */
+  milter: number;
 }
 
 /** The stack's ports: the usual numbers above a base (MAILSTACK_PORT_BASE), so several stacks never meet. */
 export function mailStackPorts(base: number): MailStackPorts {
-  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26 };
+  return { smtp: base + 25, submission: base + 587, imap: base + 143, pop3: base + 110, lmtp: base + 24, quotaStatus: base + 65, inject: base + 26, milter: base + 891 };
 }
 
 export interface MailStackSettings {
@@ -77,6 +95,23 @@ export interface MailStackSettings {
    * SMTP sink standing for the outside world). Unset: refused, nothing leaves.
    */
   relayhost?: string;
+  /**
+   * The domains' signing keys (dkim.service.ts signingKeys): when given, OpenDKIM
+   * signs outgoing mail with them, as a milter of Postfix's.
+   */
+  dkimKeys?: SigningKey[];
+  /**
+   * A nameserver on loopback (a test's NSD on port 53 of a 127.x address)
+   * through which Postfix's smtp client finds other domains' MX records and
+   * delivers to them, as a production host does through its resolver. The smtp
+   * service then runs chrooted in the stack's queue folder, whose etc/resolv.conf
+   * names this server only: the host's /etc/resolv.conf is never read or
+   * changed, and the client binds the stack's own loopback address, so nothing
+   * leaves the machine. Not with relayhost.
+   */
+  nameserver?: string;
+  /** Extra main.cf lines, after the stack's own (a test's short retry timings). */
+  postfixSettings?: string[];
 }
 
 /** What `status` reports and the tests use. */
@@ -91,6 +126,8 @@ export interface MailStackState {
   /** Postfix's own log (maillog_file): a LOG_SOURCES entry for mailadmin's collector. */
   logSource: { name: string; path: string; timeZone: string; format: "postfix" };
   dovecotLog: string;
+  /** OpenDKIM's folder when the stack signs (configuration, tables, keys, log). */
+  openDkimDir?: string;
 }
 
 export interface MailStackStatus {
@@ -213,6 +250,9 @@ function paths(dir: string) {
     dovecotConfig: join(root, "dovecot", "dovecot.conf"),
     dovecotLog: join(root, "dovecot", "dovecot.log"),
     mail: join(root, "mail"),
+    openDkim: join(root, "opendkim"),
+    openDkimPid: join(root, "opendkim", "opendkim.pid"),
+    openDkimLog: join(root, "opendkim", "opendkim.log"),
     state: join(root, "state.json"),
   };
 }
@@ -271,12 +311,36 @@ function assertTraversable(folder: string): void {
   }
 }
 
+/**
+ * The files a chrooted smtp client reads in the queue folder (Debian's
+ * postfix script copies the host's; the stack writes its own): resolv.conf
+ * naming the loopback nameserver only, hosts and nsswitch.conf that send
+ * every name to DNS, services (the port of "smtp") and the time zone of the
+ * log's time stamps.
+ */
+function writeChrootResolver(queueDir: string, nameserver: string): void {
+  const etc = join(queueDir, "etc");
+  mkdirSync(etc, { recursive: true });
+  chmodSync(etc, 0o755);
+  writeFileSync(join(etc, "resolv.conf"), `# mailadmin's development stack: its smtp client asks this nameserver only.\nnameserver ${nameserver}\noptions timeout:1 attempts:2\n`);
+  writeFileSync(join(etc, "hosts"), "127.0.0.1 localhost\n");
+  writeFileSync(join(etc, "nsswitch.conf"), "hosts: dns\nservices: files\n");
+  for (const file of ["services", "localtime"]) {
+    if (existsSync(`/etc/${file}`)) writeFileSync(join(etc, file), readFileSync(`/etc/${file}`));
+  }
+}
+
 /** Writes the stack's configuration; returns its state (ports, paths) without starting anything. */
 export function writeMailStackConfig(settings: MailStackSettings): MailStackState {
   const where = paths(settings.dir);
   assertTraversable(dirname(where.root));
   if (settings.relayhost !== undefined && !/^\[127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]:\d{1,5}$/.test(settings.relayhost)) {
     throw new Error(`the development stack relays only to loopback, as [127.x.y.z]:port (got ${settings.relayhost})`);
+  }
+  if (settings.nameserver !== undefined) {
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(settings.nameserver))
+      throw new Error(`the development stack asks only a nameserver on loopback, 127.x.y.z (got ${settings.nameserver})`);
+    if (settings.relayhost !== undefined) throw new Error("the development stack takes a relayhost or a nameserver, not both");
   }
   const ports = mailStackPorts(settings.portBase);
   const options = stackConfigOptions(settings);
@@ -315,9 +379,14 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       // The stack delivers into its own mailboxes only: nothing leaves this machine,
       // unless a test gives it a loopback relay standing for the outside world.
       ...(settings.relayhost
-        ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none"]
-        : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
+        ? [`relayhost = ${settings.relayhost}`, "smtp_tls_security_level = none", `smtp_bind_address = ${settings.address}`]
+        : settings.nameserver
+          ? // MX lookups through the chroot's resolv.conf (writeChrootResolver); the client speaks from the stack's loopback address.
+            [`smtp_bind_address = ${settings.address}`, "smtp_tls_security_level = none", "smtp_host_lookup = dns"]
+          : ["default_transport = error:5.7.0 the mailadmin development stack sends no mail off this machine"]),
+      ...(settings.dkimKeys ? postfixMilterSettings(`inet:${settings.address}:${ports.milter}`) : []),
       ...postfixMainSettings(options),
+      ...(settings.postfixSettings ?? []),
       "",
     ].join("\n"),
   );
@@ -333,12 +402,17 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
       "  -o smtpd_client_restrictions=permit_mynetworks,reject",
       "  -o smtpd_relay_restrictions=permit_mynetworks,reject",
       "  -o smtpd_recipient_restrictions=permit_mynetworks,reject",
-      ...POSTFIX_INTERNAL_SERVICES,
+      ...(settings.nameserver
+        ? POSTFIX_INTERNAL_SERVICES.map((line) => (line.startsWith("smtp ") ? "smtp      unix  -       -       y       -       -       smtp" : line))
+        : POSTFIX_INTERNAL_SERVICES),
       "",
     ].join("\n"),
   );
+  if (settings.nameserver) writeChrootResolver(where.postfixQueue, settings.nameserver);
 
-  for (const file of [dovecotSqlFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) writeGenerated(where.root, file, "dovecot");
+  for (const file of [dovecotSqlFile(options), dovecotAppPasswordsFile(options), dovecotUsageDictFile(options), dovecotSieveDictFile(options)]) {
+    writeGenerated(where.root, file, "dovecot");
+  }
   writeGenerated(where.root, quotaWarningScript(options), "dovecot");
   writeFileSync(
     where.dovecotConfig,
@@ -369,18 +443,50 @@ export function writeMailStackConfig(settings: MailStackSettings): MailStackStat
     dovecotConfig: where.dovecotConfig,
     logSource: { name: "mailstack", path: where.postfixLog, timeZone, format: "postfix" },
     dovecotLog: where.dovecotLog,
+    ...(settings.dkimKeys ? { openDkimDir: where.openDkim } : {}),
   };
+  if (settings.dkimKeys) writeOpenDkimFiles(where.root, settings.address, ports.milter, settings.dkimKeys);
   writeFileSync(where.state, `${JSON.stringify(state, null, 2)}\n`);
   return state;
 }
 
-function readState(dir: string): MailStackState | undefined {
-  const file = paths(dir).state;
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as MailStackState) : undefined;
+/**
+ * Writes OpenDKIM's configuration, tables and keys into the stack's folder:
+ * the folder and keys belong to Debian's opendkim user (mode 0700 and 0600,
+ * as OpenDKIM's RequireSafeKeys wants); keys no longer signing are removed.
+ */
+function writeOpenDkimFiles(root: string, address: string, port: number, keys: SigningKey[]): void {
+  const where = paths(root);
+  const uid = idOf("opendkim", "-u");
+  const gid = idOf("opendkim", "-g");
+  rmSync(join(where.openDkim, "keys"), { recursive: true, force: true });
+  mkdirSync(where.openDkim, { recursive: true });
+  chmodSync(where.openDkim, 0o755);
+  const files = openDkimFiles(keys, {
+    dir: where.openDkim,
+    socket: `inet:${port}@${address}`,
+    userId: "opendkim",
+    // Only authenticated submission is signed: mail from the stack's own address
+    // over port 25 plays the part of the internet's.
+    internalHosts: ["127.0.0.1"],
+    requireSafeKeys: false,
+  });
+  for (const file of files) {
+    const target = join(where.openDkim, file.path);
+    if (file.secret) {
+      for (const folder of [join(where.openDkim, "keys"), dirname(target)]) {
+        mkdirSync(folder, { recursive: true });
+        chownSync(folder, uid, gid);
+        chmodSync(folder, 0o700);
+      }
+    }
+    writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
+    if (file.secret) chownSync(target, uid, gid);
+  }
 }
 
-function dovecotPid(state: MailStackState): number | undefined {
-  const file = join(dirname(state.dovecotConfig), "run", "master.pid");
+/** The process id a pid file names, when that process is alive. */
+function livePid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, "utf8").trim());
   try {
@@ -389,6 +495,60 @@ function dovecotPid(state: MailStackState): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function openDkimPid(root: string): number | undefined {
+  return livePid(paths(root).openDkimPid);
+}
+
+async function stopOpenDkim(root: string): Promise<void> {
+  const pid = openDkimPid(root);
+  if (pid === undefined) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  rmSync(paths(root).openDkimPid, { force: true });
+}
+
+/** Starts OpenDKIM in the foreground of a process of its own (its output in opendkim.log); resolves when its milter listens. */
+async function startOpenDkim(root: string, address: string, port: number): Promise<void> {
+  const where = paths(root);
+  const log = openSync(where.openDkimLog, "a");
+  const child = spawn("/usr/sbin/opendkim", ["-f", "-x", join(where.openDkim, "opendkim.conf")], { stdio: ["ignore", log, log], detached: true });
+  closeSync(log);
+  child.unref();
+  writeFileSync(where.openDkimPid, `${child.pid}\n`);
+  if (!(await waitForPort(address, port, 15_000))) {
+    throw new Error(`OpenDKIM does not listen on ${address}:${port}: see ${where.openDkimLog}`);
+  }
+}
+
+/**
+ * Gives the running stack's signer new keys (after a domain was created or a
+ * rotation confirmed): rewrites its tables and keys and restarts it. Mail
+ * submitted while it restarts leaves unsigned (milter_default_action = accept).
+ */
+export async function refreshMailStackDkim(dir: string, keys: SigningKey[]): Promise<void> {
+  const state = readState(dir);
+  if (!state?.openDkimDir) throw new Error(`the mail stack in ${dir} was started without DKIM signing`);
+  writeOpenDkimFiles(state.dir, state.address, state.ports.milter, keys);
+  await stopOpenDkim(state.dir);
+  await startOpenDkim(state.dir, state.address, state.ports.milter);
+}
+
+function readState(dir: string): MailStackState | undefined {
+  const file = paths(dir).state;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as MailStackState) : undefined;
+}
+
+function dovecotPid(state: MailStackState): number | undefined {
+  return livePid(join(dirname(state.dovecotConfig), "run", "master.pid"));
 }
 
 async function postfixRunning(state: MailStackState): Promise<boolean> {
@@ -420,6 +580,10 @@ export async function startMailStack(settings: MailStackSettings, adjust?: (stat
   await adjust?.(state);
   const { address, ports } = state;
   try {
+    if (state.openDkimDir) {
+      await stopOpenDkim(state.dir);
+      await startOpenDkim(state.dir, address, ports.milter);
+    }
     if (before?.dovecot) await run("doveadm", ["-c", state.dovecotConfig, "reload"]);
     else {
       // Dovecot forks into the background; stdio ignored so that no pipe of ours stays open.
@@ -449,6 +613,7 @@ export async function startMailStack(settings: MailStackSettings, adjust?: (stat
 export async function stopMailStack(dir: string): Promise<void> {
   const state = readState(dir);
   if (!state) return;
+  await stopOpenDkim(state.dir);
   await run("/usr/sbin/postfix", ["-c", state.postfixConfigDir, "stop"]).catch(() => undefined);
   const masterPid = join(dirname(state.postfixConfigDir), "queue", "pid", "master.pid");
   // master exits a moment after "stop" returns; its pid file goes with it.

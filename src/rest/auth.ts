@@ -10,7 +10,10 @@ import { authenticate } from "../auth/authenticate";
 import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";
+import { ForbiddenError } from "../errors";
 import type { Caller } from "../service-deps";
+import { languageResolver, type LanguageOf } from "../i18n/request-language";
+import { negotiateLanguage, type Language } from "../i18n/language";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -20,6 +23,7 @@ declare module "fastify" {
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
+const languages = new WeakMap<FastifyRequest, LanguageOf>();
 
 /** Refuses at start-up a REST route that does not say which scope it needs: a forgotten scope must not mean "any token". */
 export function requireDeclaredScope(route: RouteOptions): void {
@@ -31,11 +35,16 @@ export function requireDeclaredScope(route: RouteOptions): void {
 export function restAuthentication(deps: AppDeps) {
   return async function authenticateRestRequest(request: FastifyRequest): Promise<void> {
     // Unknown routes answer 404 whoever asks.
+    languages.set(request, languageResolver(deps, request.headers["accept-language"], undefined));
     if (request.is404) return;
     const scope = request.routeOptions.config.scope;
     if (scope === "PUBLIC") return;
     const authentication = await authenticate(deps.db, deps.tokens, request.headers.authorization, { now: deps.now, clientIp: request.ip });
+    // The caller's saved language counts once it is known (a refused token keeps the request's and the service's).
+    languages.set(request, languageResolver(deps, request.headers["accept-language"], authentication));
     const principal = requirePrincipal(authentication);
+    if (principal.enrollOnly)
+      throw new ForbiddenError("Two-factor login is compulsory for you and you have not enrolled yet: enrol through the GraphQL API (startTotpEnrollment), then log in again.");
     requireScope(principal, scope ?? "LOGIN_SESSION", `${request.method} ${request.routeOptions.url}`);
     principals.set(request, principal);
   };
@@ -51,6 +60,11 @@ export function principalOfRequest(request: FastifyRequest): Principal {
   const principal = principals.get(request);
   if (!principal) throw new Error(`no principal for ${request.method} ${request.url}: a PUBLIC route asked for one`);
   return principal;
+}
+
+/** The language of a REST request's texts for people (Accept-Language, the caller's preference, DEFAULT_LANGUAGE). */
+export function languageOfRequest(request: FastifyRequest): Promise<Language> {
+  return languages.get(request)?.() ?? Promise.resolve(negotiateLanguage(request.headers["accept-language"]) ?? "en");
 }
 
 /** The caller of a REST request, as services take it: the principal and how its changes are audited. */

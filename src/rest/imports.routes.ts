@@ -184,7 +184,7 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
   });
 
   const fileSchema = (description: string) => ({ schema: { type: "string", description } });
-  const csvDescription = "CSV, the first line naming the columns: address, password or passwordHash, and optionally quotaMb, displayName, status.";
+  const csvDescription = "CSV, the first line naming the columns: address, password or passwordHash, and optionally quotaMb, displayName, status; destinations for alias rows.";
   const jsonLinesDescription = 'JSON lines: one object per line, such as {"address":"mary@example.tw","password":"...","quotaMb":1024}.';
 
   app.post<{ Querystring: ImportQuery; Body: string | undefined }>(

@@ -6,6 +6,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, type ErrorCode } from "../errors";
 import { fromDatabaseError } from "../shared/db-errors";
+import { translate } from "../i18n/messages";
+import { languageOfRequest } from "./auth";
 
 export type ProblemCode = ErrorCode | "INTERNAL_SERVER_ERROR";
 
@@ -113,12 +115,14 @@ function codeOfStatus(status: number): ProblemCode {
 
 const HTTP_TITLES: Record<number, string> = { 405: "Method not allowed", 406: "Not acceptable", 413: "Request body too large", 415: "Unsupported media type" };
 
-/** The error handler of the REST API: every error leaves as a problem. */
-export function restErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** The error handler of the REST API: every error leaves as a problem, its title and detail in the request's language. */
+export async function restErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const appError = error instanceof AppError ? error : fromDatabaseError(error);
   if (appError) {
     if (appError.code === "SERVICE_UNAVAILABLE") request.log.warn({ err: error }, "database unavailable");
-    return sendProblem(reply, problemOf(request, appError.code, appError.message, appError.extensions));
+    const language = await languageOfRequest(request);
+    const problem = problemOf(request, appError.code, appError.messageIn(language), appError.extensions);
+    return sendProblem(reply, { ...problem, title: translate(language, `problem.${appError.code}`) });
   }
   if (error.validation) return sendProblem(reply, validationProblem(request, error));
   const status = error.statusCode;
@@ -132,7 +136,11 @@ export function restErrorHandler(error: FastifyError, request: FastifyRequest, r
     return sendProblem(reply, problem);
   }
   request.log.error({ err: error, requestId: request.id }, "unexpected error");
-  return sendProblem(reply, problemOf(request, "INTERNAL_SERVER_ERROR", "Internal error. It has been logged; quote the requestId to support."));
+  const language = await languageOfRequest(request);
+  return sendProblem(reply, {
+    ...problemOf(request, "INTERNAL_SERVER_ERROR", translate(language, "error.internal")),
+    title: translate(language, "problem.INTERNAL_SERVER_ERROR"),
+  });
 }
 
 /** Unknown routes under the API's prefix: a problem, like every other refusal. */

@@ -13,7 +13,7 @@ export const ref = (name: SharedSchemaName) => ({ $ref: `${name}#` });
 
 export const DOMAIN_STATUSES = ["ACTIVE", "SUSPENDED"] as const;
 export const ACCOUNT_STATUSES = ["ACTIVE", "SUSPENDED"] as const;
-export const ROLES = ["SUPPORT_ADMIN", "DOMAIN_ADMIN", "USER"] as const;
+export const ROLES = ["SUPPORT_ADMIN", "SUPPORT_READONLY", "DOMAIN_ADMIN", "USER"] as const;
 export const DNS_SETUPS = ["A_ONLY", "MX", "MX_WEB", "MX_WEB_BACKUP"] as const;
 export const DNS_CHECK_STATUSES = ["PASS", "WARN", "ERROR", "FAIL"] as const;
 export const MAIL_DIRECTIONS = ["OUTBOUND", "INBOUND"] as const;

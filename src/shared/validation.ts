@@ -2,7 +2,8 @@
 // normalised value or throws BadInputError naming the field, so that no
 // malformed value ever reaches the database.
 import { domainToASCII, domainToUnicode } from "node:url";
-import { BadInputError } from "../errors";
+import { BadInputError, type ErrorText } from "../errors";
+import { message } from "../i18n/messages";
 
 /** Longest input string accepted anywhere before it is even looked at. */
 const MAX_INPUT_LENGTH = 1024;
@@ -11,12 +12,12 @@ const MAX_INPUT_LENGTH = 1024;
 export const MAX_TOTAL_MB = 2 ** 31 - 1;
 
 function ensureString(field: string, value: string, max = MAX_INPUT_LENGTH): string {
-  if (value.length > max) throw new BadInputError(field, `${field} is too long (at most ${max} characters).`);
+  if (value.length > max) throw new BadInputError(field, message("input.too_long", { field, max }));
   // Control characters have no place in names, addresses or display names,
   // and PostgreSQL refuses NUL outright.
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new BadInputError(field, `${field} contains control characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new BadInputError(field, message("input.control_characters", { field }));
   // A lone UTF-16 surrogate is not text: it cannot be stored as UTF-8.
-  if (!value.isWellFormed()) throw new BadInputError(field, `${field} is not valid Unicode text (it holds a lone surrogate).`);
+  if (!value.isWellFormed()) throw new BadInputError(field, message("input.lone_surrogate", { field }));
   return value;
 }
 
@@ -36,11 +37,7 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function parseDomainName(input: string, field = "name"): DomainName {
   const raw = ensureString(field, input.trim(), 253 * 4);
   const withoutDot = raw.endsWith(".") ? raw.slice(0, -1) : raw;
-  const invalid = () =>
-    new BadInputError(
-      field,
-      `"${input.length > 80 ? `${input.slice(0, 80)}…` : input}" is not a valid domain name: use letters, digits and hyphens in dot-separated labels, such as example.com.`,
-    );
+  const invalid = () => new BadInputError(field, message("input.domain_name", { input: input.length > 80 ? `${input.slice(0, 80)}…` : input }));
   if (withoutDot === "" || /[\s@/\\:]/.test(withoutDot)) throw invalid();
   const ascii = domainToASCII(withoutDot.toLowerCase());
   if (ascii === "" || ascii.length > 253) throw invalid();
@@ -62,7 +59,7 @@ const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+
 export function parseLocalPart(input: string, field = "localPart"): string {
   const value = ensureString(field, input.trim()).toLowerCase();
   if (value.length === 0 || value.length > 64 || !LOCAL_PART.test(value)) {
-    throw new BadInputError(field, `"${input.slice(0, 80)}" is not a valid mailbox name: use 1 to 64 letters, digits and . _ - + (no leading, trailing or double dots).`);
+    throw new BadInputError(field, message("input.local_part", { input: input.slice(0, 80) }));
   }
   return value;
 }
@@ -77,7 +74,7 @@ export function parseAddress(input: string, field = "address"): MailAddress {
   const value = ensureString(field, input.trim());
   const at = value.lastIndexOf("@");
   if (at <= 0 || at === value.length - 1) {
-    throw new BadInputError(field, `"${input.slice(0, 80)}" is not an e-mail address such as user@example.com.`);
+    throw new BadInputError(field, message("input.address", { input: input.slice(0, 80) }));
   }
   const localPart = parseLocalPart(value.slice(0, at), field);
   const domain = parseDomainName(value.slice(at + 1), field);
@@ -87,14 +84,14 @@ export function parseAddress(input: string, field = "address"): MailAddress {
 /** Quotas and counts: whole, non-negative, within a 32-bit integer (GraphQL's Int already enforces the range). */
 export function parseQuotaMb(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 0) {
-    throw new BadInputError(field, `${field} must be a whole number of MiB, 0 or more (got ${value}).`);
+    throw new BadInputError(field, message("input.quota", { field, value: String(value) }));
   }
   return value;
 }
 
 export function parseMaxAccounts(value: number, field = "maxAccounts"): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new BadInputError(field, `${field} must be at least 1: the domain's administrator is an account too (got ${value}).`);
+    throw new BadInputError(field, message("input.max_accounts", { field, value: String(value) }));
   }
   return value;
 }
@@ -105,12 +102,12 @@ export function parseDisplayName(input: string, field = "displayName"): string {
 
 /** bcrypt reads at most 72 bytes; longer passwords would be silently cut, so they are refused. */
 export function parsePassword(input: string, field = "password"): string {
-  if (input.length < 10) throw new BadInputError(field, `${field} must be at least 10 characters long.`);
-  if (!input.isWellFormed()) throw new BadInputError(field, `${field} is not valid Unicode text (it holds a lone surrogate).`);
+  if (input.length < 10) throw new BadInputError(field, message("input.password_short", { field }));
+  if (!input.isWellFormed()) throw new BadInputError(field, message("input.lone_surrogate", { field }));
   if (Buffer.byteLength(input, "utf8") > 72) {
-    throw new BadInputError(field, `${field} is too long: at most 72 bytes (72 ASCII characters, fewer with accents or CJK).`);
+    throw new BadInputError(field, message("input.password_long", { field }));
   }
-  if (input.includes("\u0000")) throw new BadInputError(field, `${field} contains a NUL character.`);
+  if (input.includes("\u0000")) throw new BadInputError(field, message("input.password_nul", { field }));
   return input;
 }
 
@@ -122,7 +119,7 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * only, within PostgreSQL's bigint. Anything else is the caller's mistake,
  * named by `field` (an id past the range reached the database as an error).
  */
-export function parseBigintId(input: string, field: string, what = `${field} is not a cursor returned by this API.`): bigint {
+export function parseBigintId(input: string, field: string, what: ErrorText = message("input.cursor", { field })): bigint {
   if (!/^\d{1,19}$/.test(input)) throw new BadInputError(field, what);
   const value = BigInt(input);
   if (value > MAX_BIGINT) throw new BadInputError(field, what);
@@ -136,14 +133,14 @@ export const LATEST_INSTANT = Date.UTC(10_000, 0, 1) - 1;
 /** An instant in milliseconds since 1970 (a cursor's), within the range above. */
 export function parseInstantMs(input: string, field: string): Date {
   const ms = Number(input);
-  if (!Number.isSafeInteger(ms) || ms < EARLIEST_INSTANT || ms > LATEST_INSTANT) throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+  if (!Number.isSafeInteger(ms) || ms < EARLIEST_INSTANT || ms > LATEST_INSTANT) throw new BadInputError(field, message("input.cursor", { field }));
   return new Date(ms);
 }
 
 /** Ids are opaque; anything absurd is simply an id that matches nothing. */
 export function parseId(input: string, field = "id"): string {
   if (input.length === 0 || input.length > 64 || /[\u0000-\u001f\u007f]/.test(input) || !input.isWellFormed()) {
-    throw new BadInputError(field, `${field} is not a valid id.`);
+    throw new BadInputError(field, message("input.id", { field }));
   }
   return input;
 }
@@ -151,7 +148,7 @@ export function parseId(input: string, field = "id"): string {
 export function parsePageSize(first: number | null | undefined, fallback: number, field = "first"): number {
   const value = first ?? fallback;
   if (!Number.isInteger(value) || value < 1 || value > 100) {
-    throw new BadInputError(field, `${field} must be between 1 and 100 (got ${value}).`);
+    throw new BadInputError(field, message("input.page_size", { field, value: String(value) }));
   }
   return value;
 }
@@ -179,10 +176,10 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string | null | undefined, field = "after"): string | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+    throw new BadInputError(field, message("input.cursor", { field }));
   }
   const key = Buffer.from(cursor, "base64url").toString("utf8");
   // Our cursors hold names, addresses or numbers; anything else was not made here.
-  if (key.length === 0 || /[\u0000-\u001f\u007f\ufffd]/.test(key)) throw new BadInputError(field, `${field} is not a cursor returned by this API.`);
+  if (key.length === 0 || /[\u0000-\u001f\u007f\ufffd]/.test(key)) throw new BadInputError(field, message("input.cursor", { field }));
   return key;
 }

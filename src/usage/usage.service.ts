@@ -192,6 +192,8 @@ export async function listMailboxesAboveQuota(deps: Pick<ServiceDeps, "db" | "co
   }
   const conditions = [Prisma.sql`a."quotaMb" > 0`, Prisma.sql`a."usedMb"::bigint * 100 >= ${percent}::bigint * a."quotaMb"`];
   if (domainId !== undefined) conditions.push(Prisma.sql`a."domainId" = ${domainId}`);
+  // Across every domain, support's test mailboxes are left out (docs/test-domain.md); named, a test domain is listed.
+  else conditions.push(Prisma.sql`NOT EXISTS (SELECT 1 FROM "domain" d WHERE d."id" = a."domainId" AND d."isTestDomain")`);
   const where = Prisma.join(conditions, " AND ");
   const [rows, counted] = await Promise.all([
     deps.db.$queryRaw<Account[]>`

@@ -9,20 +9,42 @@
 // An allowed mutation must change the database and write one audit_entry row
 // (carrying the request's id); a refused one must change nothing at all.
 import jwt from "jsonwebtoken";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
 import { createHash, randomUUID } from "node:crypto";
 import type { Account } from "../../src/generated/prisma/client";
 import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeWorld, PASSWORD, uniqueName } from "../helpers/factories";
+import { makeAccount, makeDomain, makeWorld, PASSWORD, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
 
-type RoleKey = "support" | "admin" | "otherAdmin" | "user" | "anonymous";
+type RoleKey = "support" | "readOnly" | "admin" | "otherAdmin" | "user" | "anonymous";
 type Refusal = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND";
 type Outcome = "allowed" | Refusal;
+/** Each role's outcome; read-only support staff's follows from support's unless given (outcomeOf). */
+type RoleOutcomes = Partial<Record<RoleKey, Outcome>> & Record<Exclude<RoleKey, "readOnly">, Outcome>;
 
-const ROLES: RoleKey[] = ["support", "admin", "otherAdmin", "user", "anonymous"];
+const ROLES: RoleKey[] = ["support", "readOnly", "admin", "otherAdmin", "user", "anonymous"];
+
+/** Support staff of either level: they see the same objects. */
+function isSupportRole(role: RoleKey): boolean {
+  return role === "support" || role === "readOnly";
+}
+
+/**
+ * Read-only support staff read everything full support staff read and change
+ * nothing: unless a row says otherwise, a read's outcome is support's and a
+ * mutation is FORBIDDEN (every object is visible to support staff).
+ */
+function outcomeOf(expected: Partial<Record<RoleKey, Outcome>> & Record<Exclude<RoleKey, "readOnly">, Outcome>, role: RoleKey, kind: "read" | "mutation"): Outcome {
+  if (role !== "readOnly") return expected[role];
+  return expected.readOnly ?? (kind === "read" ? expected.support : "FORBIDDEN");
+}
 
 const WHO: Record<RoleKey, string> = {
   support: "support staff",
+  readOnly: "read-only support staff",
   admin: "the domain's administrator",
   otherAdmin: "another domain's administrator",
   user: "an ordinary user of the domain",
@@ -31,6 +53,7 @@ const WHO: Record<RoleKey, string> = {
 
 const ACTOR_ROLE: Record<Exclude<RoleKey, "anonymous">, string> = {
   support: "SUPPORT_ADMIN",
+  readOnly: "SUPPORT_READONLY",
   admin: "DOMAIN_ADMIN",
   otherAdmin: "DOMAIN_ADMIN",
   user: "USER",
@@ -58,20 +81,52 @@ async function setUp(app: TestApp) {
     data: { domainId: world.domain.id, localPart: teamPart, address: `${teamPart}@${world.domain.name}`, destinations: ["partner@outside.example"] },
   });
   const aliasDomain = await app.deps.db.aliasDomain.create({ data: { name: `${uniqueName("ad")}.example`, domainId: world.domain.id } });
+  // A support test domain with a mailbox (docs/test-domain.md): support's own, none of the other roles' business.
+  const testBox = await makeAccount(app, (await makeDomain(app, { isTestDomain: true })).domain, { quotaMb: 10 });
+  // An app password and a second factor of the colleague, for the support-team rows.
+  const appPassword = await app.deps.db.appPassword.create({
+    data: { accountId: colleague.id, publicId: uniqueName("").slice(0, 10), name: "Phone", passwordHash: "$2b$04$notarealhash", createdByName: colleague.address },
+  });
+  await app.deps.db.totpFactor.create({ data: { principalId: colleague.id, principalKind: "account", secretSealed: "v1.x.y.z", confirmedAt: new Date() } });
   const supportId = (jwt.decode(world.tokens.support) as { sub: string }).sub;
   const support = await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: supportId } });
+  const readOnly = await supportAdmin(app, uniqueName("readonly"));
+  await app.deps.db.supportAdmin.update({ where: { id: readOnly.id }, data: { level: "READ_ONLY" } });
+  // A domain of its own per row: the per-domain limit of test messages counts every row's.
+  const testTarget = `${uniqueName("to")}.example`;
+  const testMessage = await app.deps.db.testMessage.create({
+    data: {
+      messageId: `test-${randomUUID()}@matrix.example`,
+      fromAddress: testBox.address,
+      domainId: testBox.domainId,
+      toAddress: `someone@${testTarget}`,
+      targetDomain: testTarget,
+      targetIsLocal: false,
+      subject: "a test",
+      sentById: support.id,
+      sentByName: support.username,
+      queueId: "4A1B2C3D4E",
+      submissionReply: "250 2.0.0 Ok: queued as 4A1B2C3D4E",
+      accepted: true,
+    },
+  });
   const callers: Record<Exclude<RoleKey, "anonymous">, Caller> = {
     support: { id: support.id, name: support.username },
+    readOnly: { id: readOnly.id, name: readOnly.username },
     admin: { id: world.admin.id, name: world.admin.address },
     otherAdmin: { id: world.otherAdmin.id, name: world.otherAdmin.address },
     user: { id: world.user.id, name: world.user.address },
   };
   return {
     ...world,
+    tokens: { ...world.tokens, readOnly: await tokenFor(app, readOnly) },
     colleague,
     adminApiToken,
+    appPassword,
     alias,
     aliasDomain,
+    testBox,
+    testMessageId: testMessage.id,
     callers,
     fresh: { domainName: `${uniqueName("new")}.example`, localPart: uniqueName("new") },
   };
@@ -89,7 +144,24 @@ async function snapshot(app: TestApp, f: Fixture) {
   const accountIds = [f.admin.id, f.user.id, f.colleague.id, f.otherAdmin.id];
   const callerIds = Object.values(f.callers).map((caller) => caller.id);
   const addresses = [f.admin, f.user, f.colleague, f.otherAdmin].map((account) => account.address);
-  const [domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies] = await Promise.all([
+  const [
+    domains,
+    accounts,
+    admins,
+    support,
+    audit,
+    apiTokens,
+    usage,
+    aliases,
+    aliasDomains,
+    autoReplies,
+    dkimKeys,
+    testMessages,
+    testBoxAudit,
+    appPasswords,
+    totpFactors,
+    sessions,
+  ] = await Promise.all([
     db.domain.findMany({ where: { OR: [{ id: { in: domainIds } }, { name: f.fresh.domainName }] }, orderBy: { id: "asc" } }),
     db.account.findMany({
       where: { OR: [{ domainId: { in: domainIds } }, { id: { in: accountIds } }, { localPart: f.fresh.localPart }] },
@@ -113,8 +185,31 @@ async function snapshot(app: TestApp, f: Fixture) {
     db.alias.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
     db.aliasDomain.findMany({ where: { domainId: { in: domainIds } }, orderBy: { name: "asc" } }),
     db.autoReply.findMany({ where: { accountId: { in: accountIds } }, orderBy: { accountId: "asc" } }),
+    db.dkimKey.findMany({ where: { domainId: { in: domainIds } }, orderBy: { id: "asc" } }),
+    db.testMessage.findMany({ where: { OR: [{ sentById: { in: callerIds } }, { fromAddress: f.testBox.address }] }, orderBy: { id: "asc" } }),
+    db.auditEntry.findMany({ where: { objectId: f.testBox.id }, orderBy: { id: "asc" } }),
+    db.appPassword.findMany({ where: { accountId: { in: accountIds } }, orderBy: { id: "asc" } }),
+    db.totpFactor.findMany({ where: { principalId: { in: [...accountIds, ...callerIds] } }, orderBy: { principalId: "asc" } }),
+    db.loginSession.findMany({ where: { principalId: { in: [...accountIds, ...callerIds] } }, orderBy: { id: "asc" } }),
   ]);
-  return { domains, accounts, admins, support, audit, apiTokens, usage, aliases, aliasDomains, autoReplies };
+  return {
+    domains,
+    accounts,
+    admins,
+    support,
+    audit,
+    apiTokens,
+    usage,
+    aliases,
+    aliasDomains,
+    autoReplies,
+    dkimKeys,
+    testMessages,
+    testBoxAudit,
+    appPasswords,
+    totpFactors,
+    sessions,
+  };
 }
 
 /** The one audit row the request wrote for `action` on `objectId`, by the caller of `role`. */
@@ -165,7 +260,7 @@ interface MutationSpec {
   send(app: TestApp, target: Record<string, string>, token: string | undefined): Promise<GraphQLResponse>;
   /** After an allowed call: the change is in the database, and audited. */
   happened(app: TestApp, f: Fixture, role: RoleKey, response: GraphQLResponse): Promise<void>;
-  expected: Record<RoleKey, Outcome>;
+  expected: RoleOutcomes;
 }
 
 const accountTargets = {
@@ -300,7 +395,7 @@ async function finishedImport(app: TestApp, id: string, token: string | undefine
 
 function importMutations(): MutationSpec[] {
   const importTarget = (f: Fixture) => ({ domainName: f.domain.name, localPart: f.fresh.localPart });
-  const expected: Record<RoleKey, Outcome> = { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" };
+  const expected: RoleOutcomes = { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" };
   // Where the caller may not create accounts, the call succeeds and the row is refused in its report.
   const rowRule = "a row of a domain it may not see is refused as NOT_FOUND";
   return [
@@ -589,6 +684,51 @@ const mutations: MutationSpec[] = [
     expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   },
   {
+    does: "add an Ed25519 DKIM key to the domain (ensureDkimKeys)",
+    field: "ensureDkimKeys",
+    target: (f) => ({ id: f.domain.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { ensureDkimKeys(domainId: $id, ed25519: true) { keys { algorithm state } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.ensureDkimKeys.keys).toEqual(expect.arrayContaining([{ algorithm: "ED25519_SHA256", state: "PUBLISHED_PENDING" }]));
+      expect(await app.deps.db.dkimKey.count({ where: { domainId: f.domain.id, algorithm: "ED25519_SHA256", state: "PUBLISHED_PENDING" } })).toBe(1);
+      await expectAudited(app, f, role, response, "dkim.keys_create", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "start a DKIM key rotation of the domain (startDkimRotation)",
+    field: "startDkimRotation",
+    target: (f) => ({ id: f.domain.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { startDkimRotation(domainId: $id) { keys { state } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.startDkimRotation.keys.map((key: { state: string }) => key.state).sort()).toEqual(["ACTIVE", "PUBLISHED_PENDING"]);
+      expect(await app.deps.db.dkimKey.count({ where: { domainId: f.domain.id, state: "PUBLISHED_PENDING" } })).toBe(1);
+      await expectAudited(app, f, role, response, "dkim.rotation_start", f.domain.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "save its own language (setPreferredLanguage)",
+    field: "setPreferredLanguage",
+    target: () => ({}),
+    objectKeys: [],
+    send: (app, _t, token) => app.gql(`mutation { setPreferredLanguage(language: ZH_TW) { preferredLanguage } }`, {}, token),
+    async happened(app, f, role, response) {
+      expect(response.data.setPreferredLanguage).toEqual({ preferredLanguage: "ZH_TW" });
+      if (role === "anonymous") throw new Error("an anonymous caller has no language to save");
+      const id = f.callers[role].id;
+      const row =
+        role === "support" || role === "readOnly"
+          ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id } })
+          : await app.deps.db.account.findUniqueOrThrow({ where: { id } });
+      expect(row.language).toBe("zh-TW");
+      await expectAudited(app, f, role, response, "auth.set_language", id);
+    },
+    expected: { support: "allowed", readOnly: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+  },
+  {
     does: "report the usage of a mailbox of the domain (reportMailboxUsage)",
     field: "reportMailboxUsage",
     target: (f) => ({ address: f.colleague.address }),
@@ -652,6 +792,48 @@ const mutations: MutationSpec[] = [
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
   },
   ...importMutations(),
+  ...appPasswordMutations("colleague"),
+  ...appPasswordMutations("user"),
+  {
+    does: "revoke an app password of another account of the domain (revokeAppPassword)",
+    field: "revokeAppPassword",
+    target: (f) => ({ id: f.appPassword.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { revokeAppPassword(id: $id) { appPassword { id status } } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.revokeAppPassword.appPassword).toEqual({ id: f.appPassword.id, status: "REVOKED" });
+      expect((await app.deps.db.appPassword.findUniqueOrThrow({ where: { id: f.appPassword.id } })).revokedAt).not.toBeNull();
+      await expectAudited(app, f, role, response, "app_password.revoke", f.appPassword.id);
+    },
+    expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "reset the two-factor login of another account of the domain (resetTotp)",
+    field: "resetTotp",
+    target: (f) => ({ id: f.colleague.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { resetTotp(principalId: $id) { principalId totpEnabled } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.resetTotp).toEqual({ principalId: f.colleague.id, totpEnabled: false });
+      expect(await app.deps.db.totpFactor.findUnique({ where: { principalId: f.colleague.id } })).toBeNull();
+      const entry = await expectAudited(app, f, role, response, "auth.totp_reset", f.colleague.id);
+      expect(entry.changes).toEqual([{ field: "totpEnabled", before: true, after: false }]);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "end all sessions of another account of the domain (endAllSessions)",
+    field: "endAllSessions",
+    target: (f) => ({ id: f.colleague.id }),
+    objectKeys: ["id"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { endAllSessions(principalId: $id) { principalId } }`, { id: t.id }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.endAllSessions).toEqual({ principalId: f.colleague.id });
+      expect((await app.deps.db.account.findUniqueOrThrow({ where: { id: f.colleague.id } })).tokenVersion).toBe(f.colleague.tokenVersion + 1);
+      await expectAudited(app, f, role, response, "session.end_all", f.colleague.id);
+    },
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+  },
   {
     does: "change its own password (changePassword)",
     field: "changePassword",
@@ -667,25 +849,77 @@ const mutations: MutationSpec[] = [
       if (role === "anonymous") throw new Error("unreachable");
       const caller = f.callers[role];
       expect(response.data.changePassword.principal).toEqual({ id: caller.id, role: ACTOR_ROLE[role] });
-      const stored =
-        role === "support"
-          ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: caller.id } })
-          : await app.deps.db.account.findUniqueOrThrow({ where: { id: caller.id } });
+      const stored = isSupportRole(role)
+        ? await app.deps.db.supportAdmin.findUniqueOrThrow({ where: { id: caller.id } })
+        : await app.deps.db.account.findUniqueOrThrow({ where: { id: caller.id } });
       expect(await app.deps.passwords.verify(NEW_PASSWORD, stored.passwordHash)).toBe(true);
       expect(stored.tokenVersion).toBe(1);
       expect(errorCode(await app.gql(`{ me { id } }`, {}, tokenOf(f, role)))).toBe("UNAUTHENTICATED");
       expect((await app.gql(`{ me { id } }`, {}, response.data.changePassword.token)).data.me.id).toBe(caller.id);
       await expectAudited(app, f, role, response, "auth.change_password", caller.id);
     },
-    expected: { support: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+    expected: { support: "allowed", readOnly: "allowed", admin: "allowed", otherAdmin: "allowed", user: "allowed", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "send a test message from a support test mailbox (sendTestMessage)",
+    field: "sendTestMessage",
+    target: (f) => ({ from: f.testBox.address, domain: f.fresh.domainName }),
+    objectKeys: [],
+    send: (app, t, token) =>
+      app.gql(`mutation($from: String!, $to: String!) { sendTestMessage(input: { from: $from, to: $to }) { id state } }`, { from: t.from, to: `someone@${t.domain}` }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.sendTestMessage.state).toBe("ACCEPTED");
+      const stored = await app.deps.db.testMessage.findUniqueOrThrow({ where: { id: response.data.sendTestMessage.id } });
+      expect(stored).toMatchObject({ fromAddress: f.testBox.address, toAddress: `someone@${f.fresh.domainName}`, accepted: true });
+      await expectAudited(app, f, role, response, "test_message.send", stored.id);
+    },
+    // Test domains are support's own.
+    expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+  },
+  {
+    does: "empty a support test mailbox (emptyTestMailbox)",
+    field: "emptyTestMailbox",
+    target: (f) => ({ accountId: f.testBox.id }),
+    objectKeys: ["accountId"],
+    send: (app, t, token) => app.gql(`mutation($id: ID!) { emptyTestMailbox(accountId: $id) { deletedCount account { id } } }`, { id: t.accountId }, token),
+    async happened(app, f, role, response) {
+      expect(response.data.emptyTestMailbox).toEqual({ deletedCount: 0, account: { id: f.testBox.id } });
+      await expectAudited(app, f, role, response, "test_mailbox.empty", f.testBox.id);
+    },
+    expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
   },
 ];
+
+function appPasswordMutations(which: AccountTarget): MutationSpec[] {
+  const { of, pick } = accountTargets[which];
+  return [
+    {
+      does: `create an app password for ${of} (createAppPassword)`,
+      field: "createAppPassword",
+      target: (f) => ({ accountId: pick(f).id }),
+      objectKeys: ["accountId"],
+      send: (app, t, token) =>
+        app.gql(`mutation($id: ID!) { createAppPassword(input: { accountId: $id, name: "Thunderbird" }) { password appPassword { id name status } } }`, { id: t.accountId }, token),
+      async happened(app, f, role, response) {
+        const { password, appPassword } = response.data.createAppPassword;
+        expect(appPassword).toMatchObject({ name: "Thunderbird", status: "ACTIVE" });
+        const stored = await app.deps.db.appPassword.findUniqueOrThrow({ where: { id: appPassword.id } });
+        expect(stored.accountId).toBe(pick(f).id);
+        expect(await app.deps.passwords.verify(password, stored.passwordHash)).toBe(true);
+        await expectAudited(app, f, role, response, "app_password.create", appPassword.id);
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: which === "user" ? "allowed" : "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    },
+  ];
+}
 
 function sentence(role: RoleKey, outcome: Outcome, does: string): string {
   return outcome === "allowed" ? `${WHO[role]} can ${does}` : `${WHO[role]} cannot ${does}: ${outcome}`;
 }
 
-const mutationRows = mutations.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], spec.does), spec, role, outcome: spec.expected[role] })));
+const mutationRows = mutations.flatMap((spec) =>
+  ROLES.map((role) => ({ title: sentence(role, outcomeOf(spec.expected, role, "mutation"), spec.does), spec, role, outcome: outcomeOf(spec.expected, role, "mutation") })),
+);
 
 /** A refusal: exactly one error with the expected code, no data, and for NOT_FOUND the same answer a missing object gets. */
 async function expectRefused(
@@ -767,10 +1001,28 @@ const tokenRows = REACHES.flatMap((reach) =>
 
 describe("authorization matrix", () => {
   let app: TestApp;
+  let sink: SMTPServer;
   beforeAll(async () => {
-    app = await startTestApp();
+    // Where sendTestMessage hands test messages: a sink that takes them as Postfix does ("queued as").
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS", "AUTH"],
+      logger: false,
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on("end", () => callback(null, `Ok: queued as ${randomUUID().replace(/-/g, "").slice(0, 11).toUpperCase()}`));
+      },
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.40", resolve));
+    app = await startTestApp({
+      TEST_MESSAGE_SMTP: `127.0.0.40:${(sink.server.address() as { port: number }).port}`,
+      MAIL_STORE_DIR: mkdtempSync(join(tmpdir(), "mailadmin-matrix-store-")),
+    });
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  });
 
   describe("mutations", () => {
     it.each(mutationRows)("$title", async ({ spec, role, outcome }) => {
@@ -805,7 +1057,7 @@ describe("authorization matrix", () => {
     send(app: TestApp, target: Record<string, string>, token: string | undefined): Promise<GraphQLResponse>;
     /** What an allowed caller gets. */
     sees(app: TestApp, f: Fixture, role: RoleKey, response: GraphQLResponse): Promise<void>;
-    expected: Record<RoleKey, Outcome>;
+    expected: RoleOutcomes;
   }
 
   const ME = `{ me { __typename id role loginName } }`;
@@ -817,7 +1069,7 @@ describe("authorization matrix", () => {
 
   function accountReads(which: AccountTarget): ReadSpec[] {
     const { of, pick } = accountTargets[which];
-    const expected: Record<RoleKey, Outcome> = {
+    const expected: RoleOutcomes = {
       support: "allowed",
       admin: "allowed",
       otherAdmin: "NOT_FOUND",
@@ -872,7 +1124,7 @@ describe("authorization matrix", () => {
         if (role === "anonymous") throw new Error("unreachable");
         const caller = f.callers[role];
         expect(response.data.me).toEqual({
-          __typename: role === "support" ? "SupportAdmin" : "Account",
+          __typename: isSupportRole(role) ? "SupportAdmin" : "Account",
           id: caller.id,
           role: ACTOR_ROLE[role],
           loginName: caller.name,
@@ -919,9 +1171,9 @@ describe("authorization matrix", () => {
           token,
         ),
       async sees(app, f, role, response) {
-        const seesA = role === "support" || role === "admin" || role === "user";
-        const seesB = role === "support" || role === "otherAdmin";
-        const total = role === "support" ? await app.deps.db.domain.count() : 1;
+        const seesA = isSupportRole(role) || role === "admin" || role === "user";
+        const seesB = isSupportRole(role) || role === "otherAdmin";
+        const total = isSupportRole(role) ? await app.deps.db.domain.count() : 1;
         expect(response.data).toEqual({
           all: { totalCount: total },
           a: seesA ? { totalCount: 1, nodes: [{ id: f.domain.id }] } : { totalCount: 0, nodes: [] },
@@ -973,7 +1225,7 @@ describe("authorization matrix", () => {
       send: (app, _t, token) => app.gql(`{ auditLog(first: 100) { totalCount nodes { domainId } } }`, {}, token),
       async sees(app, f, role, response) {
         const { totalCount, nodes } = response.data.auditLog;
-        if (role === "support") {
+        if (isSupportRole(role)) {
           expect(totalCount).toBe(await app.deps.db.auditEntry.count());
           const domains = new Set(nodes.map((node: { domainId: string | null }) => node.domainId));
           expect(domains.has(f.domain.id) && domains.has(f.otherDomain.id)).toBe(true);
@@ -1016,6 +1268,58 @@ describe("authorization matrix", () => {
     },
   );
 
+  reads.push(
+    {
+      reads: "a test message (testMessage)",
+      field: "testMessage",
+      target: (f) => ({ id: f.testMessageId }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID!) { testMessage(id: $id) { id state from } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.testMessage).toEqual({ id: f.testMessageId, state: "ACCEPTED", from: f.testBox.address });
+      },
+      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "what a support test mailbox received (Account.receivedTestMessages)",
+      field: "account",
+      target: (f) => ({ id: f.testBox.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { account(id: $id) { id receivedTestMessages { totalCount } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.account).toEqual({ id: f.testBox.id, receivedTestMessages: { totalCount: 0 } });
+      },
+      expected: { support: "allowed", admin: "NOT_FOUND", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the app passwords of another account of the domain (Account.appPasswords)",
+      field: "account",
+      target: (f) => ({ id: f.colleague.id }),
+      objectKeys: ["id"],
+      send: (app, t, token) => app.gql(`query($id: ID) { account(id: $id) { id appPasswords { id name status } } }`, { id: t.id }, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.account).toEqual({ id: f.colleague.id, appPasswords: [{ id: f.appPassword.id, name: "Phone", status: "ACTIVE" }] });
+      },
+      expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "NOT_FOUND", anonymous: "UNAUTHENTICATED" },
+    },
+    {
+      reads: "the support staff (supportAdmins)",
+      field: "supportAdmins",
+      target: () => ({}),
+      objectKeys: [],
+      send: (app, _t, token) => app.gql(`{ supportAdmins { id level } }`, {}, token),
+      async sees(_app, f, _role, response) {
+        expect(response.data.supportAdmins).toEqual(
+          expect.arrayContaining([
+            { id: f.callers.support.id, level: "FULL" },
+            { id: f.callers.readOnly.id, level: "READ_ONLY" },
+          ]),
+        );
+      },
+      expected: { support: "allowed", admin: "FORBIDDEN", otherAdmin: "FORBIDDEN", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
+    },
+  );
+
   reads.push({
     reads: "the domain's API tokens (apiTokens(domainId))",
     field: "apiTokens",
@@ -1028,7 +1332,9 @@ describe("authorization matrix", () => {
     expected: { support: "allowed", admin: "allowed", otherAdmin: "NOT_FOUND", user: "FORBIDDEN", anonymous: "UNAUTHENTICATED" },
   });
 
-  const readRows = reads.flatMap((spec) => ROLES.map((role) => ({ title: sentence(role, spec.expected[role], `read ${spec.reads}`), spec, role, outcome: spec.expected[role] })));
+  const readRows = reads.flatMap((spec) =>
+    ROLES.map((role) => ({ title: sentence(role, outcomeOf(spec.expected, role, "read"), `read ${spec.reads}`), spec, role, outcome: outcomeOf(spec.expected, role, "read") })),
+  );
 
   describe("API tokens through payloads and nested fields", () => {
     let f: Awaited<ReturnType<typeof setUp>>;

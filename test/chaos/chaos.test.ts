@@ -5,7 +5,7 @@
 // that a role may not do, the stored state exactly the model's). The seed is
 // fixed so that a failure replays; the long run is `npm run bench:chaos`.
 import { startTestApp, type TestApp } from "../helpers/test-app";
-import { describeReport, runChaos } from "../../bench/chaos-model";
+import { describeReport, runChaos } from "../helpers/chaos/run";
 
 const SEED = 20261128;
 const STEPS = 300;

@@ -112,8 +112,18 @@ describe("reads through the pg pool", () => {
       const authentication = await authenticate(app.deps.db, app.deps.tokens, `Bearer ${token}`);
       expect(app.statements.length - before).toBe(1);
       expect(authentication).toEqual({
-        principal: { kind: "account", id: account.id, role: isAdmin ? "DOMAIN_ADMIN" : "USER", name: account.address, domainId: domain.id, tokenVersion: account.tokenVersion },
+        principal: {
+          kind: "account",
+          id: account.id,
+          role: isAdmin ? "DOMAIN_ADMIN" : "USER",
+          name: account.address,
+          displayName: account.displayName,
+          domainId: domain.id,
+          tokenVersion: account.tokenVersion,
+        },
         account: { row: await app.deps.db.account.findUniqueOrThrow({ where: { id: account.id } }), isAdmin },
+        // The saved language comes with the row (src/i18n/request-language.ts): no statement of its own.
+        language: null,
       });
     }
   });

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestApp, type TestApp } from "../helpers/test-app";
-import { makeDomain, PASSWORD, supportAdmin } from "../helpers/factories";
+import { execFileSync } from "node:child_process";
+import { makeDomain, PASSWORD, supportAdmin, tokenFor } from "../helpers/factories";
 
 const CHROMIUM = "/usr/bin/chromium";
 const artifacts = join(__dirname, "../../artifacts");
@@ -96,6 +97,31 @@ describe("the GraphQL IDE in Chromium", () => {
     expect(offHost).toEqual([]);
     expect(problems).toEqual([]);
     expect(served).toEqual(expect.arrayContaining(["/graphql", "/graphql-ide/graphiql.min.js", "/graphql-ide/ide.js", "/graphql-ide/examples.json"]));
+    await context.close();
+  });
+
+  it("takes the second step of a login with two-factor login on: the code of the authenticator app (oathtool's)", async () => {
+    const support = await supportAdmin(app);
+    const token = await tokenFor(app, support);
+    const started = await app.gql(`mutation { startTotpEnrollment { secret } }`, {}, token);
+    const { secret } = started.data.startTotpEnrollment;
+    const code = (at: number) => execFileSync("oathtool", ["--totp", "-b", "-N", `@${Math.floor(at / 1000)}`, secret], { encoding: "utf8" }).trim();
+    expect((await app.gql(`mutation($code: String!) { confirmTotpEnrollment(code: $code) { recoveryCodes } }`, { code: code(Date.now() - 30_000) }, token)).errors).toBeUndefined();
+
+    const context = await browser.newContext();
+    await context.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort("internetdisconnected")));
+    const page = await context.newPage();
+    await page.goto(`${app.url}/graphql`);
+    await page.getByLabel("Username or address").fill(support.username);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByText("Password accepted: second step.").waitFor();
+    await page.getByLabel("Code from your authenticator app (or a recovery code)").fill("000000");
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong or already used code" }).waitFor();
+    await page.getByLabel("Code from your authenticator app (or a recovery code)").fill(code(Date.now() + 30_000));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText(`Logged in as ${support.username} (SUPPORT_ADMIN)`).waitFor();
     await context.close();
   });
 });

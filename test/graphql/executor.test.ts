@@ -38,6 +38,7 @@ describe("queries compiled by graphql-jit", () => {
     requestId: "test",
     clientIp: "127.0.0.1",
     loaders: createLoaders(app.deps.db),
+    language: () => Promise.resolve("en"),
   });
   const comparable = (result: { data?: unknown; errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] }) =>
     JSON.parse(

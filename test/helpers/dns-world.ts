@@ -51,6 +51,12 @@ export interface DnsWorld {
   addresses: Record<Role, string>;
   /** Settings for startTestApp: the service above, DNS_SERVERS at the resolver, short timeouts. */
   config: Record<string, string>;
+  /**
+   * Serves new contents for these zones (matched by name; a new name is
+   * added to what the resolver and nameservers serve, not to the parent):
+   * the resolver and both nameservers are restarted on their addresses.
+   */
+  republish(zones: ChildZone[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,7 +127,8 @@ function randomBlock(): string {
   return `127.${randomInt(16, 250)}.${randomInt(0, 256)}`;
 }
 
-export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
+export async function startDnsWorld(initialChildren: ChildZone[]): Promise<DnsWorld> {
+  const children = [...initialChildren];
   for (const child of children) {
     if (!child.name.endsWith(".example") || child.name.split(".").length !== 2) throw new Error(`test zone ${child.name} must be <label>.example`);
   }
@@ -137,16 +144,14 @@ export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
         children
           .filter((child) => [...(child.nameservers ?? ["ns1", "ns2"]), ...(child.parentNameservers ?? [])].includes(role))
           .map((child) => ({ name: child.name, text: childZoneText(child, addresses, child.serials?.[role] ?? child.serial ?? DEFAULT_SERIAL) }));
+      const resolverZones = () => [
+        parent,
+        { name: "mailsvc.example", text: serviceZoneText() },
+        ...reverseZones(),
+        ...children.map((child) => ({ name: child.name, text: childZoneText(child, addresses, child.serial ?? DEFAULT_SERIAL) })),
+      ];
       const servers: Promise<RunningNsd | { stop(): Promise<void> }>[] = [
-        startNsd({
-          address: addresses.resolver,
-          zones: [
-            parent,
-            { name: "mailsvc.example", text: serviceZoneText() },
-            ...reverseZones(),
-            ...children.map((child) => ({ name: child.name, text: childZoneText(child, addresses, child.serial ?? DEFAULT_SERIAL) })),
-          ],
-        }),
+        startNsd({ address: addresses.resolver, zones: resolverZones() }),
         startNsd({ address: addresses.parent, zones: [parent] }),
         startNsd({ address: addresses.ns1, zones: served("ns1") }),
         startNsd({ address: addresses.ns2, zones: served("ns2") }),
@@ -176,6 +181,23 @@ export async function startDnsWorld(children: ChildZone[]): Promise<DnsWorld> {
           DNS_QUERY_TIMEOUT_MS: "400",
           DNS_QUERY_ATTEMPTS: "2",
           DNS_CHECK_TIMEOUT_MS: "5000",
+        },
+        async republish(zones: ChildZone[]) {
+          for (const zone of zones) {
+            const index = children.findIndex((child) => child.name === zone.name);
+            if (index >= 0) children[index] = zone;
+            else children.push(zone);
+          }
+          // started[0], [2] and [3] are the resolver, ns1 and ns2 (in the order above).
+          await Promise.all([started[0]!, started[2]!, started[3]!].map((server) => server.stop()));
+          const [resolver, ns1, ns2] = await Promise.all([
+            startNsd({ address: addresses.resolver, zones: resolverZones() }),
+            startNsd({ address: addresses.ns1, zones: served("ns1") }),
+            startNsd({ address: addresses.ns2, zones: served("ns2") }),
+          ]);
+          started[0] = resolver;
+          started[2] = ns1;
+          started[3] = ns2;
         },
         async stop() {
           await Promise.all(started.map((server) => server.stop()));

@@ -38,8 +38,8 @@ class LineReader {
   }
 }
 
-async function connect(host: string, port: number): Promise<{ socket: Socket; reader: LineReader }> {
-  const socket = createConnection({ host, port });
+async function connect(host: string, port: number, localAddress?: string): Promise<{ socket: Socket; reader: LineReader }> {
+  const socket = createConnection({ host, port, ...(localAddress ? { localAddress } : {}) });
   socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer from ${host}:${port} in 30 s`)));
   const reader = new LineReader(socket);
   await new Promise<void>((resolve, reject) => {
@@ -81,15 +81,19 @@ export async function sendMail(options: {
   /** Announce the size in MAIL FROM (lets a server refuse too-large mail at RCPT). */
   announceSize?: boolean;
   auth?: { user: string; password: string };
+  /** Connect from this (loopback) address: the client address Postfix sees, for SPF. */
+  localAddress?: string;
+  /** The name given in EHLO (default client.test). */
+  helo?: string;
 }): Promise<SmtpOutcome> {
-  const { socket, reader } = await connect(options.host, options.port);
+  const { socket, reader } = await connect(options.host, options.port, options.localAddress);
   const command = async (line: string) => {
     socket.write(`${line}\r\n`);
     return smtpReply(reader);
   };
   try {
     await smtpReply(reader);
-    await command("EHLO client.test");
+    await command(`EHLO ${options.helo ?? "client.test"}`);
     const outcome: SmtpOutcome = { mail: "", rcpt: [] };
     if (options.auth) {
       outcome.auth = await command(`AUTH PLAIN ${Buffer.from(`\0${options.auth.user}\0${options.auth.password}`).toString("base64")}`);
@@ -179,4 +183,22 @@ export async function waitForInbox(
     session = await readInbox(host, port, user, password);
   }
   return session;
+}
+
+/** Logs in over POP3 (USER, PASS) and answers the reply to PASS: "+OK ..." or "-ERR ...". */
+export async function pop3Login(host: string, port: number, user: string, password: string): Promise<string> {
+  const { socket, reader } = await connect(host, port);
+  const command = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return (await reader.next()) ?? "-ERR connection closed";
+  };
+  try {
+    await reader.next();
+    await command(`USER ${user}`);
+    const reply = await command(`PASS ${password}`);
+    await command("QUIT");
+    return reply;
+  } finally {
+    socket.destroy();
+  }
 }

@@ -19,7 +19,10 @@ export function mailStackSkipReason(): string | undefined {
 }
 
 /** Registers beforeAll/afterAll starting a stack on `address` with ports above `portBase`; `receive` gets its state. */
-export function useMailStack(options: { address: string; portBase: number; relayhost?: string }, receive: (state: MailStackState) => void): void {
+export function useMailStack(
+  options: { address: string; portBase: number; relayhost?: string; nameserver?: string; postfixSettings?: string[] },
+  receive: (state: MailStackState) => void,
+): void {
   let dir: string | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mailadmin-test-mailstack-"));
@@ -39,6 +42,8 @@ export function useMailStack(options: { address: string; portBase: number; relay
         hostname: "mx.mailstack.test",
         quotaWarningPercents: [80, 95],
         relayhost: options.relayhost,
+        nameserver: options.nameserver,
+        postfixSettings: options.postfixSettings,
       }),
     );
   }, 60_000);

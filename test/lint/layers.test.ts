@@ -1,6 +1,7 @@
 // The layer rule of docs/architecture.md holds and stays held: ESLint refuses
 // an import that points back up (here reintroduced as text, linted as if it
-// were a file of src/), and src/ has no import cycle, type-only imports
+// were a file of src/; and a test importing from bench/, which imports from
+// the test helpers instead), and src/ has no import cycle, type-only imports
 // included (ESLint's import-x/no-cycle looks at value imports only).
 import { execFile } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
@@ -30,6 +31,8 @@ describe("the layer rule", () => {
     ["shared code importing a capability", "src/shared/back-up.ts", `import { parseDnsServerList } from "../dns/dns.transport";\nexport const x = parseDnsServerList;\n`],
     ["an adapter importing the raw SQL path", "src/graphql/back-up.ts", `import { rawRows } from "../db/raw";\nexport const x = rawRows;\n`],
     ["a non-service file of a capability importing the raw SQL path", "src/auth/back-up.ts", `import { rawRows } from "../db/raw";\nexport const x = rawRows;\n`],
+    ["a test importing from bench/", "test/chaos/back-up.test.ts", `import { numberOption } from "../../bench/bench-support";\nexport const x = numberOption;\n`],
+    ["a test helper importing from bench/", "test/helpers/back-up.ts", `import { numberOption } from "../../bench/bench-support";\nexport const x = numberOption;\n`],
   ];
   const allowed: [string, string, string][] = [
     [
@@ -43,9 +46,10 @@ describe("the layer rule", () => {
       "src/rest/fine.ts",
       `import { createLoaders } from "../loaders";\nimport { lockDomain } from "../domains/domains.service";\nexport const x = [createLoaders, lockDomain];\n`,
     ],
+    ["a benchmark importing the test helpers", "bench/fine.ts", `import { runChaos } from "../test/helpers/chaos/run";\nexport const x = runChaos;\n`],
   ];
 
-  it("refuses back-up imports and the raw SQL path outside the services, and allows the imports that point down", async () => {
+  it("refuses back-up imports, the raw SQL path outside the services and tests importing from bench/, and allows the imports that point down", async () => {
     const findings = await lintAs([...refused, ...allowed].map(([, file, code]) => ({ file, code })));
     refused.forEach(([what], index) => {
       const found = findings[index]!;

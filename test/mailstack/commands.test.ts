@@ -53,6 +53,7 @@ describe("npm run mailserver:config", () => {
       "dovecot/conf.d/90-mailadmin.conf",
       "dovecot/dovecot-dict-sieve.conf.ext",
       "dovecot/dovecot-dict-usage.conf.ext",
+      "dovecot/dovecot-sql-app-passwords.conf.ext",
       "dovecot/dovecot-sql.conf.ext",
       "dovecot/quota-warning.sh",
       "postfix/main.cf.mailadmin",

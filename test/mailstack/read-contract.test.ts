@@ -78,8 +78,10 @@ describe("the mail servers' read contract (mailserver_v1)", () => {
       const rows = await app.deps.db.$queryRawUnsafe<{ allowed: boolean }[]>(`SELECT has_table_privilege('mailadmin_mailserver', $1, 'SELECT') AS "allowed"`, object);
       return rows[0]!.allowed;
     };
-    for (const view of ["domains", "mailboxes", "sender_logins"]) expect(await can(`mailserver_v1.${view}`)).toBe(true);
-    for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain"]) expect(await can(`public.${table}`)).toBe(false);
+    for (const view of ["domains", "mailboxes", "sender_logins", "app_passwords"]) expect(await can(`mailserver_v1.${view}`)).toBe(true);
+    for (const table of ["audit_entry", "api_token", "support_admin", "mail_log_record", "account", "domain", "app_password", "totp_factor", "login_session"]) {
+      expect(await can(`public.${table}`)).toBe(false);
+    }
     // Dovecot's quota_clone writes usage into mailbox_usage (docs/usage.md).
     const writes = await app.deps.db.$queryRawUnsafe<{ allowed: boolean }[]>(
       `SELECT has_table_privilege('mailadmin_mailserver', 'public.mailbox_usage', 'INSERT, UPDATE') AS "allowed"`,

@@ -5,7 +5,7 @@
 // (F4), and a login token without an expiry is refused.
 import jwt from "jsonwebtoken";
 import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
-import { makeAccount, makeWorld, uniqueName } from "../helpers/factories";
+import { makeAccount, makeWorld, supportAdmin, uniqueName } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
 import { RestClient } from "../helpers/rest-client";
 
@@ -56,7 +56,7 @@ describe("API tokens and credentials (issue 13)", () => {
 
     it("refuses a support WRITE token setting a domain administrator's password, and allows it for an ordinary mailbox", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["READ", "WRITE"]);
       expect(refusal(await app.gql(SET_PASSWORD, { id: world.admin.id, password: NEW_PASSWORD }, token))).toMatchObject({ code: "FORBIDDEN", field: "password" });
       const mailbox = await makeAccount(app, world.domain, { quotaMb: 10 });
@@ -65,7 +65,7 @@ describe("API tokens and credentials (issue 13)", () => {
 
     it("refuses making an account the administrator through a token (its password may be the token holder's), but not through a login", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["READ", "WRITE"]);
       const mailbox = await makeAccount(app, world.domain, { quotaMb: 10 });
       expect((await app.gql(SET_PASSWORD, { id: mailbox.id, password: NEW_PASSWORD }, token)).errors).toBeUndefined();
@@ -76,7 +76,7 @@ describe("API tokens and credentials (issue 13)", () => {
     });
 
     it("creates a domain through a token without telling it the administrator's password, and refuses one it chose", async () => {
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["READ", "WRITE"]);
       const create = `mutation($input: CreateDomainInput!) { createDomain(input: $input) { domain { name } generatedAdminPassword warnings { code field } } }`;
       const chosen = await app.gql(create, { input: { name: `${uniqueName("t")}.example`, adminPassword: NEW_PASSWORD } }, token);
@@ -94,7 +94,7 @@ describe("API tokens and credentials (issue 13)", () => {
   describe("F3: scopes hold for every object an answer reaches", () => {
     it("refuses a WRITE-only token reading domains' administrators and accounts through checkDomainsDns", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["WRITE"]);
       const domain = await app.deps.db.domain.findUniqueOrThrow({ where: { id: world.domain.id } });
       const deep = `mutation($names: [String!]) { checkDomainsDns(names: $names) { domain { admin { address } accounts(first: 3) { nodes { address } } } } }`;
@@ -106,7 +106,7 @@ describe("API tokens and credentials (issue 13)", () => {
 
     it("refuses a LOGS-only token reading a domain's accounts through diagnoseDelivery", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["LOGS"]);
       const deep = `query($address: String) { diagnoseDelivery(address: $address) { account { domain { accounts { nodes { address } } } } } }`;
       const response = await app.gql(deep, { address: world.user.address }, token);
@@ -115,7 +115,7 @@ describe("API tokens and credentials (issue 13)", () => {
 
     it("lets a WRITE-only token see the object it changed, not what lies behind it; a READ and WRITE token sees both", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const writeOnly = (await apiTokenOf(app, support, ["WRITE"])).token;
       const readWrite = (await apiTokenOf(app, support, ["READ", "WRITE"])).token;
       const shallow = `mutation($id: ID!) { updateAccount(id: $id, input: { displayName: "Renamed" }) { account { address displayName } } }`;
@@ -129,7 +129,7 @@ describe("API tokens and credentials (issue 13)", () => {
 
     it("refuses a READ-only token reading delivery records through an account", async () => {
       const world = await makeWorld(app);
-      const support = await app.deps.db.supportAdmin.findFirstOrThrow();
+      const support = await supportAdmin(app);
       const { token } = await apiTokenOf(app, support, ["READ"]);
       const query = `query($id: ID) { account(id: $id) { mailLog { nodes { id } } } }`;
       expect(refusal(await app.gql(query, { id: world.user.id }, token)).code).toBe("FORBIDDEN");

@@ -85,28 +85,56 @@
     };
   }
 
-  var LOGIN = "mutation Login($identifier: String!, $password: String!) { login(identifier: $identifier, password: $password) { token expiresAt principal { loginName role } } }";
+  var LOGIN =
+    "mutation Login($identifier: String!, $password: String!) { login(identifier: $identifier, password: $password) { token expiresAt enrollmentRequired principal { loginName role } challenge { challenge } } }";
+  // The second step of a login with two-factor login on: the code of the authenticator app, or a recovery code.
+  var COMPLETE_LOGIN =
+    "mutation CompleteLogin($challenge: String!, $code: String!) { completeLogin(challenge: $challenge, code: $code) { token expiresAt principal { loginName role } } }";
 
   function LoginBar(props) {
     var identifierState = React.useState("");
     var passwordState = React.useState("");
     var busyState = React.useState(false);
     var errorState = React.useState("");
+    // Set after a right password when a second step is needed: the challenge completeLogin takes.
+    var challengeState = React.useState(null);
+    var codeState = React.useState("");
     var session = props.session;
+
+    function started(login) {
+      passwordState[1]("");
+      if (login.challenge) {
+        challengeState[1](login.challenge.challenge);
+        return;
+      }
+      challengeState[1](null);
+      codeState[1]("");
+      props.onLogin({
+        token: login.token,
+        expiresAt: login.expiresAt,
+        loginName: login.principal.loginName,
+        role: login.principal.role,
+        enrollmentRequired: Boolean(login.enrollmentRequired),
+      });
+    }
 
     function submit(event) {
       event.preventDefault();
       busyState[1](true);
       errorState[1]("");
-      postGraphQL({ query: LOGIN, variables: { identifier: identifierState[0], password: passwordState[0] } }, {})
+      var request = challengeState[0]
+        ? { query: COMPLETE_LOGIN, variables: { challenge: challengeState[0], code: codeState[0] }, field: "completeLogin" }
+        : { query: LOGIN, variables: { identifier: identifierState[0], password: passwordState[0] }, field: "login" };
+      postGraphQL({ query: request.query, variables: request.variables }, {})
         .then(function (answer) {
           if (answer.errors && answer.errors.length > 0) {
             errorState[1](answer.errors[0].message);
+            // A second step that waited too long, or was refused for good: start again with the password.
+            if (request.field === "completeLogin" && answer.errors[0].message.indexOf("log in again") >= 0) challengeState[1](null);
             return;
           }
-          var login = answer.data.login;
-          passwordState[1]("");
-          props.onLogin({ token: login.token, expiresAt: login.expiresAt, loginName: login.principal.loginName, role: login.principal.role });
+          codeState[1]("");
+          started(answer.data[request.field]);
         })
         .catch(function (error) {
           errorState[1]("The server did not answer: " + error.message);
@@ -123,7 +151,52 @@
         { className: "mailadmin-login", role: "region", "aria-label": "Login" },
         h("strong", null, "mailadmin"),
         h("span", { className: "mailadmin-login-status", "data-testid": "login-status" }, "Logged in as " + session.loginName + " (" + session.role + "), until " + until),
+        session.enrollmentRequired
+          ? h(
+              "span",
+              { className: "mailadmin-login-error", role: "alert" },
+              "Two-factor login is compulsory for you: run startTotpEnrollment, scan the QR code, confirm with confirmTotpEnrollment, then log in again.",
+            )
+          : null,
         h("button", { type: "button", onClick: props.onLogout }, "Log out"),
+      );
+    }
+    if (challengeState[0]) {
+      return h(
+        "form",
+        { className: "mailadmin-login", onSubmit: submit, "aria-label": "Login" },
+        h("strong", null, "mailadmin"),
+        h(
+          "label",
+          null,
+          "Code from your authenticator app (or a recovery code)",
+          h("input", {
+            name: "code",
+            autoComplete: "one-time-code",
+            inputMode: "text",
+            required: true,
+            autoFocus: true,
+            value: codeState[0],
+            onChange: function (event) {
+              codeState[1](event.target.value);
+            },
+          }),
+        ),
+        h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? "Checking…" : "Confirm"),
+        h(
+          "button",
+          {
+            type: "button",
+            onClick: function () {
+              challengeState[1](null);
+              codeState[1]("");
+              errorState[1]("");
+            },
+          },
+          "Cancel",
+        ),
+        h("span", { className: "mailadmin-login-status" }, "Password accepted: second step."),
+        errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
       );
     }
     return h(
