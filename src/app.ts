@@ -13,6 +13,7 @@ import { createServer } from "./server";
 import { Metrics } from "./observability/metrics";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import { createPgLogStore } from "./maillog/sql";
+import { ensureMailLogPartitions } from "./maillog/partitions";
 import { CollectorLeadership } from "./maillog/leadership";
 import type { AppDeps } from "./app-deps";
 
@@ -57,6 +58,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       throttle: new LoginThrottle(db, config, now),
       metrics,
     };
+    // The delivery log's weekly partitions of this week and the next (maillog/partitions.ts). Not fatal:
+    // without them, records land in the default partition and the collector's next pass moves them.
+    await ensureMailLogPartitions(db, now()).then(
+      (upkeep) => upkeep.created.length > 0 && logger.info(upkeep, "delivery log partitions made"),
+      (error: unknown) => logger.warn({ err: error }, "delivery log partitions not made now; the collector tries again"),
+    );
     const bootstrap = await bootstrapSupportAdmin(db, passwords, config);
     if (bootstrap.created) {
       logger.info({ username: bootstrap.username }, "first support admin created");

@@ -190,7 +190,7 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   let records: MailLogRecord[];
   if (hasRecord) {
     const id = parseBigintId(input.logRecordId!, "logRecordId", `${JSON.stringify(input.logRecordId)} is not a delivery record id (a number, as MailLogRecord.id gives it).`);
-    const record = await deps.db.mailLogRecord.findUnique({ where: { id } });
+    const record = await deps.db.mailLogRecord.findFirst({ where: { id } });
     if (!record) throw new NotFoundError("delivery record", input.logRecordId!);
     address = record.localAddress;
     // The message's whole history: every line with its queue id.
