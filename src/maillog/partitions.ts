@@ -80,12 +80,12 @@ export interface PartitionUpkeep {
 }
 
 /**
- * Makes the weekly partitions of the last week and the next WEEKS_AHEAD, and
+ * Makes the weekly partitions of the last week (or of `from`'s) to the next WEEKS_AHEAD, and
  * of every week that has rows in the default partition (rows that arrived
  * before their week's partition existed, or were copied there by the
  * migration): those rows move into their partition, in the same transaction.
  */
-export async function ensureMailLogPartitions(db: PrismaClient, now: Date): Promise<PartitionUpkeep> {
+export async function ensureMailLogPartitions(db: PrismaClient, now: Date, options: { from?: Date } = {}): Promise<PartitionUpkeep> {
   return db.$transaction(
     async (tx) => {
       await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
@@ -97,8 +97,10 @@ export async function ensureMailLogPartitions(db: PrismaClient, now: Date): Prom
       const stray = await tx.$queryRawUnsafe<{ week: string }[]>(`SELECT DISTINCT to_char(date_trunc('week', "loggedAt"), 'YYYY-MM-DD') AS week FROM ${quoted(DEFAULT_PARTITION)}`);
       const strayWeeks = new Set(stray.map((row) => boundDate(`${row.week} 00:00:00`).getTime()));
       const wanted = new Set(strayWeeks);
-      const first = weekStart(new Date(now.getTime() - WEEK_MS)).getTime();
-      for (let week = first; week <= first + (WEEKS_AHEAD + 1) * WEEK_MS; week += WEEK_MS) wanted.add(week);
+      // From last week, or from `from` (a restore or a benchmark filling months at once).
+      const first = weekStart(new Date(Math.min(options.from?.getTime() ?? Infinity, now.getTime() - WEEK_MS))).getTime();
+      const last = weekStart(new Date(now.getTime() + WEEKS_AHEAD * WEEK_MS)).getTime();
+      for (let week = first; week <= last; week += WEEK_MS) wanted.add(week);
       const upkeep: PartitionUpkeep = { created: [], moved: 0 };
       for (const week of [...wanted].sort((a, b) => a - b)) {
         if (existing.has(week)) continue;
