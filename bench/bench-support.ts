@@ -287,6 +287,8 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
     LOG_COLLECT_INTERVAL_SECONDS: "0",
     LOGIN_CLIENT_MAX_FAILURES: "1000000",
     LOGIN_MAX_FAILURES: "1000",
+    // The seeded support admin logs in with a password only (two-factor login is compulsory for support in production).
+    TOTP_REQUIRED_FOR_SUPPORT: "false",
     // Request rate limits (per client, per principal, login): off.
     RATE_LIMIT_ENABLED: "false",
     // Two-factor login is compulsory for support in production; the benchmarks log in with a password (the second step is not what they measure).

@@ -12,7 +12,11 @@
 // at cost 10 or more it runs at least 60 s, without warm-up),
 // --domains N (default 200), --users N (accounts per domain besides the
 // administrator, default 4), --records N (delivery records, default 200000),
-// --log-level L (the server's, default info as in production).
+// --log-level L (the server's, default info as in production), --servers 2
+// (PostgreSQL only: after the scenarios, the page of domains against one
+// server and against two server processes on the same database, the same
+// connections split between them by this one load generator, in alternating
+// rounds; the servers listen on 127.0.0.1:28010 and 28011).
 // A PostgreSQL database must have "bench" in its name: its schema is emptied.
 import type autocannon from "autocannon";
 import {
@@ -166,6 +170,60 @@ async function measure(server: BenchServer, scenario: Scenario, connections: num
   return result;
 }
 
+/**
+ * The page of domains against one server, then against it and a second server
+ * process on the same database (the same JWT secret, so the same tokens), the
+ * connections split between the two by this one load generator. Rounds
+ * alternate (one, two, one, two) so that drift of a shared machine falls on
+ * both; requests/s are summed over the two servers.
+ */
+async function measureTwoServers(work: string, env: Record<string, string>, first: BenchServer, all: Scenario[], connections: number, warmup: number, duration: number) {
+  const scenario = all.find((candidate) => candidate.name === "domains")!;
+  const second = await startBenchServer(work, { ...env, PORT: "28011" });
+  try {
+    const half = Math.ceil(connections / 2);
+    if (warmup > 0)
+      await Promise.all([
+        runLoad(first.url, scenario.requests(), { connections: half, duration: warmup }),
+        runLoad(second.url, scenario.requests(), { connections: connections - half, duration: warmup }),
+      ]);
+    const one: LoadResult[] = [];
+    const two: LoadResult[][] = [];
+    for (let round = 0; round < 2; round++) {
+      await waitUntilIdle(first);
+      await waitUntilIdle(second);
+      process.stderr.write(`  domains, round ${round + 1}: one server, ${duration} s at ${connections} connections\n`);
+      one.push(await runLoad(first.url, scenario.requests(), { connections, duration }));
+      await waitUntilIdle(first);
+      process.stderr.write(`  domains, round ${round + 1}: two servers, ${duration} s at ${half} + ${connections - half} connections\n`);
+      two.push(
+        await Promise.all([
+          runLoad(first.url, scenario.requests(), { connections: half, duration }),
+          runLoad(second.url, scenario.requests(), { connections: connections - half, duration }),
+        ]),
+      );
+    }
+    const oneRps = one.reduce((sum, result) => sum + result.requestsPerSecond, 0) / one.length;
+    const twoRps = two.reduce((sum, pair) => sum + pair[0]!.requestsPerSecond + pair[1]!.requestsPerSecond, 0) / two.length;
+    const failures = [...one, ...two.flat()].reduce((sum, result) => sum + result.failures, 0);
+    return {
+      scenario: scenario.label,
+      connections,
+      rounds: one.length,
+      oneServer: { requestsPerSecond: Math.round(oneRps), p99Ms: one.map((result) => result.p99Ms) },
+      twoServers: {
+        requestsPerSecond: Math.round(twoRps),
+        perServer: two.map((pair) => pair.map((result) => result.requestsPerSecond)),
+        p99Ms: two.map((pair) => pair.map((result) => result.p99Ms)),
+      },
+      ratio: round(twoRps / oneRps, 2),
+      failures,
+    };
+  } finally {
+    await second.stop();
+  }
+}
+
 async function main() {
   const duration = numberOption("duration", 20);
   const warmup = numberOption("warmup", 5);
@@ -173,6 +231,9 @@ async function main() {
   const bcryptCost = numberOption("bcrypt-cost", 12);
   const wanted = stringOption("scenarios", "typename,me,domains,maillog,create-delete").split(",");
   const logLevel = stringOption("log-level", "info");
+  const serverCount = numberOption("servers", 1);
+  if (serverCount !== 1 && serverCount !== 2) throw new Error("--servers is 1 or 2");
+  if (serverCount === 2 && !process.env.DATABASE_URL) throw new Error("--servers 2 needs PostgreSQL (DATABASE_URL): the embedded database belongs to one process");
   const work = newWorkDir("bench-http");
   const database = await prepareDatabase(work);
   let server: BenchServer | undefined;
@@ -186,7 +247,7 @@ async function main() {
       bcryptCost,
     });
     await database.release();
-    const env = benchServerEnv({ ...database.serverEnv, BCRYPT_COST: String(bcryptCost), LOG_LEVEL: logLevel });
+    const env = benchServerEnv({ ...database.serverEnv, BCRYPT_COST: String(bcryptCost), LOG_LEVEL: logLevel, ...(serverCount === 2 ? { PORT: "28010" } : {}) });
     server = await startBenchServer(work, env);
     const tokens: Tokens = {
       support: await login(server.url, world.supportUsername),
@@ -216,6 +277,8 @@ async function main() {
       rows.push(toRow(scenario, connections, result, "BCRYPT_COST=4"));
     }
 
+    const twoServers = serverCount === 2 ? await measureTwoServers(work, env, server, scenarios(world, tokens), connections, warmup, duration) : undefined;
+
     const ceiling = results.typename?.requestsPerSecond;
     const page = results.domains;
     const summary: Record<string, unknown> = {
@@ -226,6 +289,7 @@ async function main() {
       server: { process: "separate (bench/bench-server.ts, startApp)", NODE_ENV: "production", LOG_LEVEL: logLevel, BCRYPT_COST: bcryptCost },
       durationSeconds: duration,
       rows,
+      ...(twoServers ? { twoServers } : {}),
     };
     if (ceiling && page) {
       const share = round((100 * page.requestsPerSecond) / ceiling, 1);

@@ -13,6 +13,8 @@ import { createServer } from "./server";
 import { Metrics } from "./observability/metrics";
 import { LogCollectionScheduler, runCollectionPass } from "./maillog/scheduler";
 import { createPgLogStore } from "./maillog/sql";
+import { ensureMailLogPartitions } from "./maillog/partitions";
+import { CollectorLeadership } from "./maillog/leadership";
 import type { AppDeps } from "./app-deps";
 
 export interface RunningApp {
@@ -56,6 +58,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       throttle: new LoginThrottle(db, config, now),
       metrics,
     };
+    // The delivery log's weekly partitions of this week and the next (maillog/partitions.ts). Not fatal:
+    // without them, records land in the default partition and the collector's next pass moves them.
+    await ensureMailLogPartitions(db, now()).then(
+      (upkeep) => upkeep.created.length > 0 && logger.info(upkeep, "delivery log partitions made"),
+      (error: unknown) => logger.warn({ err: error }, "delivery log partitions not made now; the collector tries again"),
+    );
     const bootstrap = await bootstrapSupportAdmin(db, passwords, config);
     if (bootstrap.created) {
       logger.info({ username: bootstrap.username }, "first support admin created");
@@ -72,13 +80,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     // PostgreSQL stores several log servers' lines at once; the embedded database is one session.
     const collectorConnections = embedded ? 1 : Math.max(1, Math.min(4, config.LOG_SOURCES.length));
     const logStore = createPgLogStore(databaseUrl, collectorConnections);
-    const collector = new LogCollectionScheduler(
-      metrics.timeCollectionPass(() =>
-        runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS),
-      ),
-      config.LOG_COLLECT_INTERVAL_SECONDS,
-      logger,
+    // Of the servers on one database, the holder of the collector's lock collects (maillog/leadership.ts).
+    const leadership = new CollectorLeadership(embedded ? databaseUrl : (config.DATABASE_DIRECT_URL ?? databaseUrl), logger, (leading) => metrics.setCollectorLeader(leading));
+    const collect = metrics.timeCollectionPass(() =>
+      runCollectionPass(db, logStore, config.LOG_SOURCES, config.MAIL_LOG_RETENTION_DAYS, now, logger, collectorConnections, config.POSTFIX_QUEUE_STATE_DAYS),
     );
+    const collector = new LogCollectionScheduler(async () => ((await leadership.lead()) ? collect() : null), config.LOG_COLLECT_INTERVAL_SECONDS, logger);
     collector.start();
     // Lag is reported only for sources this process collects (not when cron does).
     if (config.LOG_COLLECT_INTERVAL_SECONDS > 0) metrics.watchLogSources(config.LOG_SOURCES.map((source) => source.name));
@@ -89,6 +96,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       async close() {
         // Stop taking requests and let the collection pass under way finish, side by side.
         await Promise.all([server.close(), collector.stop()]);
+        // After the pass under way: the next server's pass starts where this one's last batch ended.
+        await leadership.release();
         await logStore.close();
         await passwords.close();
         await db.$disconnect();

@@ -40,6 +40,13 @@ const environmentSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
     .optional(),
+  // A direct connection to PostgreSQL for what needs a session of its own (the
+  // log collector's advisory lock) when DATABASE_URL goes through PgBouncer in
+  // transaction mode; unset: DATABASE_URL.
+  DATABASE_DIRECT_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
@@ -243,6 +250,9 @@ const environmentSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // On SIGTERM, /readyz answers 503 "draining" this long while requests are
+  // still served, so that a load balancer stops sending new ones first.
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   METRICS_ENABLED: booleanSetting.default(true),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   // Limits and protection against hostile and heavy requests: what one request

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from "./config";
 import { developmentJwtSecret } from "./auth/development-secret";
 import { createLogger } from "./logger";
 import { startApp } from "./app";
-import { shutDown } from "./observability/shutdown";
+import { shutDown, startDraining } from "./observability/shutdown";
 
 async function main(): Promise<void> {
   // Settings from ./.env, when present; the real environment wins.
@@ -37,6 +37,11 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    if (config.SHUTDOWN_DRAIN_SECONDS > 0) {
+      startDraining(app.server);
+      logger.info({ signal, drainSeconds: config.SHUTDOWN_DRAIN_SECONDS }, "draining: /readyz answers 503 while requests are still served");
+      await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_SECONDS * 1000));
+    }
     logger.info({ signal, timeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS }, "shutting down: no new connections; finishing the requests and the log collection under way");
     process.exit(await shutDown(() => app.close(), config.SHUTDOWN_TIMEOUT_SECONDS, logger));
   };

@@ -20,7 +20,7 @@ import type { AppDeps } from "./app-deps";
 import { registerMetrics } from "./observability/metrics";
 import { mayReachTimedField, metricsPlugin } from "./graphql/metrics-plugin";
 import { jitExecutor, staticSchemaGateway } from "./graphql/executor";
-import { closeConnectionsWhileClosing } from "./observability/shutdown";
+import { closeConnectionsWhileClosing, isDraining } from "./observability/shutdown";
 import { databaseAnswers } from "./db/prisma";
 import { formatLimitRefusal, graphqlLimits } from "./graphql/limits";
 import { registerSecurity } from "./http/security";
@@ -229,6 +229,8 @@ export async function createServer(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
+    // Shutting down: still serving, but the load balancer should send new requests elsewhere.
+    if (isDraining(app)) return reply.code(503).send({ status: "draining" });
     const ready = await databaseAnswers(deps.db);
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "database unavailable" });
   });

@@ -190,7 +190,7 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   let records: MailLogRecord[];
   if (hasRecord) {
     const id = parseBigintId(input.logRecordId!, "logRecordId", `${JSON.stringify(input.logRecordId)} is not a delivery record id (a number, as MailLogRecord.id gives it).`);
-    const record = await deps.db.mailLogRecord.findUnique({ where: { id } });
+    const record = await deps.db.mailLogRecord.findFirst({ where: { id } });
     if (!record) throw new NotFoundError("delivery record", input.logRecordId!);
     address = record.localAddress;
     // The message's whole history: every line with its queue id.
@@ -803,11 +803,11 @@ const SERVICE_CHECKS = new Set(["ptr.mail_server"]);
 async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: DnsCheckView; findings: DiagnosisFinding[] }> {
   const service = dnsServiceOf(deps);
   const profile = await loadProfile(deps, domain);
-  const cached = service.cached(domain.id, profile);
+  const cached = await service.cached(domain.id, profile);
   let result = cached;
   if (!result) {
     const { queries: _queries, ...fresh } = await service.checker.check(profile);
-    service.remember(domain.id, profile, fresh);
+    await service.remember(domain.id, profile, fresh);
     result = fresh;
   }
   const view: DnsCheckView = checkView(domain, result, cached !== undefined);

@@ -1,9 +1,10 @@
 // DNS checks of customers' domains, as the API offers them: who may check
-// which domain, the short-lived result cache, storing the last result on the
+// which domain, the short-lived result cache (in the database, shared by every
+// server), storing the last result on the
 // domain (with its audit record, in one transaction), and support's sweep.
 // The looking-up itself is the validator's (dns.checker.ts).
 import { getServers } from "node:dns";
-import type { AliasDomain, Domain, Prisma } from "../generated/prisma/client";
+import type { AliasDomain, Domain, Prisma, PrismaClient } from "../generated/prisma/client";
 import type { Config } from "../config";
 import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
@@ -85,15 +86,13 @@ export async function loadProfile(deps: Pick<ServiceDeps, "db" | "now">, domain:
   return (await profilesOf(deps, [domain], setup)).get(domain.id)!;
 }
 
-/** Most results kept: enough for a sweep of every domain, bounded so memory is too. */
-const MAX_CACHED_RESULTS = 20_000;
-
 /** The validator and the result cache of one running application. */
 export class DnsCheckService {
   readonly checker: DnsChecker;
-  private readonly cache = new Map<string, { result: DnsCheckResult; expiresAt: number }>();
+  private nextSweep = 0;
 
   constructor(
+    private readonly db: PrismaClient,
     private readonly config: Config,
     private readonly now: () => Date,
     transport: DnsTransport = createUdpTransport(),
@@ -124,24 +123,38 @@ export class DnsCheckService {
     ]);
   }
 
-  cached(domainId: string, profile: DomainDnsProfile): DnsCheckResult | undefined {
-    const key = DnsCheckService.key(domainId, profile);
-    const entry = this.cache.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now().getTime()) {
-      this.cache.delete(key);
-      return undefined;
+  /**
+   * The results of the last DNS_CHECK_CACHE_SECONDS, of any server: the cache
+   * is the table dns_check_cache, shared by every server on the database.
+   */
+  async cachedMany(entries: { domainId: string; profile: DomainDnsProfile }[]): Promise<Map<string, DnsCheckResult>> {
+    const found = new Map<string, DnsCheckResult>();
+    if (entries.length === 0 || this.config.DNS_CHECK_CACHE_SECONDS === 0) return found;
+    const keys = new Map(entries.map((entry) => [DnsCheckService.key(entry.domainId, entry.profile), entry.domainId]));
+    const rows = await this.db.dnsCheckCache.findMany({ where: { key: { in: [...keys.keys()] }, expiresAt: { gt: this.now() } } });
+    for (const row of rows) {
+      const stored = row.result as unknown as Omit<DnsCheckResult, "checkedAt"> & { checkedAt: string };
+      found.set(keys.get(row.key)!, { ...stored, checkedAt: new Date(stored.checkedAt) });
     }
-    return entry.result;
+    return found;
   }
 
-  remember(domainId: string, profile: DomainDnsProfile, result: DnsCheckResult): void {
+  async cached(domainId: string, profile: DomainDnsProfile): Promise<DnsCheckResult | undefined> {
+    return (await this.cachedMany([{ domainId, profile }])).get(domainId);
+  }
+
+  async remember(domainId: string, profile: DomainDnsProfile, result: DnsCheckResult): Promise<void> {
     if (this.config.DNS_CHECK_CACHE_SECONDS === 0) return;
     const key = DnsCheckService.key(domainId, profile);
-    this.cache.delete(key);
-    this.cache.set(key, { result, expiresAt: this.now().getTime() + this.config.DNS_CHECK_CACHE_SECONDS * 1000 });
-    // Map keeps insertion order: the first entries are the oldest.
-    while (this.cache.size > MAX_CACHED_RESULTS) this.cache.delete(this.cache.keys().next().value!);
+    const expiresAt = new Date(this.now().getTime() + this.config.DNS_CHECK_CACHE_SECONDS * 1000);
+    const stored = result as unknown as Prisma.InputJsonValue;
+    await this.db.dnsCheckCache.upsert({ where: { key }, create: { key, result: stored, expiresAt }, update: { result: stored, expiresAt } });
+    // Once per cache lifetime, the expired results go (any server may: the same statement).
+    const now = this.now().getTime();
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + this.config.DNS_CHECK_CACHE_SECONDS * 1000;
+      await this.db.dnsCheckCache.deleteMany({ where: { expiresAt: { lte: this.now() } } });
+    }
   }
 }
 
@@ -153,7 +166,7 @@ const services = new WeakMap<ServiceDeps, DnsCheckService>();
 export function dnsServiceOf(deps: ServiceDeps): DnsCheckService {
   let service = services.get(deps);
   if (!service) {
-    service = new DnsCheckService(deps.config, deps.now);
+    service = new DnsCheckService(deps.db, deps.config, deps.now);
     services.set(deps, service);
   }
   return service;
@@ -225,11 +238,11 @@ export async function checkDomainDns(deps: ServiceDeps, caller: Caller, domainNa
   const service = dnsServiceOf(deps);
   const profile = await loadProfile(deps, domain, wanted);
   if (!refresh) {
-    const cached = service.cached(domain.id, profile);
+    const cached = await service.cached(domain.id, profile);
     if (cached) return checkView(domain, cached, true);
   }
   const { queries: _queries, ...result } = await service.checker.check(profile);
-  service.remember(domain.id, profile, result);
+  await service.remember(domain.id, profile, result);
   // Only a check of the contracted set-up is the domain's state; a what-if is an answer, not a record.
   if (wanted === domain.dnsSetup) await storeResult(deps, caller, domain, result);
   return checkView(domain, result, false);
@@ -245,11 +258,11 @@ async function checkAliasDomainDns(deps: ServiceDeps, domain: Domain, aliasName:
   const profile = aliasProfile(await loadProfile(deps, domain, setup), aliasName);
   const cacheId = aliasCacheId(aliasName);
   if (!refresh) {
-    const cached = service.cached(cacheId, profile);
+    const cached = await service.cached(cacheId, profile);
     if (cached) return checkView(domain, cached, true, aliasName);
   }
   const { queries: _queries, ...result } = await service.checker.check(profile);
-  service.remember(cacheId, profile, result);
+  await service.remember(cacheId, profile, result);
   return checkView(domain, result, false, aliasName);
 }
 
@@ -311,8 +324,11 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
   ];
   const views = new Map<string, DnsCheckView>();
   const toCheck: typeof subjects = [];
+  const cachedResults = query.refresh
+    ? new Map<string, DnsCheckResult>()
+    : await service.cachedMany(subjects.map((subject) => ({ domainId: subject.cacheId, profile: subject.profile })));
   for (const subject of subjects) {
-    const cached = query.refresh ? undefined : service.cached(subject.cacheId, subject.profile);
+    const cached = cachedResults.get(subject.cacheId);
     if (cached) views.set(subject.profile.name, checkView(subject.domain, cached, true, subject.aliasName));
     else toCheck.push(subject);
   }
@@ -322,7 +338,7 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
     deps.config.DNS_CHECK_CONCURRENCY,
     async (result) => {
       const subject = byName.get(result.domain)!;
-      service.remember(subject.cacheId, subject.profile, result);
+      await service.remember(subject.cacheId, subject.profile, result);
       if (subject.aliasName === null) await storeResult(deps, caller, subject.domain, result);
       views.set(subject.profile.name, checkView(subject.domain, result, false, subject.aliasName));
     },

@@ -5,7 +5,7 @@
 // Counted here rather than with @fastify/rate-limit because a request is not
 // always one unit: a batch of n operations counts n, and a mutation logging in
 // under n aliases counts n logins (each one a bcrypt comparison). Windows are
-// fixed minutes kept in memory, per process.
+// fixed minutes counted in the database, shared by every server against it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
@@ -15,44 +15,57 @@ import { bearerToken } from "../auth/principal";
 import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
 import type { AppDeps } from "../app-deps";
 import { refusalBody } from "./security";
-
-const WINDOW_MS = 60_000;
+import { RATE_WINDOW_MS, forgetFinishedWindows, takeFromWindows, type WindowUse } from "../auth/rate-limits.sql";
 
 /** Probes and metrics scrapers are never limited. */
 const EXEMPT_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export type RateLimitName = "client" | "principal" | "login";
 
-type Decision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+type Decision = { allowed: true } | { allowed: false; limit: RateLimitName; max: number; retryAfterSeconds: number };
 
-/** Fixed windows of WINDOW_MS per key, each allowing `max` units. */
-export class WindowCounter {
-  private readonly windows = new Map<string, { used: number; resetsAt: number }>();
+/**
+ * Windows of a minute per key from its first request, counted in the database
+ * (src/auth/rate-limits.sql.ts), so that every server against the same
+ * database counts one client once. When the database does not answer, the
+ * request is let through (and the failure logged): its own queries fail
+ * anyway, with SERVICE_UNAVAILABLE, and /readyz says so.
+ */
+export class SharedWindowCounters {
   private nextSweep = 0;
 
   constructor(
-    readonly max: number,
+    private readonly deps: Pick<AppDeps, "db" | "logger">,
     private readonly now: () => number,
   ) {}
 
-  take(key: string, units = 1): Decision {
+  /** Takes `units` from each named key's window; the first key over its max answers. */
+  async take(units: number, limits: { limit: RateLimitName; key: string; max: number }[]): Promise<Decision> {
     const now = this.now();
     this.forgetExpired(now);
-    let window = this.windows.get(key);
-    if (!window || window.resetsAt <= now) {
-      window = { used: 0, resetsAt: now + WINDOW_MS };
-      this.windows.set(key, window);
+    let used: Map<string, WindowUse>;
+    try {
+      const keys = limits.map((entry) => `${entry.limit}:${entry.key}`) as [string] | [string, string];
+      used = await takeFromWindows(this.deps.db, keys, units, now);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "rate limit not counted: the database did not answer");
+      return { allowed: true };
     }
-    window.used += units;
-    if (window.used <= this.max) return { allowed: true };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetsAt - now) / 1000)) };
+    for (const entry of limits) {
+      const window = used.get(`${entry.limit}:${entry.key}`);
+      if (window && window.used > entry.max) {
+        const resetsAt = window.windowStart.getTime() + RATE_WINDOW_MS;
+        return { allowed: false, limit: entry.limit, max: entry.max, retryAfterSeconds: Math.max(1, Math.ceil((resetsAt - now) / 1000)) };
+      }
+    }
+    return { allowed: true };
   }
 
-  /** Drops finished windows once a window length, so memory follows the clients of the last minute. */
+  /** Once a window length, deletes the finished windows (any server may: it is the same statement). */
   private forgetExpired(now: number): void {
     if (now < this.nextSweep) return;
-    this.nextSweep = now + WINDOW_MS;
-    for (const [key, window] of this.windows) if (window.resetsAt <= now) this.windows.delete(key);
+    this.nextSweep = now + RATE_WINDOW_MS;
+    forgetFinishedWindows(this.deps.db, now).catch((error: unknown) => this.deps.logger.warn({ err: error }, "old rate-limit windows not deleted"));
   }
 }
 
@@ -131,20 +144,21 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
   if (!config.RATE_LIMIT_ENABLED) return {};
   // Read through deps at each call, so a test can move the clock forward.
   const now = () => deps.now().getTime();
-  const perClient = new WindowCounter(config.RATE_LIMIT_PER_CLIENT_PER_MINUTE, now);
-  const perPrincipal = new WindowCounter(config.RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE, now);
-  const logins = new WindowCounter(config.RATE_LIMIT_LOGIN_PER_MINUTE, now);
+  const counters = new SharedWindowCounters(deps, now);
+  const perClientMax = config.RATE_LIMIT_PER_CLIENT_PER_MINUTE;
+  const perPrincipalMax = config.RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE;
+  const loginMax = config.RATE_LIMIT_LOGIN_PER_MINUTE;
 
   const limited = (request: FastifyRequest) => request.method !== "OPTIONS" && !EXEMPT_PATHS.has(request.url.split("?", 1)[0]!);
 
-  /** Takes `units` from the client's window, then the principal's; the first refusal answers. */
-  function take(request: FastifyRequest, reply: FastifyReply, units: number) {
-    const client = perClient.take(clientKey(request.ip), units);
-    if (!client.allowed) return refuse(request, reply, "client", perClient.max, client.retryAfterSeconds);
+  /** Takes `units` from the client's window and the principal's (one statement); the first refusal answers. */
+  async function take(request: FastifyRequest, reply: FastifyReply, units: number) {
     const principal = principalKey(deps, request.headers.authorization);
-    if (principal === undefined) return undefined;
-    const own = perPrincipal.take(principal, units);
-    if (!own.allowed) return refuse(request, reply, "principal", perPrincipal.max, own.retryAfterSeconds);
+    const decision = await counters.take(units, [
+      { limit: "client", key: clientKey(request.ip), max: perClientMax },
+      ...(principal === undefined ? [] : [{ limit: "principal" as const, key: principal, max: perPrincipalMax }]),
+    ]);
+    if (!decision.allowed) return refuse(request, reply, decision.limit, decision.max, decision.retryAfterSeconds);
     return undefined;
   }
 
@@ -164,15 +178,15 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
           if (operation?.operation !== OperationTypeNode.MUTATION) return;
           const attempts = loginResponseKeys(operation.selectionSet, fragmentsOf(document), new Set(), new Set()).size;
           if (attempts === 0) return;
-          const decision = logins.take(clientKey(contextValue.clientIp), attempts);
+          const decision = await counters.take(attempts, [{ limit: "login", key: clientKey(contextValue.clientIp), max: loginMax }]);
           if (decision.allowed) return;
           const { retryAfterSeconds } = decision;
-          throw new GraphQLError(refusalMessage("login", logins.max, retryAfterSeconds), {
+          throw new GraphQLError(refusalMessage("login", loginMax, retryAfterSeconds), {
             extensions: {
               code: "RATE_LIMITED",
               retryAfterSeconds,
               limit: "login",
-              max: logins.max,
+              max: loginMax,
               http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
             },
           });

@@ -4,27 +4,16 @@
 // outcome on the job (imports.jobs.ts).
 import { randomBytes } from "node:crypto";
 import { Prisma } from "../generated/prisma/client";
-import type { Caller, ServiceDeps } from "../service-deps";
+import type { ServiceDeps } from "../service-deps";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
-import { BadInputError } from "../errors";
 import { insertAlias, lockAliasGraph } from "../aliases/aliases.service";
 import { fromDatabaseError } from "../shared/db-errors";
 import { readImportFile, type ImportColumn, type RawRow, type RowError } from "./imports.parse";
 import { checkRowsAgainstDomains, checkRowValues, loadDomainState, type AcceptedRow, type CheckedRow } from "./imports.rows";
-import { type ImportDeps, type ImportJob, importJobsOf } from "./imports.jobs";
+import { type ImportDeps, type ImportJob, PROGRESS_INTERVAL_MS, countCreated, importJobsOf } from "./imports.jobs";
 
 /** Accounts per INSERT statement. */
 const WRITE_BATCH = 1000;
-
-export function appendPart(deps: ServiceDeps, job: ImportJob, content: string): void {
-  job.bytes += Buffer.byteLength(content, "utf8");
-  if (job.bytes > deps.config.IMPORT_MAX_MB * 1024 * 1024) {
-    importJobsOf(deps).discard(job);
-    throw new BadInputError("content", `The file is larger than ${deps.config.IMPORT_MAX_MB} MiB (IMPORT_MAX_MB): split it.`);
-  }
-  job.parts.push(content);
-  job.touchedAt = deps.now();
-}
 
 /**
  * A time-ordered id (UUID version 7, RFC 9562), as Prisma's @default(uuid(7))
@@ -176,7 +165,12 @@ async function writeRows(deps: ServiceDeps, job: ImportJob, acceptedRows: Accept
   // Alias rows after every account row, so that an alias may point at a mailbox anywhere in the file.
   const rows = [...acceptedRows.filter((row) => !row.destinations), ...acceptedRows.filter((row) => row.destinations)];
   if (job.mode === "ALL_OR_NOTHING") {
-    const refused = await deps.db.$transaction((tx) => writeBatch(tx, job, rows, hashes), transactionLimits(rows.length));
+    const refused = await deps.db.$transaction(async (tx) => {
+      const refusedHere = await writeBatch(tx, job, rows, hashes);
+      // The count commits with the accounts: a server stopping later leaves it exact.
+      await countCreated(tx, job, rows.length - refusedHere.length);
+      return refusedHere;
+    }, transactionLimits(rows.length));
     job.createdCount = rows.length - refused.length;
     return refused;
   }
@@ -184,7 +178,11 @@ async function writeRows(deps: ServiceDeps, job: ImportJob, acceptedRows: Accept
   for (let start = 0; start < rows.length; start += WRITE_BATCH) {
     checkStopping(job);
     const batch = rows.slice(start, start + WRITE_BATCH);
-    const refusedHere = await deps.db.$transaction((tx) => writeBatch(tx, job, batch, hashes), transactionLimits(batch.length));
+    const refusedHere = await deps.db.$transaction(async (tx) => {
+      const refusedInBatch = await writeBatch(tx, job, batch, hashes);
+      await countCreated(tx, job, job.createdCount + batch.length - refusedInBatch.length);
+      return refusedInBatch;
+    }, transactionLimits(batch.length));
     job.createdCount += batch.length - refusedHere.length;
     refused.push(...refusedHere);
   }
@@ -237,26 +235,35 @@ async function runImport(deps: ServiceDeps, job: ImportJob, rawRows: RawRow[]): 
   if (job.errors.length > 0) job.errors.sort((a, b) => a.row - b.row);
 }
 
-/** Parses the whole file, then starts the import in the background. */
-export function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): void {
+/**
+ * Parses the whole file, then runs the import in the background on this
+ * server, writing its progress to its row every PROGRESS_INTERVAL_MS (any
+ * server reads it there) and its outcome at the end.
+ */
+export async function startRunning(deps: ImportDeps, job: ImportJob, content: string): Promise<void> {
+  const jobs = importJobsOf(deps);
   let rawRows: RawRow[];
   try {
-    rawRows = readImportFile(job.parts.join(""), job.format, deps.config.IMPORT_MAX_ROWS);
+    rawRows = readImportFile(content, job.format, deps.config.IMPORT_MAX_ROWS);
   } catch (error) {
-    importJobsOf(deps).discard(job);
+    // A file that cannot be read is refused whole, and the import with it.
+    await jobs.discard(job.id);
     throw error;
   }
-  job.parts = [];
   job.rowsTotal = rawRows.length;
-  // The request that completes the upload is the one the audit trail names.
-  job.caller = caller;
   job.phase = "VALIDATING";
-  job.running = runImport(deps, job, rawRows)
-    .then(() => {
+  const caller = job.caller;
+  const progress = setInterval(() => {
+    jobs.saveProgress(job).catch((error: unknown) => deps.logger.error({ err: error, importId: job.id }, "account import: progress not written"));
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
+  job.running = (async () => {
+    try {
+      await jobs.saveProgress(job);
+      await runImport(deps, job, rawRows);
       job.phase = "DONE";
       job.phaseDone = job.phaseTotal;
-    })
-    .catch((error: unknown) => {
+    } catch (error) {
       job.phase = "FAILED";
       // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
       const created = job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
@@ -269,10 +276,13 @@ export function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): 
         job.failure = `Internal error; ${created}. It has been logged with the import's id ${job.id}.`;
         deps.logger.error({ err: error, importId: job.id, requestId: caller.actor.requestId }, "account import failed");
       }
-    })
-    .finally(() => {
+    } finally {
+      clearInterval(progress);
       job.finishedAt = deps.now();
-      job.touchedAt = job.finishedAt;
+      // The outcome is written before anyone awaiting the import hears of it.
+      await jobs.saveProgress(job, true).catch((error: unknown) => deps.logger.error({ err: error, importId: job.id }, "account import: outcome not written"));
+      jobs.finished(job);
       job.running = null;
-    });
+    }
+  })();
 }

@@ -1,18 +1,18 @@
-// Bulk import of accounts. An import is a job kept in this process's memory:
-// its file arrives in one or more parts, then it runs in the background
+// Bulk import of accounts. An import is a job kept in the database (any
+// server reads it, imports.jobs.ts): its file arrives in one or more parts
+// (to any server), then it runs in the background on the server that got the last part
 // (check every row, hash the passwords of the rows to create, write them:
 // in one transaction for ALL_OR_NOTHING, a thousand per transaction for
 // PER_ROW) while its progress can be read; importAccounts runs one and waits
-// for its report. Jobs are per process: on several server processes, read an
-// import's progress from the one that started it. This file is the public
+// for its report. This file is the public
 // API; the jobs are in imports.jobs.ts, running one in imports.run.ts.
 import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { can } from "../auth/policy";
 import { ConflictError, ForbiddenError } from "../errors";
 import type { ImportFormat } from "./imports.parse";
-import { type AccountImportView, type ImportDeps, type ImportMode, importJobsOf, viewOf } from "./imports.jobs";
-import { appendPart, startRunning } from "./imports.run";
+import { type AccountImportView, type ImportDeps, type ImportMode, importJobsOf } from "./imports.jobs";
+import { startRunning } from "./imports.run";
 
 export { type ImportDeps, type ImportMode, type ImportPhase, type AccountImportView, importJobsOf } from "./imports.jobs";
 
@@ -45,29 +45,41 @@ export interface StartAccountImportInput extends ImportAccountsInput {
 
 /** The whole file in one request; answers when the import is finished. */
 export async function importAccounts(deps: ImportDeps, caller: Caller, input: ImportAccountsInput): Promise<AccountImportView> {
-  const view = await startAccountImport(deps, caller, { ...input, more: false });
-  const job = importJobsOf(deps).find(caller.principal, view.id);
+  requireImporter(caller.principal);
+  const jobs = importJobsOf(deps);
+  const view = await jobs.create(caller, input.format ?? "CSV", input.mode ?? "ALL_OR_NOTHING", input.dryRun ?? false, input.content);
+  const { job, content } = await jobs.claim(view, caller);
+  await startRunning(deps, job, content);
   await job.running;
-  return viewOf(job);
+  return jobs.find(caller.principal, view.id);
 }
 
 export async function startAccountImport(deps: ImportDeps, caller: Caller, input: StartAccountImportInput): Promise<AccountImportView> {
   requireImporter(caller.principal);
-  const job = importJobsOf(deps).create(caller, input.format ?? "CSV", input.mode ?? "ALL_OR_NOTHING", input.dryRun ?? false);
-  appendPart(deps, job, input.content);
-  if (!input.more) startRunning(deps, job, caller);
-  return viewOf(job);
+  const jobs = importJobsOf(deps);
+  const view = await jobs.create(caller, input.format ?? "CSV", input.mode ?? "ALL_OR_NOTHING", input.dryRun ?? false, input.content);
+  if (input.more) return view;
+  return run(deps, caller, view);
+}
+
+/** Claims the uploaded import and starts it on this server; answers its state once it runs. */
+async function run(deps: ImportDeps, caller: Caller, view: AccountImportView): Promise<AccountImportView> {
+  const jobs = importJobsOf(deps);
+  const { job, content } = await jobs.claim(view, caller);
+  await startRunning(deps, job, content);
+  return jobs.find(caller.principal, view.id);
 }
 
 export async function appendAccountImportContent(deps: ImportDeps, caller: Caller, id: string, content: string, more: boolean): Promise<AccountImportView> {
   requireImporter(caller.principal);
-  const job = importJobsOf(deps).find(caller.principal, id);
-  if (job.phase !== "UPLOADING") throw new ConflictError(`The import ${job.id} has all its content already (it is ${job.phase}).`, "id");
-  appendPart(deps, job, content);
-  if (!more) startRunning(deps, job, caller);
-  return viewOf(job);
+  const jobs = importJobsOf(deps);
+  const view = await jobs.find(caller.principal, id);
+  if (view.phase !== "UPLOADING") throw new ConflictError(`The import ${view.id} has all its content already (it is ${view.phase}).`, "id");
+  await jobs.append(view, content);
+  if (more) return jobs.find(caller.principal, id);
+  return run(deps, caller, view);
 }
 
 export async function findAccountImport(deps: ServiceDeps, principal: Principal, id: string): Promise<AccountImportView> {
-  return viewOf(importJobsOf(deps).find(principal, id));
+  return importJobsOf(deps).find(principal, id);
 }

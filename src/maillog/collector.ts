@@ -116,6 +116,13 @@ async function saveOffset(sql: SqlExecutor, sourceName: string, fileId: string, 
   );
 }
 
+/** Another collector stored lines of the file since this pass read its offset. */
+class OffsetMoved extends Error {
+  constructor(path: string) {
+    super(`${path}: another collector stored lines of this file during this pass; left to it (nothing stored twice)`);
+  }
+}
+
 async function collectFile(store: LogStore, source: LogSource, file: { path: string; fileId: string; size: number }, report: CollectionReport) {
   const handle = await open(file.path, "r");
   try {
@@ -126,6 +133,8 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
       ]),
     );
     let offset = stored ? Number(stored.offset) : 0;
+    // What the database holds as this file's offset, as far as this pass knows: each batch checks it is still so.
+    let expectedStored: number | null = stored ? Number(stored.offset) : null;
     let lineNumber = stored?.lineNumber ?? 0;
     // The head is compared once it is complete, so a file still shorter than HEAD_BYTES is not mistaken for a new one.
     const head = await headHash(handle, file.size);
@@ -136,6 +145,7 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
     }
     if (stored && stored.path !== file.path && offset === file.size) {
       await store.transaction((sql) => saveOffset(sql, source.name, file.fileId, { path: file.path, offset, lineNumber, headHash: head }));
+      expectedStored = offset;
     }
     const copy = await store.supportsCopy();
     // Postfix's year-less time stamps are dated relative to this pass.
@@ -174,12 +184,21 @@ async function collectFile(store: LogStore, source: LogSource, file: { path: str
         // next pass reads those lines again, and storing them is idempotent.
         // (Not for lines pushed through the API: their sender is told they are stored.)
         await sql.execute("SET LOCAL synchronous_commit = off", []);
+        // The offset row, locked to the commit: should another collector have
+        // stored lines of this file meanwhile (two servers each believing it
+        // collects, for a moment), this pass leaves the file to it.
+        const [row] = await sql.query<{ offset: string }>(`SELECT "offset"::text AS "offset" FROM "log_file_offset" WHERE "sourceName" = $1 AND "fileId" = $2 FOR UPDATE`, [
+          source.name,
+          file.fileId,
+        ]);
+        if ((row ? Number(row.offset) : null) !== expectedStored) throw new OffsetMoved(file.path);
         const result = await storeBatch(sql, { name: source.name, path: file.path }, current.parsed);
         await saveOffset(sql, source.name, file.fileId, { path: file.path, offset: current.endOffset, lineNumber: current.endLine, headHash: headNow });
         return result;
       });
       const next = readBatch(current.endOffset, current.endLine);
       const [result] = await Promise.all([stored, next.catch(() => null)]);
+      expectedStored = current.endOffset;
       report.linesRead += current.lines;
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;

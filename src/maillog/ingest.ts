@@ -80,7 +80,7 @@ function insertLinkedRecords(batch: string, sourceParameter: string): string {
     END AS address) AS party
   LEFT JOIN "account" a ON a."address" = party.address
   LEFT JOIN "domain" dm ON a."id" IS NULL AND dm."name" = split_part(party.address, '@', 2)
-  ON CONFLICT ("fingerprint") DO NOTHING`;
+  ON CONFLICT ("fingerprint", "loggedAt") DO NOTHING`;
 }
 
 // The COPY path: the batch is copied into a temporary table of the session,
@@ -266,7 +266,7 @@ const INSERT_POSTFIX_FROM_JSON = `INSERT INTO "mail_log_record" (${RECORD_COLUMN
   CROSS JOIN LATERAL (SELECT CASE dir.d WHEN 'OUTBOUND' THEN b.s ELSE b.r END AS address) AS party
   LEFT JOIN "account" a ON a."address" = party.address
   LEFT JOIN "domain" dm ON a."id" IS NULL AND dm."name" = split_part(party.address, '@', 2)
-  ON CONFLICT ("fingerprint") DO NOTHING`;
+  ON CONFLICT ("fingerprint", "loggedAt") DO NOTHING`;
 
 function insertPostfixRecords(sql: SqlExecutor, sourceName: string, records: PostfixRecord[]): Promise<number> {
   const json = JSON.stringify(

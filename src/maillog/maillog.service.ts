@@ -11,6 +11,7 @@ import { pageTotal, rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parseBigintId, parseInstantMs, parsePageSize, parseSearch } from "../shared/validation";
 import { ingestLines, pruneQueueStates, type IngestResult, type LogFormatName } from "./ingest";
 import { prismaExecutor } from "./sql";
+import { DEFAULT_PARTITION, dropExpiredPartitions } from "./partitions";
 import { isValidTimeZone, wallClockAt, zonedTimeToInstant } from "./parse";
 
 export type MailLogRange = "TODAY" | "LAST_6_MONTHS";
@@ -168,16 +169,21 @@ export async function pushMailLog(
 }
 
 /**
- * Deletes records older than the retention in small batches, each its own
- * short statement, so that reads and ingestion are never held up for long.
+ * The retention: drops the weekly partitions of mail_log_record that ended
+ * before `olderThan` (partitions.ts: whole weeks, no mass DELETE), and deletes
+ * the default partition's older rows (rows whose week had no partition: few)
+ * in small batches, each its own short statement.
  */
 export async function pruneMailLog(db: PrismaClient, olderThan: Date, options: { batchSize?: number; queueStateDays?: number } = {}): Promise<number> {
   const batchSize = options.batchSize ?? 5_000;
-  let deleted = 0;
+  let deleted = (await dropExpiredPartitions(db, olderThan)).rows;
   for (;;) {
-    const count = await db.$executeRaw`
-      DELETE FROM "mail_log_record" WHERE "id" IN (
-        SELECT "id" FROM "mail_log_record" WHERE "loggedAt" < ${olderThan}::timestamp LIMIT ${batchSize})`;
+    const count = await db.$executeRawUnsafe(
+      `DELETE FROM "${DEFAULT_PARTITION}" WHERE ("id", "loggedAt") IN (
+        SELECT "id", "loggedAt" FROM "${DEFAULT_PARTITION}" WHERE "loggedAt" < $1::timestamp LIMIT $2)`,
+      olderThan.toISOString().replace("T", " ").replace("Z", ""),
+      batchSize,
+    );
     deleted += count;
     if (count < batchSize) break;
   }

@@ -6,11 +6,14 @@ import type { Logger } from "pino";
 import type { PrismaClient } from "../generated/prisma/client";
 import { collectAll, type CollectionReport, type LogSource } from "./collector";
 import { pruneMailLog } from "./maillog.service";
+import { ensureMailLogPartitions, type PartitionUpkeep } from "./partitions";
 import type { LogStore } from "./sql";
 
 export interface CollectionPass {
   reports: CollectionReport[];
   pruned: number;
+  /** Partitions made ahead, and rows moved out of the default partition. */
+  partitions: PartitionUpkeep;
 }
 
 export async function runCollectionPass(
@@ -32,7 +35,9 @@ export async function runCollectionPass(
     concurrency,
   );
   const pruned = await pruneMailLog(db, cutoff, { queueStateDays });
-  return { reports, pruned };
+  // After pruning, so that no partition is made for rows about to go.
+  const partitions = await ensureMailLogPartitions(db, now());
+  return { reports, pruned, partitions };
 }
 
 export class LogCollectionScheduler {
@@ -41,7 +46,8 @@ export class LogCollectionScheduler {
   private stopped = false;
 
   constructor(
-    private readonly run: () => Promise<CollectionPass>,
+    /** A pass, or null when this server does not collect now (another one holds the collector's lock). */
+    private readonly run: () => Promise<CollectionPass | null>,
     private readonly intervalSeconds: number,
     private readonly logger: Logger,
   ) {}
@@ -55,7 +61,9 @@ export class LogCollectionScheduler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.run()
-        .then((pass) => this.logger.info({ collection: pass.reports, pruned: pass.pruned }, "delivery logs collected"))
+        .then((pass) => {
+          if (pass) this.logger.info({ collection: pass.reports, pruned: pass.pruned, partitions: pass.partitions }, "delivery logs collected");
+        })
         .catch((error: unknown) => this.logger.error({ err: error }, "delivery log collection failed"))
         .finally(() => {
           this.running = undefined;

@@ -46,6 +46,8 @@ export class Metrics {
   readonly dnsCheckDuration: Histogram<"status">;
   readonly probeDuration: Histogram<"status">;
   readonly collectionRunning: Gauge;
+  readonly collectorLeader: Gauge;
+  private following = false;
   readonly collectionDuration: Histogram;
   readonly collectedLines: Counter<"source" | "outcome">;
   readonly collectionFailures: Counter<"source">;
@@ -104,6 +106,11 @@ export class Metrics {
       help: "1 while a delivery-log collection pass is under way in this process.",
       registers,
     });
+    this.collectorLeader = new Gauge({
+      name: "mailadmin_log_collector_leader",
+      help: "1 while this server holds the log collector's lock (of the servers on one database, exactly one collects).",
+      registers,
+    });
     this.collectionDuration = new Histogram({
       name: "mailadmin_log_collection_duration_seconds",
       help: "Time a whole collection pass (every source, then pruning) took.",
@@ -126,12 +133,16 @@ export class Metrics {
     });
     const lastCollected = this.lastCollected;
     const startedAt = this.startedAt;
+    const follows = () => this.following;
     new Gauge({
       name: "mailadmin_log_collection_lag_seconds",
       help: "Seconds since the last collection pass that read the source without error (since the server started, before the first).",
       labelNames: ["source"],
       registers,
       collect() {
+        // Another server collects: its lag is its own to report.
+        this.reset();
+        if (follows()) return;
         const now = Date.now();
         for (const [source, at] of lastCollected) this.set({ source }, (now - (at ?? startedAt)) / 1000);
       },
@@ -169,6 +180,12 @@ export class Metrics {
   }
 
   /** Sources collected by this process: their lag is reported from now on. */
+  /** Whether this server holds the collector's lock (maillog/leadership.ts); a server that does not reports no lag. */
+  setCollectorLeader(leading: boolean): void {
+    this.collectorLeader.set(leading ? 1 : 0);
+    this.following = !leading;
+  }
+
   watchLogSources(names: string[]): void {
     for (const name of names) if (!this.lastCollected.has(name)) this.lastCollected.set(name, undefined);
   }

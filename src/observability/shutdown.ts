@@ -18,6 +18,21 @@ export function closeConnectionsWhileClosing(app: FastifyInstance): void {
   });
 }
 
+const draining = new WeakSet<FastifyInstance>();
+
+/**
+ * The first step of a graceful shutdown behind a load balancer: /readyz
+ * answers 503 "draining" while requests are still served, so that the
+ * balancer's health checks take the server out before it stops listening.
+ */
+export function startDraining(app: FastifyInstance): void {
+  draining.add(app);
+}
+
+export function isDraining(app: FastifyInstance): boolean {
+  return draining.has(app);
+}
+
 /** Runs close() within the bound; resolves with the exit code (0: everything finished, 1: timed out or failed). */
 export async function shutDown(close: () => Promise<void>, timeoutSeconds: number, logger: Logger): Promise<number> {
   let timer: NodeJS.Timeout | undefined;

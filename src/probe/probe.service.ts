@@ -11,40 +11,37 @@ import { resolversOf } from "../dns/dns.service";
 import { createUdpTransport, type DnsTransport } from "../dns/dns.transport";
 import { networkSockets, type SocketFactory } from "./probe.smtp";
 import { probeMailServer, type MailServerProbe, type ProbeOptions } from "./probe";
+import { takeProbeHit } from "./probe.sql";
+import type { PrismaClient } from "../generated/prisma/client";
 
 /**
- * Sliding-window counters kept in memory, per process: a restart forgets
- * them, and two server processes each allow the limit. Good enough to stop a
- * script from turning the probe into a port scanner; a shared limit would need
- * a table (not in the schema yet).
+ * Sliding windows of PROBE_RATE_WINDOW_SECONDS per user and per target,
+ * counted in the database (probe.sql.ts): every server against it counts a
+ * user's probes once, and a restart forgets nothing. Enough to stop a script
+ * from turning the probe into a port scanner.
  */
 export class ProbeRateLimiter {
-  private readonly hits = new Map<string, number[]>();
-
   constructor(
+    private readonly db: PrismaClient,
     private readonly windowMs: number,
     private readonly now: () => Date,
   ) {}
 
-  /** Seconds until a slot frees, or 0 when a hit is allowed now (and then it is counted). */
-  private check(key: string, limit: number): number {
-    const now = this.now().getTime();
-    const recent = (this.hits.get(key) ?? []).filter((at) => at > now - this.windowMs);
-    // Keys with nothing in the window are dropped, so idle users and domains cost no memory.
-    if (recent.length === 0) this.hits.delete(key);
-    else this.hits.set(key, recent);
-    if (recent.length < limit) return 0;
-    return Math.max(1, Math.ceil((recent[0]! + this.windowMs - now) / 1000));
-  }
-
   /** Counts one probe of `target` by `user`, or throws RATE_LIMITED without counting it. */
-  take(user: string, target: string, limits: { perUser: number; perTarget: number }): void {
-    const userWait = this.check(`u ${user}`, limits.perUser);
-    if (userWait > 0) throw new RateLimitedError(`You have probed ${limits.perUser} times recently; try again in ${userWait} s.`, userWait);
-    const targetWait = this.check(`t ${target}`, limits.perTarget);
-    if (targetWait > 0) throw new RateLimitedError(`${target} has been probed ${limits.perTarget} times recently; try again in ${targetWait} s.`, targetWait);
-    const now = this.now().getTime();
-    for (const key of [`u ${user}`, `t ${target}`]) this.hits.set(key, [...(this.hits.get(key) ?? []), now]);
+  async take(user: string, target: string, limits: { perUser: number; perTarget: number }): Promise<void> {
+    const refusal = await takeProbeHit(
+      this.db,
+      [
+        { key: `u ${user}`, limit: limits.perUser },
+        { key: `t ${target}`, limit: limits.perTarget },
+      ],
+      this.windowMs,
+      this.now(),
+    );
+    if (!refusal) return;
+    const wait = refusal.waitSeconds;
+    if (refusal.refused === 0) throw new RateLimitedError(`You have probed ${limits.perUser} times recently; try again in ${wait} s.`, wait);
+    throw new RateLimitedError(`${target} has been probed ${limits.perTarget} times recently; try again in ${wait} s.`, wait);
   }
 }
 
@@ -71,10 +68,10 @@ export function probeOptionsOf(config: Config, clock: () => Date, transport: Dns
 // One service per application's dependencies, made on first use (as dnsServiceOf).
 const services = new WeakMap<ServiceDeps, ProbeService>();
 
-export function probeServiceOf(deps: Pick<ServiceDeps, "config" | "now">): ProbeService {
+export function probeServiceOf(deps: Pick<ServiceDeps, "db" | "config" | "now">): ProbeService {
   let service = services.get(deps as ServiceDeps);
   if (!service) {
-    service = { limiter: new ProbeRateLimiter(deps.config.PROBE_RATE_WINDOW_SECONDS * 1000, deps.now), options: probeOptionsOf(deps.config, deps.now) };
+    service = { limiter: new ProbeRateLimiter(deps.db, deps.config.PROBE_RATE_WINDOW_SECONDS * 1000, deps.now), options: probeOptionsOf(deps.config, deps.now) };
     services.set(deps as ServiceDeps, service);
   }
   return service;
@@ -85,9 +82,9 @@ function principalKey(principal: Principal): string {
 }
 
 /** A probe counted against the caller's and the target's limits; no authorization (the caller has done it). */
-export async function runProbe(deps: Pick<ServiceDeps, "config" | "now">, principal: Principal, domain: string): Promise<MailServerProbe> {
+export async function runProbe(deps: Pick<ServiceDeps, "db" | "config" | "now">, principal: Principal, domain: string): Promise<MailServerProbe> {
   const service = probeServiceOf(deps);
-  service.limiter.take(principalKey(principal), domain, { perUser: deps.config.PROBE_RATE_LIMIT_PER_USER, perTarget: deps.config.PROBE_RATE_LIMIT_PER_TARGET });
+  await service.limiter.take(principalKey(principal), domain, { perUser: deps.config.PROBE_RATE_LIMIT_PER_USER, perTarget: deps.config.PROBE_RATE_LIMIT_PER_TARGET });
   return probeMailServer(domain, service.options);
 }
 

@@ -116,6 +116,26 @@ describe("the DNS check API", () => {
     expect(Date.parse(refreshed.checkedAt)).toBeGreaterThan(Date.parse(first.checkedAt));
   });
 
+  it("shares the cache between servers on one database: a second server answers from the first's result", async () => {
+    const name = `${uniqueName("shared")}.example`;
+    await makeDomain(app, { name, dkimPublicKey: DKIM_KEY });
+    // The domain is not published: the check fails, and the result is what is cached.
+    const first = (await app.gql(CHECK, { domain: name }, support)).data.checkDomainDns;
+    expect(first.cached).toBe(false);
+    const other = await startTestApp(world.config);
+    try {
+      // A test app starts from an empty cache (test-app.ts): check again on the first, then read from the other.
+      const again = (await app.gql(CHECK, { domain: name }, support)).data.checkDomainDns;
+      expect(again.cached).toBe(false);
+      const fromOther = (await other.gql(CHECK, { domain: name }, support)).data.checkDomainDns;
+      expect(fromOther).toMatchObject({ cached: true, status: again.status, checkedAt: again.checkedAt, durationMs: again.durationMs });
+      const sweep = (await other.gql(SWEEP, { names: [name] }, support)).data.checkDomainsDns;
+      expect(sweep).toMatchObject([{ domainName: name, cached: true, status: again.status }]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("answers a what-if set-up without storing it, and refuses one the domain lacks data for", async () => {
     const { domain } = await makeDomain(app, { name: NAMES.whatIf, dkimPublicKey: DKIM_KEY });
     const lacking = await app.gql(CHECK, { domain: NAMES.whatIf, setup: "MX_WEB" }, support);

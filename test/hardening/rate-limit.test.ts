@@ -1,7 +1,8 @@
 // Request rates: per client address, per principal, and stricter for logins.
 // A refusal is 429 with Retry-After and RATE_LIMITED with retryAfterSeconds,
-// and nothing of the refused request runs. Each test starts its own server:
-// the windows are per process and every test client is 127.0.0.1.
+// and nothing of the refused request runs. The windows are counted in the
+// database, shared by every server on it; each test starts its own server,
+// which starts from no counts (test-app.ts), since every test client is 127.0.0.1.
 import { errorCode, startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { PASSWORD, supportAdmin, tokenFor } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
@@ -35,10 +36,18 @@ function expectRefused(response: GraphQLResponse, limit: "client" | "principal" 
   expect(response.errors![0]!.message).toMatch(new RegExp(`^Too many requests .*: at most ${max} a minute\\. Try again in ${retryAfter} s\\.$`));
 }
 
+/**
+ * The statements an action sent other than the rate limit's own counting
+ * (the windows are in the database, shared by every server): a refused
+ * request runs nothing else.
+ */
 async function statementsDuring<T>(app: TestApp, action: () => Promise<T>): Promise<{ result: T; statements: number }> {
   const before = app.statements.length;
   const result = await action();
-  return { result, statements: app.statements.length - before };
+  const sent = app.statements.slice(before);
+  // The counting itself happened: one statement for the request.
+  expect(sent.filter((sql) => sql.includes('"rate_limit_window"')).length).toBeGreaterThanOrEqual(1);
+  return { result, statements: sent.filter((sql) => !sql.includes('"rate_limit_window"')).length };
 }
 
 describe("rate limits", () => {
@@ -46,6 +55,19 @@ describe("rate limits", () => {
   afterEach(async () => {
     await app?.close();
     app = undefined;
+  });
+
+  it("two servers on one database count a client once: the request over the limit is refused by whichever server gets it", async () => {
+    app = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" }));
+    // A second server on the same database (a test app clears the windows when it starts: start it first).
+    const other = await startTestApp(limits({ RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" }));
+    try {
+      for (let request = 0; request < 4; request++) expect((await (request % 2 === 0 ? app : other).gql("{ __typename }")).status).toBe(200);
+      expectRefused(await app.gql("{ __typename }"), "client", 4);
+      expectRefused(await other.gql("{ __typename }"), "client", 4);
+    } finally {
+      await other.close();
+    }
   });
 
   it("the REST API answers a refusal as an RFC 9457 problem with Retry-After", async () => {

@@ -9,6 +9,7 @@ import { createPasswordHasher } from "../../src/auth/passwords";
 import { createTokenService } from "../../src/auth/tokens";
 import { LoginThrottle } from "../../src/auth/auth.service";
 import { createServer } from "../../src/server";
+import { ensureMailLogPartitions } from "../../src/maillog/partitions";
 import type { AppDeps } from "../../src/app-deps";
 
 export interface GraphQLResponse<T = any> {
@@ -76,6 +77,12 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     logger,
     throttle: new LoginThrottle(db, config, now),
   };
+  // Rate windows, probe counts and cached DNS checks are shared by every server on the
+  // database (as in production), and every test client is 127.0.0.1: each test
+  // app starts from none, so that one test file's requests do not count in the next.
+  for (const table of ["rate_limit_window", "probe_hit", "dns_check_cache"]) await db.$executeRawUnsafe(`DELETE FROM "${table}"`);
+  // As startApp does: the delivery log's partitions of this week and the coming ones.
+  await ensureMailLogPartitions(db, now());
   const server: FastifyInstance = await createServer(deps);
   await server.listen({ host: "127.0.0.1", port: 0 });
   const address = server.server.address();
