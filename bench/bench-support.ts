@@ -291,8 +291,6 @@ export function benchServerEnv(overrides: Record<string, string> = {}): Record<s
     TOTP_REQUIRED_FOR_SUPPORT: "false",
     // Request rate limits (per client, per principal, login): off.
     RATE_LIMIT_ENABLED: "false",
-    // Two-factor login is compulsory for support in production; the benchmarks log in with a password (the second step is not what they measure).
-    TOTP_REQUIRED_FOR_SUPPORT: "false",
     // Nothing is looked up outside the machine.
     DNS_SERVERS: "127.0.0.1:9",
     ...overrides,
