@@ -837,7 +837,8 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
   const failing = customer.filter((item) => item.status === "FAIL" || item.status === "ERROR");
   const warnings = customer.filter((item) => item.status === "WARN");
   if (failing.length > 0) {
-    const fixes = failing.flatMap((item) => (item.fix ? [item.fix] : []));
+    // DNS texts are Messages now; written in English here until diagnosis texts are translated too.
+    const fixes = failing.flatMap((item) => (item.fix ? [item.fix.toString()] : []));
     findings.push(
       finding({
         code: "dns.misconfigured",
@@ -861,7 +862,7 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
         code: "dns.warnings",
         severity: "WARNING",
         summary: `The DNS of ${domain.name} works but has warnings: ${warnings.map((item) => item.check).join(", ")}.`,
-        actions: fix ? [act("CUSTOMER", fix)] : [],
+        actions: fix ? [act("CUSTOMER", fix.toString())] : [],
         evidence: warnings.map(dnsEvidence),
       }),
     );
