@@ -4,8 +4,7 @@ import type { GraphQLContext } from "../graphql/context";
 import { callerOf } from "../graphql/context";
 import { writtenFor } from "../i18n/text";
 import type { DnsFinding } from "./dns.check-common";
-import type { ExpectedRecord } from "./dns.records";
-import type { DnsSetup } from "./dns.records";
+import type { DnsSetup, ExpectedRecord } from "./dns.records";
 import { checkDomainDns, checkDomainsDns, expectedDnsRecordsOf, lastDnsCheckOf, type DnsCheckView, type DnsSweepQuery } from "./dns.service";
 
 export const dnsResolvers = {
