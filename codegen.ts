@@ -28,6 +28,9 @@ const config: CodegenConfig = {
           MailLogRecord: `${prisma}#MailLogRecord as MailLogRecordRow`,
           StoredRejectedLogLine: `${prisma}#RejectedLogLine as RejectedLogLineRow`,
           DnsCheck: "../dns/dns.service#DnsCheckView",
+          // Texts for people in these are Messages, written in the request's language by their resolvers.
+          DnsFinding: "../dns/dns.check-common#DnsFinding as DnsFindingModel",
+          DnsRecord: "../dns/dns.records#ExpectedRecord",
           ApiToken: `${prisma}#ApiToken as ApiTokenRow`,
           Alias: `${prisma}#Alias as AliasRow`,
           AliasDomain: `${prisma}#AliasDomain as AliasDomainRow`,

@@ -15,6 +15,7 @@ import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
 import type { MailServerProbe, ProbeAttempt } from "../probe/probe";
 import { codesOf, readReason, type Actor, type DeliveryState, type ReasonKind, type ReasonReading } from "./reasons";
+import { writeText, type Text } from "../i18n/text";
 
 export type Severity = "PROBLEM" | "WARNING" | "INFO";
 export type EvidenceKind = "LOG_LINE" | "ACCOUNT" | "DOMAIN" | "PROBE_ATTEMPT" | "DNS_FINDING";
@@ -137,10 +138,15 @@ function probeEvidence(probe: MailServerProbe): Evidence[] {
   return [{ kind: "PROBE_ATTEMPT", text, logRecordId: null }];
 }
 
+/** A DNS finding's text (a Message since DNS texts are translated) in English, as diagnosis texts still are. */
+function english(text: Text | null): string | null {
+  return writeText(text, "en");
+}
+
 function dnsEvidence(finding: DnsFinding): Evidence {
   const parts = [`${finding.check} ${finding.status} ${finding.subject}`];
-  if (finding.expected) parts.push(`expected ${finding.expected}`);
-  if (finding.found) parts.push(`found ${finding.found}`);
+  if (finding.expected) parts.push(`expected ${english(finding.expected)}`);
+  if (finding.found) parts.push(`found ${english(finding.found)}`);
   return { kind: "DNS_FINDING", text: parts.join("; "), logRecordId: null };
 }
 
@@ -820,12 +826,12 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
       finding({
         code: "service.reverse_dns",
         severity: "PROBLEM",
-        summary: `The reverse DNS of this service's mail server is wrong (${serviceFailing.map((item) => `${item.subject}: ${item.found}`).join("; ")}): receivers may refuse our outbound mail. This is the service's record, not the customer's.`,
+        summary: `The reverse DNS of this service's mail server is wrong (${serviceFailing.map((item) => `${item.subject}: ${english(item.found)}`).join("; ")}): receivers may refuse our outbound mail. This is the service's record, not the customer's.`,
         actions: [
           act(
             "SERVICE",
             "Escalate to the mail team: the reverse DNS of our mail server must be fixed by the operators of its network.",
-            serviceFailing.map((item) => `PTR of ${item.subject}: expected ${item.expected}; found ${item.found}.`).join(" "),
+            serviceFailing.map((item) => `PTR of ${item.subject}: expected ${english(item.expected)}; found ${english(item.found)}.`).join(" "),
           ),
         ],
         evidence: serviceFailing.map(dnsEvidence),
@@ -837,7 +843,8 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
   const failing = customer.filter((item) => item.status === "FAIL" || item.status === "ERROR");
   const warnings = customer.filter((item) => item.status === "WARN");
   if (failing.length > 0) {
-    const fixes = failing.flatMap((item) => (item.fix ? [item.fix] : []));
+    // DNS texts are Messages now; written in English here until diagnosis texts are translated too.
+    const fixes = failing.flatMap((item) => (item.fix ? [item.fix.toString()] : []));
     findings.push(
       finding({
         code: "dns.misconfigured",
@@ -861,7 +868,7 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
         code: "dns.warnings",
         severity: "WARNING",
         summary: `The DNS of ${domain.name} works but has warnings: ${warnings.map((item) => item.check).join(", ")}.`,
-        actions: fix ? [act("CUSTOMER", fix)] : [],
+        actions: fix ? [act("CUSTOMER", fix.toString())] : [],
         evidence: warnings.map(dnsEvidence),
       }),
     );

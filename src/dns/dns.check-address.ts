@@ -1,8 +1,10 @@
 // DNS checks: A / AAAA / CNAME (the validator: dns.checker.ts).
 import ipaddr from "ipaddr.js";
+import { message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 import { addressesOf } from "./dns.lookup";
 import { usesMx, usesWebServer } from "./dns.records";
-import { type Context, type DnsFinding, type FindingStatus, canonicalAddress, describeAddresses, finding, publish, sameSet, worstStatus } from "./dns.check-common";
+import { type Context, type DnsFinding, type FindingStatus, canonicalAddress, describeAddresses, finding, joinAnd, publish, sameSet, worstStatus } from "./dns.check-common";
 
 interface AddressRule {
   check: string;
@@ -13,22 +15,24 @@ interface AddressRule {
   /** Status when the wanted AAAA is missing (an IPv4 fallback exists). */
   missingV6: FindingStatus;
   allowCname: boolean;
-  cnameReason?: string;
-  fix: string;
+  cnameReason?: Text;
+  fix: Text;
 }
 
 async function addressFinding(context: Context, rule: AddressRule): Promise<DnsFinding> {
   const { v4, v6 } = await context.lookup.addresses(rule.host);
-  const expectedText = [
-    rule.v4 === null ? null : rule.v4.length > 0 ? `A ${rule.v4.join(", ")}` : "no A record",
-    rule.v6 === null ? null : rule.v6.length > 0 ? `AAAA ${rule.v6.join(", ")}` : "no AAAA record",
-    rule.allowCname ? null : "no CNAME",
-  ]
+  // The records wanted are values; "no AAAA record" and "no CNAME" are words, written in the reader's language.
+  const records = [rule.v4 && rule.v4.length > 0 ? `A ${rule.v4.join(", ")}` : null, rule.v6 && rule.v6.length > 0 ? `AAAA ${rule.v6.join(", ")}` : null]
     .filter((part) => part !== null)
     .join(", ");
+  const expectedText = message("dns.address.expected", {
+    records,
+    v6: rule.v6 !== null && rule.v6.length === 0 ? "none" : "any",
+    cname: rule.allowCname ? "allowed" : "none",
+  });
   const found = describeAddresses(v4, v6);
   if (v4.status === "error" || v6.status === "error") {
-    return finding(rule.check, "ERROR", rule.host, expectedText, found, "DNS did not answer; check again later.");
+    return finding(rule.check, "ERROR", rule.host, expectedText, found, message("dns.no_answer.fix"));
   }
   const statuses: FindingStatus[] = [];
   if (!rule.allowCname && (v4.cnames.length > 0 || v6.cnames.length > 0)) statuses.push("FAIL");
@@ -41,13 +45,13 @@ async function addressFinding(context: Context, rule: AddressRule): Promise<DnsF
     else if (!sameSet(foundV6, wanted)) statuses.push("FAIL");
   }
   const status = worstStatus(statuses);
-  const cnameNote = !rule.allowCname && (v4.cnames.length > 0 || v6.cnames.length > 0) && rule.cnameReason ? ` (${rule.cnameReason})` : "";
-  return finding(rule.check, status, rule.host, expectedText, `${found}${cnameNote}`, rule.fix);
+  const cnameFound = !rule.allowCname && (v4.cnames.length > 0 || v6.cnames.length > 0) && rule.cnameReason;
+  return finding(rule.check, status, rule.host, expectedText, cnameFound ? message("dns.address.found_cname", { found, reason: rule.cnameReason! }) : found, rule.fix);
 }
 
-function mailAddressRule(context: Context, check: string, host: string, allowCname: boolean, cnameReason?: string): AddressRule {
+function mailAddressRule(context: Context, check: string, host: string, allowCname: boolean, cnameReason?: Text): AddressRule {
   const { service } = context;
-  const extra = allowCname ? "" : `, and remove any CNAME of ${host}`;
+  const addresses = [service.ipv4, service.ipv6].filter((address): address is string => Boolean(address));
   return {
     check,
     host,
@@ -56,7 +60,11 @@ function mailAddressRule(context: Context, check: string, host: string, allowCna
     missingV6: "WARN",
     allowCname,
     ...(cnameReason ? { cnameReason } : {}),
-    fix: `${publish(context, host, ["A", "AAAA"]) || `${host} must have the address ${[service.ipv4, service.ipv6].filter(Boolean).join(" and ")}`}${extra}; remove other A/AAAA records of ${host}.`,
+    fix: message("dns.address.mail.fix", {
+      publish: publish(context, host, ["A", "AAAA"]) || message("dns.address.must_have", { host, addresses: joinAnd(addresses) }),
+      cname: allowCname ? "keep" : "remove",
+      host,
+    }),
   };
 }
 
@@ -64,7 +72,7 @@ export async function checkAddresses(context: Context): Promise<DnsFinding[]> {
   const { profile, hosts } = context;
   const rules: AddressRule[] = [];
   if (profile.setup === "A_ONLY") {
-    rules.push(mailAddressRule(context, "address.apex", hosts.apex, false, "a zone apex cannot be a CNAME, RFC 1034 §3.6.2"));
+    rules.push(mailAddressRule(context, "address.apex", hosts.apex, false, message("dns.reason.apex_cname")));
   }
   if (usesWebServer(profile.setup) && profile.webServerAddress) {
     const web = profile.webServerAddress;
@@ -76,8 +84,8 @@ export async function checkAddresses(context: Context): Promise<DnsFinding[]> {
       v6: isV6 ? [web] : null,
       missingV6: "FAIL",
       allowCname: false,
-      cnameReason: "a zone apex cannot be a CNAME, RFC 1034 §3.6.2",
-      fix: `${publish(context, hosts.apex, [isV6 ? "AAAA" : "A"])}, the customer's web server, instead of any other ${isV6 ? "AAAA" : "A"} record of ${hosts.apex}.`,
+      cnameReason: message("dns.reason.apex_cname"),
+      fix: message("dns.address.apex.fix", { publish: publish(context, hosts.apex, [isV6 ? "AAAA" : "A"]), type: isV6 ? "AAAA" : "A", host: hosts.apex }),
     });
     rules.push({
       check: "address.www",
@@ -86,24 +94,17 @@ export async function checkAddresses(context: Context): Promise<DnsFinding[]> {
       v6: isV6 ? [web] : null,
       missingV6: "FAIL",
       allowCname: true,
-      fix: `${publish(context, hosts.www, ["CNAME"])}, so that www shows the web site at ${web}.`,
+      fix: message("dns.address.www.fix", { publish: publish(context, hosts.www, ["CNAME"]), web }),
     });
   }
   const unknown: DnsFinding[] = [];
   if (usesWebServer(profile.setup) && !profile.webServerAddress) {
     unknown.push(
-      finding(
-        "address.apex",
-        "ERROR",
-        hosts.apex,
-        "the customer's web server address",
-        "no web server address is on file for the domain",
-        "Support: set the domain's webServerAddress.",
-      ),
+      finding("address.apex", "ERROR", hosts.apex, message("dns.address.web_unknown.expected"), message("dns.address.web_unknown.found"), message("dns.address.web_unknown.fix")),
     );
   }
   if (usesMx(profile.setup)) {
-    rules.push(mailAddressRule(context, "address.mail_host", hosts.mailHost, false, "an MX target must not be an alias, RFC 2181 §10.3"));
+    rules.push(mailAddressRule(context, "address.mail_host", hosts.mailHost, false, message("dns.reason.mx_alias")));
     rules.push(mailAddressRule(context, "address.webmail", hosts.webmailHost, true));
   }
   return [...unknown, ...(await Promise.all(rules.map((rule) => addressFinding(context, rule))))];

@@ -4,6 +4,8 @@ import { DnsLookup, addressesOf, type LookupResult } from "./dns.lookup";
 import type { DnsServer, DnsTransport } from "./dns.transport";
 import type { DnsSetup, DomainDnsProfile, DomainHosts, ExpectedRecord, MailService } from "./dns.records";
 import type { Lookup } from "./dns.mailauth";
+import { message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 
 export type FindingStatus = "PASS" | "WARN" | "FAIL" | "ERROR";
 
@@ -13,10 +15,11 @@ export interface DnsFinding {
   status: FindingStatus;
   /** The DNS name (or address) the rule looked at. */
   subject: string;
-  expected: string | null;
-  found: string | null;
+  /** Texts for people are Messages (written in the reader's language by the resolver or REST view); values found in DNS stay strings. */
+  expected: Text | null;
+  found: Text | null;
   /** What to change, in a sentence support can read to the customer; null when there is nothing to do. */
-  fix: string | null;
+  fix: Text | null;
 }
 
 export interface DnsCheckResult {
@@ -74,12 +77,18 @@ export interface Context {
   domainMissing?: boolean;
 }
 
-export function finding(check: string, status: FindingStatus, subject: string, expected: string | null, found: string | null, fix: string | null): DnsFinding {
+export function finding(check: string, status: FindingStatus, subject: string, expected: Text | null, found: Text | null, fix: Text | null): DnsFinding {
   return { check, status, subject, expected, found, fix: status === "PASS" ? null : fix };
 }
 
-export function list(items: string[]): string {
-  return items.length === 0 ? "none" : items.join(", ");
+/** Values found in DNS, comma-separated (values, not translated); "none" is a word, written in the reader's language. */
+export function list(items: string[]): Text {
+  return items.length === 0 ? message("dns.none") : items.join(", ");
+}
+
+/** Texts joined with "and" in the reader's language (a, b and c read "a and b and c" as before). */
+export function joinAnd(items: Text[]): Text {
+  return items.slice(0, -1).reduceRight<Text>((rest, first) => message("dns.and", { first, rest }), items[items.length - 1] ?? "");
 }
 
 /** A zone-file line inside a sentence: single spaces instead of tabs. */
@@ -88,28 +97,43 @@ export function asText(line: string): string {
 }
 
 /** The zone-file lines of the expected records of a name (and type), as a fix sentence. */
-export function publish(context: Context, name: string, types?: string[]): string {
-  const lines = context.expected.filter((record) => record.name === name && (!types || types.includes(record.type))).map((record) => record.zoneLine);
-  return lines.length > 0 ? `Publish: ${lines.map(asText).join(" and ")}` : "";
+export function publish(context: Context, name: string, types?: string[]): Text {
+  const lines = context.expected.filter((record) => record.name === name && (!types || types.includes(record.type))).map((record) => asText(record.zoneLine));
+  return lines.length > 0 ? publishLine(joinAnd(lines)) : "";
 }
 
-export function describeLookup(result: LookupResult, label: string): string {
-  const via = "cnames" in result && result.cnames.length > 0 ? `CNAME ${result.cnames.map((step) => step.to).join(" → ")}, then ` : "";
+/** Texts joined with semicolons, in the reader's language. */
+export function joinAlso(items: Text[]): Text {
+  return items.slice(0, -1).reduceRight<Text>((rest, first) => message("dns.also", { first, rest }), items[items.length - 1] ?? "");
+}
+
+/** "Publish: <zone line>", a fix's usual last sentence. */
+export function publishLine(lines: Text): Text {
+  return message("dns.publish", { lines });
+}
+
+export function describeLookup(result: LookupResult, label: string, withCnames = true): Text {
+  const described = describeOutcome(result, label);
+  if (!withCnames || !("cnames" in result) || result.cnames.length === 0) return described;
+  return message("dns.lookup.via_cname", { chain: result.cnames.map((step) => step.to).join(" → "), rest: described });
+}
+
+function describeOutcome(result: LookupResult, label: string): Text {
   switch (result.status) {
     case "ok":
-      return `${via}${label} ${addressesOf(result).join(", ")}`;
+      return `${label} ${addressesOf(result).join(", ")}`;
     case "nodata":
-      return `${via}no ${label} record`;
+      return message("dns.lookup.nodata", { label });
     case "nxdomain":
-      return `${via}the name does not exist (NXDOMAIN)`;
+      return message("dns.lookup.nxdomain");
     case "error":
-      return `no answer: ${result.message}`;
+      return message("dns.lookup.error", { reason: result.message });
   }
 }
 
-export function describeAddresses(v4: LookupResult, v6: LookupResult): string {
+export function describeAddresses(v4: LookupResult, v6: LookupResult): Text {
   if (v4.status === "nxdomain") return describeLookup(v4, "A");
-  return `${describeLookup(v4, "A")}; ${describeLookup(v6, "AAAA").replace(/^CNAME .*?, then /, "")}`;
+  return message("dns.lookup.v4_v6", { v4: describeLookup(v4, "A"), v6: describeLookup(v6, "AAAA", false) });
 }
 
 export function sameSet(a: string[], b: string[]): boolean {

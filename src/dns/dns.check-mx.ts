@@ -1,6 +1,7 @@
 // DNS checks: MX (the validator: dns.checker.ts).
+import { message } from "../i18n/messages";
 import { addressesOf } from "./dns.lookup";
-import { BACKUP_MX_PREFERENCE, PRIMARY_MX_PREFERENCE, SETUP_LABELS, usesBackupMx, usesMx } from "./dns.records";
+import { BACKUP_MX_PREFERENCE, PRIMARY_MX_PREFERENCE, SETUP_LETTERS, usesBackupMx, usesMx } from "./dns.records";
 import { type Context, type DnsFinding, type FindingStatus, describeAddresses, finding, isIpLiteral, publish } from "./dns.check-common";
 
 interface MxEntry {
@@ -20,21 +21,14 @@ function describeMx(entries: MxEntry[]): string {
 }
 
 async function mxTargetFinding(context: Context, exchange: string): Promise<DnsFinding> {
-  const expected = "a host name with its own A or AAAA record (not an IP address, not a CNAME)";
-  const fixTarget = publish(context, context.hosts.apex, ["MX"]) || `Point the MX at ${context.hosts.mailHost}.`;
+  const expected = message("dns.mx.target.expected");
+  const fixTarget = publish(context, context.hosts.apex, ["MX"]) || message("dns.mx.target.point_at", { host: context.hosts.mailHost });
   if (isIpLiteral(exchange)) {
-    return finding(
-      "mx.target",
-      "FAIL",
-      exchange,
-      expected,
-      `${exchange} is an IP address: an MX record names a host, and senders look ${exchange} up as a name and find nothing (RFC 1035 §3.3.9, RFC 5321 §5.1)`,
-      `Point the MX at a host name instead. ${fixTarget}`,
-    );
+    return finding("mx.target", "FAIL", exchange, expected, message("dns.mx.target.ip.found", { exchange }), message("dns.mx.target.ip.fix", { publish: fixTarget }));
   }
   const { v4, v6 } = await context.lookup.addresses(exchange);
   const found = describeAddresses(v4, v6);
-  if (v4.status === "error" || v6.status === "error") return finding("mx.target", "ERROR", exchange, expected, found, "DNS did not answer; check again later.");
+  if (v4.status === "error" || v6.status === "error") return finding("mx.target", "ERROR", exchange, expected, found, message("dns.no_answer.fix"));
   if (v4.cnames.length > 0 || v6.cnames.length > 0) {
     const target = (v4.cnames[0] ?? v6.cnames[0])!.to;
     return finding(
@@ -42,12 +36,19 @@ async function mxTargetFinding(context: Context, exchange: string): Promise<DnsF
       "FAIL",
       exchange,
       expected,
-      `${exchange} is an alias (CNAME for ${target}); an MX target must have its own address records (RFC 2181 §10.3, RFC 5321 §5.1)`,
-      `Replace the CNAME of ${exchange} by A/AAAA records, or point the MX at ${target} directly. ${fixTarget}`,
+      message("dns.mx.target.cname.found", { exchange, target }),
+      message("dns.mx.target.cname.fix", { exchange, target, publish: fixTarget }),
     );
   }
   if (addressesOf(v4).length === 0 && addressesOf(v6).length === 0) {
-    return finding("mx.target", "FAIL", exchange, expected, `${found}: senders cannot deliver to it`, `Give ${exchange} an A record, or point the MX elsewhere. ${fixTarget}`);
+    return finding(
+      "mx.target",
+      "FAIL",
+      exchange,
+      expected,
+      message("dns.mx.target.no_address.found", { found }),
+      message("dns.mx.target.no_address.fix", { exchange, publish: fixTarget }),
+    );
   }
   return finding("mx.target", "PASS", exchange, expected, found, null);
 }
@@ -57,7 +58,7 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
   const domain = hosts.apex;
   const findings: DnsFinding[] = [];
   const mx = await mxEntries(context);
-  if (mx.status === "error") return [finding("mx.present", "ERROR", domain, null, `DNS did not answer: ${mx.message}`, "DNS did not answer; check again later.")];
+  if (mx.status === "error") return [finding("mx.present", "ERROR", domain, null, message("dns.no_answer.found", { reason: mx.message }), message("dns.no_answer.fix"))];
   const entries = mx.entries;
   const publishMx = publish(context, domain, ["MX"]);
 
@@ -67,18 +68,16 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
         "mx.present",
         "FAIL",
         domain,
-        usesMx(profile.setup) ? `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}` : "no MX record",
-        "a null MX (MX 0 .): the domain declares that it accepts no mail (RFC 7505)",
-        `Remove the null MX. ${publishMx}`,
+        usesMx(profile.setup) ? `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}` : message("dns.mx.none"),
+        message("dns.mx.null.found"),
+        message("dns.mx.null.fix", { publish: publishMx }),
       ),
     ];
   }
 
   if (!usesMx(profile.setup)) {
     if (entries.length === 0) {
-      findings.push(
-        finding("mx.present", "PASS", domain, "no MX record (set-up 甲)", `no MX record: mail falls back to the address of ${domain} (RFC 5321 §5.1 implicit MX)`, null),
-      );
+      findings.push(finding("mx.present", "PASS", domain, message("dns.mx.a_only.expected"), message("dns.mx.a_only.found", { domain }), null));
     } else {
       // With an MX, senders no longer use the domain's own address.
       const first = entries[0]!;
@@ -88,14 +87,14 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
           "mx.present",
           reaches ? "WARN" : "FAIL",
           domain,
-          "no MX record (set-up 甲): mail goes to the domain's own address",
-          `MX ${describeMx(entries)}${reaches ? " (it does reach the mail server)" : `: mail goes there, not to ${service.ipv4}`}`,
-          "Set-up 甲 publishes no MX record: remove the MX records, or move the domain to set-up 乙 (MX).",
+          message("dns.mx.a_only_mx.expected"),
+          message("dns.mx.a_only_mx.found", { mx: describeMx(entries), reaches: reaches ? "yes" : "no", address: service.ipv4 }),
+          message("dns.mx.a_only_mx.fix"),
         ),
       );
     }
   } else if (entries.length === 0) {
-    findings.push(finding("mx.present", "FAIL", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, "no MX record", `${publishMx}`));
+    findings.push(finding("mx.present", "FAIL", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, message("dns.mx.none"), publishMx));
     return findings;
   } else {
     findings.push(finding("mx.present", "PASS", domain, `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`, `MX ${describeMx(entries)}`, null));
@@ -109,8 +108,8 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
           "FAIL",
           domain,
           `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}`,
-          `MX ${describeMx(entries)}: none points at ${hosts.mailHost}`,
-          `${publishMx}, and remove MX records pointing elsewhere.`,
+          message("dns.mx.primary.missing.found", { mx: describeMx(entries), host: hosts.mailHost }),
+          message("dns.mx.primary.missing.fix", { publish: publishMx }),
         ),
       );
     } else {
@@ -121,23 +120,23 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
           "mx.primary",
           status,
           domain,
-          `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}, before any other MX`,
+          message("dns.mx.primary.expected", { mx: `MX ${PRIMARY_MX_PREFERENCE} ${hosts.mailHost}` }),
           before.length > 0
-            ? `MX ${describeMx(entries)}: ${before.map((entry) => entry.exchange).join(", ")} comes first, so senders deliver there`
+            ? message("dns.mx.primary.first.found", { mx: describeMx(entries), hosts: before.map((entry) => entry.exchange).join(", ") })
             : `MX ${primaryPreference} ${hosts.mailHost}`,
-          before.length > 0 ? `Remove the MX records of ${before.map((entry) => entry.exchange).join(", ")}, or give them a higher number. ${publishMx}` : `${publishMx}`,
+          before.length > 0 ? message("dns.mx.primary.first.fix", { hosts: before.map((entry) => entry.exchange).join(", "), publish: publishMx }) : publishMx,
         ),
       );
     }
     if (usesBackupMx(profile.setup) && !hosts.backupMxHost) {
-      findings.push(
-        finding("mx.backup", "ERROR", domain, "the service's backup MX", "no backup MX host is configured (BACKUP_MX_HOST)", "The service's operators must set BACKUP_MX_HOST."),
-      );
+      findings.push(finding("mx.backup", "ERROR", domain, message("dns.mx.backup.unset.expected"), message("dns.mx.backup.unset.found"), message("dns.mx.backup.unset.fix")));
     } else if (usesBackupMx(profile.setup)) {
       const backup = entries.filter((entry) => entry.exchange === hosts.backupMxHost);
-      const expectedBackup = `MX ${BACKUP_MX_PREFERENCE} ${hosts.backupMxHost}, a higher number than the main MX's ${PRIMARY_MX_PREFERENCE}`;
+      const expectedBackup = message("dns.mx.backup.expected", { mx: `MX ${BACKUP_MX_PREFERENCE} ${hosts.backupMxHost}`, primary: PRIMARY_MX_PREFERENCE });
       if (backup.length === 0) {
-        findings.push(finding("mx.backup", "FAIL", domain, expectedBackup, `MX ${describeMx(entries)}: no backup MX ${hosts.backupMxHost}`, `${publishMx}`));
+        findings.push(
+          finding("mx.backup", "FAIL", domain, expectedBackup, message("dns.mx.backup.missing.found", { mx: describeMx(entries), host: hosts.backupMxHost! }), publishMx),
+        );
       } else {
         const lowest = Math.min(...backup.map((entry) => entry.preference));
         const reference = primaryPreference ?? PRIMARY_MX_PREFERENCE;
@@ -149,8 +148,8 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
             expectedBackup,
             lowest > reference
               ? `MX ${lowest} ${hosts.backupMxHost}`
-              : `MX ${lowest} ${hosts.backupMxHost}: not a higher number than the main MX's ${reference}, so senders ${lowest < reference ? "use the backup first" : "split mail between the two"}`,
-            `Give the backup MX a higher preference number than the main one. ${publishMx}`,
+              : message("dns.mx.backup.order.found", { mx: `MX ${lowest} ${hosts.backupMxHost}`, primary: reference, order: lowest < reference ? "backup_first" : "split" }),
+            message("dns.mx.backup.order.fix", { publish: publishMx }),
           ),
         );
       }
@@ -163,9 +162,9 @@ export async function checkMx(context: Context): Promise<DnsFinding[]> {
           "mx.extra",
           "WARN",
           entry.exchange,
-          `only the MX records of set-up ${SETUP_LABELS[profile.setup].slice(0, 1)}`,
+          message("dns.mx.extra.expected", { setup: SETUP_LETTERS[profile.setup] }),
           `MX ${entry.preference} ${entry.exchange}`,
-          `${entry.exchange} is not one of the service's mail hosts: mail it accepts when ours is busy may never reach the mailboxes. Remove it unless it relays to us.`,
+          message("dns.mx.extra.fix", { exchange: entry.exchange }),
         ),
       );
     }

@@ -1,15 +1,17 @@
 // DNS checks: NS and SOA (the validator: dns.checker.ts).
+import { message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 import { addressesOf } from "./dns.lookup";
 import { recordText, type SoaRecordData } from "./dns.transport";
-import { type Context, type DnsFinding, type FindingStatus, SOA_RANGES, describeLookup, finding, list, sameSet, worstStatus } from "./dns.check-common";
+import { type Context, type DnsFinding, type FindingStatus, SOA_RANGES, describeLookup, finding, joinAlso, list, sameSet, worstStatus } from "./dns.check-common";
 
 /** The zone a name lies in: the owner of the SOA answered for it, or of the SOA in a negative answer. */
-async function zoneOf(context: Context, name: string): Promise<{ zone: string } | { error: string }> {
+async function zoneOf(context: Context, name: string): Promise<{ zone: string } | { error: Text }> {
   const soa = await context.resolve(name, "SOA");
   if (soa.status === "error") return { error: soa.message };
   if (soa.status === "ok") return { zone: soa.records[0]!.name };
   if (soa.soa) return { zone: soa.soa.name };
-  return { error: `no SOA found for ${name}` };
+  return { error: message("dns.ns.no_soa", { name }) };
 }
 
 /** IPv4 addresses when the host has any (IPv6 may not be routed from here), otherwise its IPv6 ones. */
@@ -31,19 +33,19 @@ interface Delegation {
 async function parentDelegation(
   context: Context,
   domain: string,
-): Promise<{ status: "ok"; delegation: Delegation } | { status: "nxdomain" | "missing" | "error"; parentZone?: string; message: string }> {
+): Promise<{ status: "ok"; delegation: Delegation } | { status: "nxdomain" | "missing" | "error"; parentZone?: string; message: Text }> {
   const parentName = domain.split(".").slice(1).join(".");
   const parent = await zoneOf(context, parentName);
-  if ("error" in parent) return { status: "error", message: `the parent zone of ${domain} could not be found: ${parent.error}` };
+  if ("error" in parent) return { status: "error", message: message("dns.ns.parent_unknown", { domain, reason: parent.error }) };
   const parentNs = await context.resolve(parent.zone, "NS");
   if (parentNs.status !== "ok") {
-    return { status: "error", parentZone: parent.zone, message: `the nameservers of ${parent.zone} could not be found (${describeLookup(parentNs, "NS")})` };
+    return { status: "error", parentZone: parent.zone, message: message("dns.ns.parent_ns_unknown", { zone: parent.zone, found: describeLookup(parentNs, "NS") }) };
   }
-  const failures: string[] = [];
+  const failures: Text[] = [];
   for (const nameserver of parentNs.records.map(recordText).sort()) {
     const { addresses, error } = await serverAddresses(context, nameserver);
     if (addresses.length === 0) {
-      failures.push(`${nameserver}: ${error ?? "no address"}`);
+      failures.push(message("dns.ns.failure", { nameserver, reason: error ?? message("dns.ns.no_address") }));
       continue;
     }
     for (const address of addresses) {
@@ -53,25 +55,25 @@ async function parentDelegation(
         continue;
       }
       const { response } = asked;
-      if (response.rcode === "NXDOMAIN") return { status: "nxdomain", parentZone: parent.zone, message: `${nameserver} says ${domain} does not exist` };
+      if (response.rcode === "NXDOMAIN") return { status: "nxdomain", parentZone: parent.zone, message: message("dns.ns.parent_nxdomain", { nameserver, domain }) };
       if (response.rcode !== "NOERROR") {
-        failures.push(`${nameserver} (${address}) answered ${response.rcode}`);
+        failures.push(message("dns.ns.answered_rcode", { nameserver, address, rcode: response.rcode }));
         continue;
       }
       // A referral lists the delegation in the authority section; a parent
       // server that also serves the child answers it authoritatively.
       const records = [...response.answers, ...response.authorities].filter((record) => record.type === "NS" && record.name === domain);
-      if (records.length === 0) return { status: "missing", parentZone: parent.zone, message: `${parent.zone} has no delegation (NS records) for ${domain}` };
+      if (records.length === 0) return { status: "missing", parentZone: parent.zone, message: message("dns.ns.no_delegation", { zone: parent.zone, domain }) };
       return { status: "ok", delegation: { parentZone: parent.zone, nameservers: [...new Set(records.map(recordText))].sort() } };
     }
   }
-  return { status: "error", parentZone: parent.zone, message: `no nameserver of ${parent.zone} answered: ${failures.join("; ")}` };
+  return { status: "error", parentZone: parent.zone, message: message("dns.ns.parent_silent", { zone: parent.zone, failures: joinAlso(failures) }) };
 }
 
 interface NameserverProbe {
   nameserver: string;
   status: FindingStatus;
-  found: string;
+  found: Text;
   serials: number[];
 }
 
@@ -79,81 +81,60 @@ async function probeNameserver(context: Context, domain: string, nameserver: str
   const { addresses, error } = await serverAddresses(context, nameserver);
   if (addresses.length === 0) {
     return error
-      ? { nameserver, status: "ERROR", found: `its address could not be looked up: ${error}`, serials: [] }
-      : { nameserver, status: "FAIL", found: `${nameserver} has no address (A or AAAA record)`, serials: [] };
+      ? { nameserver, status: "ERROR", found: message("dns.ns.address_error", { reason: error }), serials: [] }
+      : { nameserver, status: "FAIL", found: message("dns.ns.server_no_address", { nameserver }), serials: [] };
   }
   const outcomes = await Promise.all(
-    addresses.map(async (address): Promise<{ status: FindingStatus; text: string; serial?: number }> => {
+    addresses.map(async (address): Promise<{ status: FindingStatus; text: Text; serial?: number }> => {
       const asked = await context.lookup.ask({ host: address, port: context.nameserverPort }, domain, "SOA");
       if (asked.status === "error") return { status: "ERROR", text: `${address}: ${asked.message}` };
       const { response } = asked;
-      if (response.rcode !== "NOERROR") return { status: "FAIL", text: `${address} answers ${response.rcode}: it does not serve the zone (lame delegation)` };
-      if (!response.authoritative)
-        return { status: "FAIL", text: `${address} answers without authority (a referral or cached data): it does not serve the zone (lame delegation)` };
+      if (response.rcode !== "NOERROR") return { status: "FAIL", text: message("dns.ns.lame_rcode", { address, rcode: response.rcode }) };
+      if (!response.authoritative) return { status: "FAIL", text: message("dns.ns.lame_referral", { address }) };
       const soa = response.answers.find((record) => record.type === "SOA" && record.name === domain);
-      if (!soa) return { status: "FAIL", text: `${address} answers authoritatively but without the zone's SOA record` };
+      if (!soa) return { status: "FAIL", text: message("dns.ns.no_zone_soa", { address }) };
       const serial = (soa.data as SoaRecordData).serial;
-      return { status: "PASS", text: `${address} answers authoritatively, serial ${serial}`, serial };
+      return { status: "PASS", text: message("dns.ns.authoritative", { address, serial: String(serial) }), serial };
     }),
   );
   return {
     nameserver,
     status: worstStatus(outcomes.map((outcome) => outcome.status)),
-    found: outcomes.map((outcome) => outcome.text).join("; "),
+    found: joinAlso(outcomes.map((outcome) => outcome.text)),
     serials: outcomes.flatMap((outcome) => (outcome.serial === undefined ? [] : [outcome.serial])),
   };
 }
 
-function soaTimerProblems(soa: SoaRecordData): string[] {
-  const problems: string[] = [];
+function soaTimerProblems(soa: SoaRecordData): Text[] {
+  const problems: Text[] = [];
   for (const [field, [low, high]] of Object.entries(SOA_RANGES) as [keyof typeof SOA_RANGES, readonly [number, number]][]) {
     const value = soa[field];
-    if (value < low || value > high) problems.push(`${field} ${value} s is outside ${low}–${high} s`);
+    if (value < low || value > high) problems.push(message("dns.soa.timer_outside", { field, value: String(value), low: String(low), high: String(high) }));
   }
-  if (soa.retry >= soa.refresh) problems.push(`retry ${soa.retry} s is not shorter than refresh ${soa.refresh} s`);
+  if (soa.retry >= soa.refresh) problems.push(message("dns.soa.retry_not_shorter", { retry: String(soa.retry), refresh: String(soa.refresh) }));
   return problems;
+}
+
+/** The zone's timers as found (values). */
+function soaTimers(soa: SoaRecordData): string {
+  return `refresh ${soa.refresh}, retry ${soa.retry}, expire ${soa.expire}, minimum ${soa.minimum}`;
 }
 
 export async function checkNameservers(context: Context): Promise<DnsFinding[]> {
   const domain = context.hosts.apex;
   const findings: DnsFinding[] = [];
   const soa = await context.resolve(domain, "SOA");
-  const delegationExpected = "the parent zone delegates the domain (NS records) to nameservers that serve it";
+  const delegationExpected = message("dns.ns.delegation.expected");
   if (soa.status === "error") {
-    return [
-      finding(
-        "ns.delegation",
-        "ERROR",
-        domain,
-        delegationExpected,
-        `DNS did not answer: ${soa.message}`,
-        "DNS did not answer in time; check again later. If it persists, the domain's nameservers are down.",
-      ),
-    ];
+    return [finding("ns.delegation", "ERROR", domain, delegationExpected, message("dns.no_answer.found", { reason: soa.message }), message("dns.ns.delegation.no_answer.fix"))];
   }
   if (soa.status === "nxdomain") {
     context.domainMissing = true;
-    return [
-      finding(
-        "ns.delegation",
-        "FAIL",
-        domain,
-        delegationExpected,
-        "the domain does not exist in DNS (NXDOMAIN)",
-        "Register the domain, or ask the registrar to delegate it (NS records) to the DNS provider that hosts its zone.",
-      ),
-    ];
+    return [finding("ns.delegation", "FAIL", domain, delegationExpected, message("dns.ns.delegation.nxdomain.found"), message("dns.ns.delegation.nxdomain.fix"))];
   }
   if (soa.status === "ok" && soa.cnames.length > 0) {
     return [
-      finding(
-        "ns.delegation",
-        "FAIL",
-        domain,
-        delegationExpected,
-        `the domain itself is an alias (CNAME for ${soa.cnames[0]!.to}), which a zone apex cannot be (RFC 1034 §3.6.2)`,
-        "Remove the CNAME at the domain and give the domain its own zone with NS, SOA, A and MX records.",
-      ),
+      finding("ns.delegation", "FAIL", domain, delegationExpected, message("dns.ns.delegation.cname.found", { target: soa.cnames[0]!.to }), message("dns.ns.delegation.cname.fix")),
     ];
   }
   const zoneSoa = soa.status === "ok" ? soa.records[0]! : soa.soa;
@@ -164,8 +145,8 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         "WARN",
         domain,
         delegationExpected,
-        `the domain has no zone of its own: it lies inside the zone ${zoneSoa?.name ?? "(unknown)"}, so nameserver checks were skipped`,
-        `Records for ${domain} are managed in the zone ${zoneSoa?.name ?? "above it"}; ask whoever runs that zone to publish them.`,
+        message("dns.ns.delegation.no_zone.found", { zone: zoneSoa?.name ?? message("dns.ns.zone_unknown") }),
+        message("dns.ns.delegation.no_zone.fix", { domain, zone: zoneSoa?.name ?? "", known: zoneSoa ? "yes" : "no" }),
       ),
     ];
   }
@@ -173,9 +154,18 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
   const [parent, child] = await Promise.all([parentDelegation(context, domain), context.resolve(domain, "NS")]);
   const childNs = child.status === "ok" ? [...new Set(child.records.map(recordText))].sort() : [];
   if (parent.status === "ok") {
-    findings.push(finding("ns.delegation", "PASS", domain, delegationExpected, `${parent.delegation.parentZone} delegates to ${list(parent.delegation.nameservers)}`, null));
+    findings.push(
+      finding(
+        "ns.delegation",
+        "PASS",
+        domain,
+        delegationExpected,
+        message("dns.ns.delegation.found", { zone: parent.delegation.parentZone, nameservers: list(parent.delegation.nameservers) }),
+        null,
+      ),
+    );
   } else if (parent.status === "error") {
-    findings.push(finding("ns.delegation", "ERROR", domain, delegationExpected, parent.message, "The parent zone's nameservers did not answer; check again later."));
+    findings.push(finding("ns.delegation", "ERROR", domain, delegationExpected, parent.message, message("dns.ns.delegation.parent_silent.fix")));
   } else {
     findings.push(
       finding(
@@ -184,16 +174,14 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         domain,
         delegationExpected,
         parent.message,
-        `Ask the registrar to delegate ${domain} to its nameservers${childNs.length > 0 ? ` (${list(childNs)})` : ""}.`,
+        childNs.length > 0 ? message("dns.ns.delegation.missing.fix_named", { domain, nameservers: list(childNs) }) : message("dns.ns.delegation.missing.fix", { domain }),
       ),
     );
   }
   const parentNs = parent.status === "ok" ? parent.delegation.nameservers : [];
 
   if (child.status === "error") {
-    findings.push(
-      finding("ns.parent_child_match", "ERROR", domain, "the same nameservers in the parent zone and in the zone", child.message, "DNS did not answer; check again later."),
-    );
+    findings.push(finding("ns.parent_child_match", "ERROR", domain, message("dns.ns.match.expected"), child.message, message("dns.no_answer.fix")));
   } else if (parent.status === "ok") {
     const agree = sameSet(parentNs, childNs);
     findings.push(
@@ -201,9 +189,9 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         "ns.parent_child_match",
         agree ? "PASS" : "WARN",
         domain,
-        "the same nameservers in the parent zone and in the zone",
-        agree ? list(childNs) : `parent zone: ${list(parentNs)}; the zone itself: ${list(childNs)}`,
-        "Make the nameservers listed at the registrar and the NS records in the zone the same set.",
+        message("dns.ns.match.expected"),
+        agree ? list(childNs) : message("dns.ns.match.found", { parent: list(parentNs), child: list(childNs) }),
+        message("dns.ns.match.fix"),
       ),
     );
   }
@@ -215,9 +203,9 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         "ns.count",
         nameservers.length >= 2 ? "PASS" : "WARN",
         domain,
-        "at least two nameservers (RFC 2182 §5)",
-        `${nameservers.length}: ${list(nameservers)}`,
-        "Add a second nameserver, on another network: with one, the domain disappears whenever it is down.",
+        message("dns.ns.count.expected"),
+        `${nameservers.length}: ${nameservers.join(", ")}`,
+        message("dns.ns.count.fix"),
       ),
     );
   }
@@ -229,23 +217,30 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         "ns.authoritative",
         probe.status,
         probe.nameserver,
-        `${probe.nameserver} answers authoritatively for ${domain}`,
+        message("dns.ns.authoritative.expected", { nameserver: probe.nameserver, domain }),
         probe.found,
         probe.status === "ERROR"
-          ? `${probe.nameserver} did not answer: check that it is running and reachable on UDP and TCP port 53.`
-          : `Configure ${probe.nameserver} to serve the zone ${domain}, or remove it from the NS records at the registrar and in the zone.`,
+          ? message("dns.ns.authoritative.silent.fix", { nameserver: probe.nameserver })
+          : message("dns.ns.authoritative.lame.fix", { nameserver: probe.nameserver, domain }),
       ),
     );
   }
 
   const soaData = zoneSoa.data as SoaRecordData;
-  findings.push(finding("soa.present", "PASS", domain, "an SOA record at the zone apex", `primary ${soaData.mname}, contact ${soaData.rname}, serial ${soaData.serial}`, null));
+  findings.push(
+    finding(
+      "soa.present",
+      "PASS",
+      domain,
+      message("dns.soa.present.expected"),
+      message("dns.soa.present.found", { mname: soaData.mname, rname: soaData.rname, serial: String(soaData.serial) }),
+      null,
+    ),
+  );
 
   const serials = probes.filter((probe) => probe.serials.length > 0);
   if (serials.length === 0) {
-    findings.push(
-      finding("soa.serial", "ERROR", domain, "the same SOA serial on every nameserver", "no nameserver answered with the zone's SOA", "Check again once the nameservers answer."),
-    );
+    findings.push(finding("soa.serial", "ERROR", domain, message("dns.soa.serial.expected"), message("dns.soa.serial.none.found"), message("dns.soa.serial.none.fix")));
   } else {
     const distinct = new Set(serials.flatMap((probe) => probe.serials));
     findings.push(
@@ -253,11 +248,11 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
         "soa.serial",
         distinct.size === 1 ? "PASS" : "FAIL",
         domain,
-        "the same SOA serial on every nameserver",
+        message("dns.soa.serial.expected"),
         distinct.size === 1
-          ? `serial ${[...distinct][0]} on ${list(serials.map((probe) => probe.nameserver))}`
+          ? message("dns.soa.serial.same.found", { serial: String([...distinct][0]), nameservers: list(serials.map((probe) => probe.nameserver)) })
           : serials.map((probe) => `${probe.nameserver}: ${[...new Set(probe.serials)].join("/")}`).join("; "),
-        "The nameservers serve different versions of the zone: the one with the lower serial missed an update. Make it transfer the zone from the primary again (check NOTIFY and zone transfers), or load the same zone file on every nameserver.",
+        message("dns.soa.serial.fix"),
       ),
     );
   }
@@ -268,9 +263,14 @@ export async function checkNameservers(context: Context): Promise<DnsFinding[]> 
       "soa.timers",
       problems.length === 0 ? "PASS" : "WARN",
       domain,
-      `refresh ${SOA_RANGES.refresh.join("–")} s, retry ${SOA_RANGES.retry[0]} s up to refresh, expire ${SOA_RANGES.expire.join("–")} s, negative TTL (minimum) ${SOA_RANGES.minimum.join("–")} s`,
-      `refresh ${soaData.refresh}, retry ${soaData.retry}, expire ${soaData.expire}, minimum ${soaData.minimum}${problems.length > 0 ? ` (${problems.join("; ")})` : ""}`,
-      "Ask the DNS provider to set the SOA timers within these ranges, for example refresh 3600, retry 900, expire 1209600, minimum 3600: a long negative TTL keeps a missing record missing for that long after it is fixed.",
+      message("dns.soa.timers.expected", {
+        refresh: SOA_RANGES.refresh.join("–"),
+        retry: String(SOA_RANGES.retry[0]),
+        expire: SOA_RANGES.expire.join("–"),
+        minimum: SOA_RANGES.minimum.join("–"),
+      }),
+      problems.length > 0 ? message("dns.soa.timers.found_problems", { timers: soaTimers(soaData), problems: joinAlso(problems) }) : soaTimers(soaData),
+      message("dns.soa.timers.fix"),
     ),
   );
   return findings;

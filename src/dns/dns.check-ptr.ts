@@ -1,4 +1,5 @@
 // DNS checks: Reverse DNS of the service's own mail server (the validator: dns.checker.ts).
+import { message } from "../i18n/messages";
 import { addressesOf } from "./dns.lookup";
 import { recordText } from "./dns.transport";
 import { type Context, type DnsFinding, canonicalAddress, finding, list, reverseName } from "./dns.check-common";
@@ -8,16 +9,17 @@ export async function checkReverseDns(context: Context): Promise<DnsFinding[]> {
   const addresses = [service.ipv4, ...(service.ipv6 ? [service.ipv6] : [])];
   return Promise.all(
     addresses.map(async (address): Promise<DnsFinding> => {
-      const expected = `a PTR record${service.hostname ? ` naming ${service.hostname}` : ""}, whose name resolves back to ${address} (forward-confirmed)`;
-      const owner = "This is the service's own record, not the customer's: support escalates it to the operators of the mail server's network.";
+      const expected = service.hostname ? message("dns.ptr.expected_named", { hostname: service.hostname, address }) : message("dns.ptr.expected", { address });
+      const owner = message("dns.ptr.owner.fix");
       const ptr = await context.resolve(reverseName(address), "PTR");
-      if (ptr.status === "error") return finding("ptr.mail_server", "ERROR", address, expected, `DNS did not answer: ${ptr.message}`, "Check again later.");
+      if (ptr.status === "error")
+        return finding("ptr.mail_server", "ERROR", address, expected, message("dns.no_answer.found", { reason: ptr.message }), message("dns.check_again"));
       const names = ptr.status === "ok" ? [...new Set(ptr.records.map(recordText))].sort() : [];
       if (names.length === 0) {
-        return finding("ptr.mail_server", "FAIL", address, expected, "no PTR record: many receivers refuse mail from addresses without reverse DNS", owner);
+        return finding("ptr.mail_server", "FAIL", address, expected, message("dns.ptr.none.found"), owner);
       }
       if (service.hostname && !names.includes(service.hostname)) {
-        return finding("ptr.mail_server", "FAIL", address, expected, `PTR ${list(names)}, not the mail server's name ${service.hostname}`, owner);
+        return finding("ptr.mail_server", "FAIL", address, expected, message("dns.ptr.other_name.found", { names: list(names), hostname: service.hostname }), owner);
       }
       const candidates = service.hostname ? [service.hostname] : names;
       const forward = await Promise.all(candidates.map((name) => context.lookup.addresses(name)));
@@ -25,11 +27,12 @@ export async function checkReverseDns(context: Context): Promise<DnsFinding[]> {
         const found = [...addressesOf(forward[index]!.v4), ...addressesOf(forward[index]!.v6)].map(canonicalAddress);
         return found.includes(canonicalAddress(address));
       });
-      if (confirmed.length > 0) return finding("ptr.mail_server", "PASS", address, expected, `PTR ${list(names)}; ${confirmed[0]} resolves back to ${address}`, null);
+      if (confirmed.length > 0)
+        return finding("ptr.mail_server", "PASS", address, expected, message("dns.ptr.confirmed.found", { names: list(names), name: confirmed[0]!, address }), null);
       if (forward.some((result) => result.v4.status === "error" || result.v6.status === "error")) {
-        return finding("ptr.mail_server", "ERROR", address, expected, `PTR ${list(names)}; the forward lookup did not answer`, "Check again later.");
+        return finding("ptr.mail_server", "ERROR", address, expected, message("dns.ptr.forward_error.found", { names: list(names) }), message("dns.check_again"));
       }
-      return finding("ptr.mail_server", "FAIL", address, expected, `PTR ${list(names)}, but that name does not resolve back to ${address} (not forward-confirmed)`, owner);
+      return finding("ptr.mail_server", "FAIL", address, expected, message("dns.ptr.not_confirmed.found", { names: list(names), address }), owner);
     }),
   );
 }

@@ -1,6 +1,7 @@
 // DNS checks: Which set-up do the records match? (the validator: dns.checker.ts).
 import { addressesOf } from "./dns.lookup";
-import { SETUP_LABELS, type DnsSetup } from "./dns.records";
+import { message } from "../i18n/messages";
+import { SETUP_LABELS, SETUP_LETTERS, type DnsSetup } from "./dns.records";
 import { type Context, type DnsFinding, canonicalAddress, finding } from "./dns.check-common";
 import { mxEntries } from "./dns.check-mx";
 
@@ -29,25 +30,18 @@ export async function detectSetup(context: Context): Promise<{ setup: DnsSetup |
 
 export function setupFinding(context: Context, detected: { setup: DnsSetup | null; error?: string }): DnsFinding {
   const { profile, hosts } = context;
-  const expected = `set-up ${SETUP_LABELS[profile.setup]}`;
-  if (detected.error) return finding("setup.detected", "ERROR", hosts.apex, expected, `DNS did not answer: ${detected.error}`, "Check again later.");
-  if (detected.setup === profile.setup) return finding("setup.detected", "PASS", hosts.apex, expected, `set-up ${SETUP_LABELS[detected.setup]}`, null);
+  const expected = message("dns.setup.named", { setup: SETUP_LABELS[profile.setup] });
+  if (detected.error) return finding("setup.detected", "ERROR", hosts.apex, expected, message("dns.no_answer.found", { reason: detected.error }), message("dns.check_again"));
+  if (detected.setup === profile.setup) return finding("setup.detected", "PASS", hosts.apex, expected, message("dns.setup.named", { setup: SETUP_LABELS[detected.setup] }), null);
   if (detected.setup === null) {
-    return finding(
-      "setup.detected",
-      "FAIL",
-      hosts.apex,
-      expected,
-      "the records match none of the four set-ups",
-      `Publish the records of set-up ${SETUP_LABELS[profile.setup].slice(0, 1)} (see the expected records and the other findings).`,
-    );
+    return finding("setup.detected", "FAIL", hosts.apex, expected, message("dns.setup.none.found"), message("dns.setup.none.fix", { setup: SETUP_LETTERS[profile.setup] }));
   }
   return finding(
     "setup.detected",
     "WARN",
     hosts.apex,
     expected,
-    `set-up ${SETUP_LABELS[detected.setup]}`,
-    `The records are those of set-up ${SETUP_LABELS[detected.setup].slice(0, 1)}, but the contract is set-up ${SETUP_LABELS[profile.setup].slice(0, 1)}: publish the missing records, or change the domain's set-up.`,
+    message("dns.setup.named", { setup: SETUP_LABELS[detected.setup] }),
+    message("dns.setup.other.fix", { detected: SETUP_LETTERS[detected.setup], contract: SETUP_LETTERS[profile.setup] }),
   );
 }

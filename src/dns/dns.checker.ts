@@ -6,6 +6,7 @@
 // never as an exception. The checks themselves are in dns.check-*.ts, one
 // file per group: ns, address, mx, mailauth (SPF, DKIM, DMARC, MTA-STS,
 // TLS-RPT), ptr, setup; what they share in dns.check-common.ts.
+import { message } from "../i18n/messages";
 import { DnsLookup } from "./dns.lookup";
 import { expectedRecords, hostsOf, type DnsSetup, type DomainDnsProfile } from "./dns.records";
 import { type Context, type DnsCheckResult, type DnsCheckerOptions, type DnsFinding, finding, worstStatus } from "./dns.check-common";
@@ -48,14 +49,7 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
       timer = setTimeout(
         () =>
           resolve([
-            finding(
-              `${name}.unfinished`,
-              "ERROR",
-              context.hosts.apex,
-              null,
-              `not finished within the check's ${options.checkTimeoutMs} ms`,
-              "DNS answered too slowly; check again later.",
-            ),
+            finding(`${name}.unfinished`, "ERROR", context.hosts.apex, null, message("dns.unfinished.found", { ms: options.checkTimeoutMs }), message("dns.unfinished.fix")),
           ]),
         Math.max(0, deadline - monotonicNow()) + DEADLINE_GRACE_MS,
       );
@@ -70,8 +64,8 @@ export function createDnsChecker(options: DnsCheckerOptions): DnsChecker {
           "ERROR",
           context.hosts.apex,
           null,
-          `the check failed: ${error instanceof Error ? error.message : String(error)}`,
-          "Report this to the developers.",
+          message("dns.internal.found", { reason: error instanceof Error ? error.message : String(error) }),
+          message("dns.internal.fix"),
         ),
       ];
     } finally {

@@ -4,6 +4,7 @@
 import { createPublicKey } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import { BadInputError } from "../errors";
+import { message } from "../i18n/messages";
 import type { Config } from "../config";
 import { SETUP_LABELS, usesBackupMx, usesWebServer, type DnsSetup } from "./dns.records";
 
@@ -14,12 +15,12 @@ export function parseWebServerAddress(input: string, field = "webServerAddress")
   const value = input.trim();
   const looksValid = value.length <= 64 && (ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value));
   if (!looksValid) {
-    throw new BadInputError(field, `"${value.slice(0, 64)}" is not an IP address: give the web server's IPv4 (such as 192.0.2.80) or IPv6 address.`);
+    throw new BadInputError(field, message("dns.input.web_address", { input: value.slice(0, 64) }));
   }
   // An IPv4-mapped IPv6 address (::ffff:192.0.2.80) is the IPv4 address.
   const address = ipaddr.process(value);
   if (UNUSABLE_RANGES.has(address.range())) {
-    throw new BadInputError(field, `${value} is a ${address.range()} address, which no visitor can reach: give the web server's public address.`);
+    throw new BadInputError(field, message("dns.input.web_unreachable", { input: value, range: address.range() }));
   }
   return address.toString();
 }
@@ -36,7 +37,7 @@ const MAX_DKIM_KEY_LENGTH = 2048;
 export function parseDkimPublicKey(input: string, field = "dkimPublicKey"): string {
   const compact = input.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
   if (compact.length === 0 || compact.length > MAX_DKIM_KEY_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
-    throw new BadInputError(field, "dkimPublicKey must be a public key in base64 (the p= value of the DKIM record), at most 2048 characters.");
+    throw new BadInputError(field, message("dns.input.dkim_base64"));
   }
   const bytes = Buffer.from(compact, "base64");
   if (bytes.length === 32) return bytes.toString("base64");
@@ -44,17 +45,17 @@ export function parseDkimPublicKey(input: string, field = "dkimPublicKey"): stri
   try {
     key = createPublicKey({ key: bytes, format: "der", type: "spki" });
   } catch {
-    throw new BadInputError(field, "dkimPublicKey is not a public key: give the base64 of an RSA public key (SubjectPublicKeyInfo), or a 32-byte Ed25519 key.");
+    throw new BadInputError(field, message("dns.input.dkim_not_key"));
   }
   if (key.asymmetricKeyType === "ed25519") {
     return Buffer.from(key.export({ format: "jwk" }).x!, "base64url").toString("base64");
   }
   if (key.asymmetricKeyType !== "rsa") {
-    throw new BadInputError(field, `dkimPublicKey is an ${key.asymmetricKeyType} key; DKIM uses RSA or Ed25519 keys.`);
+    throw new BadInputError(field, message("dns.input.dkim_key_type", { type: String(key.asymmetricKeyType) }));
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   // RFC 8301 §3.2: verifiers must not accept RSA keys below 1024 bits.
-  if (bits < 1024) throw new BadInputError(field, `dkimPublicKey is a ${bits}-bit RSA key; receivers refuse keys below 1024 bits (2048 is usual).`);
+  if (bits < 1024) throw new BadInputError(field, message("dns.input.dkim_short", { bits: String(bits) }));
   return bytes.toString("base64");
 }
 
@@ -70,9 +71,9 @@ export function checkSetupRequirements(
   rules: { backupMxHost: boolean } = { backupMxHost: true },
 ): void {
   if (usesWebServer(setup) && !webServerAddress) {
-    throw new BadInputError(fields.webServerAddress, `Set-up ${SETUP_LABELS[setup]} needs the customer's web server address: give webServerAddress.`);
+    throw new BadInputError(fields.webServerAddress, message("dns.input.setup_needs_web", { setup: SETUP_LABELS[setup] }));
   }
   if (rules.backupMxHost && usesBackupMx(setup) && !config.BACKUP_MX_HOST) {
-    throw new BadInputError(fields.setup, `Set-up ${SETUP_LABELS[setup]} needs the service's backup MX host, and none is configured (BACKUP_MX_HOST).`);
+    throw new BadInputError(fields.setup, message("dns.input.setup_needs_backup", { setup: SETUP_LABELS[setup] }));
   }
 }

@@ -8,18 +8,23 @@
 //   MX_WEB_BACKUP (丁) as MX_WEB, plus domain MX 20 <backup MX host>
 // Every set-up also gets SPF, DMARC and (when the domain has a key) DKIM.
 import { isIPv6 } from "node:net";
+import { message, type Message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 
 export type DnsSetup = "A_ONLY" | "MX" | "MX_WEB" | "MX_WEB_BACKUP";
 
 export const DNS_SETUPS: readonly DnsSetup[] = ["A_ONLY", "MX", "MX_WEB", "MX_WEB_BACKUP"];
 
-/** The names support uses with customers. */
-export const SETUP_LABELS: Record<DnsSetup, string> = {
-  A_ONLY: "甲 (A_ONLY: the mail server on the domain's own A record, no MX)",
-  MX: "乙 (MX: mail and webmail, no web server)",
-  MX_WEB: "丙 (MX_WEB: mail, webmail and the customer's web server)",
-  MX_WEB_BACKUP: "丁 (MX_WEB_BACKUP: as 丙, plus a backup MX)",
+/** The names support uses with customers, with what each set-up is (in the reader's language). */
+export const SETUP_LABELS: Record<DnsSetup, Message> = {
+  A_ONLY: message("dns.setup.A_ONLY"),
+  MX: message("dns.setup.MX"),
+  MX_WEB: message("dns.setup.MX_WEB"),
+  MX_WEB_BACKUP: message("dns.setup.MX_WEB_BACKUP"),
 };
+
+/** The set-up's letter alone, as support says it in any language. */
+export const SETUP_LETTERS: Record<DnsSetup, string> = { A_ONLY: "甲", MX: "乙", MX_WEB: "丙", MX_WEB_BACKUP: "丁" };
 
 export const PRIMARY_MX_PREFERENCE = 10;
 export const BACKUP_MX_PREFERENCE = 20;
@@ -67,10 +72,10 @@ export interface DkimProfileKey {
   ageDays: number;
 }
 
-export const DKIM_STATE_PURPOSES: Record<DkimPublishedState, string> = {
-  PUBLISHED_PENDING: "DKIM, next key of a rotation: publish it now; signing switches to it once the DNS check sees it and the rotation is confirmed.",
-  ACTIVE: "DKIM: the key receivers use to verify the service's signatures.",
-  RETIRING: "DKIM, previous key: keep it published until the grace period ends, for mail still in flight; then remove it.",
+export const DKIM_STATE_PURPOSES: Record<DkimPublishedState, Message> = {
+  PUBLISHED_PENDING: message("dns.purpose.dkim_pending"),
+  ACTIVE: message("dns.purpose.dkim"),
+  RETIRING: message("dns.purpose.dkim_retiring"),
 };
 
 export function dkimHost(selector: string, domain: string): string {
@@ -87,7 +92,8 @@ export interface ExpectedRecord {
   preference: number | null;
   /** An address, a host name (without trailing dot) or a TXT text (unquoted). */
   value: string;
-  purpose: string;
+  /** What the record is for, in words for the customer (written in the reader's language). */
+  purpose: Text;
   zoneLine: string;
 }
 
@@ -174,13 +180,13 @@ export function zoneLine(record: Omit<ExpectedRecord, "zoneLine" | "purpose">): 
   return `${record.name}.\t${record.ttl}\tIN\t${record.type}\t${rdata}`;
 }
 
-function record(name: string, type: ExpectedRecordType, value: string, purpose: string, preference: number | null = null): ExpectedRecord {
+function record(name: string, type: ExpectedRecordType, value: string, purpose: Text, preference: number | null = null): ExpectedRecord {
   const base = { name, type, ttl: RECORD_TTL, preference, value };
   return { ...base, purpose, zoneLine: zoneLine(base) };
 }
 
 /** A and (when the service has IPv6) AAAA records pointing a name at the mail server. */
-function mailServerAddresses(name: string, service: MailService, purpose: string): ExpectedRecord[] {
+function mailServerAddresses(name: string, service: MailService, purpose: Text): ExpectedRecord[] {
   return [record(name, "A", service.ipv4, purpose), ...(service.ipv6 ? [record(name, "AAAA", service.ipv6, purpose)] : [])];
 }
 
@@ -194,34 +200,32 @@ export function expectedRecords(profile: DomainDnsProfile, service: MailService)
   const { setup } = profile;
   const records: ExpectedRecord[] = [];
   if (setup === "A_ONLY") {
-    records.push(...mailServerAddresses(hosts.apex, service, "The mail server, on the domain itself: with no MX record, mail is delivered to this address (RFC 5321 §5.1)."));
+    records.push(...mailServerAddresses(hosts.apex, service, message("dns.purpose.a_only")));
   }
   if (usesWebServer(setup) && profile.webServerAddress) {
     const type = isIPv6(profile.webServerAddress) ? "AAAA" : "A";
-    records.push(record(hosts.apex, type, profile.webServerAddress, "The customer's own web server."));
-    records.push(record(hosts.www, "CNAME", hosts.apex, "www shows the same web site as the domain."));
+    records.push(record(hosts.apex, type, profile.webServerAddress, message("dns.purpose.web_server")));
+    records.push(record(hosts.www, "CNAME", hosts.apex, message("dns.purpose.www")));
   }
   if (usesMx(setup)) {
     if (isInDomain(hosts.mailHost, profile.name)) {
-      records.push(...mailServerAddresses(hosts.mailHost, service, "The mail host the MX record points at."));
+      records.push(...mailServerAddresses(hosts.mailHost, service, message("dns.purpose.mail_host")));
     }
-    records.push(record(hosts.apex, "MX", hosts.mailHost, "Mail for the domain goes to the service's mail host.", PRIMARY_MX_PREFERENCE));
+    records.push(record(hosts.apex, "MX", hosts.mailHost, message("dns.purpose.mx"), PRIMARY_MX_PREFERENCE));
     if (usesBackupMx(setup) && hosts.backupMxHost) {
-      records.push(
-        record(hosts.apex, "MX", hosts.backupMxHost, "The backup MX, used only when the main mail host cannot be reached (higher preference number).", BACKUP_MX_PREFERENCE),
-      );
+      records.push(record(hosts.apex, "MX", hosts.backupMxHost, message("dns.purpose.backup_mx"), BACKUP_MX_PREFERENCE));
     }
     if (isInDomain(hosts.webmailHost, profile.name)) {
-      records.push(...mailServerAddresses(hosts.webmailHost, service, "The webmail page."));
+      records.push(...mailServerAddresses(hosts.webmailHost, service, message("dns.purpose.webmail")));
     }
   }
-  records.push(record(hosts.apex, "TXT", spfRecordFor(service), "SPF: the service's mail servers may send as the domain (one SPF record only)."));
+  records.push(record(hosts.apex, "TXT", spfRecordFor(service), message("dns.purpose.spf")));
   if (profile.dkimKeys && profile.dkimKeys.length > 0) {
     for (const key of profile.dkimKeys) records.push(record(dkimHost(key.selector, profile.name), "TXT", dkimRecordFor(key.publicKey), DKIM_STATE_PURPOSES[key.state]));
   } else if (profile.dkimPublicKey) {
-    records.push(record(hosts.dkim, "TXT", dkimRecordFor(profile.dkimPublicKey), "DKIM: the key receivers use to verify the service's signatures."));
+    records.push(record(hosts.dkim, "TXT", dkimRecordFor(profile.dkimPublicKey), message("dns.purpose.dkim")));
   }
-  records.push(record(hosts.dmarc, "TXT", dmarcRecordFor(service), "DMARC: what receivers do with mail that fails SPF and DKIM."));
+  records.push(record(hosts.dmarc, "TXT", dmarcRecordFor(service), message("dns.purpose.dmarc")));
   return records;
 }
 

@@ -2,7 +2,9 @@ import type { Resolvers } from "../generated/graphql";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf } from "../graphql/context";
-import type { DnsSetup } from "./dns.records";
+import { writtenFor } from "../i18n/text";
+import type { DnsFinding } from "./dns.check-common";
+import type { DnsSetup, ExpectedRecord } from "./dns.records";
 import { checkDomainDns, checkDomainsDns, expectedDnsRecordsOf, lastDnsCheckOf, type DnsCheckView, type DnsSweepQuery } from "./dns.service";
 
 export const dnsResolvers = {
@@ -24,5 +26,14 @@ export const dnsResolvers = {
     },
     aliasDomain: (check: DnsCheckView, _: unknown, context: GraphQLContext) =>
       check.aliasDomainName ? context.deps.db.aliasDomain.findUnique({ where: { name: check.aliasDomainName } }) : null,
+  },
+  // Texts for people are Messages (values found in DNS stay strings): written in the request's language.
+  DnsFinding: {
+    expected: (finding: DnsFinding, _: unknown, context: GraphQLContext) => writtenFor(context.language, finding.expected),
+    found: (finding: DnsFinding, _: unknown, context: GraphQLContext) => writtenFor(context.language, finding.found),
+    fix: (finding: DnsFinding, _: unknown, context: GraphQLContext) => writtenFor(context.language, finding.fix),
+  },
+  DnsRecord: {
+    purpose: async (record: ExpectedRecord, _: unknown, context: GraphQLContext) => (await writtenFor(context.language, record.purpose)) ?? "",
   },
 } satisfies Resolvers;

@@ -10,6 +10,8 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError } from "../errors";
+import { message } from "../i18n/messages";
+import { textFromJSON, writeText, type Text } from "../i18n/text";
 import { parseDomainName } from "../shared/validation";
 import { createDnsChecker, type DnsChecker, type DnsCheckResult, type DnsFinding, type FindingStatus } from "./dns.checker";
 import { createUdpTransport, parseDnsServerList, type DnsServer, type DnsTransport } from "./dns.transport";
@@ -191,17 +193,20 @@ export function checkView(domain: Domain, result: DnsCheckResult, cached: boolea
 
 /** Stores a check of the domain's own set-up as its last result, with the audit record, in one transaction. */
 async function storeResult(deps: ServiceDeps, caller: Caller, domain: Domain, result: DnsCheckResult): Promise<void> {
-  const stored: StoredDnsCheck = {
-    setup: result.setup,
-    detectedSetup: result.detectedSetup,
-    status: result.status,
-    findings: result.findings,
-    durationMs: result.durationMs,
-  };
+  // Messages are kept as their id and values (Message.toJSON), so the stored check reads in its reader's language.
+  const stored = JSON.parse(
+    JSON.stringify({
+      setup: result.setup,
+      detectedSetup: result.detectedSetup,
+      status: result.status,
+      findings: result.findings,
+      durationMs: result.durationMs,
+    } satisfies StoredDnsCheck),
+  ) as Prisma.InputJsonValue;
   await deps.db.$transaction(async (tx) => {
     const updated = await tx.domain.updateMany({
       where: { id: domain.id },
-      data: { dnsCheck: stored as unknown as Prisma.InputJsonValue, dnsCheckedAt: result.checkedAt },
+      data: { dnsCheck: stored, dnsCheckedAt: result.checkedAt },
     });
     // Deleted while DNS was being asked: nothing to store, nothing to audit.
     if (updated.count === 0) return;
@@ -290,12 +295,15 @@ export async function checkDomainsDns(deps: ServiceDeps, caller: Caller, query: 
   let domains: Domain[];
   let aliasDomains: (AliasDomain & { domain: Domain })[];
   if (query.names != null) {
-    if (query.names.length > MAX_SWEEP_NAMES) throw new BadInputError("names", `At most ${MAX_SWEEP_NAMES} names at once; leave names out to check every domain.`);
+    if (query.names.length > MAX_SWEEP_NAMES) throw new BadInputError("names", message("dns.sweep.too_many", { max: String(MAX_SWEEP_NAMES) }));
     const names = [...new Set(query.names.map((name) => parseDomainName(name, "names").name))];
     domains = await deps.db.domain.findMany({ where: { name: { in: names } }, orderBy: { name: "asc" } });
     aliasDomains = await deps.db.aliasDomain.findMany({ where: { name: { in: names } }, include: { domain: true }, orderBy: { name: "asc" } });
     const missing = names.filter((name) => !domains.some((domain) => domain.name === name) && !aliasDomains.some((alias) => alias.name === name));
-    if (missing.length > 0) throw new BadInputError("names", `No domain named ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}.`);
+    if (missing.length > 0) {
+      const names = missing.slice(0, 5).join(", ");
+      throw new BadInputError("names", missing.length > 5 ? message("dns.sweep.unknown_more", { names, more: missing.length - 5 }) : message("dns.sweep.unknown", { names }));
+    }
   } else {
     // The sweep of every domain leaves support's test domains out (docs/test-domain.md): their DNS is support's
     // experiment, not a customer's problem to raise an alarm about. Named, they are checked like any other.
@@ -370,11 +378,17 @@ export function lastDnsCheckOf(domain: Domain): DnsCheckView | null {
     contractSetup: stored.setup,
     detectedSetup: stored.detectedSetup,
     status: stored.status,
-    findings: stored.findings,
+    findings: stored.findings.map(findingFromJSON),
     checkedAt: domain.dnsCheckedAt,
     durationMs: stored.durationMs,
     cached: false,
   };
+}
+
+/** A stored finding: its texts are Messages kept as id and values, or English sentences stored before catalogues (kept as they are). */
+function findingFromJSON(stored: DnsFinding): DnsFinding {
+  const text = (value: unknown): Text | null => textFromJSON(value);
+  return { ...stored, expected: text(stored.expected), found: text(stored.found), fix: text(stored.fix) };
 }
 
 /**
@@ -390,6 +404,7 @@ export const pendingDkimKeysPublished =
     const { findings } = await dnsServiceOf(deps).checker.check(profile);
     return pending.map((key) => {
       const seen = findings.find((entry) => entry.check === "dkim.key" && entry.subject === `${key.selector}._domainkey.${domain.name}`);
-      return { selector: key.selector, published: seen?.status === "PASS", found: seen?.found ?? null };
+      // confirmDkimRotation's refusal quotes what was found, in English for now (its message is the DKIM capability's).
+      return { selector: key.selector, published: seen?.status === "PASS", found: writeText(seen?.found, "en") };
     });
   };

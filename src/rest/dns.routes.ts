@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppDeps } from "../app-deps";
 import { checkDomainDns } from "../dns/dns.service";
 import type { DnsSetup } from "../dns/dns.records";
-import { callerOfRequest } from "./auth";
+import { callerOfRequest, languageOfRequest } from "./auth";
 import { dnsCheckView } from "./views";
 import { DNS_SETUPS, jsonResponse, problemResponses, ref } from "./schemas";
 
@@ -30,6 +30,9 @@ export async function dnsRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         response: { 200: jsonResponse("The check's result.", ref("DnsCheck")), ...problemResponses(400, 403, 404) },
       },
     },
-    async (request) => dnsCheckView(await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false)),
+    async (request) => {
+      const check = await checkDomainDns(deps, callerOfRequest(request), request.params.name, request.query.setup, request.query.refresh ?? false);
+      return dnsCheckView(check, await languageOfRequest(request));
+    },
   );
 }

@@ -6,6 +6,8 @@ import type { Account, MailLogRecord } from "../generated/prisma/client";
 import type { Loaders } from "../loaders";
 import type { Connection } from "../shared/connection";
 import type { DnsCheckView } from "../dns/dns.service";
+import type { Language } from "../i18n/language";
+import { writeText } from "../i18n/text";
 import type { ListedDomain } from "../domains/domains.service";
 import { usagePercentOf } from "../usage/usage.service";
 
@@ -87,7 +89,8 @@ export function mailLogRecordView(record: MailLogRecord) {
   };
 }
 
-export function dnsCheckView(check: DnsCheckView) {
+/** A DNS check as REST shows it, its findings' texts written in the request's language (values found in DNS as they are). */
+export function dnsCheckView(check: DnsCheckView, language: Language) {
   return {
     domainName: check.domainName,
     setup: check.setup,
@@ -98,9 +101,9 @@ export function dnsCheckView(check: DnsCheckView) {
       check: finding.check,
       status: finding.status,
       subject: finding.subject,
-      expected: finding.expected,
-      found: finding.found,
-      fix: finding.fix,
+      expected: writeText(finding.expected, language),
+      found: writeText(finding.found, language),
+      fix: writeText(finding.fix, language),
     })),
     checkedAt: check.checkedAt.toISOString(),
     durationMs: check.durationMs,

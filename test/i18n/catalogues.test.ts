@@ -34,17 +34,9 @@ describe("message catalogues", () => {
   it("writes zh-TW messages in Chinese: each has Han characters and no run of three English words", () => {
     const english = /\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b/;
     for (const id of ids) {
-      // Known placeholders get telling values; any other one (a capability's own) gets a number, which every format takes.
-      const values = {
-        ...Object.fromEntries(placeholders(CATALOGUES.en[id], "en").map((name) => [name, 1])),
-        field: "name",
-        input: "x",
-        value: "1",
-        max: 3,
-        what: "網域",
-        reference: "x",
-      };
-      const text = translate("zh-TW", id, values);
+      // Every placeholder gets a value (a number, so that plurals format too); the usual ones a telling one.
+      const values = Object.fromEntries(placeholders(CATALOGUES.en[id], "en").map((name) => [name, 2]));
+      const text = translate("zh-TW", id, { ...values, field: "name", input: "x", value: "1", max: 3, what: "網域", reference: "x" });
       expect({ id, han: /\p{Script=Han}/u.test(text) }).toEqual({ id, han: true });
       expect({ id, english: english.test(text.replace(/\b(requestId|Unicode|MiB|NUL|API|id|example\.com|user@example\.com)\b/g, "")) }).toEqual({ id, english: false });
     }
