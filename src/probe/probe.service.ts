@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { RateLimitedError } from "../errors";
+import { message } from "../i18n/messages";
 import { parseDomainName } from "../shared/validation";
 import { resolversOf } from "../dns/dns.service";
 import { createUdpTransport, type DnsTransport } from "../dns/dns.transport";
@@ -40,9 +41,9 @@ export class ProbeRateLimiter {
   /** Counts one probe of `target` by `user`, or throws RATE_LIMITED without counting it. */
   take(user: string, target: string, limits: { perUser: number; perTarget: number }): void {
     const userWait = this.check(`u ${user}`, limits.perUser);
-    if (userWait > 0) throw new RateLimitedError(`You have probed ${limits.perUser} times recently; try again in ${userWait} s.`, userWait);
+    if (userWait > 0) throw new RateLimitedError(message("probe.rate_limited.user", { limit: limits.perUser, wait: userWait }), userWait);
     const targetWait = this.check(`t ${target}`, limits.perTarget);
-    if (targetWait > 0) throw new RateLimitedError(`${target} has been probed ${limits.perTarget} times recently; try again in ${targetWait} s.`, targetWait);
+    if (targetWait > 0) throw new RateLimitedError(message("probe.rate_limited.target", { target, limit: limits.perTarget, wait: targetWait }), targetWait);
     const now = this.now().getTime();
     for (const key of [`u ${user}`, `t ${target}`]) this.hits.set(key, [...(this.hits.get(key) ?? []), now]);
   }
