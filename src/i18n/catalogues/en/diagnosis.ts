@@ -187,4 +187,26 @@ export const diagnosis = {
   "diagnosis.delivery_ok.summary":
     "No problem found for {address}: the account is active and {delivered} of the last {total} deliveries went through (the latest {status} at {at}).",
   "diagnosis.verdict.nothing_known": "No problem found, and nothing is known about this record's address.",
+
+  // Test messages (src/testmail): their states in a sentence, and the errors of sendTestMessage and the test mailboxes.
+  "testmail.refused": "Postfix did not take the test message: {reply}",
+  "testmail.accepted": "Accepted by Postfix (queue id {queueId}); no delivery attempt is logged yet.",
+  "testmail.no_reason": "(no reason logged)",
+  "testmail.the_remote_server": "the remote mail server",
+  "testmail.delivered_locally": "Delivered into the mailbox {address} ({dsn}).",
+  "testmail.relayed": "Handed to {relay}, which answered: {reason}",
+  "testmail.deferred": "Deferred (attempt {attempt}, {dsn}): {reason}. Postfix will try again.",
+  "testmail.bounced": "Bounced ({dsn}): {reason}. Postfix returned it to {sender}.",
+  "testmail.not_set_up":
+    "Test messages are not set up on this server: TEST_MESSAGE_SMTP names no mail server to hand them to (docs/test-domain.md, docs/configuration.md).",
+  "testmail.rate_limited.user":
+    "You have sent {count, plural, one {# test message} other {# test messages}} in the last {window} s (the limit); try again in {wait} s.",
+  "testmail.rate_limited.domain":
+    "{count, plural, one {# test message} other {# test messages}} went to {domain} in the last {window} s (the limit for one domain); try again in {wait} s.",
+  "testmail.subject_invalid": "The subject must be one line of at most {max} characters.",
+  "testmail.not_test_mailbox": "{address} is not a mailbox of a support test domain: test messages are sent from support's test domains only.",
+  "testmail.sender_suspended": "{address} (or its domain) is suspended: reactivate it to send test messages from it.",
+  "testmail.customer_mailbox": "{address} is not a mailbox of a support test domain: only test mailboxes are emptied this way (its domain is a customer's).",
+  "testmail.first_range": "first must be between 1 and 50 (got {first}).",
+  "testmail.after_gone": "after names a message that is no longer in the mailbox: start again without after.",
 } as const;
