@@ -110,7 +110,13 @@ function finding(
 ): DiagnosisFinding {
   return {
     ...fields,
-    action: fields.actions.length > 0 ? new TextList(fields.actions.map((item) => item.text), SENTENCES) : null,
+    action:
+      fields.actions.length > 0
+        ? new TextList(
+            fields.actions.map((item) => item.text),
+            SENTENCES,
+          )
+        : null,
     deliveryState: fields.deliveryState ?? null,
     replyCode: fields.replyCode ?? null,
     enhancedStatusCode: fields.enhancedStatusCode ?? null,
@@ -239,7 +245,6 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   authorize(principal, "delivery.diagnose", { domainId: domain?.id, accountId: account?.id }, describe);
   return { address, domain, account, records };
 }
-
 
 /** How a record's status reads in a sentence: "RETRY.3 Operation timed out", "FAIL 550 5.1.1 User unknown" (a value: the log's words). */
 function statusText(record: MailLogRecord): string {
@@ -388,8 +393,7 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
     const said = codes ? message("diagnosis.inbound.said_codes", { codes }) : message("diagnosis.inbound.said");
     const failed = reading.state === "FAILED";
     const resend = failed ? [act("SENDER", message("diagnosis.inbound.resend", { sender }))] : [];
-    const messages =
-      records.length === 1 ? message("diagnosis.inbound.one_message", { address, sender }) : message("diagnosis.inbound.messages", { n: records.length, address });
+    const messages = records.length === 1 ? message("diagnosis.inbound.one_message", { address, sender }) : message("diagnosis.inbound.messages", { n: records.length, address });
     const head = message("diagnosis.inbound.head", { messages, failed: yesNo(failed), status: statusText(newest) });
     const fate = failed ? message("diagnosis.fate.failed") : message("diagnosis.fate.sender_retrying");
     const escalate = (what: Message) => message("diagnosis.escalation.quote", { what, line: newest.rawLine, record: newest.id.toString() });
@@ -402,10 +406,7 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
       case "user_unknown":
         code = "local.user_unknown";
         summary = message("diagnosis.local.user_unknown", { ...sentence, address });
-        actions = [
-          act("SERVICE", message("diagnosis.local.user_unknown.escalate"), escalate(message("diagnosis.local.user_unknown.escalation", { address }))),
-          ...resend,
-        ];
+        actions = [act("SERVICE", message("diagnosis.local.user_unknown.escalate"), escalate(message("diagnosis.local.user_unknown.escalation", { address }))), ...resend];
         break;
       case "message_too_large":
         code = "local.message_too_large";
@@ -466,7 +467,12 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
         break;
       default:
         code = "local.delivery_failed";
-        summary = message(reading.said ? "diagnosis.local.delivery_failed_said" : "diagnosis.local.delivery_failed", { head, fate, failed: yesNo(failed), said: reading.said ?? "" });
+        summary = message(reading.said ? "diagnosis.local.delivery_failed_said" : "diagnosis.local.delivery_failed", {
+          head,
+          fate,
+          failed: yesNo(failed),
+          said: reading.said ?? "",
+        });
         actions = [
           act(
             "SERVICE",
@@ -592,20 +598,14 @@ function answeredRemote(
         code: "remote.blocklisted",
         severity: "PROBLEM",
         summary: message("diagnosis.remote.blocklisted", sentence),
-        actions: [
-          act("SERVICE", message("diagnosis.remote.blocklisted.escalate"), message("diagnosis.remote.blocklisted.escalation", { who, quote })),
-          ...resendLater,
-        ],
+        actions: [act("SERVICE", message("diagnosis.remote.blocklisted.escalate"), message("diagnosis.remote.blocklisted.escalation", { who, quote })), ...resendLater],
       };
     case "reverse_dns":
       return {
         code: "remote.reverse_dns",
         severity: "PROBLEM",
         summary: message("diagnosis.remote.reverse_dns", sentence),
-        actions: [
-          act("SERVICE", message("diagnosis.remote.reverse_dns.escalate"), message("diagnosis.remote.reverse_dns.escalation", { who, quote })),
-          ...resendLater,
-        ],
+        actions: [act("SERVICE", message("diagnosis.remote.reverse_dns.escalate"), message("diagnosis.remote.reverse_dns.escalation", { who, quote })), ...resendLater],
       };
     case "policy_rejected":
       return {
@@ -622,19 +622,14 @@ function answeredRemote(
         code: "remote.greylisted",
         severity: failed ? "PROBLEM" : "WARNING",
         summary: message("diagnosis.remote.greylisted", sentence),
-        actions: failed
-          ? [act("SENDER", message("diagnosis.remote.greylisted.resend"))]
-          : [act("NOBODY", message("diagnosis.remote.greylisted.wait", { domain }))],
+        actions: failed ? [act("SENDER", message("diagnosis.remote.greylisted.resend"))] : [act("NOBODY", message("diagnosis.remote.greylisted.wait", { domain }))],
       };
     case "tls_required":
       return {
         code: "remote.tls_required",
         severity: "PROBLEM",
         summary: message("diagnosis.remote.tls_required", sentence),
-        actions: [
-          act("SERVICE", message("diagnosis.remote.tls_required.escalate"), message("diagnosis.remote.tls_required.escalation", { who, quote })),
-          ...resendLater,
-        ],
+        actions: [act("SERVICE", message("diagnosis.remote.tls_required.escalate"), message("diagnosis.remote.tls_required.escalation", { who, quote })), ...resendLater],
       };
     case "relay_denied":
       return {
@@ -741,7 +736,10 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
           severity: "PROBLEM",
           summary,
           actions: dns
-            ? [act("SENDER", message("diagnosis.remote.dns_failed.check_spelling", { domain })), act("RECIPIENT_PROVIDER", message("diagnosis.remote.dns_failed.publish", { domain }))]
+            ? [
+                act("SENDER", message("diagnosis.remote.dns_failed.check_spelling", { domain })),
+                act("RECIPIENT_PROVIDER", message("diagnosis.remote.dns_failed.publish", { domain })),
+              ]
             : [act("RECIPIENT_PROVIDER", message("diagnosis.remote.bring_back", { domain })), act("SENDER", message("diagnosis.remote.unreachable_failed.resend"))],
           ...codes,
           evidence,

@@ -132,8 +132,7 @@ export const diagnosis = {
   "diagnosis.remote.tls_required.escalate": "Escalate to the mail team: our outbound server did not use TLS where it is required.",
   "diagnosis.remote.tls_required.escalation":
     "{who} requires TLS and refused our delivery without it: {quote}. Check outbound STARTTLS and whether the remote certificate is accepted.",
-  "diagnosis.remote.relay_denied":
-    "{history}: {answer}: it does not accept mail for {domain} (relay denied), so it is not, or no longer, that domain's mail server. {fate}",
+  "diagnosis.remote.relay_denied": "{history}: {answer}: it does not accept mail for {domain} (relay denied), so it is not, or no longer, that domain's mail server. {fate}",
   "diagnosis.remote.relay_denied.fix_mx": "{domain} must point its MX records at the server that accepts its mail, or that server must accept mail for it.",
   "diagnosis.remote.relay_denied.check_spelling": "The sender should check the domain {domain} is spelled right.",
   "diagnosis.remote.loop": "{history}: {answer}: the message loops between mail servers. {fate}",
@@ -197,10 +196,8 @@ export const diagnosis = {
   "testmail.relayed": "Handed to {relay}, which answered: {reason}",
   "testmail.deferred": "Deferred (attempt {attempt}, {dsn}): {reason}. Postfix will try again.",
   "testmail.bounced": "Bounced ({dsn}): {reason}. Postfix returned it to {sender}.",
-  "testmail.not_set_up":
-    "Test messages are not set up on this server: TEST_MESSAGE_SMTP names no mail server to hand them to (docs/test-domain.md, docs/configuration.md).",
-  "testmail.rate_limited.user":
-    "You have sent {count, plural, one {# test message} other {# test messages}} in the last {window} s (the limit); try again in {wait} s.",
+  "testmail.not_set_up": "Test messages are not set up on this server: TEST_MESSAGE_SMTP names no mail server to hand them to (docs/test-domain.md, docs/configuration.md).",
+  "testmail.rate_limited.user": "You have sent {count, plural, one {# test message} other {# test messages}} in the last {window} s (the limit); try again in {wait} s.",
   "testmail.rate_limited.domain":
     "{count, plural, one {# test message} other {# test messages}} went to {domain} in the last {window} s (the limit for one domain); try again in {wait} s.",
   "testmail.subject_invalid": "The subject must be one line of at most {max} characters.",

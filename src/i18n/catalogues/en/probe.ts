@@ -28,8 +28,7 @@ export const probe = {
   "probe.verdict.rejecting_temporary": "{listing}: the remote side is up but turning connections away for now (4xx): the queue retries and should get through later.",
   "probe.verdict.rejecting_permanent": "{listing}: the remote side is up but refuses to accept mail from us (5xx): ask the recipient's administrator.",
   "probe.verdict.private_only": "{listing}: private addresses are not probed (PROBE_ALLOW_PRIVATE); no public server publishes mail for {domain}.",
-  "probe.verdict.unreachable":
-    "{listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.",
+  "probe.verdict.unreachable": "{listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.",
   "probe.rate_limited.user": "You have probed {limit} times recently; try again in {wait} s.",
   "probe.rate_limited.target": "{target} has been probed {limit} times recently; try again in {wait} s.",
 } as const;

@@ -155,8 +155,7 @@ export const diagnosis: Record<keyof typeof en, string> = {
   "diagnosis.remote.probed": "{history}；探測結果：{verdict}",
   "diagnosis.remote.dns.fix": "收件方網域 {domain} 必須修正其 DNS（MX 或位址紀錄）；我們這邊無法處理。",
   "diagnosis.remote.dns.spelling": "請客戶確認網域的拼寫，或改用其他方式聯絡收件者。",
-  "diagnosis.remote.down.explain":
-    "我們這邊沒有問題：收件方的郵件伺服器不接受連線。佇列會持續重試，直到郵件逾期；請告訴客戶，須由收件方管理者讓 {domain} 的郵件伺服器恢復運作。",
+  "diagnosis.remote.down.explain": "我們這邊沒有問題：收件方的郵件伺服器不接受連線。佇列會持續重試，直到郵件逾期；請告訴客戶，須由收件方管理者讓 {domain} 的郵件伺服器恢復運作。",
 
   "diagnosis.service_reverse_dns.summary": "本服務郵件伺服器的反解設定錯誤（{details}）：收件方可能拒收我們寄出的郵件。這是本服務的紀錄，不是客戶的。",
   "diagnosis.service_reverse_dns.escalate": "轉交郵件團隊：我們郵件伺服器的反解必須由其網路的管理者修正。",
