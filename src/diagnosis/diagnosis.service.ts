@@ -3,42 +3,46 @@
 // knows: the account and its domain, the recent delivery records, a fresh
 // probe of the remote domain that outbound mail waits for, and the DNS check
 // of a hosted domain. Each finding carries its evidence and what to do;
-// findings come most likely cause first.
+// findings come most likely cause first. The findings' texts are Messages
+// (src/i18n: catalogues diagnosis.*), written in the request's language by the
+// resolvers; addresses, log lines, SMTP replies and codes are values in them.
 import type { Account, Domain, MailLogRecord } from "../generated/prisma/client";
 import type { Principal } from "../auth/principal";
 import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { AppError, BadInputError, NotFoundError, type ObjectDescription } from "../errors";
+import { message, type Message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 import { parseAddress, parseBigintId } from "../shared/validation";
 import { checkView, dnsServiceOf, loadProfile, type DnsCheckView } from "../dns/dns.service";
 import type { DnsFinding } from "../dns/dns.checker";
 import { runProbe } from "../probe/probe.service";
-import type { MailServerProbe, ProbeAttempt } from "../probe/probe";
+import { COLON, SEMICOLONS, TextList, type MailServerProbe, type ProbeAttempt } from "../probe/probe";
 import { codesOf, readReason, type Actor, type DeliveryState, type ReasonKind, type ReasonReading } from "./reasons";
-import { writeText, type Text } from "../i18n/text";
 
 export type Severity = "PROBLEM" | "WARNING" | "INFO";
 export type EvidenceKind = "LOG_LINE" | "ACCOUNT" | "DOMAIN" | "PROBE_ATTEMPT" | "DNS_FINDING";
 
 export interface Evidence {
   kind: EvidenceKind;
-  text: string;
+  /** A log line (a value), or a Message about the account, the domain, a probe or a DNS finding. */
+  text: Text;
   logRecordId: string | null;
 }
 
 /** One thing one party must do. SERVICE actions are escalations: `escalation` is what to tell the mail team. */
 export interface FindingAction {
   actor: Actor;
-  text: string;
-  escalation: string | null;
+  text: Text;
+  escalation: Text | null;
 }
 
 export interface DiagnosisFinding {
   code: string;
   severity: Severity;
-  summary: string;
+  summary: Text;
   /** The actions' texts in one string, as portals have read it before `actions` existed. */
-  action: string | null;
+  action: Text | null;
   actions: FindingAction[];
   /** For a finding about messages: what the log says happens to them (a probe never changes it). */
   deliveryState: DeliveryState | null;
@@ -52,7 +56,7 @@ export interface DeliveryDiagnosis {
   account: Account | null;
   records: MailLogRecord[];
   findings: DiagnosisFinding[];
-  verdict: string;
+  verdict: Text;
   probes: MailServerProbe[];
   dnsCheck: DnsCheckView | null;
 }
@@ -90,9 +94,14 @@ function rankOf(finding: DiagnosisFinding): number {
 }
 const SEVERITY_ORDER: Record<Severity, number> = { PROBLEM: 0, WARNING: 1, INFO: 2 };
 
-function act(actor: Actor, text: string, escalation: string | null = null): FindingAction {
+function act(actor: Actor, text: Text, escalation: Text | null = null): FindingAction {
   return { actor, text, escalation };
 }
+
+/** Sentences one after the other: a space between them in English, nothing in Chinese. */
+const SENTENCES = { en: " ", "zh-TW": "" } as const;
+/** Items of an enumeration: "a, b" in English, "a、b" in Chinese. */
+const ENUMERATION = { en: ", ", "zh-TW": "、" } as const;
 
 /** A finding with its actions; `action` is their texts joined. */
 function finding(
@@ -101,20 +110,27 @@ function finding(
 ): DiagnosisFinding {
   return {
     ...fields,
-    action: fields.actions.length > 0 ? fields.actions.map((item) => item.text).join(" ") : null,
+    action:
+      fields.actions.length > 0
+        ? new TextList(
+            fields.actions.map((item) => item.text),
+            SENTENCES,
+          )
+        : null,
     deliveryState: fields.deliveryState ?? null,
     replyCode: fields.replyCode ?? null,
     enhancedStatusCode: fields.enhancedStatusCode ?? null,
   };
 }
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;
+/** "50 s", "12 min", "3 h 5 min", "4 days" (秒, 分鐘, 小時, 天 in Chinese). */
+export function formatDuration(seconds: number): Message {
+  if (seconds < 60) return message("diagnosis.duration.seconds", { n: Math.max(0, Math.round(seconds)) });
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return message("diagnosis.duration.minutes", { n: minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
-  return `${Math.floor(hours / 24)} days`;
+  if (hours < 48) return minutes % 60 ? message("diagnosis.duration.hours_minutes", { hours, minutes: minutes % 60 }) : message("diagnosis.duration.hours", { hours });
+  return message("diagnosis.duration.days", { n: Math.floor(hours / 24) });
 }
 
 function lineEvidence(record: MailLogRecord): Evidence {
@@ -122,9 +138,12 @@ function lineEvidence(record: MailLogRecord): Evidence {
 }
 
 function attemptEvidence(attempt: ProbeAttempt): Evidence {
-  const said = attempt.greeting ? `${attempt.greeting.code} ${attempt.greeting.lines[0] ?? ""}`.trim() : null;
-  const what = attempt.outcome === "GREETED" ? `greeted "${said}" in ${attempt.greetingMs} ms` : `${attempt.outcome}${attempt.error ? `: ${attempt.error}` : ""}`;
-  return { kind: "PROBE_ATTEMPT", text: `${attempt.host} ${attempt.address}:${attempt.port} ${what}`, logRecordId: null };
+  const target = `${attempt.host} ${attempt.address}:${attempt.port}`;
+  if (attempt.outcome === "GREETED") {
+    const said = attempt.greeting ? `${attempt.greeting.code} ${attempt.greeting.lines[0] ?? ""}`.trim() : "";
+    return { kind: "PROBE_ATTEMPT", text: message("diagnosis.evidence.attempt_greeted", { target, said, ms: attempt.greetingMs ?? 0 }), logRecordId: null };
+  }
+  return { kind: "PROBE_ATTEMPT", text: `${target} ${attempt.outcome}${attempt.error ? `: ${attempt.error}` : ""}`, logRecordId: null };
 }
 
 /** A probe as evidence: its attempts, or when nothing could be connected to, why (DNS). */
@@ -133,29 +152,29 @@ function probeEvidence(probe: MailServerProbe): Evidence[] {
   const why = probe.exchangers.find((exchanger) => exchanger.dnsError)?.dnsError;
   const text =
     probe.status === "DNS_FAILURE"
-      ? `probe of ${probe.domain} now: DNS_FAILURE, its mail servers could not be found${why ? ` (${why})` : ""}`
-      : `probe of ${probe.domain} now: ${probe.status}, ${probe.verdict}`;
+      ? why
+        ? message("diagnosis.evidence.probe_dns_failure_why", { domain: probe.domain, why })
+        : message("diagnosis.evidence.probe_dns_failure", { domain: probe.domain })
+      : message("diagnosis.evidence.probe", { domain: probe.domain, status: probe.status, verdict: probe.verdict });
   return [{ kind: "PROBE_ATTEMPT", text, logRecordId: null }];
 }
 
-/** A DNS finding's text (a Message since DNS texts are translated) in English, as diagnosis texts still are. */
-function english(text: Text | null): string | null {
-  return writeText(text, "en");
+function dnsEvidence(finding: DnsFinding): Evidence {
+  const head = `${finding.check} ${finding.status} ${finding.subject}`;
+  const parts: Text[] = [head];
+  if (finding.expected) parts.push(message("diagnosis.evidence.dns_expected", { value: finding.expected }));
+  if (finding.found) parts.push(message("diagnosis.evidence.dns_found", { value: finding.found }));
+  return { kind: "DNS_FINDING", text: parts.length > 1 ? new TextList(parts, SEMICOLONS) : head, logRecordId: null };
 }
 
-function dnsEvidence(finding: DnsFinding): Evidence {
-  const parts = [`${finding.check} ${finding.status} ${finding.subject}`];
-  if (finding.expected) parts.push(`expected ${english(finding.expected)}`);
-  if (finding.found) parts.push(`found ${english(finding.found)}`);
-  return { kind: "DNS_FINDING", text: parts.join("; "), logRecordId: null };
+function accountUsage(account: Account): Message {
+  return account.quotaMb > 0
+    ? message("diagnosis.evidence.usage", { used: account.usedMb, quota: account.quotaMb, percent: Math.round((account.usedMb / account.quotaMb) * 100) })
+    : message("diagnosis.evidence.usage_no_mailbox", { used: account.usedMb });
 }
 
 function accountEvidence(account: Account): Evidence {
-  const usage =
-    account.quotaMb > 0
-      ? `${account.usedMb} MB used of ${account.quotaMb} MB (${Math.round((account.usedMb / account.quotaMb) * 100)}%)`
-      : `quota 0 MB (no mailbox), ${account.usedMb} MB used`;
-  return { kind: "ACCOUNT", text: `${account.address}: ${account.status}, ${usage}`, logRecordId: null };
+  return { kind: "ACCOUNT", text: message("diagnosis.evidence.account", { address: account.address, status: account.status, usage: accountUsage(account) }), logRecordId: null };
 }
 
 function domainOf(address: string): string {
@@ -189,13 +208,13 @@ interface Subject {
 async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { address?: string | null; logRecordId?: string | null }): Promise<Subject> {
   const hasAddress = input.address != null && input.address !== "";
   const hasRecord = input.logRecordId != null && input.logRecordId !== "";
-  if (hasAddress && hasRecord) throw new BadInputError("logRecordId", "Give either address or logRecordId, not both.");
-  if (!hasAddress && !hasRecord) throw new BadInputError("address", "Give the address to diagnose (or the logRecordId of one delivery record).");
+  if (hasAddress && hasRecord) throw new BadInputError("logRecordId", message("diagnosis.input.both"));
+  if (!hasAddress && !hasRecord) throw new BadInputError("address", message("diagnosis.input.neither"));
 
   let address: string | null;
   let records: MailLogRecord[];
   if (hasRecord) {
-    const id = parseBigintId(input.logRecordId!, "logRecordId", `${JSON.stringify(input.logRecordId)} is not a delivery record id (a number, as MailLogRecord.id gives it).`);
+    const id = parseBigintId(input.logRecordId!, "logRecordId", message("diagnosis.input.record_id", { input: JSON.stringify(input.logRecordId) }));
     const record = await deps.db.mailLogRecord.findFirst({ where: { id } });
     if (!record) throw new NotFoundError("delivery record", input.logRecordId!);
     address = record.localAddress;
@@ -227,26 +246,26 @@ async function resolveSubject(deps: ServiceDeps, principal: Principal, input: { 
   return { address, domain, account, records };
 }
 
-/** "2 messages" / "1 message". */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
-
-/** How a record's status reads in a sentence: "RETRY.3 Operation timed out", "FAIL 550 5.1.1 User unknown". */
+/** How a record's status reads in a sentence: "RETRY.3 Operation timed out", "FAIL 550 5.1.1 User unknown" (a value: the log's words). */
 function statusText(record: MailLogRecord): string {
   const head = record.status === "RETRY" ? `RETRY.${record.retryCount ?? 0}` : record.status;
   return record.reason ? `${head} ${record.reason}` : head;
 }
 
-function fateText(state: DeliveryState): string {
-  return state === "FAILED" ? "The message failed for good: it will not be retried." : "The queue keeps retrying it.";
+function fateText(state: DeliveryState): Message {
+  return state === "FAILED" ? message("diagnosis.fate.failed") : message("diagnosis.fate.retrying");
 }
 
 /** The remote server's answer in a sentence: who answered, with which codes and words. */
-function answerText(reading: ReasonReading): string {
-  const who = reading.host ? `the recipient's server ${reading.host}` : "the recipient's server";
+function answerText(reading: ReasonReading): Message {
   const codes = codesOf(reading);
-  return codes ? `${who} answered ${codes}` : `${who} answered`;
+  if (reading.host) return codes ? message("diagnosis.answer.host_codes", { host: reading.host, codes }) : message("diagnosis.answer.host", { host: reading.host });
+  return codes ? message("diagnosis.answer.codes", { codes }) : message("diagnosis.answer.plain");
+}
+
+/** "yes" or "no", for a message's {failed, select, ...}. */
+function yesNo(value: boolean): string {
+  return value ? "yes" : "no";
 }
 
 function accountFindings(subject: Subject): DiagnosisFinding[] {
@@ -259,14 +278,11 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
       finding({
         code: "account.missing",
         severity: "PROBLEM",
-        summary: `${address} is not a mailbox of ${domain.name}: mail to it cannot be delivered.`,
-        actions: [
-          act("SENDER", "Check the address's spelling with the sender."),
-          act("CUSTOMER", `If the mailbox should exist, the customer creates it (createAccount in ${domain.name}).`),
-        ],
+        summary: message("diagnosis.account_missing.summary", { address, domain: domain.name }),
+        actions: [act("SENDER", message("diagnosis.account_missing.check_spelling")), act("CUSTOMER", message("diagnosis.account_missing.create", { domain: domain.name }))],
         deliveryState: inboundFailures.length > 0 ? (readReason(inboundFailures[0]!.status, inboundFailures[0]!.reason)?.state ?? null) : null,
         evidence: [
-          { kind: "DOMAIN", text: `${domain.name} is hosted here (${domain.status}); no account ${address}`, logRecordId: null },
+          { kind: "DOMAIN", text: message("diagnosis.evidence.domain_no_account", { domain: domain.name, status: domain.status, address }), logRecordId: null },
           ...inboundFailures.slice(0, MAX_QUOTED_LINES).map(lineEvidence),
         ],
       }),
@@ -278,9 +294,9 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
       finding({
         code: "domain.suspended",
         severity: "PROBLEM",
-        summary: `The domain ${domain.name} is suspended: none of its accounts can log in.`,
-        actions: [act("CUSTOMER", `If the suspension is over (contract, payment), reactivate the domain: updateDomain(id: "${domain.id}", input: { status: ACTIVE }).`)],
-        evidence: [{ kind: "DOMAIN", text: `${domain.name}: SUSPENDED since ${domain.updatedAt.toISOString()}`, logRecordId: null }],
+        summary: message("diagnosis.domain_suspended.summary", { domain: domain.name }),
+        actions: [act("CUSTOMER", message("diagnosis.domain_suspended.reactivate", { call: `updateDomain(id: "${domain.id}", input: { status: ACTIVE })` }))],
+        evidence: [{ kind: "DOMAIN", text: message("diagnosis.evidence.domain_suspended", { domain: domain.name, since: domain.updatedAt.toISOString() }), logRecordId: null }],
       }),
     );
   }
@@ -289,9 +305,14 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
       finding({
         code: "account.suspended",
         severity: "PROBLEM",
-        summary: `${address} is suspended: it cannot log in to read or send mail.`,
-        actions: [act("CUSTOMER", `If the suspension is over, reactivate the account: updateAccount(id: "${account.id}", input: { status: ACTIVE }).`)],
-        evidence: [{ ...accountEvidence(account), text: `${accountEvidence(account).text}; suspended since ${account.updatedAt.toISOString()}` }],
+        summary: message("diagnosis.account_suspended.summary", { address }),
+        actions: [act("CUSTOMER", message("diagnosis.account_suspended.reactivate", { call: `updateAccount(id: "${account.id}", input: { status: ACTIVE })` }))],
+        evidence: [
+          {
+            ...accountEvidence(account),
+            text: message("diagnosis.evidence.account_suspended", { account: accountEvidence(account).text as Message, since: account.updatedAt.toISOString() }),
+          },
+        ],
       }),
     );
   }
@@ -303,21 +324,28 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
     const suggested = Math.ceil(Math.max(account.quotaMb * 1.5, account.usedMb + biggestMb + 1) / 512) * 512;
     const free = domain.quotaMb === null ? null : Math.max(0, domain.quotaMb);
     const failed = newest.state === "FAILED";
+    const call = `updateAccount(id: "${account.id}", input: { quotaMb: ${suggested} })`;
     findings.push(
       finding({
         code: "mailbox.quota_exceeded",
         severity: "PROBLEM",
-        summary:
-          `${address}'s mailbox is full: ${account.usedMb} MB used of ${account.quotaMb} MB; ` +
-          `${count(quotaFailures.length, "incoming message")} ${failed ? "bounced" : "held back"} with "${oldest.reason}" since ${oldest.loggedAt.toISOString()}.` +
-          (failed ? "" : " The sending servers keep retrying them."),
+        summary: message("diagnosis.quota_exceeded.summary", {
+          address,
+          used: account.usedMb,
+          quota: account.quotaMb,
+          n: quotaFailures.length,
+          failed: yesNo(failed),
+          reason: oldest.reason ?? "",
+          since: oldest.loggedAt.toISOString(),
+        }),
         actions: [
           act(
             "CUSTOMER",
-            `Raise the quota, for example to ${suggested} MB: updateAccount(id: "${account.id}", input: { quotaMb: ${suggested} })` +
-              `${free === null ? "" : ` (the domain's quota is ${free} MB in all)`}; or ask the user to delete or archive old mail.`,
+            free === null
+              ? message("diagnosis.quota_exceeded.raise", { suggested, call })
+              : message("diagnosis.quota_exceeded.raise_domain", { suggested, call, domainQuota: free }),
           ),
-          ...(failed ? [act("SENDER", "The senders must send the bounced messages again.")] : []),
+          ...(failed ? [act("SENDER", message("diagnosis.quota_exceeded.resend"))] : []),
         ],
         deliveryState: newest.state,
         replyCode: newest.replyCode,
@@ -330,8 +358,8 @@ function accountFindings(subject: Subject): DiagnosisFinding[] {
       finding({
         code: "mailbox.full",
         severity: "WARNING",
-        summary: `${address}'s mailbox is full (${account.usedMb} MB of ${account.quotaMb} MB): new mail will bounce with "Destination mailbox exceeds quota".`,
-        actions: [act("CUSTOMER", `Raise the quota (updateAccount quotaMb) or ask the user to clean the mailbox.`)],
+        summary: message("diagnosis.mailbox_full.summary", { address, used: account.usedMb, quota: account.quotaMb, reply: "Destination mailbox exceeds quota" }),
+        actions: [act("CUSTOMER", message("diagnosis.mailbox_full.raise"))],
         evidence: [accountEvidence(account)],
       }),
     );
@@ -359,94 +387,79 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
   const findings: DiagnosisFinding[] = [];
   for (const [kind, { reading, records }] of byKind) {
     const newest = records[0]!;
-    const sender = newest.sender ?? "the sender";
-    const senderDomain = newest.sender?.includes("@") ? domainOf(newest.sender) : "the sender's domain";
+    const sender: Text = newest.sender ?? message("diagnosis.the_sender");
+    const senderDomain: Text = newest.sender?.includes("@") ? domainOf(newest.sender) : message("diagnosis.the_senders_domain");
     const codes = codesOf(reading);
-    const said = `${codes ? `our mail server answered ${codes}` : "our mail server answered"}`;
+    const said = codes ? message("diagnosis.inbound.said_codes", { codes }) : message("diagnosis.inbound.said");
     const failed = reading.state === "FAILED";
-    const resend = failed ? [act("SENDER", `The sender (${sender}) must send the message again once that is done.`)] : [];
-    const messages = `${count(records.length, "message")} to ${address}${records.length === 1 ? ` from ${sender}` : ""}`;
-    const head = `${messages} ${failed ? "failed" : "waits"} (${statusText(newest)})`;
-    const escalate = (what: string) => `${what} Quote: "${newest.rawLine}" (record ${newest.id}).`;
+    const resend = failed ? [act("SENDER", message("diagnosis.inbound.resend", { sender }))] : [];
+    const messages = records.length === 1 ? message("diagnosis.inbound.one_message", { address, sender }) : message("diagnosis.inbound.messages", { n: records.length, address });
+    const head = message("diagnosis.inbound.head", { messages, failed: yesNo(failed), status: statusText(newest) });
+    const fate = failed ? message("diagnosis.fate.failed") : message("diagnosis.fate.sender_retrying");
+    const escalate = (what: Message) => message("diagnosis.escalation.quote", { what, line: newest.rawLine, record: newest.id.toString() });
+    const sentence = { head, said, fate };
     let code: string;
-    let meaning: string;
+    let summary: Message;
     let actions: FindingAction[];
     let severity: Severity = "PROBLEM";
     switch (kind) {
       case "user_unknown":
         code = "local.user_unknown";
-        meaning = `${said}: it does not know ${address}, although the account exists here`;
-        actions = [
-          act(
-            "SERVICE",
-            "Escalate to the mail team: the mail server does not know a mailbox that mailadmin has.",
-            escalate(
-              `The mail server refuses mail to ${address} as an unknown user although the account exists in mailadmin; check that the mailbox is provisioned on the mail servers.`,
-            ),
-          ),
-          ...resend,
-        ];
+        summary = message("diagnosis.local.user_unknown", { ...sentence, address });
+        actions = [act("SERVICE", message("diagnosis.local.user_unknown.escalate"), escalate(message("diagnosis.local.user_unknown.escalation", { address }))), ...resend];
         break;
       case "message_too_large":
         code = "local.message_too_large";
-        meaning = `${said}: the message${newest.sizeBytes ? ` (${newest.sizeBytes} bytes)` : ""} is larger than this service accepts`;
-        actions = [act("SENDER", "The sender must send it smaller: compress or split the attachments, or share a link instead.")];
+        summary = newest.sizeBytes
+          ? message("diagnosis.local.message_too_large_size", { ...sentence, bytes: newest.sizeBytes })
+          : message("diagnosis.local.message_too_large", sentence);
+        actions = [act("SENDER", message("diagnosis.send_smaller"))];
         break;
       case "auth_rejected":
         code = "local.auth_rejected";
-        meaning = `${said}: mail from ${senderDomain} failed its SPF, DKIM or DMARC check`;
-        actions = [
-          act("SENDER", `The administrator of ${senderDomain} must make its SPF, DKIM and DMARC records cover the server that sends its mail; then the sender sends again.`),
-        ];
+        summary = message("diagnosis.local.auth_rejected", { ...sentence, senderDomain });
+        actions = [act("SENDER", message("diagnosis.local.auth_rejected.fix", { senderDomain }))];
         break;
       case "blocklisted":
         code = "local.blocklisted";
-        meaning = `${said}: the sending server's address is on a blocklist`;
-        actions = [
-          act("SENDER", `The sender's mail provider (${senderDomain}) must get its server's address removed from the blocklist named in the reason; then the sender sends again.`),
-        ];
+        summary = message("diagnosis.local.blocklisted", sentence);
+        actions = [act("SENDER", message("diagnosis.local.blocklisted.fix", { senderDomain }))];
         break;
       case "reverse_dns":
         code = "local.reverse_dns";
-        meaning = `${said}: the sending server's address has no matching reverse DNS (PTR)`;
-        actions = [
-          act("SENDER", `The sender's mail provider (${senderDomain}) must give its server's address a reverse DNS name that resolves back to it; then the sender sends again.`),
-        ];
+        summary = message("diagnosis.local.reverse_dns", sentence);
+        actions = [act("SENDER", message("diagnosis.local.reverse_dns.fix", { senderDomain }))];
         break;
       case "policy_rejected":
         code = "local.policy_rejected";
-        meaning = `${said}: the message was refused as spam or under the content policy`;
+        summary = message("diagnosis.local.policy_rejected", sentence);
         actions = [
-          act("SENDER", "The sender may send it again without what the filter objects to (links, attachments, a forwarded spam)."),
-          act(
-            "SERVICE",
-            "If the customer says the message is legitimate, escalate it to the mail team as a false positive.",
-            escalate(`Possible false positive of the inbound filter for ${address}.`),
-          ),
+          act("SENDER", message("diagnosis.local.policy_rejected.resend")),
+          act("SERVICE", message("diagnosis.local.policy_rejected.escalate"), escalate(message("diagnosis.local.policy_rejected.escalation", { address }))),
         ];
         break;
       case "greylisted":
         code = "local.greylisted";
         severity = failed ? "PROBLEM" : "WARNING";
-        meaning = `${said}: greylisting turned a first attempt away; the sending server's retry gets through`;
-        actions = failed
-          ? [act("SENDER", "The sending server gave up before retrying: the sender must send it again.")]
-          : [act("NOBODY", "Nothing to do: the sending server retries and the retry is accepted.")];
+        summary = message("diagnosis.local.greylisted", sentence);
+        actions = failed ? [act("SENDER", message("diagnosis.local.greylisted.resend"))] : [act("NOBODY", message("diagnosis.local.greylisted.wait"))];
         break;
       case "tls_required":
         code = "local.tls_required";
-        meaning = `${said}: this service accepts that mail only over TLS, and the sending server did not use it`;
-        actions = [act("SENDER", `The sender's mail provider (${senderDomain}) must deliver over TLS (STARTTLS).`)];
+        summary = message("diagnosis.local.tls_required", sentence);
+        actions = [act("SENDER", message("diagnosis.local.tls_required.fix", { senderDomain }))];
         break;
       case "relay_denied":
         code = "local.relay_denied";
-        meaning = `${said}: the mail server treated ${address} as not hosted here (relay denied)`;
+        summary = message("diagnosis.local.relay_denied", { ...sentence, address });
         actions = [
           act(
             "SERVICE",
-            "Escalate to the mail team: the mail server does not accept mail for a hosted domain.",
+            message("diagnosis.local.relay_denied.escalate"),
             escalate(
-              `The mail server answers "relay denied" for ${address}; ${domain ? `${domain.name} is hosted in mailadmin` : "its domain is not hosted in mailadmin"}. Check the mail servers' list of local domains.`,
+              domain
+                ? message("diagnosis.local.relay_denied.escalation_hosted", { address, domain: domain.name })
+                : message("diagnosis.local.relay_denied.escalation", { address }),
             ),
           ),
           ...resend,
@@ -454,13 +467,23 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
         break;
       default:
         code = "local.delivery_failed";
-        meaning = `delivery into the mailbox ${failed ? "failed" : "has not succeeded yet"}${reading.said ? ` ("${reading.said}")` : ""}`;
+        summary = message(reading.said ? "diagnosis.local.delivery_failed_said" : "diagnosis.local.delivery_failed", {
+          head,
+          fate,
+          failed: yesNo(failed),
+          said: reading.said ?? "",
+        });
         actions = [
           act(
             "SERVICE",
-            "Escalate to the mail team: delivery into mailboxes of this service fails.",
+            message("diagnosis.local.delivery_failed.escalate"),
             escalate(
-              `Delivery to ${address} ${failed ? "failed for good" : "keeps failing"} on our side (${count(records.length, "message")}, the oldest at ${records[records.length - 1]!.loggedAt.toISOString()}): check the mailbox store and its delivery agent (LMTP).`,
+              message("diagnosis.local.delivery_failed.escalation", {
+                address,
+                failed: yesNo(failed),
+                n: records.length,
+                oldest: records[records.length - 1]!.loggedAt.toISOString(),
+              }),
             ),
           ),
           ...resend,
@@ -470,7 +493,7 @@ function inboundFindings(subject: Subject): DiagnosisFinding[] {
       finding({
         code,
         severity,
-        summary: `${head}: ${meaning}. ${failed ? "The message failed for good: it will not be retried." : "The sending server keeps retrying it."}`,
+        summary,
         actions,
         deliveryState: reading.state,
         replyCode: reading.replyCode,
@@ -507,50 +530,65 @@ function troubledRemotes(records: MailLogRecord[], hostedNames: Set<string>): Pe
  * What the remote server's answer means and who acts on it, for a reading
  * where a server answered: the log decides, a probe only adds evidence.
  */
-function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSpfHint: string): { code: string; meaning: string; actions: FindingAction[]; severity: Severity } {
+
+/** What every remote finding's sentence starts with and ends with: the history of the mail, the answer, its fate. */
+type RemoteSentence = { history: Message; answer: Message; fate: Message };
+
+/**
+ * What the remote server's answer means and who acts on it, for a reading
+ * where a server answered: the log decides, a probe only adds evidence.
+ */
+function answeredRemote(
+  remote: PendingRemote,
+  reading: ReasonReading,
+  serviceSpfHint: string,
+  sentence: RemoteSentence,
+): { code: string; summary: Message; actions: FindingAction[]; severity: Severity } {
   const { latest } = remote;
-  const recipient = latest.recipient ?? `the recipient at ${remote.domain}`;
-  const senderDomain = latest.sender?.includes("@") ? domainOf(latest.sender) : "the customer's domain";
+  const domain = remote.domain;
+  const recipient: Text = latest.recipient ?? message("diagnosis.the_recipient_at", { domain });
+  const senderDomain: Text = latest.sender?.includes("@") ? domainOf(latest.sender) : message("diagnosis.the_customers_domain");
   const failed = reading.state === "FAILED";
-  const answer = answerText(reading);
-  const quote = `"${latest.rawLine}" (record ${latest.id})`;
-  const resendLater = failed ? [act("SENDER", "The sender must send the message again once that is done: this one will not be retried.")] : [];
+  const quote = message("diagnosis.quote", { line: latest.rawLine, record: latest.id.toString() });
+  const who = reading.host ?? domain;
+  const resendLater = failed ? [act("SENDER", message("diagnosis.remote.resend_later"))] : [];
   switch (reading.kind) {
     case "user_unknown":
       return {
         code: "remote.user_unknown",
         severity: "PROBLEM",
-        meaning: `${answer}: the address ${recipient} does not exist there`,
-        actions: [
-          act(
-            "SENDER",
-            `The sender must correct the address ${recipient} (its spelling, or ask the recipient for the right one) and send again: sending to the same address fails the same way.`,
-          ),
-        ],
+        summary: message("diagnosis.remote.user_unknown", { ...sentence, recipient }),
+        actions: [act("SENDER", message("diagnosis.remote.user_unknown.correct", { recipient }))],
       };
     case "mailbox_full":
       return {
         code: "remote.mailbox_full",
         severity: "PROBLEM",
-        meaning: `${answer}: ${recipient}'s mailbox is full`,
-        actions: [act("RECIPIENT_PROVIDER", `The recipient must empty their mailbox, or their provider raise its quota.`), ...resendLater],
+        summary: message("diagnosis.remote.mailbox_full", { ...sentence, recipient }),
+        actions: [act("RECIPIENT_PROVIDER", message("diagnosis.remote.mailbox_full.empty")), ...resendLater],
       };
     case "message_too_large":
       return {
         code: "remote.message_too_large",
         severity: "PROBLEM",
-        meaning: `${answer}: the message${latest.sizeBytes ? ` (${latest.sizeBytes} bytes)` : ""} is larger than it accepts`,
-        actions: [act("SENDER", "The sender must send it smaller: compress or split the attachments, or share a link instead.")],
+        summary: latest.sizeBytes
+          ? message("diagnosis.remote.message_too_large_size", { ...sentence, bytes: latest.sizeBytes })
+          : message("diagnosis.remote.message_too_large", sentence),
+        actions: [act("SENDER", message("diagnosis.send_smaller"))],
       };
     case "auth_rejected":
       return {
         code: "remote.auth_rejected",
         severity: "PROBLEM",
-        meaning: `${answer}: mail from ${senderDomain} failed its SPF, DKIM or DMARC check`,
+        summary: message("diagnosis.remote.auth_rejected", { ...sentence, senderDomain }),
         actions: [
           act(
             "CUSTOMER",
-            `The customer must publish the SPF, DKIM and DMARC records of ${senderDomain} as expected (${serviceSpfHint}; checkDomainDns(domain: "${senderDomain}") lists them).`,
+            message("diagnosis.remote.auth_rejected.publish", {
+              senderDomain,
+              spfHint: serviceSpfHint,
+              call: `checkDomainDns(domain: "${typeof senderDomain === "string" ? senderDomain : senderDomain.in("en")}")`,
+            }),
           ),
           ...resendLater,
         ],
@@ -559,122 +597,86 @@ function answeredRemote(remote: PendingRemote, reading: ReasonReading, serviceSp
       return {
         code: "remote.blocklisted",
         severity: "PROBLEM",
-        meaning: `${answer}: it refuses our mail server because a blocklist lists its address`,
-        actions: [
-          act(
-            "SERVICE",
-            "Escalate to the mail team: our outbound server's address is blocklisted.",
-            `${reading.host ?? remote.domain} refuses our outbound server as blocklisted: ${quote}. Find the listing named in the reply and request removal.`,
-          ),
-          ...resendLater,
-        ],
+        summary: message("diagnosis.remote.blocklisted", sentence),
+        actions: [act("SERVICE", message("diagnosis.remote.blocklisted.escalate"), message("diagnosis.remote.blocklisted.escalation", { who, quote })), ...resendLater],
       };
     case "reverse_dns":
       return {
         code: "remote.reverse_dns",
         severity: "PROBLEM",
-        meaning: `${answer}: it refuses our mail server because its address has no matching reverse DNS (PTR)`,
-        actions: [
-          act(
-            "SERVICE",
-            "Escalate to the mail team: our outbound server's reverse DNS is refused.",
-            `${reading.host ?? remote.domain} refuses our outbound server for its reverse DNS: ${quote}. Check the PTR record of the sending address.`,
-          ),
-          ...resendLater,
-        ],
+        summary: message("diagnosis.remote.reverse_dns", sentence),
+        actions: [act("SERVICE", message("diagnosis.remote.reverse_dns.escalate"), message("diagnosis.remote.reverse_dns.escalation", { who, quote })), ...resendLater],
       };
     case "policy_rejected":
       return {
         code: "remote.policy_rejected",
         severity: "PROBLEM",
-        meaning: `${answer}: it refused the message as spam or under its content policy`,
+        summary: message("diagnosis.remote.policy_rejected", sentence),
         actions: [
-          act("RECIPIENT_PROVIDER", `The recipient's administrator at ${remote.domain} must say why their filter refused it, and allow the sender if the mail is wanted.`),
-          ...(failed ? [act("SENDER", "The sender may send it again without what the filter objects to (links, attachments).")] : []),
+          act("RECIPIENT_PROVIDER", message("diagnosis.remote.policy_rejected.explain", { domain })),
+          ...(failed ? [act("SENDER", message("diagnosis.remote.policy_rejected.resend"))] : []),
         ],
       };
     case "greylisted":
       return {
         code: "remote.greylisted",
         severity: failed ? "PROBLEM" : "WARNING",
-        meaning: `${answer}: it greylists, turning a first attempt away for a while; a retry gets through`,
-        actions: failed
-          ? [act("SENDER", "The queue gave up before the retry was accepted: the sender must send it again.")]
-          : [act("NOBODY", `Nothing to do: the queue's next retry should be accepted. If it still waits in an hour, probe ${remote.domain} again.`)],
+        summary: message("diagnosis.remote.greylisted", sentence),
+        actions: failed ? [act("SENDER", message("diagnosis.remote.greylisted.resend"))] : [act("NOBODY", message("diagnosis.remote.greylisted.wait", { domain }))],
       };
     case "tls_required":
       return {
         code: "remote.tls_required",
         severity: "PROBLEM",
-        meaning: `${answer}: it accepts mail only over TLS, and our server did not deliver over TLS`,
-        actions: [
-          act(
-            "SERVICE",
-            "Escalate to the mail team: our outbound server did not use TLS where it is required.",
-            `${reading.host ?? remote.domain} requires TLS and refused our delivery without it: ${quote}. Check outbound STARTTLS and whether the remote certificate is accepted.`,
-          ),
-          ...resendLater,
-        ],
+        summary: message("diagnosis.remote.tls_required", sentence),
+        actions: [act("SERVICE", message("diagnosis.remote.tls_required.escalate"), message("diagnosis.remote.tls_required.escalation", { who, quote })), ...resendLater],
       };
     case "relay_denied":
       return {
         code: "remote.relay_denied",
         severity: "PROBLEM",
-        meaning: `${answer}: it does not accept mail for ${remote.domain} (relay denied), so it is not, or no longer, that domain's mail server`,
+        summary: message("diagnosis.remote.relay_denied", { ...sentence, domain }),
         actions: [
-          act("RECIPIENT_PROVIDER", `${remote.domain} must point its MX records at the server that accepts its mail, or that server must accept mail for it.`),
-          act("SENDER", `The sender should check the domain ${remote.domain} is spelled right.`),
+          act("RECIPIENT_PROVIDER", message("diagnosis.remote.relay_denied.fix_mx", { domain })),
+          act("SENDER", message("diagnosis.remote.relay_denied.check_spelling", { domain })),
         ],
       };
     case "loop":
       return {
         code: "remote.loop",
         severity: "PROBLEM",
-        meaning: `${answer}: the message loops between mail servers`,
-        actions: [
-          act(
-            "SERVICE",
-            "Escalate to the mail team: mail for this domain loops.",
-            `Mail to ${remote.domain} loops: ${quote}. Check the routing of ${remote.domain} (its MX may point back at us).`,
-          ),
-          ...resendLater,
-        ],
+        summary: message("diagnosis.remote.loop", sentence),
+        actions: [act("SERVICE", message("diagnosis.remote.loop.escalate"), message("diagnosis.remote.loop.escalation", { domain, quote })), ...resendLater],
       };
     case "expired":
       return {
         code: "remote.expired",
         severity: "PROBLEM",
-        meaning: `the queue gave the message up after it waited too long${reading.said ? ` ("${reading.said}")` : ""}`,
-        actions: [
-          act("RECIPIENT_PROVIDER", `The recipient's administrator must make ${remote.domain}'s mail server accept mail again.`),
-          act("SENDER", "The sender must send the message again once it does."),
-        ],
+        summary: reading.said
+          ? message("diagnosis.remote.expired_said", { history: sentence.history, fate: sentence.fate, said: reading.said })
+          : message("diagnosis.remote.expired", { history: sentence.history, fate: sentence.fate }),
+        actions: [act("RECIPIENT_PROVIDER", message("diagnosis.remote.expired.fix", { domain })), act("SENDER", message("diagnosis.remote.expired.resend"))],
       };
     case "temporary_failure":
       return failed
         ? {
             code: "remote.permanent_failure",
             severity: "PROBLEM",
-            meaning: `${answer} with a temporary refusal until the queue gave up`,
-            actions: [act("RECIPIENT_PROVIDER", `The recipient's administrator can say what the answer means.`), act("SENDER", "The sender must send the message again later.")],
+            summary: message("diagnosis.remote.temporary_until_given_up", sentence),
+            actions: [act("RECIPIENT_PROVIDER", message("diagnosis.remote.ask_meaning")), act("SENDER", message("diagnosis.remote.resend_later_plain"))],
           }
         : {
             code: "remote.temporary_failure",
             severity: "PROBLEM",
-            meaning: `${answer}: it turns the message away for now`,
-            actions: [
-              act("NOBODY", `Nothing to do yet: the queue retries. If it still waits in an hour, the recipient's administrator at ${remote.domain} can say what the answer means.`),
-            ],
+            summary: message("diagnosis.remote.temporary_failure", sentence),
+            actions: [act("NOBODY", message("diagnosis.remote.temporary_failure.wait", { domain }))],
           };
     default:
       return {
         code: "remote.permanent_failure",
         severity: "PROBLEM",
-        meaning: `${answer}: it refused the message`,
-        actions: [
-          act("RECIPIENT_PROVIDER", `Read the reason to the customer: the recipient's administrator at ${remote.domain} can say why their server refuses it.`),
-          act("SENDER", "Sending again fails the same way until that changes."),
-        ],
+        summary: message("diagnosis.remote.permanent_failure", sentence),
+        actions: [act("RECIPIENT_PROVIDER", message("diagnosis.remote.permanent_failure.explain", { domain })), act("SENDER", message("diagnosis.remote.permanent_failure.same"))],
       };
   }
 }
@@ -684,13 +686,18 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
   const spfHint = deps.config.SPF_INCLUDE ? `SPF include:${deps.config.SPF_INCLUDE}` : `SPF ip4:${deps.config.MAIL_SERVER_IPV4}`;
   for (const remote of remotes) {
     const { latest } = remote;
+    const domain = remote.domain;
     const reading = readReason(latest.status, latest.reason)!;
     const waited = latest.queuedAt ? formatDuration((deps.now().getTime() - latest.queuedAt.getTime()) / 1000) : null;
     const status = statusText(latest);
     const history =
       reading.state === "RETRYING"
-        ? `Mail to ${remote.domain} is waiting${waited ? ` (queued ${waited} ago)` : ""}, last ${status}`
-        : `Mail to ${remote.domain} failed (${status})${waited ? ` after ${waited} in the queue` : ""}`;
+        ? waited
+          ? message("diagnosis.history.waiting_since", { domain, waited, status })
+          : message("diagnosis.history.waiting", { domain, status })
+        : waited
+          ? message("diagnosis.history.failed_after", { domain, waited, status })
+          : message("diagnosis.history.failed", { domain, status });
     const lines = remote.records
       .filter((record) => record.status !== "OK")
       .slice(0, MAX_QUOTED_LINES)
@@ -698,22 +705,20 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
     const codes = { deliveryState: reading.state, replyCode: reading.replyCode, enhancedStatusCode: reading.enhancedCode };
 
     let probe: MailServerProbe | null = null;
-    let notProbed: string | null = null;
+    let notProbed: Text | null = null;
     try {
-      probe = await runProbe(deps, principal, remote.domain);
+      probe = await runProbe(deps, principal, domain);
       probes.push(probe);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== "RATE_LIMITED") throw error;
-      notProbed = error.message;
+      notProbed = error.localized ?? error.message;
     }
     const evidence = [...lines, ...(probe ? probeEvidence(probe) : [])];
 
     // A server answered: its answer is the finding, whatever a probe finds now.
     if (reading.answered) {
-      const read = answeredRemote(remote, reading, spfHint);
-      findings.push(
-        finding({ code: read.code, severity: read.severity, summary: `${history}: ${read.meaning}. ${fateText(reading.state)}`, actions: read.actions, ...codes, evidence }),
-      );
+      const read = answeredRemote(remote, reading, spfHint, { history, answer: answerText(reading), fate: fateText(reading.state) });
+      findings.push(finding({ code: read.code, severity: read.severity, summary: read.summary, actions: read.actions, ...codes, evidence }));
       continue;
     }
 
@@ -721,24 +726,21 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
     // message waits or was given up; the probe says whether the other side is up now.
     if (reading.state === "FAILED") {
       const dns = reading.kind === "dns" || probe?.status === "DNS_FAILURE" || probe?.status === "NO_MAIL_SERVER";
-      const now = probe ? ` A probe now: ${probe.status}.` : "";
+      const values = { history, domain, fate: fateText("FAILED"), probeStatus: probe?.status ?? "" };
+      const summary = dns
+        ? message(probe ? "diagnosis.remote.dns_failed_probed" : "diagnosis.remote.dns_failed", values)
+        : message(probe ? "diagnosis.remote.unreachable_failed_probed" : "diagnosis.remote.unreachable_failed", values);
       findings.push(
         finding({
           code: dns ? "remote.dns" : "remote.unreachable",
           severity: "PROBLEM",
-          summary: `${history}: ${dns ? `the mail servers of ${remote.domain} could not be found in DNS` : `the recipient's mail server could not be reached`}. ${fateText("FAILED")}${now}`,
+          summary,
           actions: dns
             ? [
-                act(
-                  "SENDER",
-                  `The sender must check the domain ${remote.domain} is spelled right; if it is, the recipient's domain must fix its DNS before the sender sends again.`,
-                ),
-                act("RECIPIENT_PROVIDER", `${remote.domain} must publish working MX or address records.`),
+                act("SENDER", message("diagnosis.remote.dns_failed.check_spelling", { domain })),
+                act("RECIPIENT_PROVIDER", message("diagnosis.remote.dns_failed.publish", { domain })),
               ]
-            : [
-                act("RECIPIENT_PROVIDER", `The recipient's administrator must bring ${remote.domain}'s mail server back.`),
-                act("SENDER", "The sender must send the message again once it answers: this one will not be retried."),
-              ],
+            : [act("RECIPIENT_PROVIDER", message("diagnosis.remote.bring_back", { domain })), act("SENDER", message("diagnosis.remote.unreachable_failed.resend"))],
           ...codes,
           evidence,
         }),
@@ -750,8 +752,8 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
         finding({
           code: "remote.not_probed",
           severity: "WARNING",
-          summary: `${history}; its servers were not probed now: ${notProbed}`,
-          actions: [act("NOBODY", `The queue keeps retrying. Probe ${remote.domain} later (probeMailServer).`)],
+          summary: message("diagnosis.remote.not_probed", { history, why: notProbed ?? "" }),
+          actions: [act("NOBODY", message("diagnosis.remote.not_probed.later", { domain }))],
           ...codes,
           evidence,
         }),
@@ -764,13 +766,8 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
         finding({
           code: "remote.reachable",
           severity: "WARNING",
-          summary: `${history}; the remote side answers now: ${probe.verdict}`,
-          actions: [
-            act(
-              "NOBODY",
-              `Nothing to change: the queue's next retry should deliver it. If it still waits in an hour, probe ${remote.domain} again and contact the recipient's administrator.`,
-            ),
-          ],
+          summary: message("diagnosis.remote.reachable", { history, verdict: probe.verdict }),
+          actions: [act("NOBODY", message("diagnosis.remote.reachable.wait", { domain }))],
           ...codes,
           evidence,
         }),
@@ -782,19 +779,11 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
       finding({
         code,
         severity: "PROBLEM",
-        summary: `${history}: ${probe.verdict}`,
+        summary: message("diagnosis.remote.probed", { history, verdict: probe.verdict }),
         actions:
           code === "remote.dns"
-            ? [
-                act("RECIPIENT_PROVIDER", `The recipient's domain ${remote.domain} must fix its DNS (MX or address records); our side can do nothing.`),
-                act("SENDER", `Tell the customer to check the domain's spelling, or reach the recipient another way.`),
-              ]
-            : [
-                act(
-                  "RECIPIENT_PROVIDER",
-                  `Nothing is wrong on our side: the recipient's mail server does not accept connections. The queue keeps retrying until the message expires; tell the customer the recipient's administrator must bring ${remote.domain}'s mail server back.`,
-                ),
-              ],
+            ? [act("RECIPIENT_PROVIDER", message("diagnosis.remote.dns.fix", { domain })), act("SENDER", message("diagnosis.remote.dns.spelling"))]
+            : [act("RECIPIENT_PROVIDER", message("diagnosis.remote.down.explain", { domain }))],
         ...codes,
         evidence,
       }),
@@ -805,6 +794,16 @@ async function remoteFindings(deps: ServiceDeps, principal: Principal, remotes: 
 
 /** Checks about the service's own records, which the customer cannot change: support escalates them. */
 const SERVICE_CHECKS = new Set(["ptr.mail_server"]);
+
+/** Texts told apart by their English: the same fix named by two findings is asked for once. */
+function distinct(texts: Text[]): Text[] {
+  const seen = new Map<string, Text>();
+  for (const text of texts) {
+    const key = typeof text === "string" ? text : text.in("en");
+    if (!seen.has(key)) seen.set(key, text);
+  }
+  return [...seen.values()];
+}
 
 async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: DnsCheckView; findings: DiagnosisFinding[] }> {
   const service = dnsServiceOf(deps);
@@ -818,6 +817,7 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
   }
   const view: DnsCheckView = checkView(domain, result, cached !== undefined);
   const findings: DiagnosisFinding[] = [];
+  const setup = message("diagnosis.setup", { setup: domain.dnsSetup });
 
   // The service's own records (the reverse DNS of its mail server): a separate finding, the service's to act on.
   const serviceFailing = result.findings.filter((item) => SERVICE_CHECKS.has(item.check) && item.status === "FAIL");
@@ -826,12 +826,20 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
       finding({
         code: "service.reverse_dns",
         severity: "PROBLEM",
-        summary: `The reverse DNS of this service's mail server is wrong (${serviceFailing.map((item) => `${item.subject}: ${english(item.found)}`).join("; ")}): receivers may refuse our outbound mail. This is the service's record, not the customer's.`,
+        summary: message("diagnosis.service_reverse_dns.summary", {
+          details: new TextList(
+            serviceFailing.map((item) => new TextList([item.subject, item.found ?? ""], COLON)),
+            SEMICOLONS,
+          ),
+        }),
         actions: [
           act(
             "SERVICE",
-            "Escalate to the mail team: the reverse DNS of our mail server must be fixed by the operators of its network.",
-            serviceFailing.map((item) => `PTR of ${item.subject}: expected ${english(item.expected)}; found ${english(item.found)}.`).join(" "),
+            message("diagnosis.service_reverse_dns.escalate"),
+            new TextList(
+              serviceFailing.map((item) => message("diagnosis.service_reverse_dns.escalation", { subject: item.subject, expected: item.expected ?? "", found: item.found ?? "" })),
+              SENTENCES,
+            ),
           ),
         ],
         evidence: serviceFailing.map(dnsEvidence),
@@ -843,19 +851,25 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
   const failing = customer.filter((item) => item.status === "FAIL" || item.status === "ERROR");
   const warnings = customer.filter((item) => item.status === "WARN");
   if (failing.length > 0) {
-    // DNS texts are Messages now; written in English here until diagnosis texts are translated too.
-    const fixes = failing.flatMap((item) => (item.fix ? [item.fix.toString()] : []));
+    const fixes: Text[] = failing.flatMap((item) => (item.fix ? [item.fix] : []));
     findings.push(
       finding({
         code: "dns.misconfigured",
         severity: "PROBLEM",
-        summary: `The DNS of ${domain.name} does not match its set-up (${domain.dnsSetup}): ${failing.map((item) => `${item.check} ${item.status}`).join(", ")}. Mail from outside may not find our server.`,
+        summary: message("diagnosis.dns_misconfigured.summary", {
+          domain: domain.name,
+          setup,
+          failing: new TextList(
+            failing.map((item) => `${item.check} ${item.status}`),
+            ENUMERATION,
+          ),
+        }),
         actions: [
           act(
             "CUSTOMER",
             fixes.length > 0
-              ? `Ask the customer to change their DNS: ${[...new Set(fixes)].slice(0, 3).join(" ")}`
-              : `Run checkDomainDns(domain: "${domain.name}") for the details.`,
+              ? message("diagnosis.dns_misconfigured.ask", { fixes: new TextList(distinct(fixes).slice(0, 3), SENTENCES) })
+              : message("diagnosis.dns_misconfigured.run_check", { call: `checkDomainDns(domain: "${domain.name}")` }),
           ),
         ],
         evidence: failing.map(dnsEvidence),
@@ -867,8 +881,14 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
       finding({
         code: "dns.warnings",
         severity: "WARNING",
-        summary: `The DNS of ${domain.name} works but has warnings: ${warnings.map((item) => item.check).join(", ")}.`,
-        actions: fix ? [act("CUSTOMER", fix.toString())] : [],
+        summary: message("diagnosis.dns_warnings.summary", {
+          domain: domain.name,
+          checks: new TextList(
+            warnings.map((item) => item.check),
+            ENUMERATION,
+          ),
+        }),
+        actions: fix ? [act("CUSTOMER", fix)] : [],
         evidence: warnings.map(dnsEvidence),
       }),
     );
@@ -879,8 +899,8 @@ async function dnsFindings(deps: ServiceDeps, domain: Domain): Promise<{ view: D
         severity: "INFO",
         summary:
           serviceFailing.length > 0
-            ? `The customer's DNS records of ${domain.name} match its set-up (${domain.dnsSetup}): all ${customer.length} checks of them pass.`
-            : `The DNS of ${domain.name} matches its set-up (${domain.dnsSetup}): all ${result.findings.length} checks pass.`,
+            ? message("diagnosis.dns_ok.customer_records", { domain: domain.name, setup, n: customer.length })
+            : message("diagnosis.dns_ok.summary", { domain: domain.name, setup, n: result.findings.length }),
         actions: [],
         evidence: customer.filter((item) => item.check.startsWith("mx.") || item.check.startsWith("address.mail_host")).map(dnsEvidence),
       }),
@@ -916,8 +936,8 @@ export async function diagnoseDelivery(deps: ServiceDeps, principal: Principal, 
         finding({
           code: "records.none",
           severity: "INFO",
-          summary: `No delivery of ${subject.address} is recorded in the last ${deps.config.MAIL_LOG_RETENTION_DAYS} days: the mail never reached our servers.`,
-          actions: [act("SENDER", `Ask the sender for the bounce message they received, or the time they sent it; check that they used the right address.`)],
+          summary: message("diagnosis.records_none.summary", { address: subject.address, days: deps.config.MAIL_LOG_RETENTION_DAYS }),
+          actions: [act("SENDER", message("diagnosis.records_none.ask_sender"))],
           evidence: subject.account ? [accountEvidence(subject.account)] : [],
         }),
       );
@@ -927,7 +947,13 @@ export async function diagnoseDelivery(deps: ServiceDeps, principal: Principal, 
         finding({
           code: "delivery.ok",
           severity: "INFO",
-          summary: `No problem found for ${subject.address}: the account is active and ${delivered.length} of the last ${subject.records.length} deliveries went through (the latest ${latest.status} at ${latest.loggedAt.toISOString()}).`,
+          summary: message("diagnosis.delivery_ok.summary", {
+            address: subject.address,
+            delivered: delivered.length,
+            total: subject.records.length,
+            status: latest.status,
+            at: latest.loggedAt.toISOString(),
+          }),
           actions: [],
           deliveryState: latest.status === "OK" ? "DELIVERED" : null,
           evidence: [...(subject.account ? [accountEvidence(subject.account)] : []), ...delivered.slice(0, 3).map(lineEvidence)],
@@ -939,6 +965,6 @@ export async function diagnoseDelivery(deps: ServiceDeps, principal: Principal, 
   // Stable: findings of one severity and rank keep the order they were found in (newest trouble first).
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || rankOf(a) - rankOf(b));
   const first = findings[0];
-  const verdict = first ? first.summary : "No problem found, and nothing is known about this record's address.";
+  const verdict = first ? first.summary : message("diagnosis.verdict.nothing_known");
   return { address: subject.address, account: subject.account, records: subject.records, findings, verdict, probes, dnsCheck };
 }

@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import type { ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { RateLimitedError } from "../errors";
+import { message } from "../i18n/messages";
 import { parseDomainName } from "../shared/validation";
 import { resolversOf } from "../dns/dns.service";
 import { createUdpTransport, type DnsTransport } from "../dns/dns.transport";
@@ -40,8 +41,8 @@ export class ProbeRateLimiter {
     );
     if (!refusal) return;
     const wait = refusal.waitSeconds;
-    if (refusal.refused === 0) throw new RateLimitedError(`You have probed ${limits.perUser} times recently; try again in ${wait} s.`, wait);
-    throw new RateLimitedError(`${target} has been probed ${limits.perTarget} times recently; try again in ${wait} s.`, wait);
+    if (refusal.refused === 0) throw new RateLimitedError(message("probe.rate_limited.user", { limit: limits.perUser, wait }), wait);
+    throw new RateLimitedError(message("probe.rate_limited.target", { target, limit: limits.perTarget, wait }), wait);
   }
 }
 

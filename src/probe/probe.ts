@@ -6,6 +6,38 @@ import { isPrivateAddress } from "../shared/addresses";
 import { DnsLookup, addressesOf, type LookupResult } from "../dns/dns.lookup";
 import type { DnsServer, DnsTransport } from "../dns/dns.transport";
 import { smtpDialogue, type DialogueResult, type DialogueTimeouts, type SocketFactory } from "./probe.smtp";
+import { message, Message } from "../i18n/messages";
+import type { Language } from "../i18n/language";
+import { writeText, type Text } from "../i18n/text";
+
+/**
+ * Texts written one after the other, joined the language's way: the probe's
+ * attempts in a verdict ("a; b" / "a；b"), an exchanger and why it has no
+ * address ("host: error" / "host：error"), a finding's actions in one string.
+ * Each part is written in the answer's language; only the separator differs.
+ */
+export class TextList extends Message {
+  constructor(
+    readonly parts: Text[],
+    readonly separator: Record<Language, string>,
+  ) {
+    super("probe.list");
+  }
+
+  /** Kept in JSON (not expected: lists are written at once) as its English text. */
+  override toJSON(): ReturnType<Message["toJSON"]> {
+    return { messageId: "probe.list", values: { text: this.in("en") } };
+  }
+
+  override in(language: Language): string {
+    return this.parts.map((part) => writeText(part, language) ?? "").join(this.separator[language]);
+  }
+}
+
+/** "a; b; c" in English, "a；b；c" in Chinese. */
+export const SEMICOLONS: Record<Language, string> = { en: "; ", "zh-TW": "；" };
+/** "host: text" in English, "host：text" in Chinese. */
+export const COLON: Record<Language, string> = { en: ": ", "zh-TW": "：" };
 
 export type MxSource = "MX" | "IMPLICIT" | "NULL_MX" | "NONE";
 export type ProbeStatus = "REACHABLE" | "PARTIAL" | "UNREACHABLE" | "REJECTING" | "NO_MAIL_SERVER" | "DNS_FAILURE";
@@ -15,8 +47,8 @@ export interface ProbeExchanger {
   /** MX preference; null for the implicit MX. */
   preference: number | null;
   addresses: string[];
-  /** Why the addresses could not be found, when they could not. */
-  dnsError: string | null;
+  /** Why the addresses could not be found, when they could not (written in the answer's language). */
+  dnsError: Text | null;
 }
 
 export interface ProbeAttempt extends DialogueResult {
@@ -32,7 +64,8 @@ export interface MailServerProbe {
   exchangers: ProbeExchanger[];
   attempts: ProbeAttempt[];
   status: ProbeStatus;
-  verdict: string;
+  /** Written in the answer's language by the resolver. */
+  verdict: Message;
   startedAt: Date;
   durationMs: number;
 }
@@ -53,26 +86,26 @@ export interface ProbeOptions {
 
 export { isPrivateAddress };
 
-function lookupError(result: LookupResult): string | null {
+function lookupError(result: LookupResult): Message | null {
   switch (result.status) {
     case "ok":
       return null;
     case "nodata":
-      return `no such records for ${result.name}`;
+      return message("probe.dns.nodata", { name: result.name });
     case "nxdomain":
-      return `${result.name} does not exist in DNS (NXDOMAIN)`;
+      return message("probe.dns.nxdomain", { name: result.name });
     case "error":
-      return `DNS did not answer for ${result.name}: ${result.message}`;
+      return message("probe.dns.error", { name: result.name, error: result.message });
   }
 }
 
-async function findExchangers(lookup: DnsLookup, domain: string): Promise<{ source: MxSource; exchangers: ProbeExchanger[]; dnsError: string | null }> {
+async function findExchangers(lookup: DnsLookup, domain: string): Promise<{ source: MxSource; exchangers: ProbeExchanger[]; dnsError: Message | null }> {
   const mx = await lookup.resolve(domain, "MX");
   const addressesFor = async (host: string, preference: number | null): Promise<ProbeExchanger> => {
     const { v4, v6 } = await lookup.addresses(host);
     const addresses = [...addressesOf(v4), ...addressesOf(v6)];
     const errors = [v4, v6].filter((result) => result.status === "error").map(lookupError);
-    const dnsError = addresses.length > 0 ? null : (errors[0] ?? (v4.status === "nxdomain" ? lookupError(v4) : `${host} has no A or AAAA record`));
+    const dnsError = addresses.length > 0 ? null : (errors[0] ?? (v4.status === "nxdomain" ? lookupError(v4) : message("probe.dns.no_address", { host })));
     return { host, preference, addresses, dnsError };
   };
   if (mx.status === "ok") {
@@ -91,64 +124,53 @@ async function findExchangers(lookup: DnsLookup, domain: string): Promise<{ sour
   return { source: "NONE", exchangers: [], dnsError: lookupError(mx) };
 }
 
-function describeAttempt(attempt: ProbeAttempt): string {
+function describeAttempt(attempt: ProbeAttempt): Message {
   const who = attempt.address === attempt.host ? attempt.host : `${attempt.host} (${attempt.address})`;
   switch (attempt.outcome) {
     case "GREETED":
-      return `${who} greeted in ${attempt.greetingMs} ms`;
+      return message("probe.attempt.greeted", { who, ms: attempt.greetingMs ?? 0 });
     case "GREETING_REJECTED":
-      return `${who} answered ${attempt.greeting?.code} "${attempt.greeting?.lines.join(" ")}"`;
+      return message("probe.attempt.greeting_rejected", { who, code: String(attempt.greeting?.code), text: attempt.greeting?.lines.join(" ") ?? "" });
     case "REFUSED":
-      return `${who} refused the connection`;
+      return message("probe.attempt.refused", { who });
     case "TIMEOUT":
       return attempt.failedStep === "CONNECT"
-        ? `${who} did not answer the connection (timed out)`
-        : `${who} accepted the connection but timed out at ${attempt.failedStep?.toLowerCase().replaceAll("_", " ")}`;
+        ? message("probe.attempt.timeout_connect", { who })
+        : message("probe.attempt.timeout_step", { who, step: attempt.failedStep ?? "other" });
     case "UNREACHABLE":
-      return `${who} is unreachable (${attempt.error})`;
+      return message("probe.attempt.unreachable", { who, error: attempt.error ?? "" });
     case "PROTOCOL_ERROR":
-      return `${who} broke off the conversation (${attempt.error})`;
+      return message("probe.attempt.protocol_error", { who, error: attempt.error ?? "" });
     case "NOT_ALLOWED":
-      return `${who} is a private address and was not probed`;
+      return message("probe.attempt.not_allowed", { who });
     case "SKIPPED":
-      return `${who} was not tried (time budget spent)`;
+      return message("probe.attempt.skipped", { who });
   }
 }
 
-function summarise(domain: string, source: MxSource, exchangers: ProbeExchanger[], attempts: ProbeAttempt[], dnsError: string | null): { status: ProbeStatus; verdict: string } {
-  if (dnsError) return { status: "DNS_FAILURE", verdict: `The mail servers of ${domain} could not be found: ${dnsError}. Mail to ${domain} waits until its DNS answers.` };
-  if (source === "NULL_MX")
-    return {
-      status: "NO_MAIL_SERVER",
-      verdict: `${domain} publishes a null MX (RFC 7505): it accepts no mail at all. Mail to it will bounce; the sender should use another address.`,
-    };
+function summarise(domain: string, source: MxSource, exchangers: ProbeExchanger[], attempts: ProbeAttempt[], dnsError: Message | null): { status: ProbeStatus; verdict: Message } {
+  if (dnsError) return { status: "DNS_FAILURE", verdict: message("probe.verdict.dns_failure", { domain, error: dnsError }) };
+  if (source === "NULL_MX") return { status: "NO_MAIL_SERVER", verdict: message("probe.verdict.null_mx", { domain }) };
   if (exchangers.every((exchanger) => exchanger.addresses.length === 0)) {
-    const reasons = exchangers.map((exchanger) => `${exchanger.host}: ${exchanger.dnsError}`).join("; ");
+    const reasons = exchangers.map((exchanger) => new TextList([exchanger.host, exchanger.dnsError ?? ""], COLON));
     return {
       status: source === "NONE" && exchangers.length <= 1 ? "NO_MAIL_SERVER" : "DNS_FAILURE",
-      verdict: `${domain} has no mail server with an address (${reasons || "no MX and no A/AAAA record"}): mail to it cannot be delivered until the recipient fixes its DNS.`,
+      verdict: message("probe.verdict.no_address", { domain, reasons: reasons.length > 0 ? new TextList(reasons, SEMICOLONS) : message("probe.no_records") }),
     };
   }
-  const parts = attempts.map(describeAttempt);
   const greeted = attempts.filter((attempt) => attempt.outcome === "GREETED");
   const rejecting = attempts.filter((attempt) => attempt.outcome === "GREETING_REJECTED");
-  const listing = `${parts.join("; ")}`;
-  if (greeted.length === attempts.length && greeted.length > 0) return { status: "REACHABLE", verdict: `${listing}: the remote side is up and accepts connections.` };
-  if (greeted.length > 0) return { status: "PARTIAL", verdict: `${listing}: the remote side is up, a retry will succeed.` };
+  const listing = new TextList(attempts.map(describeAttempt), SEMICOLONS);
+  if (greeted.length === attempts.length && greeted.length > 0) return { status: "REACHABLE", verdict: message("probe.verdict.reachable", { listing }) };
+  if (greeted.length > 0) return { status: "PARTIAL", verdict: message("probe.verdict.partial", { listing }) };
   if (rejecting.length > 0) {
     const temporary = rejecting.some((attempt) => (attempt.greeting?.code ?? 500) < 500);
-    return {
-      status: "REJECTING",
-      verdict: `${listing}: the remote side is up but ${temporary ? "turning connections away for now (4xx): the queue retries and should get through later" : "refuses to accept mail from us (5xx): ask the recipient's administrator"}.`,
-    };
+    return { status: "REJECTING", verdict: message(temporary ? "probe.verdict.rejecting_temporary" : "probe.verdict.rejecting_permanent", { listing }) };
   }
   if (attempts.every((attempt) => attempt.outcome === "NOT_ALLOWED")) {
-    return { status: "UNREACHABLE", verdict: `${listing}: private addresses are not probed (PROBE_ALLOW_PRIVATE); no public server publishes mail for ${domain}.` };
+    return { status: "UNREACHABLE", verdict: message("probe.verdict.private_only", { listing, domain }) };
   }
-  return {
-    status: "UNREACHABLE",
-    verdict: `${listing}: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.`,
-  };
+  return { status: "UNREACHABLE", verdict: message("probe.verdict.unreachable", { listing }) };
 }
 
 /** Least time left in the budget for which another address is still tried. */

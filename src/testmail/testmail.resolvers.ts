@@ -2,6 +2,7 @@ import type { Resolvers } from "../generated/graphql";
 import type { Account } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, principalOf } from "../graphql/context";
+import { writtenFor } from "../i18n/text";
 import { emptyTestMailbox, listReceivedTestMessages, probeOfTestMessage, readTestMessage, sendTestMessage, type TestMessageView } from "./testmail.service";
 
 export const testMailResolvers = {
@@ -27,6 +28,7 @@ export const testMailResolvers = {
     sentBy: (view: TestMessageView) => view.row.sentByName,
     sentAt: (view: TestMessageView) => view.row.createdAt,
     queueId: (view: TestMessageView) => view.row.queueId,
+    summary: async (view: TestMessageView, _: unknown, context: GraphQLContext) => (await writtenFor(context.language, view.summary))!,
     submissionReply: (view: TestMessageView) => view.row.submissionReply,
     relay: (view: TestMessageView) => view.latest?.relay ?? null,
     dsn: (view: TestMessageView) => view.latest?.dsn ?? null,

@@ -12,6 +12,8 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize, type Action } from "../auth/policy";
 import { changedFields, writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError, RateLimitedError, ServiceUnavailableError } from "../errors";
+import { message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 import { decodeCursor, parseAddress, parseId, parsePageSize } from "../shared/validation";
 import { toConnection, type Connection } from "../shared/connection";
 import { collectSource } from "../maillog/collector";
@@ -28,7 +30,8 @@ export interface TestMessageView {
   records: MailLogRecord[];
   state: TestMessageState;
   final: boolean;
-  summary: string;
+  /** The state in a sentence (a Message: the resolver writes it in the request's language). */
+  summary: Text;
   latest: MailLogRecord | undefined;
 }
 
@@ -47,19 +50,29 @@ function describeTestMessage(id: string): [string, string] {
 /** The state a test message is in, from its delivery records (oldest first): the latest attempt decides. */
 export function testMessageState(row: Pick<TestMessage, "accepted" | "targetIsLocal" | "submissionReply" | "queueId" | "toAddress">, records: MailLogRecord[]) {
   const latest = records.at(-1);
-  if (!row.accepted) return { state: "REFUSED" as const, final: true, summary: `Postfix did not take the test message: ${row.submissionReply}`, latest };
-  if (!latest) return { state: "ACCEPTED" as const, final: false, summary: `Accepted by Postfix (queue id ${row.queueId}); no delivery attempt is logged yet.`, latest };
-  const reason = latest.reason ?? "(no reason logged)";
+  if (!row.accepted) return { state: "REFUSED" as const, final: true, summary: message("testmail.refused", { reply: row.submissionReply }), latest };
+  if (!latest) return { state: "ACCEPTED" as const, final: false, summary: message("testmail.accepted", { queueId: row.queueId ?? "" }), latest };
+  const reason: Text = latest.reason ?? message("testmail.no_reason");
   if (latest.status === "OK") {
     return row.targetIsLocal
-      ? { state: "DELIVERED_LOCALLY" as const, final: true, summary: `Delivered into the mailbox ${row.toAddress} (${latest.dsn ?? "2.0.0"}).`, latest }
-      : { state: "RELAYED" as const, final: true, summary: `Handed to ${latest.relay ?? "the remote mail server"}, which answered: ${reason}`, latest };
+      ? { state: "DELIVERED_LOCALLY" as const, final: true, summary: message("testmail.delivered_locally", { address: row.toAddress, dsn: latest.dsn ?? "2.0.0" }), latest }
+      : {
+          state: "RELAYED" as const,
+          final: true,
+          summary: message("testmail.relayed", { relay: latest.relay ?? message("testmail.the_remote_server"), reason }),
+          latest,
+        };
   }
   if (latest.status === "RETRY") {
     const attempt = (latest.retryCount ?? 0) + 1;
-    return { state: "DEFERRED" as const, final: false, summary: `Deferred (attempt ${attempt}, ${latest.dsn ?? "4.0.0"}): ${reason}. Postfix will try again.`, latest };
+    return { state: "DEFERRED" as const, final: false, summary: message("testmail.deferred", { attempt, dsn: latest.dsn ?? "4.0.0", reason }), latest };
   }
-  return { state: "BOUNCED" as const, final: true, summary: `Bounced (${latest.dsn ?? "5.0.0"}): ${reason}. Postfix returned it to ${latest.sender ?? "the sender"}.`, latest };
+  return {
+    state: "BOUNCED" as const,
+    final: true,
+    summary: message("testmail.bounced", { dsn: latest.dsn ?? "5.0.0", reason, sender: latest.sender ?? message("diagnosis.the_sender") }),
+    latest,
+  };
 }
 
 /** The message text: says plainly that it is a test of the service's support, in English and Traditional Chinese, with its id. */
@@ -79,9 +92,7 @@ function testMessageBody(id: string, from: string, to: string, sentBy: string, a
 
 function parseSmtpSetting(value: string | undefined): { host: string; port: number } {
   if (!value) {
-    throw new ServiceUnavailableError(
-      "Test messages are not set up on this server: TEST_MESSAGE_SMTP names no mail server to hand them to (docs/test-domain.md, docs/configuration.md).",
-    );
+    throw new ServiceUnavailableError(message("testmail.not_set_up"));
   }
   const at = value.lastIndexOf(":");
   return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
@@ -100,13 +111,13 @@ async function checkRateLimits(tx: Prisma.TransactionClient, deps: ServiceDeps, 
   const mine = await tx.testMessage.findMany({ where: { sentById, createdAt: { gt: since } }, select: { createdAt: true }, orderBy: { createdAt: "asc" } });
   if (mine.length >= config.TEST_MESSAGE_RATE_LIMIT_PER_USER) {
     const wait = waitFor(mine[mine.length - config.TEST_MESSAGE_RATE_LIMIT_PER_USER]?.createdAt);
-    throw new RateLimitedError(`You have sent ${mine.length} test messages in the last ${config.TEST_MESSAGE_RATE_WINDOW_SECONDS} s (the limit); try again in ${wait} s.`, wait);
+    throw new RateLimitedError(message("testmail.rate_limited.user", { count: mine.length, window: config.TEST_MESSAGE_RATE_WINDOW_SECONDS, wait }), wait);
   }
   const theirs = await tx.testMessage.findMany({ where: { targetDomain, createdAt: { gt: since } }, select: { createdAt: true }, orderBy: { createdAt: "asc" } });
   if (theirs.length >= config.TEST_MESSAGE_RATE_LIMIT_PER_DOMAIN) {
     const wait = waitFor(theirs[theirs.length - config.TEST_MESSAGE_RATE_LIMIT_PER_DOMAIN]?.createdAt);
     throw new RateLimitedError(
-      `${theirs.length} test messages went to ${targetDomain} in the last ${config.TEST_MESSAGE_RATE_WINDOW_SECONDS} s (the limit for one domain); try again in ${wait} s.`,
+      message("testmail.rate_limited.domain", { count: theirs.length, domain: targetDomain, window: config.TEST_MESSAGE_RATE_WINDOW_SECONDS, wait }),
       wait,
     );
   }
@@ -127,14 +138,14 @@ export async function sendTestMessage(deps: ServiceDeps, caller: Caller, input: 
   const to = parseAddress(input.to, "input.to");
   const subjectInput = input.subject?.trim();
   if (subjectInput !== undefined && subjectInput !== "" && (subjectInput.length > MAX_SUBJECT_LENGTH || /[\u0000-\u001f\u007f]/.test(subjectInput))) {
-    throw new BadInputError("input.subject", `The subject must be one line of at most ${MAX_SUBJECT_LENGTH} characters.`);
+    throw new BadInputError("input.subject", message("testmail.subject_invalid", { max: MAX_SUBJECT_LENGTH }));
   }
   const sender = await deps.db.account.findUnique({ where: { address: from.address }, include: { domain: true } });
   if (!sender || !sender.domain.isTestDomain) {
-    throw new BadInputError("input.from", `${from.address} is not a mailbox of a support test domain: test messages are sent from support's test domains only.`);
+    throw new BadInputError("input.from", message("testmail.not_test_mailbox", { address: from.address }));
   }
   if (sender.status !== "ACTIVE" || sender.domain.status !== "ACTIVE") {
-    throw new BadInputError("input.from", `${from.address} (or its domain) is suspended: reactivate it to send test messages from it.`);
+    throw new BadInputError("input.from", message("testmail.sender_suspended", { address: from.address }));
   }
   const targetDomain = to.address.slice(to.address.lastIndexOf("@") + 1);
   const hosted = (await deps.db.domain.count({ where: { name: targetDomain } })) + (await deps.db.aliasDomain.count({ where: { name: targetDomain } })) > 0;
@@ -281,7 +292,7 @@ async function testMailbox(deps: Pick<ServiceDeps, "db" | "config">, principal: 
 }
 
 function customerMailbox(account: Account, field: string): never {
-  throw new BadInputError(field, `${account.address} is not a mailbox of a support test domain: only test mailboxes are emptied this way (its domain is a customer's).`);
+  throw new BadInputError(field, message("testmail.customer_mailbox", { address: account.address }));
 }
 
 /** Account.receivedTestMessages: the messages in a test mailbox, newest first, each read and checked (SPF, DKIM, DMARC). */
@@ -295,11 +306,11 @@ export async function listReceivedTestMessages(
   if (!mailbox) return null;
   const { maildir } = mailbox;
   const first = parsePageSize(args.first, 20);
-  if (first > 50) throw new BadInputError("first", `first must be between 1 and 50 (got ${first}).`);
+  if (first > 50) throw new BadInputError("first", message("testmail.first_range", { first }));
   const after = decodeCursor(args.after);
   const entries = await listMaildir(maildir);
   const start = after === undefined ? 0 : entries.findIndex((entry) => entry.id === after) + 1;
-  if (after !== undefined && start === 0) throw new BadInputError("after", "after names a message that is no longer in the mailbox: start again without after.");
+  if (after !== undefined && start === 0) throw new BadInputError("after", message("testmail.after_gone"));
   // One entry more than the page tells whether another page follows; only the page's messages are read and checked.
   const slice = entries.slice(start, start + first + 1);
   const page = await Promise.all(slice.slice(0, first).map((entry) => readReceivedMessage(entry, deps.config)));

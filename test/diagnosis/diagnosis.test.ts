@@ -37,6 +37,8 @@ const D = {
   remoteDown: name("remotedown"),
   remoteUp: name("remoteup"),
   newcomer: name("newcomer"),
+  /** The diagnosis answered in zh-TW. */
+  chinese: name("chinese"),
   /** Hosted here but not in DNS at all: not registered, not delegated. */
   unregistered: name("unregistered"),
   /** A remote domain that does not resolve (not in the DNS world). */
@@ -68,7 +70,7 @@ describe("diagnoseDelivery", () => {
     const good = zoneBody(rightParts("MX", { dkimKey: DKIM_KEY }));
     const wrong = zoneBody({ ...rightParts("MX", { dkimKey: DKIM_KEY }), mailHost: ["mail IN A 192.0.2.99"] });
     world = await startDnsWorld([
-      ...[D.quota, D.down, D.up, D.suspended, D.fine, D.newcomer].map((domain) => ({ name: domain, records: good })),
+      ...[D.quota, D.down, D.up, D.suspended, D.fine, D.newcomer, D.chinese].map((domain) => ({ name: domain, records: good })),
       { name: D.wrongDns, records: wrong },
       { name: D.remoteDown, records: `@ IN MX 10 mx\nmx IN A ${DEAD}` },
       { name: D.remoteUp, records: `@ IN MX 10 mx\nmx IN A ${LIVE}` },
@@ -137,6 +139,97 @@ describe("diagnoseDelivery", () => {
     expect(result.findings.map((finding: { code: string }) => finding.code)).toEqual(["mailbox.quota_exceeded", "dns.ok"]);
     expect(result.dnsCheck).toMatchObject({ domainName: D.quota, status: "PASS" });
     expect(result.probes).toEqual([]);
+  });
+
+  it("answers in Traditional Chinese for Accept-Language zh-TW: findings, actions, evidence and probe verdicts; codes, enums and values unchanged", async () => {
+    const { domain } = await hosted(D.chinese);
+    const mary = await makeAccount(app, domain, { quotaMb: 100 });
+    await app.deps.db.account.update({ where: { id: mary.id }, data: { usedMb: 100 } });
+    const lines = [
+      line({ at: ago(30), dir: "RL", from: "boss@partner.example", to: mary.address, status: "FAIL Destination mailbox exceeds quota", size: 2_097_152 }),
+      line({ at: ago(10), dir: "RL", from: "news@partner.example", to: mary.address, status: "FAIL Destination mailbox exceeds quota", size: 719_433 }),
+      line({ at: ago(20), queuedAt: ago(50), dir: "LR", from: mary.address, to: `bob@${D.remoteUp}`, status: "RETRY.1 Operation timed out" }),
+      line({ at: ago(40), queuedAt: ago(190), dir: "LR", from: mary.address, to: `amy@${D.remoteDown}`, status: "RETRY.3 Operation timed out" }),
+    ];
+    await ingest(lines);
+
+    const english = await diagnose({ address: mary.address });
+    const response = await app.gql(DIAGNOSE, { address: mary.address }, support, { "accept-language": "zh-TW" });
+    expect(response.errors).toBeUndefined();
+    const chinese = response.data.diagnoseDelivery;
+    dump(chinese);
+
+    // Programs read the same answer: codes, severities, actors, states, reply codes, evidence kinds and records, probe statuses.
+    const shape = (answer: typeof english) => ({
+      findings: answer.findings.map((item: any) => ({
+        code: item.code,
+        severity: item.severity,
+        deliveryState: item.deliveryState,
+        replyCode: item.replyCode,
+        enhancedStatusCode: item.enhancedStatusCode,
+        actors: item.actions.map((action: any) => [action.actor, action.escalation === null]),
+        evidence: item.evidence.map((evidence: any) => [evidence.kind, evidence.logRecordId]),
+      })),
+      probes: answer.probes.map((probe: any) => [probe.domain, probe.status, probe.attempts.map((attempt: any) => attempt.outcome)]),
+      records: answer.records,
+      address: answer.address,
+    });
+    expect(shape(chinese)).toEqual(shape(english));
+    expect(chinese.findings.map((item: { code: string }) => item.code)).toEqual(["mailbox.quota_exceeded", "remote.unreachable", "remote.reachable", "dns.ok"]);
+
+    // Every sentence is Chinese: Han characters, and no run of three English words once the values (addresses, log lines, the log's reasons, GraphQL calls) are taken out.
+    const values = [
+      ...lines,
+      `updateAccount(id: "${mary.id}", input: { quotaMb: 512 })`,
+      "Destination mailbox exceeds quota",
+      "RETRY.1 Operation timed out",
+      "RETRY.3 Operation timed out",
+      "220 mx.remoteup.test ESMTP ready",
+      mary.address,
+    ];
+    const withoutValues = (text: string) => values.reduce((rest, value) => rest.replaceAll(value, "«value»"), text);
+    const run = /\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b/;
+    const sentences: [string, string][] = [["verdict", chinese.verdict]];
+    for (const item of chinese.findings) {
+      sentences.push([`${item.code} summary`, item.summary]);
+      if (item.action !== null) sentences.push([`${item.code} action`, item.action]);
+      for (const action of item.actions)
+        sentences.push([`${item.code} ${action.actor}`, action.text], ...(action.escalation ? [[`${item.code} escalation`, action.escalation] as [string, string]] : []));
+      // Evidence the service writes (the account, DNS findings, a probe's greeting); log lines and the probe's socket errors are values.
+      for (const evidence of item.evidence.filter(
+        (entry: { kind: string; text: string }) => entry.kind === "ACCOUNT" || entry.kind === "DNS_FINDING" || / greeted | 毫秒/.test(entry.text),
+      ))
+        sentences.push([`${item.code} ${evidence.kind}`, evidence.text]);
+    }
+    for (const probe of chinese.probes) sentences.push([`probe ${probe.domain}`, probe.verdict]);
+    expect(sentences.length).toBeGreaterThan(12);
+    for (const [where, text] of sentences) {
+      expect({ where, han: /\p{Script=Han}/u.test(text) }).toEqual({ where, han: true });
+      // A DNS finding's expected and found are the DNS check's own texts (the dns capability's catalogue), quoted here as they come.
+      if (!where.endsWith("DNS_FINDING")) expect({ where, english: run.exec(withoutValues(text))?.[0] ?? null }).toEqual({ where, english: null });
+    }
+
+    // Word for word, the ones support reads out most.
+    const [quota, down] = chinese.findings;
+    expect(quota.summary).toMatch(
+      new RegExp(
+        `^${mary.address.replaceAll(".", "\\.")} 的信箱已滿：已用 100 MiB，配額 100 MiB；自 \\S+ 起有 2 封寄來的郵件被退回，原因為「Destination mailbox exceeds quota」。$`,
+      ),
+    );
+    expect(quota.actions.map((action: { text: string }) => action.text)).toEqual([
+      `請調高配額，例如調到 512 MiB：updateAccount(id: "${mary.id}", input: { quotaMb: 512 })；或請使用者刪除或封存舊郵件。`,
+      "寄件者必須重新寄出被退回的郵件。",
+    ]);
+    expect(quota.action).toBe(quota.actions.map((action: { text: string }) => action.text).join(""));
+    expect(quota.evidence[0]).toEqual({ kind: "ACCOUNT", text: `${mary.address}：狀態 ACTIVE，已用 100 MiB，配額 100 MiB（100%）`, logRecordId: null });
+    expect(down.summary).toBe(
+      `寄往 ${D.remoteDown} 的郵件正在等候（3 小時 10 分鐘前排入佇列），最近一次為 RETRY.3 Operation timed out；探測結果：mx.${D.remoteDown} (${DEAD}) 拒絕連線：對方伺服器已停止運作，或從這裡無法連線；郵件在佇列中等候，須由收件者的管理者讓伺服器恢復運作。`,
+    );
+    expect(chinese.verdict).toBe(quota.summary);
+    // The English answer is as before.
+    expect(english.findings[1].summary).toBe(
+      `Mail to ${D.remoteDown} is waiting (queued 3 h 10 min ago), last RETRY.3 Operation timed out: mx.${D.remoteDown} (${DEAD}) refused the connection: the remote side is down or unreachable from here; mail waits in the queue and the recipient's administrator must bring the server back.`,
+    );
   });
 
   it("probes the remote domain of an outbound RETRY and, when it refuses connections, says the remote side is down", async () => {

@@ -276,6 +276,34 @@ describe("probeMailServer", () => {
     );
   });
 
+  it("writes verdicts and DNS reasons in Traditional Chinese for Accept-Language zh-TW; status, outcomes and values unchanged", async () => {
+    const zh = async (domain: string) => {
+      const response = await app.gql(PROBE, { domain }, support, { "accept-language": "zh-TW" });
+      expect(response.errors).toBeUndefined();
+      return response.data.probeMailServer;
+    };
+    const english = /\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b/;
+    for (const domain of [D.healthy, D.refused, D.nullMx, D.missing]) {
+      const [en, chinese] = [await probe(domain), await zh(domain)];
+      // The same answer apart from the sentences (timings differ from probe to probe).
+      const shape = (result: { status: string; mxSource: string; exchangers: { host: string }[]; attempts: { outcome: string; failedStep: string | null }[] }) => ({
+        status: result.status,
+        mxSource: result.mxSource,
+        hosts: result.exchangers.map((exchanger) => exchanger.host),
+        attempts: result.attempts.map((attempt) => [attempt.outcome, attempt.failedStep]),
+      });
+      expect(shape(chinese)).toEqual(shape(en));
+      expect({ domain, han: /\p{Script=Han}/u.test(chinese.verdict) }).toEqual({ domain, han: true });
+      expect({ domain, english: english.exec(chinese.verdict)?.[0] ?? null }).toEqual({ domain, english: null });
+    }
+    expect((await zh(D.refused)).verdict).toBe(
+      `mx.${D.refused} (${ip.refused}) 拒絕連線：對方伺服器已停止運作，或從這裡無法連線；郵件在佇列中等候，須由收件者的管理者讓伺服器恢復運作。`,
+    );
+    expect((await zh(D.missing)).verdict).toBe(`找不到 ${D.missing} 的郵件伺服器：DNS 中沒有 ${D.missing}（NXDOMAIN）。寄往 ${D.missing} 的郵件會等到它的 DNS 有回應為止。`);
+    const healthy = await zh(D.healthy);
+    expect(healthy.verdict).toBe(`mx.${D.healthy} (${ip.healthy}) 在 ${healthy.attempts[0].greetingMs} 毫秒內送出問候：對方伺服器正常運作，接受連線。`);
+  });
+
   it("lets support probe any domain, a domain administrator its own hosted domain only", async () => {
     const f = await makeWorld(app, { name: D.hosted });
     expect((await probe(D.hosted, f.tokens.admin)).status).toBe("REACHABLE");

@@ -95,6 +95,9 @@ describe("test messages and test mailboxes", () => {
     const read = await app.gql(`query($id: ID!) { testMessage(id: $id) { id state summary probe { status } } }`, { id: sent.id }, support);
     expect(read.errors).toBeUndefined();
     expect(read.data.testMessage).toMatchObject({ id: sent.id, state: "ACCEPTED", summary: "Accepted by Postfix (queue id 3F2A1B0C9D); no delivery attempt is logged yet." });
+    // In zh-TW: the same state, the sentence in Chinese with the queue id as it is.
+    const chinese = await app.gql(`query($id: ID!) { testMessage(id: $id) { id state final summary } }`, { id: sent.id }, support, { "accept-language": "zh-TW" });
+    expect(chinese.data.testMessage).toEqual({ id: sent.id, state: "ACCEPTED", final: false, summary: "Postfix 已收下（佇列編號 3F2A1B0C9D）；記錄檔中還沒有投遞嘗試。" });
   });
 
   it("shows Postfix's refusal as the outcome REFUSED, not as an error", async () => {
@@ -104,6 +107,12 @@ describe("test messages and test mailboxes", () => {
     expect(answer.data.sendTestMessage).toMatchObject({ state: "REFUSED", final: true, queueId: null, subject: "Does this go?" });
     expect(answer.data.sendTestMessage.submissionReply).toMatch(/^554 5\.7\.1 /);
     expect(answer.data.sendTestMessage.summary).toMatch(/^Postfix did not take the test message: 554 5\.7\.1/);
+    // A sender that is not a test mailbox, refused in zh-TW: same code and field, the address as it is.
+    const refused = await app.gql(SEND, { input: { from: "someone@customer.example", to: "a@remote.example" } }, support, { "accept-language": "zh-TW" });
+    expect(refused.errors![0]).toMatchObject({
+      message: "someone@customer.example 不是客服測試網域的信箱：測試信只能從客服的測試網域寄出。",
+      extensions: { code: "BAD_USER_INPUT", field: "input.from" },
+    });
   });
 
   it("refuses a sender that is not a mailbox of a test domain, a malformed recipient and a multi-line subject, naming the field", async () => {
