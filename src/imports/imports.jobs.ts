@@ -5,7 +5,10 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
-import { ConflictError, NotFoundError } from "../errors";
+import { AppError, ConflictError } from "../errors";
+import { message } from "../i18n/messages";
+import { writeText, writtenFor, type Text } from "../i18n/text";
+import type { Language } from "../i18n/language";
 import { parseId } from "../shared/validation";
 import type { ImportFormat, RowError } from "./imports.parse";
 
@@ -35,7 +38,8 @@ export interface ImportJob {
   createdCount: number;
   errors: RowError[];
   failedRows: Set<number>;
-  failure: string | null;
+  /** Why the import stopped (phase FAILED): a Message, written in the reader's language. */
+  failure: Text | null;
   createdAt: Date;
   /** Last upload or end: retention counts from here. */
   touchedAt: Date;
@@ -58,7 +62,7 @@ export interface AccountImportView {
   createdCount: number;
   failedCount: number;
   errors: RowError[];
-  failure: string | null;
+  failure: Text | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -83,6 +87,24 @@ export function viewOf(job: ImportJob): AccountImportView {
   };
 }
 
+/** A row error as answered: its message written in one language. */
+export type WrittenRowError = Omit<RowError, "message"> & { message: string };
+
+/** An import as answered: its texts written in one language. */
+export type WrittenImportView = Omit<AccountImportView, "errors" | "failure"> & { errors: WrittenRowError[]; failure: string | null };
+
+/**
+ * An import's row errors and failure written in the language of the answer
+ * (GraphQL context.language, REST languageOfRequest): a job keeps them as
+ * Messages, so one job reads in English to one caller and in Chinese to the
+ * next. The language is worked out only when there is a text to write.
+ */
+export async function writtenImportView(view: AccountImportView, languageOf: () => Promise<Language>): Promise<WrittenImportView> {
+  const failure = await writtenFor(languageOf, view.failure);
+  const language = view.errors.length > 0 ? await languageOf() : "en";
+  return { ...view, failure, errors: view.errors.map((error) => ({ ...error, message: writeText(error.message, language) ?? "" })) };
+}
+
 function ownerOf(principal: Principal): string {
   return `${principal.kind}:${principal.id}`;
 }
@@ -105,7 +127,7 @@ class ImportJobs {
     const owner = ownerOf(caller.principal);
     const open = [...this.jobs.values()].filter((job) => job.owner === owner && job.phase !== "DONE" && job.phase !== "FAILED");
     if (open.length >= MAX_OPEN_IMPORTS_PER_CALLER) {
-      throw new ConflictError(`You already have ${open.length} imports uploading or running; wait for one to finish (accountImport) before starting another.`);
+      throw new ConflictError(message("imports.too_many_open", { count: String(open.length) }));
     }
     const now = this.deps.now();
     const job: ImportJob = {
@@ -140,7 +162,7 @@ class ImportJobs {
   find(principal: Principal, id: string): ImportJob {
     this.prune();
     const job = this.jobs.get(parseId(id));
-    if (!job || job.owner !== ownerOf(principal)) throw new NotFoundError("import", `with id ${id}`);
+    if (!job || job.owner !== ownerOf(principal)) throw new AppError("NOT_FOUND", message("imports.not_found", { id }));
     return job;
   }
 

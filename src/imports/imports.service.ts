@@ -10,11 +10,12 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { can } from "../auth/policy";
 import { ConflictError, ForbiddenError } from "../errors";
+import { message } from "../i18n/messages";
 import type { ImportFormat } from "./imports.parse";
 import { type AccountImportView, type ImportDeps, type ImportMode, importJobsOf, viewOf } from "./imports.jobs";
 import { appendPart, startRunning } from "./imports.run";
 
-export { type ImportDeps, type ImportMode, type ImportPhase, type AccountImportView, importJobsOf } from "./imports.jobs";
+export { type ImportDeps, type ImportMode, type ImportPhase, type AccountImportView, type WrittenImportView, importJobsOf, writtenImportView } from "./imports.jobs";
 
 /**
  * On server close (server.ts calls this), imports stop at the next safe point: before writing
@@ -27,9 +28,9 @@ export function stopAccountImports(deps: ServiceDeps): Promise<void> {
 
 /** Support staff import into any domain, a domain administrator into its own; a user not at all. */
 function requireImporter(principal: Principal): void {
-  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError("Your support account is read-only: it may not import accounts. Ask a full support administrator.");
+  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError(message("imports.read_only_support"));
   const mayCreateAccounts = principal.kind === "support" || can(principal, "account.create", { domainId: principal.domainId });
-  if (!mayCreateAccounts) throw new ForbiddenError("Only support staff and domain administrators may import accounts.");
+  if (!mayCreateAccounts) throw new ForbiddenError(message("imports.not_importer"));
 }
 
 export interface ImportAccountsInput {
@@ -62,7 +63,7 @@ export async function startAccountImport(deps: ImportDeps, caller: Caller, input
 export async function appendAccountImportContent(deps: ImportDeps, caller: Caller, id: string, content: string, more: boolean): Promise<AccountImportView> {
   requireImporter(caller.principal);
   const job = importJobsOf(deps).find(caller.principal, id);
-  if (job.phase !== "UPLOADING") throw new ConflictError(`The import ${job.id} has all its content already (it is ${job.phase}).`, "id");
+  if (job.phase !== "UPLOADING") throw new ConflictError(message("imports.already_uploaded", { id: job.id, phase: job.phase }), "id");
   appendPart(deps, job, content);
   if (!more) startRunning(deps, job, caller);
   return viewOf(job);
