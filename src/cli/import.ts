@@ -20,8 +20,7 @@ import { cliMessages } from "./language";
 
 const { language, text } = cliMessages();
 const DEFAULT_URL = "http://127.0.0.1:4000";
-const usage = () =>
-  text("cli.import.usage", { command: "npm run import -- FILE [--dry-run] [--mode per-row|all-or-nothing] [--format csv|jsonl] [--json]", url: DEFAULT_URL });
+const usage = () => text("cli.import.usage", { command: "npm run import -- FILE [--dry-run] [--mode per-row|all-or-nothing] [--format csv|jsonl] [--json]", url: DEFAULT_URL });
 
 /** Characters per request: well inside the server's request size limit even for CJK text (3 bytes a character). */
 const PART_CHARACTERS = 256 * 1024;

@@ -125,9 +125,7 @@ export function checkRowValues(raw: RawRow): CheckedRow {
     // An alias row: an address and where its mail goes, nothing of a mailbox.
     const extra = ACCOUNT_ONLY_COLUMNS.find((column) => values[column] !== undefined);
     if (extra) {
-      checked.errors.push(
-        errorOf(checked, extra, new BadInputError(extra, message("imports.row.alias_extra_column", { column: extra }))),
-      );
+      checked.errors.push(errorOf(checked, extra, new BadInputError(extra, message("imports.row.alias_extra_column", { column: extra }))));
     }
     attempt("destinations", () => (checked.destinations = destinationsOf(values.destinations)));
     return checked;
@@ -257,10 +255,24 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
     return;
   }
   if (first === undefined && state.existingAddresses.has(row.address)) {
-    row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: message("imports.row.account_exists", { address: row.address }), address: row.rawAddress });
+    row.errors.push({
+      row: row.row,
+      line: row.line,
+      field: "address",
+      code: "CONFLICT",
+      message: message("imports.row.account_exists", { address: row.address }),
+      address: row.rawAddress,
+    });
   }
   if (first === undefined && state.existingAliases.has(row.address)) {
-    row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: message("imports.row.alias_exists", { address: row.address }), address: row.rawAddress });
+    row.errors.push({
+      row: row.row,
+      line: row.line,
+      field: "address",
+      code: "CONFLICT",
+      message: message("imports.row.alias_exists", { address: row.address }),
+      address: row.rawAddress,
+    });
   }
   if (row.destinations) {
     // The alias rules that need the database (destinations that exist, limits, loops) apply when the row is written.
@@ -269,16 +281,7 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
   }
   const usage = running.get(domain.id) ?? { accountCount: 0, allocatedQuotaMb: 0, usedMb: 0 };
   if (domain.maxAccounts !== null && usage.accountCount >= domain.maxAccounts) {
-    row.errors.push(
-      errorOf(
-        row,
-        "address",
-        new QuotaExceededError(
-          "address",
-          message("imports.row.max_accounts", { domain: domain.name, max: String(domain.maxAccounts) }),
-        ),
-      ),
-    );
+    row.errors.push(errorOf(row, "address", new QuotaExceededError("address", message("imports.row.max_accounts", { domain: domain.name, max: String(domain.maxAccounts) }))));
   }
   const quota = row.quotaMb === null ? domain.defaultMailboxQuotaMb : row.quotaMb;
   if (quota !== undefined) {

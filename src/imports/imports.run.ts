@@ -260,8 +260,7 @@ export function startRunning(deps: ImportDeps, job: ImportJob, caller: Caller): 
     .catch((error: unknown) => {
       job.phase = "FAILED";
       // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
-      const created =
-        job.createdCount === 0 ? message("imports.failure.nothing_created") : message("imports.failure.some_created", { count: String(job.createdCount) });
+      const created = job.createdCount === 0 ? message("imports.failure.nothing_created") : message("imports.failure.some_created", { count: String(job.createdCount) });
       const known = fromDatabaseError(error);
       if (error instanceof ImportStopped) {
         job.failure = message("imports.failure.stopped", { created });

@@ -249,7 +249,10 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
       const caller = callerOfRequest(request);
       if (request.query.wait) return importView(request, await importAccounts(deps, caller, input));
       const started = await startAccountImport(deps, caller, { ...input, more: false });
-      return reply.code(202).header("location", locationOf(started.id)).send(await importView(request, started));
+      return reply
+        .code(202)
+        .header("location", locationOf(started.id))
+        .send(await importView(request, started));
     },
   );
 

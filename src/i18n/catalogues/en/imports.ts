@@ -53,8 +53,7 @@ export const imports = {
   "imports.already_uploaded": "The import {id} has all its content already (it is {phase}).",
 
   // src/rest/imports.routes.ts: the file as a REST request body.
-  "imports.rest.not_utf8":
-    "The file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8), or name its encoding in the Content-Type, such as text/csv; charset=big5.",
+  "imports.rest.not_utf8": "The file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8), or name its encoding in the Content-Type, such as text/csv; charset=big5.",
   "imports.rest.unknown_charset": "The charset {charset} in the Content-Type is not one this server reads: send UTF-8.",
   "imports.rest.format_mismatch": "format={format} does not match the Content-Type {mediaType}: send JSON lines as application/x-ndjson and CSV as text/csv.",
   "imports.rest.media_type": "Send the file itself as the request body, with the Content-Type {types} (got {got}).",

@@ -42,7 +42,8 @@ export const cli: Record<keyof typeof en, string> = {
   "cli.mailserver_dkim.no_database": "請設定 DATABASE_URL：金鑰從 mailadmin 的 PostgreSQL 讀取",
   "cli.mailserver_dkim.backfilled": "已為 {count} 個沒有 DKIM 金鑰的網域產生金鑰：{domains}",
   "cli.mailserver_dkim.keys_written": "已在 {dir} 下寫入 {count} 個私鑰檔（權限 0600）：{domains} 個網域會簽章",
-  "cli.mailserver_dkim.next": "請把 {root} 複製到 {signerDir}（擁有者 opendkim，金鑰權限 0600），讓 /etc/opendkim.conf 的設定指向它（參考 opendkim.conf），再重新載入 OpenDKIM：見 {doc}。",
+  "cli.mailserver_dkim.next":
+    "請把 {root} 複製到 {signerDir}（擁有者 opendkim，金鑰權限 0600），讓 /etc/opendkim.conf 的設定指向它（參考 opendkim.conf），再重新載入 OpenDKIM：見 {doc}。",
   "cli.mailserver_dkim.error": "mailserver:dkim 出錯：{error}",
 
   "cli.mailstack.running": "執行中",
