@@ -7,15 +7,20 @@
 //
 // Prints progress on stderr and the report on stdout. Exit code: 0 when every
 // row passed, 1 when rows were refused, 2 when the import could not run, 64
-// for a wrong command line.
+// for a wrong command line. Written in MAILADMIN_LANGUAGE, else the shell's
+// locale (LANG=zh_TW.UTF-8: Traditional Chinese), else DEFAULT_LANGUAGE; the
+// server is asked for the same language (Accept-Language), so the row errors
+// come in it too. --json is for programs: its codes and fields never change.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { AccountImport } from "../generated/graphql";
+import { message } from "../i18n/messages";
+import { cliMessages } from "./language";
 
-const USAGE = `usage: npm run import -- FILE [--dry-run] [--mode per-row|all-or-nothing] [--format csv|jsonl] [--json]
-  MAILADMIN_URL    the server (default http://127.0.0.1:4000)
-  MAILADMIN_TOKEN  a token of support staff or of the domain's administrator (login, or an API token with the write scope)`;
+const { language, text } = cliMessages();
+const DEFAULT_URL = "http://127.0.0.1:4000";
+const usage = () => text("cli.import.usage", { command: "npm run import -- FILE [--dry-run] [--mode per-row|all-or-nothing] [--format csv|jsonl] [--json]", url: DEFAULT_URL });
 
 /** Characters per request: well inside the server's request size limit even for CJK text (3 bytes a character). */
 const PART_CHARACTERS = 256 * 1024;
@@ -50,20 +55,20 @@ function options() {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     process.exit(0);
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one file");
+  if (positionals.length !== 1) throw new UsageError(text("cli.import.one_file"));
   const mode = { "per-row": "PER_ROW", "all-or-nothing": "ALL_OR_NOTHING" }[values.mode];
-  if (!mode) throw new UsageError(`--mode is per-row or all-or-nothing, not ${values.mode}`);
+  if (!mode) throw new UsageError(text("cli.import.bad_mode", { value: values.mode }));
   // npm run changes to the package's directory; a relative path means where the command was typed.
   const file = resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]!);
   const formatName = values.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? "jsonl" : "csv");
   const format = { csv: "CSV", jsonl: "JSONL" }[formatName];
-  if (!format) throw new UsageError(`--format is csv or jsonl, not ${formatName}`);
+  if (!format) throw new UsageError(text("cli.import.bad_format", { value: formatName }));
   const token = process.env.MAILADMIN_TOKEN;
-  if (!token) throw new UsageError("set MAILADMIN_TOKEN to a login token (mutation login) or an API token");
-  const url = `${(process.env.MAILADMIN_URL ?? "http://127.0.0.1:4000").replace(/\/+$/, "")}/graphql`;
+  if (!token) throw new UsageError(text("cli.import.no_token"));
+  const url = `${(process.env.MAILADMIN_URL ?? DEFAULT_URL).replace(/\/+$/, "")}/graphql`;
   return { file, format, mode, dryRun: values["dry-run"], json: values.json, token, url };
 }
 
@@ -71,13 +76,13 @@ function graphqlClient(url: string, token: string) {
   return async function request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}` },
+      headers: { "content-type": "application/json", accept: "application/json", "accept-language": language(), authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
     const error = body.errors?.[0];
     if (error) throw new ServerError(error.message, error.extensions?.code ?? "ERROR");
-    if (!response.ok || !body.data) throw new ServerError(`the server answered HTTP ${response.status}`, "HTTP_ERROR");
+    if (!response.ok || !body.data) throw new ServerError(text("cli.import.http_status", { status: String(response.status) }), "HTTP_ERROR");
     return body.data;
   };
 }
@@ -97,21 +102,23 @@ function splitIntoParts(content: string, size: number): string[] {
 }
 
 function progressLine(report: Report): string {
-  if (report.phase === "UPLOADING") return "uploading";
-  const share = report.phaseTotal > 0 ? ` (${Math.floor((report.phaseDone / report.phaseTotal) * 100)}%)` : "";
-  return `${report.phase.toLowerCase()} ${report.phaseDone}/${report.phaseTotal}${share} of ${report.rowsTotal} rows`;
+  if (report.phase === "UPLOADING") return text("cli.import.uploading");
+  const values = { phase: message(`cli.import.phase.${report.phase}`), done: String(report.phaseDone), total: String(report.phaseTotal), rows: String(report.rowsTotal) };
+  if (report.phaseTotal === 0) return text("cli.import.progress", values);
+  return text("cli.import.progress_percent", { ...values, percent: String(Math.floor((report.phaseDone / report.phaseTotal) * 100)) });
 }
 
 function printReport(report: Report, dryRun: boolean): void {
   const lines: string[] = [];
   for (const error of report.errors) {
-    lines.push(`row ${error.row} (line ${error.line})${error.field ? ` ${error.field}` : ""} ${error.code}: ${error.message}`);
+    const values = { row: String(error.row), line: String(error.line), code: error.code, message: error.message };
+    lines.push(error.field ? text("cli.import.row_error_field", { ...values, field: error.field }) : text("cli.import.row_error", values));
   }
-  if (report.phase === "FAILED") lines.push(`import failed: ${report.failure}`);
+  if (report.phase === "FAILED") lines.push(text("cli.import.failed", { reason: String(report.failure) }));
   lines.push(
     dryRun
-      ? `dry run: ${report.rowsTotal} rows, ${report.validCount} would be created, ${report.failedCount} refused`
-      : `${report.rowsTotal} rows: ${report.createdCount} accounts created, ${report.failedCount} rows refused`,
+      ? text("cli.import.dry_run_summary", { rows: String(report.rowsTotal), valid: String(report.validCount), failed: String(report.failedCount) })
+      : text("cli.import.summary", { rows: String(report.rowsTotal), created: String(report.createdCount), failed: String(report.failedCount) }),
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -134,7 +141,7 @@ async function main(): Promise<number> {
         { id: report.id, content: parts[index], more: index < parts.length - 1 },
       )
     ).appendAccountImportContent;
-    process.stderr.write(`uploaded part ${index + 1} of ${parts.length}\n`);
+    process.stderr.write(`${text("cli.import.uploaded_part", { part: String(index + 1), parts: String(parts.length) })}\n`);
   }
 
   let shown = "";
@@ -162,11 +169,11 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`import: ${error.message}\n${USAGE}\n`);
+      process.stderr.write(`${text("cli.import.usage_error", { error: error.message })}\n${usage()}\n`);
       process.exit(64);
     }
     const detail = error instanceof ServerError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`import failed: ${detail}\n`);
+    process.stderr.write(`${text("cli.import.failed", { reason: detail })}\n`);
     process.exit(2);
   },
 );

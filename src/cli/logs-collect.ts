@@ -16,6 +16,9 @@ import { createPrismaClient } from "../db/prisma";
 import { runCollectionPass } from "../maillog/scheduler";
 import { createPgLogStore } from "../maillog/sql";
 import { CollectorLeadership } from "../maillog/leadership";
+import { cliMessages } from "./language";
+
+const { text } = cliMessages();
 
 async function main(): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
@@ -50,6 +53,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`logs:collect failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${text("cli.logs_collect.failed", { error: error instanceof Error ? error.message : String(error) })}\n`);
   process.exit(1);
 });

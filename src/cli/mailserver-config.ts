@@ -6,9 +6,13 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config";
 import { debianMailServerFiles, mailServerDatabase } from "../mailstack/config";
+import { cliMessages } from "./language";
+
+// Written in MAILADMIN_LANGUAGE, else the locale (LANG), else DEFAULT_LANGUAGE: src/cli/language.ts.
+const { text } = cliMessages();
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run mailserver:config -- --out DIR\n`);
+  process.stderr.write(`${message}\n${text("cli.usage", { command: "npm run mailserver:config -- --out DIR" })}\n`);
   process.exit(2);
 }
 
@@ -17,10 +21,10 @@ function main(): void {
   const args = process.argv.slice(2);
   const at = args.indexOf("--out");
   const out = at >= 0 ? args[at + 1] : undefined;
-  if (!out) usage("--out DIR is required: the folder to write the configuration into");
+  if (!out) usage(text("cli.mailserver_config.no_out"));
   const config = loadConfig();
   if (!config.DATABASE_URL) {
-    usage("the mail servers read mailadmin's data from PostgreSQL: set DATABASE_URL (the embedded database serves the API alone)");
+    usage(text("cli.mailserver_config.no_database"));
   }
   const files = debianMailServerFiles({
     database: mailServerDatabase(config.DATABASE_URL, config.MAILSERVER_DB_USER, config.MAILSERVER_DB_PASSWORD),
@@ -35,19 +39,17 @@ function main(): void {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, file.content);
     chmodSync(target, file.secret ? 0o600 : file.executable ? 0o755 : 0o644);
-    process.stdout.write(`${file.secret ? "wrote (secret, 0600)" : "wrote"} ${target}\n`);
+    process.stdout.write(`${text(file.secret ? "cli.mailserver_config.wrote_secret" : "cli.wrote", { path: target })}\n`);
   }
   if (!config.MAILSERVER_DB_PASSWORD) {
-    process.stdout.write(
-      `\nMAILSERVER_DB_PASSWORD is unset: the files carry no password for ${config.MAILSERVER_DB_USER} (fine with peer or trust authentication; otherwise set it and run again).\n`,
-    );
+    process.stdout.write(`\n${text("cli.mailserver_config.no_password", { user: config.MAILSERVER_DB_USER })}\n`);
   }
-  process.stdout.write('Where each file goes: docs/mail-stack.md, "A Debian 12 mail host".\n');
+  process.stdout.write(`${text("cli.mailserver_config.where", { doc: "docs/mail-stack.md" })}\n`);
 }
 
 try {
   main();
 } catch (error) {
-  process.stderr.write(`mailserver:config: ${(error as Error).message}\n`);
+  process.stderr.write(`${text("cli.mailserver_config.error", { error: (error as Error).message })}\n`);
   process.exit(1);
 }

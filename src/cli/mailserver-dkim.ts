@@ -12,9 +12,13 @@ import { loadConfig } from "../config";
 import { createPrismaClient } from "../db/prisma";
 import { backfillDkimKeys, signingKeys } from "../dkim/dkim.service";
 import { openDkimFiles, openDkimSigningKeys, postfixMilterSettings } from "../mailstack/opendkim";
+import { cliMessages } from "./language";
+
+// Written in MAILADMIN_LANGUAGE, else the locale (LANG), else DEFAULT_LANGUAGE: src/cli/language.ts.
+const { text } = cliMessages();
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run mailserver:dkim -- --out DIR [--signer-dir /etc/opendkim/mailadmin] [--no-backfill]\n`);
+  process.stderr.write(`${message}\n${text("cli.usage", { command: "npm run mailserver:dkim -- --out DIR [--signer-dir /etc/opendkim/mailadmin] [--no-backfill]" })}\n`);
   process.exit(2);
 }
 
@@ -27,17 +31,19 @@ async function main(): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const args = process.argv.slice(2);
   const out = option(args, "--out");
-  if (!out) usage("--out DIR is required: the folder to write the signer's files into");
+  if (!out) usage(text("cli.mailserver_dkim.no_out"));
   const signerDir = option(args, "--signer-dir") ?? "/etc/opendkim/mailadmin";
   const config = loadConfig();
-  if (!config.DATABASE_URL) usage("set DATABASE_URL: the keys are read from mailadmin's PostgreSQL");
+  if (!config.DATABASE_URL) usage(text("cli.mailserver_dkim.no_database"));
   const db = createPrismaClient(config.DATABASE_URL, 2);
   try {
     const deps = { db, config, now: () => new Date() };
     if (!args.includes("--no-backfill")) {
       const filled = await backfillDkimKeys(deps);
-      if (filled.length > 0)
-        process.stdout.write(`made DKIM keys for ${filled.length} domain(s) without any: ${filled.slice(0, 10).join(", ")}${filled.length > 10 ? ", ..." : ""}\n`);
+      if (filled.length > 0) {
+        const domains = `${filled.slice(0, 10).join(", ")}${filled.length > 10 ? ", ..." : ""}`;
+        process.stdout.write(`${text("cli.mailserver_dkim.backfilled", { count: String(filled.length), domains })}\n`);
+      }
     }
     const keys = await signingKeys(deps);
     const files = [
@@ -51,18 +57,18 @@ async function main(): Promise<void> {
       writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
       chmodSync(target, file.secret ? 0o600 : 0o644);
       // Never the key itself: only where it went.
-      if (!file.secret) process.stdout.write(`wrote ${target}\n`);
+      if (!file.secret) process.stdout.write(`${text("cli.wrote", { path: target })}\n`);
     }
-    process.stdout.write(
-      `wrote ${openDkimSigningKeys(keys).length} private key file(s) (0600) under ${join(root, "keys")}: ${new Set(openDkimSigningKeys(keys).map((key) => key.domain)).size} domain(s) signing\n`,
-    );
-    process.stdout.write(`Copy ${root} to ${signerDir} (owner opendkim, keys 0600), point /etc/opendkim.conf's lines at it (opendkim.conf), and reload OpenDKIM: docs/dkim.md.\n`);
+    const signing = openDkimSigningKeys(keys);
+    const written = { count: String(signing.length), dir: join(root, "keys"), domains: String(new Set(signing.map((key) => key.domain)).size) };
+    process.stdout.write(`${text("cli.mailserver_dkim.keys_written", written)}\n`);
+    process.stdout.write(`${text("cli.mailserver_dkim.next", { root, signerDir, doc: "docs/dkim.md" })}\n`);
   } finally {
     await db.$disconnect();
   }
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`mailserver:dkim: ${error.message}\n`);
+  process.stderr.write(`${text("cli.mailserver_dkim.error", { error: error.message })}\n`);
   process.exit(1);
 });

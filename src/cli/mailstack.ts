@@ -20,8 +20,12 @@ import {
   stopMailStack,
   type MailStackState,
 } from "../mailstack/stack";
+import { cliMessages } from "./language";
 
+// Written in MAILADMIN_LANGUAGE, else the locale (LANG), else DEFAULT_LANGUAGE: src/cli/language.ts.
+const { text } = cliMessages();
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const stateOf = (running: boolean) => text(running ? "cli.mailstack.running" : "cli.mailstack.stopped");
 
 function stackDir(config: Config): string {
   return resolve(config.MAILSTACK_DIR ?? join(config.DATA_DIR, "mailstack"));
@@ -39,13 +43,20 @@ function loginPassword(config: Config, dir: string): string {
 
 function printState(state: MailStackState, running: { postfix: boolean; dovecot: boolean }): void {
   const { address, ports } = state;
-  say(`Postfix  ${running.postfix ? "running" : "stopped"}   SMTP ${address}:${ports.smtp}   submission ${address}:${ports.submission}`);
+  const at = (port: number) => `${address}:${port}`;
+  say(text("cli.mailstack.postfix", { state: stateOf(running.postfix), smtp: at(ports.smtp), submission: at(ports.submission) }));
   say(
-    `Dovecot  ${running.dovecot ? "running" : "stopped"}   IMAP ${address}:${ports.imap}   POP3 ${address}:${ports.pop3}   LMTP ${address}:${ports.lmtp}   quota-status ${address}:${ports.quotaStatus}`,
+    text("cli.mailstack.dovecot", {
+      state: stateOf(running.dovecot),
+      imap: at(ports.imap),
+      pop3: at(ports.pop3),
+      lmtp: at(ports.lmtp),
+      quotaStatus: at(ports.quotaStatus),
+    }),
   );
-  say(`folder   ${state.dir}   mail ${state.mailStoreDir}`);
-  if (state.openDkimDir) say(`OpenDKIM signs outgoing mail: milter ${address}:${ports.milter}, files in ${state.openDkimDir} (npm run mailstack -- dkim after a rotation)`);
-  say(`Postfix's log, for mailadmin's collector: LOG_SOURCES='${JSON.stringify([state.logSource])}'`);
+  say(text("cli.mailstack.folder", { dir: state.dir, mail: state.mailStoreDir }));
+  if (state.openDkimDir) say(text("cli.mailstack.opendkim", { milter: at(ports.milter), dir: state.openDkimDir, command: "npm run mailstack -- dkim" }));
+  say(text("cli.mailstack.log_source", { sources: `'${JSON.stringify([state.logSource])}'` }));
 }
 
 /** The signing keys, after giving domains without any their keys (the back-fill). */
@@ -64,7 +75,7 @@ async function main(): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const command = process.argv[2];
   if (!command || !["up", "down", "status", "dkim"].includes(command)) {
-    process.stderr.write("usage: npm run mailstack -- up|down|status|dkim\n");
+    process.stderr.write(`${text("cli.usage", { command: "npm run mailstack -- up|down|status|dkim" })}\n`);
     return 2;
   }
   const config = loadConfig();
@@ -72,7 +83,7 @@ async function main(): Promise<number> {
   if (command === "status") {
     const status = await mailStackStatus(dir);
     if (!status) {
-      say(`no mail stack in ${dir}: start one with npm run mailstack -- up`);
+      say(text("cli.mailstack.none", { dir, command: "npm run mailstack -- up" }));
       return 3;
     }
     printState(status.state, status);
@@ -80,25 +91,25 @@ async function main(): Promise<number> {
   }
   if (command === "down") {
     await stopMailStack(dir);
-    say(`mail stack in ${dir} stopped (its mail and logs are kept)`);
+    say(text("cli.mailstack.down", { dir }));
     return 0;
   }
   if (command === "dkim") {
     // After a domain was created or a rotation confirmed: the signer gets the current keys.
-    if (!config.DATABASE_URL) throw new Error("set DATABASE_URL");
+    if (!config.DATABASE_URL) throw new Error(text("cli.mailstack.no_database"));
     const keys = await currentSigningKeys(config);
     await refreshMailStackDkim(dir, keys);
-    say(`OpenDKIM restarted with ${keys.length} signing key(s)`);
+    say(text("cli.mailstack.dkim_restarted", { count: String(keys.length) }));
     return 0;
   }
   const unavailable = mailStackUnavailable(config.DATABASE_URL);
   if (unavailable) {
-    process.stderr.write(`mailstack: ${unavailable}\n`);
+    process.stderr.write(`${text("cli.mailstack.error", { error: unavailable })}\n`);
     return 1;
   }
   const missing = missingMailStackPackages();
   if (missing.length > 0) {
-    say(`installing Debian packages: ${missing.join(" ")} (the host's Postfix and Dovecot services are not started)`);
+    say(text("cli.mailstack.installing", { packages: missing.join(" ") }));
     await installMailStackPackages(missing);
   }
   const databaseUrl = config.DATABASE_URL!;
@@ -118,14 +129,14 @@ async function main(): Promise<number> {
     dkimKeys: await currentSigningKeys(config),
   });
   printState(state, { postfix: true, dovecot: true });
-  say("stop it with: npm run mailstack -- down");
+  say(text("cli.mailstack.stop_hint", { command: "npm run mailstack -- down" }));
   return 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    process.stderr.write(`mailstack: ${error.message}\n`);
+    process.stderr.write(`${text("cli.mailstack.error", { error: error.message })}\n`);
     process.exit(1);
   },
 );

@@ -18,7 +18,10 @@ import type { Logger } from "pino";
 import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import type { Prisma } from "../generated/prisma/client";
-import { BadInputError, ConflictError, NotFoundError } from "../errors";
+import { AppError, BadInputError, ConflictError } from "../errors";
+import { message } from "../i18n/messages";
+import { textFromJSON, writeText, writtenFor, type Text } from "../i18n/text";
+import type { Language } from "../i18n/language";
 import { parseId } from "../shared/validation";
 import type { ImportFormat, RowError } from "./imports.parse";
 
@@ -55,7 +58,8 @@ export interface ImportJob {
   createdCount: number;
   errors: RowError[];
   failedRows: Set<number>;
-  failure: string | null;
+  /** Why the import stopped (phase FAILED): a Message, written in the reader's language. */
+  failure: Text | null;
   createdAt: Date;
   finishedAt: Date | null;
   running: Promise<void> | null;
@@ -76,7 +80,7 @@ export interface AccountImportView {
   createdCount: number;
   failedCount: number;
   errors: RowError[];
-  failure: string | null;
+  failure: Text | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -113,11 +117,46 @@ function viewOfRow(row: ImportRow): AccountImportView {
     validCount: row.validCount,
     createdCount: row.createdCount,
     failedCount: row.failedCount,
-    errors: row.errors as unknown as RowError[],
-    failure: row.failure,
+    errors: (row.errors as unknown as (Omit<RowError, "message"> & { message: unknown })[]).map((error) => ({ ...error, message: textFromJSON(error.message) ?? "" })),
+    failure: textFromColumn(row.failure),
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,
   };
+}
+
+/** A row error as answered: its message written in one language. */
+export type WrittenRowError = Omit<RowError, "message"> & { message: string };
+
+/** An import as answered: its texts written in one language. */
+export type WrittenImportView = Omit<AccountImportView, "errors" | "failure"> & { errors: WrittenRowError[]; failure: string | null };
+
+/**
+ * An import's row errors and failure written in the language of the answer
+ * (GraphQL context.language, REST languageOfRequest): a job keeps them as
+ * Messages, so one job reads in English to one caller and in Chinese to the
+ * next. The language is worked out only when there is a text to write.
+ */
+export async function writtenImportView(view: AccountImportView, languageOf: () => Promise<Language>): Promise<WrittenImportView> {
+  const failure = await writtenFor(languageOf, view.failure);
+  const language = view.errors.length > 0 ? await languageOf() : "en";
+  return { ...view, failure, errors: view.errors.map((error) => ({ ...error, message: writeText(error.message, language) ?? "" })) };
+}
+
+/**
+ * A text as the failure column keeps it: a Message as its JSON (id and values),
+ * so that it is written in each reader's language; a plain string as it is.
+ */
+function textToColumn(text: Text | null): string | null {
+  return text === null || typeof text === "string" ? text : JSON.stringify(text);
+}
+
+function textFromColumn(column: string | null): Text | null {
+  if (column === null || !column.startsWith('{"messageId"')) return column;
+  try {
+    return textFromJSON(JSON.parse(column)) ?? column;
+  } catch {
+    return column;
+  }
 }
 
 function ownerOf(principal: Principal): string {
@@ -142,9 +181,9 @@ class ImportJobs {
     await this.deps.db.accountImport.deleteMany({ where: { phase: { notIn: RUNNING_PHASES }, touchedAt: { lt: cutoff } } });
     await this.deps.db.$executeRaw`
       UPDATE "account_import" SET "phase" = 'FAILED', "runner" = NULL, "finishedAt" = ${this.deps.now()}, "touchedAt" = ${this.deps.now()},
-        "failure" = 'The server running this import stopped before it finished; ' ||
-          CASE WHEN "createdCount" = 0 THEN 'nothing was created' ELSE 'the ' || "createdCount" || ' accounts of the rows before it were created (auditLog lists them)' END ||
-          '. Run it again: the rows created already are then refused as existing.'
+        "failure" = jsonb_build_object('messageId', 'imports.failure.server_gone', 'values', jsonb_build_object('created',
+          CASE WHEN "createdCount" = 0 THEN jsonb_build_object('messageId', 'imports.failure.nothing_created', 'values', '{}'::jsonb)
+          ELSE jsonb_build_object('messageId', 'imports.failure.some_created', 'values', jsonb_build_object('count', "createdCount"::text)) END))::text
       WHERE "phase" IN ('VALIDATING', 'HASHING', 'WRITING') AND "runner" IS DISTINCT FROM ${RUNNER}
         AND "heartbeatAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${STALE_HEARTBEAT_SECONDS})`;
   }
@@ -159,7 +198,7 @@ class ImportJobs {
       await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`mailadmin.import ${owner}`}))::text AS "locked"`;
       const open = await tx.accountImport.count({ where: { owner, phase: { notIn: ["DONE", "FAILED"] } } });
       if (open >= MAX_OPEN_IMPORTS_PER_CALLER) {
-        throw new ConflictError(`You already have ${open} imports uploading or running; wait for one to finish (accountImport) before starting another.`);
+        throw new ConflictError(message("imports.too_many_open", { count: String(open) }));
       }
       return tx.accountImport.create({
         data: {
@@ -184,7 +223,7 @@ class ImportJobs {
   private checkSize(bytesBefore: number, content: string): number {
     const bytes = bytesBefore + Buffer.byteLength(content, "utf8");
     if (bytes > this.deps.config.IMPORT_MAX_MB * 1024 * 1024) {
-      throw new BadInputError("content", `The file is larger than ${this.deps.config.IMPORT_MAX_MB} MiB (IMPORT_MAX_MB): split it.`);
+      throw new BadInputError("content", message("imports.file.too_large", { max: String(this.deps.config.IMPORT_MAX_MB) }));
     }
     return bytes;
   }
@@ -193,7 +232,7 @@ class ImportJobs {
   async find(principal: Principal, id: string): Promise<AccountImportView> {
     await this.prune();
     const row = await this.deps.db.accountImport.findUnique({ where: { id: parseId(id) }, omit: { content: true } });
-    if (!row || row.owner !== ownerOf(principal)) throw new NotFoundError("import", `with id ${id}`);
+    if (!row || row.owner !== ownerOf(principal)) throw new AppError("NOT_FOUND", message("imports.not_found", { id }));
     return viewOfRow(row);
   }
 
@@ -202,7 +241,7 @@ class ImportJobs {
     const [row] = await this.deps.db.$queryRaw<{ bytes: number }[]>`
       UPDATE "account_import" SET "content" = "content" || ${content}, "bytes" = "bytes" + ${Buffer.byteLength(content, "utf8")}, "touchedAt" = ${this.deps.now()}
       WHERE "id" = ${view.id} AND "phase" = 'UPLOADING' RETURNING "bytes"`;
-    if (!row) throw new ConflictError(`The import ${view.id} has all its content already.`, "id");
+    if (!row) throw new ConflictError(message("imports.content_complete", { id: view.id }), "id");
     if (row.bytes > this.deps.config.IMPORT_MAX_MB * 1024 * 1024) {
       await this.discard(view.id);
       this.checkSize(row.bytes, "");
@@ -219,7 +258,7 @@ class ImportJobs {
         "caller" = ${JSON.stringify(caller.actor)}::jsonb, "touchedAt" = ${this.deps.now()}
       FROM (SELECT "id", "content" FROM "account_import" WHERE "id" = ${view.id} AND "phase" = 'UPLOADING' FOR UPDATE) AS old
       WHERE i."id" = old."id" RETURNING old."content" AS "content"`;
-    if (!row) throw new ConflictError(`The import ${view.id} has all its content already.`, "id");
+    if (!row) throw new ConflictError(message("imports.content_complete", { id: view.id }), "id");
     const job: ImportJob = {
       id: view.id,
       owner: ownerOf(caller.principal),
@@ -260,7 +299,7 @@ class ImportJobs {
     const write = previous.then(async () => {
       await this.deps.db.$executeRaw`
         UPDATE "account_import" SET "phase" = ${job.phase}, "rowsTotal" = ${job.rowsTotal}, "phaseDone" = ${job.phaseDone}, "phaseTotal" = ${job.phaseTotal},
-          "validCount" = ${job.validCount}, "failedCount" = ${job.failedRows.size}, "errors" = ${JSON.stringify(job.errors)}::jsonb, "failure" = ${job.failure},
+          "validCount" = ${job.validCount}, "failedCount" = ${job.failedRows.size}, "errors" = ${JSON.stringify(job.errors)}::jsonb, "failure" = ${textToColumn(job.failure)},
           "heartbeatAt" = (now() AT TIME ZONE 'UTC'), "finishedAt" = ${job.finishedAt}, "touchedAt" = ${this.deps.now()},
           "runner" = ${final ? null : RUNNER}
         WHERE "id" = ${job.id}`;

@@ -4,6 +4,8 @@
 // row is reported with that row and the others are still read.
 import { parse as parseCsv } from "csv-parse/sync";
 import { BadInputError } from "../errors";
+import { message, type Message } from "../i18n/messages";
+import type { Text } from "../i18n/text";
 
 export type ImportFormat = "CSV" | "JSONL";
 
@@ -19,7 +21,8 @@ export interface RowError {
   line: number;
   field: ImportColumn | null;
   code: string;
-  message: string;
+  /** A Message (written in the reader's language when answered), or an English string from before the catalogues. */
+  message: Text;
   /** The row's address as written, when it has one. */
   address: string | null;
 }
@@ -36,6 +39,7 @@ export interface RawRow {
 }
 
 const COLUMN_LIST = IMPORT_COLUMNS.join(", ");
+const JSON_LINE_EXAMPLE = '{"address":"mary@example.tw","password":"..."}';
 
 /** Spreadsheet headers such as "Quota MB" or "password_hash" name the same columns. */
 function columnNamed(name: string): ImportColumn | undefined {
@@ -47,8 +51,8 @@ function rawAddress(values: Partial<Record<ImportColumn, unknown>>): string | nu
   return typeof values.address === "string" ? values.address.slice(0, 320) : null;
 }
 
-function rowProblem(row: number, line: number, values: Partial<Record<ImportColumn, unknown>>, field: ImportColumn | null, message: string): RowError {
-  return { row, line, field, code: "BAD_USER_INPUT", message, address: rawAddress(values) };
+function rowProblem(row: number, line: number, values: Partial<Record<ImportColumn, unknown>>, field: ImportColumn | null, text: Message): RowError {
+  return { row, line, field, code: "BAD_USER_INPUT", message: text, address: rawAddress(values) };
 }
 
 interface CsvRecord {
@@ -71,22 +75,25 @@ function readCsv(content: string, maxRows: number): RawRow[] {
     });
     records = parsed as CsvRecord[];
   } catch (error) {
-    const { lines, message } = error as { lines?: number; message: string };
-    throw new BadInputError("content", `The CSV cannot be read${lines ? ` at line ${lines}` : ""}: ${message}`);
+    const { lines, message: reason } = error as { lines?: number; message: string };
+    throw new BadInputError(
+      "content",
+      lines ? message("imports.file.csv_unreadable_at_line", { line: String(lines), reason }) : message("imports.file.csv_unreadable", { reason }),
+    );
   }
   const [header, ...data] = records;
-  if (!header) throw new BadInputError("content", `The file is empty: the first line must name the columns (${COLUMN_LIST}).`);
-  if (data.length > maxRows) throw new BadInputError("content", `The file has more than ${maxRows} rows (IMPORT_MAX_ROWS): split it.`);
+  if (!header) throw new BadInputError("content", message("imports.file.empty", { columns: COLUMN_LIST }));
+  if (data.length > maxRows) throw new BadInputError("content", message("imports.file.too_many_rows", { max: String(maxRows) }));
   const columns = header.record.map((name) => {
     const column = columnNamed(name.trim());
-    if (!column) throw new BadInputError("content", `Unknown column "${name.slice(0, 64)}" in the header (line 1): the columns are ${COLUMN_LIST}.`);
+    if (!column) throw new BadInputError("content", message("imports.file.unknown_column", { name: name.slice(0, 64), columns: COLUMN_LIST }));
     return column;
   });
   const repeated = columns.find((column, index) => columns.indexOf(column) !== index);
-  if (repeated) throw new BadInputError("content", `The column ${repeated} appears twice in the header (line 1).`);
-  if (!columns.includes("address")) throw new BadInputError("content", `The header (line 1) has no address column: the columns are ${COLUMN_LIST}.`);
+  if (repeated) throw new BadInputError("content", message("imports.file.column_twice", { column: repeated }));
+  if (!columns.includes("address")) throw new BadInputError("content", message("imports.file.no_address_column", { columns: COLUMN_LIST }));
   if (!columns.includes("password") && !columns.includes("passwordHash") && !columns.includes("destinations")) {
-    throw new BadInputError("content", "The header (line 1) needs a password or a passwordHash column (accounts), or a destinations column (aliases).");
+    throw new BadInputError("content", message("imports.file.no_password_column"));
   }
   return data.map(({ record, info }, index) => {
     const values: Partial<Record<ImportColumn, unknown>> = {};
@@ -97,7 +104,7 @@ function readCsv(content: string, maxRows: number): RawRow[] {
     const problems =
       record.length === columns.length
         ? []
-        : [rowProblem(index + 1, info.lines, values, null, `The row has ${record.length} values but the header names ${columns.length} columns.`)];
+        : [rowProblem(index + 1, info.lines, values, null, message("imports.row.cell_count", { cells: String(record.length), columns: String(columns.length) }))];
     return { row: index + 1, line: info.lines, values, problems };
   });
 }
@@ -108,7 +115,7 @@ function readJsonLines(content: string, maxRows: number): RawRow[] {
   for (let index = 0; index < lines.length; index++) {
     const text = lines[index]!.trim();
     if (text === "") continue;
-    if (rows.length === maxRows) throw new BadInputError("content", `The file has more than ${maxRows} rows (IMPORT_MAX_ROWS): split it.`);
+    if (rows.length === maxRows) throw new BadInputError("content", message("imports.file.too_many_rows", { max: String(maxRows) }));
     const row = rows.length + 1;
     const line = index + 1;
     let parsed: unknown;
@@ -119,13 +126,13 @@ function readJsonLines(content: string, maxRows: number): RawRow[] {
         row,
         line,
         values: {},
-        problems: [rowProblem(row, line, {}, null, `Line ${line} is not JSON: each line must be one object such as {"address":"mary@example.tw","password":"..."}.`)],
+        problems: [rowProblem(row, line, {}, null, message("imports.row.line_not_json", { line: String(line), example: JSON_LINE_EXAMPLE }))],
         unreadable: true,
       });
       continue;
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      rows.push({ row, line, values: {}, problems: [rowProblem(row, line, {}, null, `Line ${line} is not a JSON object.`)], unreadable: true });
+      rows.push({ row, line, values: {}, problems: [rowProblem(row, line, {}, null, message("imports.row.line_not_object", { line: String(line) }))], unreadable: true });
       continue;
     }
     const values: Partial<Record<ImportColumn, unknown>> = {};
@@ -133,7 +140,7 @@ function readJsonLines(content: string, maxRows: number): RawRow[] {
     for (const [key, value] of Object.entries(parsed)) {
       const column = IMPORT_COLUMNS.find((name) => name === key);
       if (!column) {
-        problems.push(rowProblem(row, line, parsed, null, `Unknown field "${key.slice(0, 64)}": the fields are ${COLUMN_LIST}.`));
+        problems.push(rowProblem(row, line, parsed, null, message("imports.row.unknown_field", { name: key.slice(0, 64), columns: COLUMN_LIST })));
       } else if (value !== null) {
         values[column] = value;
       }
@@ -141,7 +148,7 @@ function readJsonLines(content: string, maxRows: number): RawRow[] {
     for (const problem of problems) problem.address = rawAddress(values);
     rows.push({ row, line, values, problems });
   }
-  if (rows.length === 0) throw new BadInputError("content", "The file holds no rows.");
+  if (rows.length === 0) throw new BadInputError("content", message("imports.file.no_rows"));
   return rows;
 }
 

@@ -12,6 +12,7 @@ import { AppError, BadInputError, NotFoundError, QuotaExceededError } from "../e
 import { checkMailboxQuota, type DomainUsage } from "../domains/domains.service";
 import { MAX_TOTAL_MB, parseAddress, parseDisplayName, parsePassword } from "../shared/validation";
 import type { Db } from "../audit/audit.service";
+import { message } from "../i18n/messages";
 import type { ImportColumn, RawRow, RowError } from "./imports.parse";
 
 type AccountStatus = "ACTIVE" | "SUSPENDED";
@@ -49,10 +50,10 @@ export interface AcceptedRow extends CheckedRow {
 function destinationsOf(value: unknown): string[] {
   const list = Array.isArray(value) ? value : typeof value === "string" ? value.split(/[\s,;]+/) : null;
   if (!list || list.some((entry) => typeof entry !== "string")) {
-    throw new BadInputError("destinations", "destinations must be e-mail addresses: a list in JSON, or separated by commas, semicolons or spaces in CSV.");
+    throw new BadInputError("destinations", message("imports.row.destinations_format"));
   }
   const entries = (list as string[]).map((entry) => entry.trim()).filter((entry) => entry !== "");
-  if (entries.length === 0) throw new BadInputError("destinations", "Give at least one destination address.");
+  if (entries.length === 0) throw new BadInputError("destinations", message("imports.row.destinations_empty"));
   return entries.map((entry) => parseAddress(entry, "destinations").address);
 }
 
@@ -64,18 +65,23 @@ const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
 function errorOf(row: Pick<CheckedRow, "row" | "line" | "rawAddress">, field: ImportColumn | null, error: unknown): RowError {
   if (!(error instanceof AppError)) throw error;
-  return { row: row.row, line: row.line, field, code: error.code, message: error.message, address: row.rawAddress };
+  return { row: row.row, line: row.line, field, code: error.code, message: error.localized ?? error.message, address: row.rawAddress };
 }
 
 function text(value: unknown, field: ImportColumn): string {
-  if (typeof value !== "string") throw new BadInputError(field, `${field} must be text.`);
+  if (typeof value !== "string") throw new BadInputError(field, message("imports.row.must_be_text", { field }));
   return value;
+}
+
+/** A value as found in the file, for a message (JSON, cut to 40 characters). */
+function shown(value: unknown): string {
+  return String(JSON.stringify(value)).slice(0, 40);
 }
 
 function quotaOf(value: unknown): number {
   const number = typeof value === "number" ? value : typeof value === "string" && /^\s*\d{1,10}\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < 0 || number > MAX_TOTAL_MB) {
-    throw new BadInputError("quotaMb", `quotaMb must be a whole number of MiB, from 0 to ${MAX_TOTAL_MB} (got ${JSON.stringify(value).slice(0, 40)}).`);
+    throw new BadInputError("quotaMb", message("imports.row.quota", { max: String(MAX_TOTAL_MB), value: shown(value) }));
   }
   return number;
 }
@@ -83,7 +89,7 @@ function quotaOf(value: unknown): number {
 function statusOf(value: unknown): AccountStatus {
   const status = typeof value === "string" ? value.trim().toUpperCase() : "";
   if (status !== "ACTIVE" && status !== "SUSPENDED") {
-    throw new BadInputError("status", `status must be ACTIVE or SUSPENDED (got ${JSON.stringify(value).slice(0, 40)}).`);
+    throw new BadInputError("status", message("imports.row.status", { value: shown(value) }));
   }
   return status;
 }
@@ -109,7 +115,7 @@ export function checkRowValues(raw: RawRow): CheckedRow {
     }
   };
   attempt("address", () => {
-    if (values.address === undefined) throw new BadInputError("address", "address is missing.");
+    if (values.address === undefined) throw new BadInputError("address", message("imports.row.address_missing"));
     const address = parseAddress(text(values.address, "address"), "address");
     checked.address = address.address;
     checked.localPart = address.localPart;
@@ -119,26 +125,24 @@ export function checkRowValues(raw: RawRow): CheckedRow {
     // An alias row: an address and where its mail goes, nothing of a mailbox.
     const extra = ACCOUNT_ONLY_COLUMNS.find((column) => values[column] !== undefined);
     if (extra) {
-      checked.errors.push(
-        errorOf(checked, extra, new BadInputError(extra, `A row with destinations is an alias: it takes no ${extra} (leave it empty, or leave destinations empty for a mailbox).`)),
-      );
+      checked.errors.push(errorOf(checked, extra, new BadInputError(extra, message("imports.row.alias_extra_column", { column: extra }))));
     }
     attempt("destinations", () => (checked.destinations = destinationsOf(values.destinations)));
     return checked;
   }
   if (values.password !== undefined && values.passwordHash !== undefined) {
-    checked.errors.push(errorOf(checked, "password", new BadInputError("password", "Give password or passwordHash, not both.")));
+    checked.errors.push(errorOf(checked, "password", new BadInputError("password", message("imports.row.password_and_hash"))));
   } else if (values.passwordHash !== undefined) {
     attempt("passwordHash", () => {
       const hash = text(values.passwordHash, "passwordHash").trim();
       if (!BCRYPT_HASH.test(hash)) {
-        throw new BadInputError("passwordHash", "passwordHash must be a bcrypt hash such as $2b$12$ followed by 53 characters ($2a$, $2b$ or $2y$).");
+        throw new BadInputError("passwordHash", message("imports.row.password_hash"));
       }
       checked.passwordHash = hash.replace(/^\$2y\$/, "$2b$");
     });
   } else {
     attempt("password", () => {
-      if (values.password === undefined) throw new BadInputError("password", "password (or passwordHash) is missing.");
+      if (values.password === undefined) throw new BadInputError("password", message("imports.row.password_missing"));
       checked.password = parsePassword(text(values.password, "password"), "password");
     });
   }
@@ -235,7 +239,7 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
       line: row.line,
       field: "address",
       code: "CONFLICT",
-      message: `${row.address} appears twice in the file: row ${first} has it already.`,
+      message: message("imports.row.address_twice", { address: row.address, first: String(first) }),
       address: row.rawAddress,
     });
   } else {
@@ -251,10 +255,24 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
     return;
   }
   if (first === undefined && state.existingAddresses.has(row.address)) {
-    row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: `An account ${row.address} already exists.`, address: row.rawAddress });
+    row.errors.push({
+      row: row.row,
+      line: row.line,
+      field: "address",
+      code: "CONFLICT",
+      message: message("imports.row.account_exists", { address: row.address }),
+      address: row.rawAddress,
+    });
   }
   if (first === undefined && state.existingAliases.has(row.address)) {
-    row.errors.push({ row: row.row, line: row.line, field: "address", code: "CONFLICT", message: `An alias ${row.address} already exists.`, address: row.rawAddress });
+    row.errors.push({
+      row: row.row,
+      line: row.line,
+      field: "address",
+      code: "CONFLICT",
+      message: message("imports.row.alias_exists", { address: row.address }),
+      address: row.rawAddress,
+    });
   }
   if (row.destinations) {
     // The alias rules that need the database (destinations that exist, limits, loops) apply when the row is written.
@@ -263,16 +281,7 @@ function checkOneRow(row: CheckedRow, state: DomainState, running: Map<string, D
   }
   const usage = running.get(domain.id) ?? { accountCount: 0, allocatedQuotaMb: 0, usedMb: 0 };
   if (domain.maxAccounts !== null && usage.accountCount >= domain.maxAccounts) {
-    row.errors.push(
-      errorOf(
-        row,
-        "address",
-        new QuotaExceededError(
-          "address",
-          `The domain ${domain.name} would have more than its maximum of ${domain.maxAccounts} accounts (counting the rows above); raise maxAccounts or import fewer.`,
-        ),
-      ),
-    );
+    row.errors.push(errorOf(row, "address", new QuotaExceededError("address", message("imports.row.max_accounts", { domain: domain.name, max: String(domain.maxAccounts) }))));
   }
   const quota = row.quotaMb === null ? domain.defaultMailboxQuotaMb : row.quotaMb;
   if (quota !== undefined) {

@@ -8,6 +8,7 @@ import type { ServiceDeps } from "../service-deps";
 import { changedFields, SECRET_CHANGED, writeAudits, type AuditRecord } from "../audit/audit.service";
 import { insertAlias, lockAliasGraph } from "../aliases/aliases.service";
 import { fromDatabaseError } from "../shared/db-errors";
+import { message } from "../i18n/messages";
 import { readImportFile, type ImportColumn, type RawRow, type RowError } from "./imports.parse";
 import { checkRowsAgainstDomains, checkRowValues, loadDomainState, type AcceptedRow, type CheckedRow } from "./imports.rows";
 import { type ImportDeps, type ImportJob, PROGRESS_INTERVAL_MS, countCreated, importJobsOf } from "./imports.jobs";
@@ -146,7 +147,7 @@ async function writeAliasRow(tx: Prisma.TransactionClient, job: ImportJob, row: 
     const known = fromDatabaseError(error);
     if (!known) throw error;
     const field = typeof known.extensions.field === "string" ? known.extensions.field : undefined;
-    return { row: row.row, line: row.line, field: aliasColumn(field), code: known.code, message: known.message, address: row.rawAddress };
+    return { row: row.row, line: row.line, field: aliasColumn(field), code: known.code, message: known.localized ?? known.message, address: row.rawAddress };
   }
 }
 
@@ -266,14 +267,14 @@ export async function startRunning(deps: ImportDeps, job: ImportJob, content: st
     } catch (error) {
       job.phase = "FAILED";
       // ALL_OR_NOTHING counts its accounts only once committed; PER_ROW's earlier batches stay.
-      const created = job.createdCount === 0 ? "nothing was created" : `the ${job.createdCount} accounts of the rows before it were created (auditLog lists them)`;
+      const created = job.createdCount === 0 ? message("imports.failure.nothing_created") : message("imports.failure.some_created", { count: String(job.createdCount) });
       const known = fromDatabaseError(error);
       if (error instanceof ImportStopped) {
-        job.failure = `The server stopped during the import; ${created}. Run it again: the rows created already are then refused as existing.`;
+        job.failure = message("imports.failure.stopped", { created });
       } else if (known) {
-        job.failure = `${known.message} The import stopped; ${created}.`;
+        job.failure = message("imports.failure.database", { error: known.localized ?? known.message, created });
       } else {
-        job.failure = `Internal error; ${created}. It has been logged with the import's id ${job.id}.`;
+        job.failure = message("imports.failure.internal", { created, id: job.id });
         deps.logger.error({ err: error, importId: job.id, requestId: caller.actor.requestId }, "account import failed");
       }
     } finally {

@@ -10,11 +10,12 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
 import { can } from "../auth/policy";
 import { ConflictError, ForbiddenError } from "../errors";
+import { message } from "../i18n/messages";
 import type { ImportFormat } from "./imports.parse";
 import { type AccountImportView, type ImportDeps, type ImportMode, importJobsOf } from "./imports.jobs";
 import { startRunning } from "./imports.run";
 
-export { type ImportDeps, type ImportMode, type ImportPhase, type AccountImportView, importJobsOf } from "./imports.jobs";
+export { type ImportDeps, type ImportMode, type ImportPhase, type AccountImportView, type WrittenImportView, importJobsOf, writtenImportView } from "./imports.jobs";
 
 /**
  * On server close (server.ts calls this), imports stop at the next safe point: before writing
@@ -27,9 +28,9 @@ export function stopAccountImports(deps: ServiceDeps): Promise<void> {
 
 /** Support staff import into any domain, a domain administrator into its own; a user not at all. */
 function requireImporter(principal: Principal): void {
-  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError("Your support account is read-only: it may not import accounts. Ask a full support administrator.");
+  if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError(message("imports.read_only_support"));
   const mayCreateAccounts = principal.kind === "support" || can(principal, "account.create", { domainId: principal.domainId });
-  if (!mayCreateAccounts) throw new ForbiddenError("Only support staff and domain administrators may import accounts.");
+  if (!mayCreateAccounts) throw new ForbiddenError(message("imports.not_importer"));
 }
 
 export interface ImportAccountsInput {
@@ -74,7 +75,7 @@ export async function appendAccountImportContent(deps: ImportDeps, caller: Calle
   requireImporter(caller.principal);
   const jobs = importJobsOf(deps);
   const view = await jobs.find(caller.principal, id);
-  if (view.phase !== "UPLOADING") throw new ConflictError(`The import ${view.id} has all its content already (it is ${view.phase}).`, "id");
+  if (view.phase !== "UPLOADING") throw new ConflictError(message("imports.already_uploaded", { id: view.id, phase: view.phase }), "id");
   await jobs.append(view, content);
   if (more) return jobs.find(caller.principal, id);
   return run(deps, caller, view);

@@ -14,6 +14,7 @@ import { ForbiddenError } from "../errors";
 import type { Caller } from "../service-deps";
 import { languageResolver, type LanguageOf } from "../i18n/request-language";
 import { negotiateLanguage, type Language } from "../i18n/language";
+import { message } from "../i18n/messages";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -43,8 +44,7 @@ export function restAuthentication(deps: AppDeps) {
     // The caller's saved language counts once it is known (a refused token keeps the request's and the service's).
     languages.set(request, languageResolver(deps, request.headers["accept-language"], authentication));
     const principal = requirePrincipal(authentication);
-    if (principal.enrollOnly)
-      throw new ForbiddenError("Two-factor login is compulsory for you and you have not enrolled yet: enrol through the GraphQL API (startTotpEnrollment), then log in again.");
+    if (principal.enrollOnly) throw new ForbiddenError(message("rest.totp_required"));
     requireScope(principal, scope ?? "LOGIN_SESSION", `${request.method} ${request.routeOptions.url}`);
     principals.set(request, principal);
   };

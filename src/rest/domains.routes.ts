@@ -12,6 +12,7 @@ import { callerOfRequest, principalOfRequest } from "./auth";
 import { putDomain, type PutDomainBody } from "./provisioning";
 import { accountRef, domainView, pageView } from "./views";
 import { DNS_SETUPS, DOMAIN_STATUSES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
+import { message } from "../i18n/messages";
 
 const domainName = { type: "string", minLength: 1, maxLength: 253, description: "The domain's name, ASCII or Unicode." } as const;
 const nameParams = { type: "object", required: ["name"], properties: { name: domainName } } as const;
@@ -243,7 +244,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
       authorize(caller.principal, "domain.reassign_admin", { domainId: domain.id }, ["domain", `named ${domain.name}`]);
       const address = `${parseLocalPart(request.body.localPart)}@${domain.name}`;
       const account = await deps.db.account.findUnique({ where: { address }, select: { id: true } });
-      if (!account) throw new BadInputError("localPart", `There is no account ${address}: create it first (PUT /api/v1/domains/${domain.name}/accounts/{localPart}).`);
+      if (!account) throw new BadInputError("localPart", message("rest.no_account_create_first", { address, route: `PUT /api/v1/domains/${domain.name}/accounts/{localPart}` }));
       const result = await reassignDomainAdmin(deps, caller, domain.id, account.id);
       return { domain: result.domain.name, admin: accountRef(result.admin), previousAdmin: result.previousAdmin ? accountRef(result.previousAdmin) : null };
     },

@@ -10,10 +10,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import iconv from "iconv-lite";
 import type { AppDeps } from "../app-deps";
-import { findAccountImport, importAccounts, startAccountImport, type AccountImportView, type ImportMode } from "../imports/imports.service";
+import { findAccountImport, importAccounts, startAccountImport, writtenImportView, type AccountImportView, type ImportMode } from "../imports/imports.service";
 import type { ImportFormat } from "../imports/imports.parse";
 import { BadInputError } from "../errors";
-import { callerOfRequest, principalOfRequest } from "./auth";
+import { message, translate } from "../i18n/messages";
+import { callerOfRequest, languageOfRequest, principalOfRequest } from "./auth";
 import { restErrorHandler } from "./problem";
 import { jsonResponse, problemResponses } from "./schemas";
 
@@ -95,7 +96,9 @@ const accountImportSchema = {
   },
 } as const;
 
-function importView(view: AccountImportView) {
+/** The import as answered, its row errors and failure in the request's language. */
+async function importView(request: FastifyRequest, found: AccountImportView) {
+  const view = await writtenImportView(found, () => languageOfRequest(request));
   return {
     ...view,
     errors: view.errors.map((error) => ({ row: error.row, line: error.line, field: error.field, code: error.code, message: error.message, address: error.address })),
@@ -122,14 +125,11 @@ function decodeFile(body: Buffer, contentType: string | undefined): string {
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(body);
     } catch {
-      throw new BadInputError(
-        "content",
-        "The file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8), or name its encoding in the Content-Type, such as text/csv; charset=big5.",
-      );
+      throw new BadInputError("content", message("imports.rest.not_utf8"));
     }
   }
   const shown = charset.slice(0, 40);
-  if (!iconv.encodingExists(charset)) throw new BadInputError("charset", `The charset ${shown} in the Content-Type is not one this server reads: send UTF-8.`);
+  if (!iconv.encodingExists(charset)) throw new BadInputError("charset", message("imports.rest.unknown_charset", { charset: shown }));
   return iconv.decode(body, charset);
 }
 
@@ -140,7 +140,7 @@ function formatOf(request: FastifyRequest, format: string | undefined): ImportFo
   const implied = request.mediaType ? (MEDIA_TYPE_FORMATS[request.mediaType] ?? null) : null;
   const asked = format === undefined ? null : ((ALIASES[format] ?? format) as ImportFormat);
   if (asked && implied && asked !== implied) {
-    throw new BadInputError("format", `format=${format} does not match the Content-Type ${request.mediaType}: send JSON lines as application/x-ndjson and CSV as text/csv.`);
+    throw new BadInputError("format", message("imports.rest.format_mismatch", { format: String(format), mediaType: request.mediaType ?? "" }));
   }
   return asked ?? implied ?? "CSV";
 }
@@ -154,16 +154,16 @@ interface ImportQuery {
 
 /** Fastify's refusals of a body, said the way the rest of this API says things. */
 function importErrorHandler(maxMb: number) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      const refusal = Object.assign(new Error(`The file is larger than ${maxMb} MiB (IMPORT_MAX_MB): split it.`), { statusCode: 413 }) as FastifyError;
+      const detail = translate(await languageOfRequest(request), "imports.file.too_large", { max: String(maxMb) });
+      const refusal = Object.assign(new Error(detail), { statusCode: 413 }) as FastifyError;
       return restErrorHandler(refusal, request, reply);
     }
     if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const refusal = Object.assign(
-        new Error(`Send the file itself as the request body, with the Content-Type ${MEDIA_TYPES.join(", ")} (got ${request.headers["content-type"] ?? "none"}).`),
-        { statusCode: 415 },
-      ) as FastifyError;
+      const got = request.headers["content-type"] ?? message("imports.rest.media_type_none");
+      const detail = translate(await languageOfRequest(request), "imports.rest.media_type", { types: MEDIA_TYPES.join(", "), got });
+      const refusal = Object.assign(new Error(detail), { statusCode: 415 }) as FastifyError;
       return restErrorHandler(refusal, request, reply);
     }
     return restErrorHandler(error, request, reply);
@@ -238,7 +238,7 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
     },
     async (request, reply) => {
       if (typeof request.body !== "string") {
-        throw new BadInputError("content", `Send the file as the request body, with the Content-Type ${MEDIA_TYPES.join(", ")}.`);
+        throw new BadInputError("content", message("imports.rest.no_body", { types: MEDIA_TYPES.join(", ") }));
       }
       const input = {
         content: request.body,
@@ -247,9 +247,12 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
         dryRun: request.query.dryRun ?? false,
       };
       const caller = callerOfRequest(request);
-      if (request.query.wait) return importView(await importAccounts(deps, caller, input));
+      if (request.query.wait) return importView(request, await importAccounts(deps, caller, input));
       const started = await startAccountImport(deps, caller, { ...input, more: false });
-      return reply.code(202).header("location", locationOf(started.id)).send(importView(started));
+      return reply
+        .code(202)
+        .header("location", locationOf(started.id))
+        .send(await importView(request, started));
     },
   );
 
@@ -269,7 +272,7 @@ async function importScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
         response: { 200: jsonResponse("The import.", accountImportSchema), ...problemResponses(400, 404) },
       },
     },
-    async (request) => importView(await findAccountImport(deps, principalOfRequest(request), request.params.id)),
+    async (request) => importView(request, await findAccountImport(deps, principalOfRequest(request), request.params.id)),
   );
 }
 

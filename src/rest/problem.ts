@@ -6,7 +6,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, type ErrorCode } from "../errors";
 import { fromDatabaseError } from "../shared/db-errors";
-import { translate } from "../i18n/messages";
+import { message, translate, type MessageId } from "../i18n/messages";
+import type { Language } from "../i18n/language";
 import { languageOfRequest } from "./auth";
 
 export type ProblemCode = ErrorCode | "INTERNAL_SERVER_ERROR";
@@ -70,27 +71,43 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
-/** A request-validation failure (Fastify and its ajv) said the way a support person reads it, naming the field. */
-function validationProblem(request: FastifyRequest, error: FastifyError): Problem {
+const OPENAPI_PATH = "/api/v1/openapi.json";
+
+/**
+ * A request-validation failure (Fastify and its ajv) said the way a support
+ * person reads it, naming the field, in the request's language. The reason
+ * of a failed rule other than required, unknown field and enum is ajv's own
+ * English ("must NOT have fewer than 1 characters"), put in as a value.
+ */
+function validationProblem(request: FastifyRequest, error: FastifyError, language: Language): Problem {
   const first = error.validation![0]!;
   const params = first.params;
   const path = first.instancePath.replace(/^\//, "").replace(/\//g, ".");
-  const where = error.validationContext === "body" ? "" : `${error.validationContext === "querystring" ? "query parameter " : "path parameter "}`;
+  const where = error.validationContext === "body" || error.validationContext === "querystring" ? error.validationContext : "other";
   let field = path;
   let detail: string;
   if (first.keyword === "required" && typeof params.missingProperty === "string") {
     field = path ? `${path}.${params.missingProperty}` : params.missingProperty;
-    detail = `${where}${field} is required.`;
+    detail = translate(language, "rest.validation.required", { where, field });
   } else if (first.keyword === "additionalProperties" && typeof params.additionalProperty === "string") {
     field = path ? `${path}.${params.additionalProperty}` : params.additionalProperty;
-    detail = `${where}${field} is not a field of this request: check its spelling against the OpenAPI document (/api/v1/openapi.json).`;
+    detail = translate(language, "rest.validation.not_a_field", { where, field, openapi: OPENAPI_PATH });
   } else if (first.keyword === "enum" && Array.isArray(params.allowedValues)) {
-    detail = `${where}${field || "the value"} must be one of ${params.allowedValues.join(", ")}.`;
+    detail = translate(language, "rest.validation.one_of", { where, field: field || message("rest.validation.the_value"), values: params.allowedValues.join(", ") });
   } else {
-    detail = `${where}${field || (error.validationContext === "body" ? "the request body" : "a parameter")} ${first.message ?? "is not valid"}.`;
+    const named = field || message(where === "body" ? "rest.validation.the_body" : "rest.validation.a_parameter");
+    detail = translate(language, "rest.validation.invalid", { where, field: named, reason: first.message ?? message("rest.validation.not_valid") });
   }
   return problemOf(request, "BAD_USER_INPUT", detail, field ? { field } : {});
 }
+
+/** Fastify's own refusals with a fixed text, which have a translation; others keep Fastify's English. */
+const FASTIFY_MESSAGES: Record<string, MessageId> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "rest.http.FST_ERR_CTP_BODY_TOO_LARGE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "rest.http.FST_ERR_CTP_INVALID_CONTENT_LENGTH",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "rest.http.FST_ERR_CTP_EMPTY_JSON_BODY",
+  FST_ERR_CTP_INVALID_JSON_BODY: "rest.http.FST_ERR_CTP_INVALID_JSON_BODY",
+};
 
 /** Codes for the HTTP errors Fastify and its plugins raise before a handler runs (bad JSON, wrong media type, body too large...). */
 function codeOfStatus(status: number): ProblemCode {
@@ -113,7 +130,7 @@ function codeOfStatus(status: number): ProblemCode {
   }
 }
 
-const HTTP_TITLES: Record<number, string> = { 405: "Method not allowed", 406: "Not acceptable", 413: "Request body too large", 415: "Unsupported media type" };
+const HTTP_TITLES: Record<number, MessageId> = { 405: "rest.title.405", 406: "rest.title.406", 413: "rest.title.413", 415: "rest.title.415" };
 
 /** The error handler of the REST API: every error leaves as a problem, its title and detail in the request's language. */
 export async function restErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -124,11 +141,18 @@ export async function restErrorHandler(error: FastifyError, request: FastifyRequ
     const problem = problemOf(request, appError.code, appError.messageIn(language), appError.extensions);
     return sendProblem(reply, { ...problem, title: translate(language, `problem.${appError.code}`) });
   }
-  if (error.validation) return sendProblem(reply, validationProblem(request, error));
+  if (error.validation) {
+    const language = await languageOfRequest(request);
+    return sendProblem(reply, { ...validationProblem(request, error, language), title: translate(language, "problem.BAD_USER_INPUT") });
+  }
   const status = error.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const code = codeOfStatus(status);
-    const problem = { ...problemOf(request, code, error.message), status, title: HTTP_TITLES[status] ?? PROBLEMS[code].title };
+    const language = await languageOfRequest(request);
+    const known = error.code ? FASTIFY_MESSAGES[error.code] : undefined;
+    const detail = known && error.message === translate("en", known) ? translate(language, known) : error.message;
+    const title = HTTP_TITLES[status] ?? `problem.${code}`;
+    const problem = { ...problemOf(request, code, detail), status, title: translate(language, title) };
     if (status === 429) {
       const retryAfter = Number(reply.getHeader("retry-after"));
       if (Number.isFinite(retryAfter)) problem.retryAfterSeconds = retryAfter;
@@ -143,10 +167,9 @@ export async function restErrorHandler(error: FastifyError, request: FastifyRequ
   });
 }
 
-/** Unknown routes under the API's prefix: a problem, like every other refusal. */
-export function restNotFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(
-    reply,
-    problemOf(request, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]} exists in this API; the routes are listed in /api/v1/openapi.json.`),
-  );
+/** Unknown routes under the API's prefix: a problem, like every other refusal, in the request's language. */
+export async function restNotFoundHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const language = await languageOfRequest(request);
+  const detail = translate(language, "rest.no_route", { method: request.method, path: request.url.split("?")[0]!, openapi: OPENAPI_PATH });
+  return sendProblem(reply, { ...problemOf(request, "NOT_FOUND", detail), title: translate(language, "problem.NOT_FOUND") });
 }

@@ -11,6 +11,7 @@ import { createDomain, findDomain, updateDomain, type CreateDomainInput, type Up
 import { createAccount, findAccount, setAccountPassword, updateAccount, type UpdateAccountInput } from "../accounts/accounts.service";
 import { authorize } from "../auth/policy";
 import { parseLocalPart, parsePassword } from "../shared/validation";
+import { message } from "../i18n/messages";
 
 export interface PutDomainBody extends UpdateDomainInput {
   /** Create a name that can pass for another knowingly (GraphQL's CreateDomainInput.confirmLookalikeName). */
@@ -84,7 +85,7 @@ export async function putAccount(deps: ServiceDeps, caller: Caller, domainName: 
   authorize(caller.principal, "account.update", { domainId: domain.id, accountId: account?.id }, ["account", `with address ${address}`]);
   if (!account) {
     if (body.password === undefined) {
-      throw new BadInputError("password", `There is no account ${localPart}@${domain.name} yet: give its password to create it.`);
+      throw new BadInputError("password", message("rest.no_account_give_password", { address: `${localPart}@${domain.name}` }));
     }
     try {
       const created = await createAccount(deps, caller, { domainId: domain.id, localPart, ...body, password: body.password });

@@ -28,6 +28,8 @@ export interface RestRequestOptions {
   raw?: string | Buffer;
   contentType?: string;
   query?: Record<string, string | number | boolean>;
+  /** More request headers, such as accept-language. */
+  headers?: Record<string, string>;
 }
 
 type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
@@ -80,7 +82,7 @@ export class RestClient {
   async request<T = any>(method: string, path: string, options: RestRequestOptions = {}): Promise<RestResponse<T>> {
     const url = new URL(`${this.app.url}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | Buffer | undefined;
     if (options.json !== undefined) {

@@ -11,7 +11,8 @@ import { imports } from "./imports";
 import { services } from "./services";
 import { ide } from "./ide";
 import { cli } from "./cli";
+import { rest } from "./rest";
 
-export const en = { ...core, ...dns, ...diagnosis, ...probe, ...imports, ...services, ...ide, ...cli } as const;
+export const en = { ...core, ...dns, ...diagnosis, ...probe, ...imports, ...services, ...ide, ...cli, ...rest } as const;
 
 export type MessageId = keyof typeof en;

@@ -9,5 +9,6 @@ import { imports } from "./imports";
 import { services } from "./services";
 import { ide } from "./ide";
 import { cli } from "./cli";
+import { rest } from "./rest";
 
-export const zhTW: Record<MessageId, string> = { ...core, ...dns, ...diagnosis, ...probe, ...imports, ...services, ...ide, ...cli };
+export const zhTW: Record<MessageId, string> = { ...core, ...dns, ...diagnosis, ...probe, ...imports, ...services, ...ide, ...cli, ...rest };
