@@ -151,7 +151,7 @@ function textToColumn(text: Text | null): string | null {
 }
 
 function textFromColumn(column: string | null): Text | null {
-  if (column === null || !column.startsWith('{"messageId"')) return column;
+  if (column === null || !column.startsWith("{") || !column.includes('"messageId"')) return column;
   try {
     return textFromJSON(JSON.parse(column)) ?? column;
   } catch {
