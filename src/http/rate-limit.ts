@@ -11,6 +11,8 @@ import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import ipaddr from "ipaddr.js";
 import { RateLimitedError } from "../errors";
+import { message, type Message } from "../i18n/messages";
+import { negotiateLanguage, type Language } from "../i18n/language";
 import { bearerToken } from "../auth/principal";
 import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
 import type { AppDeps } from "../app-deps";
@@ -81,12 +83,11 @@ function principalKey(deps: AppDeps, authorization: string | undefined): string 
   return "claims" in verified ? `${verified.claims.kind}:${verified.claims.sub}` : undefined;
 }
 
-function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: number): string {
-  const whose = { client: "from your address", principal: "for your login", login: "to log in from your address" }[limit];
-  return `Too many requests ${whose}: at most ${max} a minute. Try again in ${retryAfterSeconds} s.`;
+function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: number): Message {
+  return message("limit.too_many_requests", { whose: limit, max, seconds: retryAfterSeconds });
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number) {
+function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number, defaultLanguage: Language) {
   const error = new RateLimitedError(refusalMessage(limit, max, retryAfterSeconds), retryAfterSeconds);
   // The REST API answers every refusal as an RFC 9457 problem: its error handler formats this one too.
   if (request.url.startsWith("/api/v1/")) {
@@ -96,7 +97,7 @@ function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitNa
   return reply
     .code(429)
     .header("retry-after", String(retryAfterSeconds))
-    .send(refusalBody(request, error.message, { code: error.code, ...error.extensions, limit, max }));
+    .send(refusalBody(request, error.messageIn(negotiateLanguage(request.headers["accept-language"]) ?? defaultLanguage), { code: error.code, ...error.extensions, limit, max }));
 }
 
 /** Response keys of `login` fields an operation's root selection runs (aliases each count; equal keys run once). */
@@ -140,11 +141,11 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
   /** Takes `units` from the client's window, then the principal's; the first refusal answers. */
   function take(request: FastifyRequest, reply: FastifyReply, units: number) {
     const client = perClient.take(clientKey(request.ip), units);
-    if (!client.allowed) return refuse(request, reply, "client", perClient.max, client.retryAfterSeconds);
+    if (!client.allowed) return refuse(request, reply, "client", perClient.max, client.retryAfterSeconds, deps.config.DEFAULT_LANGUAGE);
     const principal = principalKey(deps, request.headers.authorization);
     if (principal === undefined) return undefined;
     const own = perPrincipal.take(principal, units);
-    if (!own.allowed) return refuse(request, reply, "principal", perPrincipal.max, own.retryAfterSeconds);
+    if (!own.allowed) return refuse(request, reply, "principal", perPrincipal.max, own.retryAfterSeconds, deps.config.DEFAULT_LANGUAGE);
     return undefined;
   }
 
@@ -167,7 +168,9 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
           const decision = logins.take(clientKey(contextValue.clientIp), attempts);
           if (decision.allowed) return;
           const { retryAfterSeconds } = decision;
-          throw new GraphQLError(refusalMessage("login", logins.max, retryAfterSeconds), {
+          const refusal = new RateLimitedError(refusalMessage("login", logins.max, retryAfterSeconds), retryAfterSeconds);
+          throw new GraphQLError(refusal.message, {
+            originalError: refusal,
             extensions: {
               code: "RATE_LIMITED",
               retryAfterSeconds,
