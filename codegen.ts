@@ -35,6 +35,7 @@ const config: CodegenConfig = {
           TestMessage: "../testmail/testmail.service#TestMessageView",
           AppPassword: `${prisma}#AppPassword as AppPasswordRow`,
           LoginSession: "../auth/sessions.service#SessionView",
+          Warning: "../service-deps#Warning as ServiceWarning",
         },
       },
     },

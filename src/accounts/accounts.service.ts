@@ -148,7 +148,7 @@ function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">)
       {
         code: "QUOTA_BELOW_USAGE",
         field: "quotaMb",
-        message: `${account.address} already uses ${account.usedMb} MiB, more than its quota of ${account.quotaMb} MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.`,
+        message: message("account.warning.quota_below_usage", { address: account.address, usedMb: account.usedMb, quotaMb: account.quotaMb }),
       },
     ];
   }

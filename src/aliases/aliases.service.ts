@@ -270,13 +270,13 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
     const remaining = alias.destinations.filter((destination) => destination !== address);
     if (remaining.length === 0) {
       await tx.alias.delete({ where: { id: alias.id } });
-      warnings.push({ code: "ALIAS_DELETED", field: "id", message: `The alias ${alias.address} delivered only to ${address}; it was deleted too.` });
+      warnings.push({ code: "ALIAS_DELETED", field: "id", message: message("alias.warning.alias_deleted", { alias: alias.address, address }) });
     } else {
       await tx.alias.update({ where: { id: alias.id }, data: { destinations: remaining } });
       warnings.push({
         code: "ALIAS_DESTINATION_REMOVED",
         field: "id",
-        message: `The alias ${alias.address} no longer delivers to ${address}; it still delivers to ${remaining.join(", ")}.`,
+        message: message("alias.warning.destination_removed", { alias: alias.address, address, remaining: remaining.join(", ") }),
       });
     }
     await writeAudit(tx, caller.actor, {
@@ -295,7 +295,7 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
     warnings.push({
       code: "FORWARDING_DESTINATION_REMOVED",
       field: "id",
-      message: `${account.address} no longer forwards to ${address}${remaining.length === 0 ? "; its mail now stays in its mailbox" : ""}.`,
+      message: message(remaining.length === 0 ? "alias.warning.forwarding_ended" : "alias.warning.forwarding_removed", { account: account.address, address }),
     });
     await writeAudit(tx, caller.actor, {
       action: "account.set_forwarding",
@@ -308,7 +308,7 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
   }
   for (const domain of await tx.domain.findMany({ where: { catchAll: address } })) {
     await tx.domain.update({ where: { id: domain.id }, data: { catchAll: null } });
-    warnings.push({ code: "CATCH_ALL_OFF", field: "id", message: `The catch-all of ${domain.name} went to ${address}; it is off now (mail to unknown addresses is refused).` });
+    warnings.push({ code: "CATCH_ALL_OFF", field: "id", message: message("alias.warning.catch_all_off", { domain: domain.name, address }) });
     await writeAudit(tx, caller.actor, {
       action: "domain.set_catch_all",
       objectType: "domain",
@@ -347,7 +347,7 @@ export async function setForwarding(deps: ServiceDeps, caller: Caller, accountId
     }
     const warnings: Warning[] =
       forwardTo.length > 0 && !account.forwardKeepCopy && account.quotaMb > 0
-        ? [{ code: "NO_COPY_KEPT", field: "keepCopy", message: `Mail to ${account.address} is forwarded and no copy stays in its mailbox.` }]
+        ? [{ code: "NO_COPY_KEPT", field: "keepCopy", message: message("alias.warning.no_copy_kept", { address: account.address }) }]
         : [];
     return { account, warnings };
   });
@@ -501,7 +501,7 @@ export async function setAutoReply(deps: ServiceDeps, caller: Caller, accountId:
     }
     const warnings: Warning[] =
       wanted && account.quotaMb === 0 && account.forwardTo.length === 0
-        ? [{ code: "NO_MAILBOX", field: "accountId", message: `${account.address} has no mailbox and forwards nothing: no mail reaches it to answer.` }]
+        ? [{ code: "NO_MAILBOX", field: "accountId", message: message("alias.warning.no_mailbox", { address: account.address }) }]
         : [];
     return { account: await tx.account.findUniqueOrThrow({ where: { id } }), warnings };
   });

@@ -298,7 +298,11 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
   if (lookalike.length > 0 && !input.confirmLookalikeName) {
     throw new ConflictError(message("domain.lookalike", { unicodeName, name, reasons: lookalike.map((finding) => finding.reason).join("; ") }), "confirmLookalikeName");
   }
-  const lookalikeWarnings: Warning[] = lookalike.map((finding) => ({ code: "LOOKALIKE_NAME", field: "name", message: `Confirmed although ${finding.reason}.` }));
+  const lookalikeWarnings: Warning[] = lookalike.map((finding) => ({
+    code: "LOOKALIKE_NAME",
+    field: "name",
+    message: message("domain.warning.lookalike_confirmed", { reason: finding.reason }),
+  }));
   const quotaMb = input.quotaMb == null ? null : parseQuotaMb(input.quotaMb, "quotaMb");
   const maxAccounts = input.maxAccounts == null ? null : parseMaxAccounts(input.maxAccounts);
   const defaultMailboxQuotaMb =
@@ -388,7 +392,7 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
         const warning: Warning = {
           code: "ADMIN_PASSWORD_NOT_SHOWN",
           field: "adminPassword",
-          message: `${admin.address} got a password nobody knows: an API token never learns an administrator's password. Set one with a login session (setAccountPassword).`,
+          message: message("domain.warning.admin_password_unknown", { address: admin.address }),
         };
         return { domain, admin, generatedAdminPassword: null, warnings: [...lookalikeWarnings, warning] };
       }
@@ -475,7 +479,7 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
         warnings.push({
           code: "QUOTA_BELOW_USAGE",
           field: "quotaMb",
-          message: `The domain already uses ${usage.usedMb} MiB, more than its new quota of ${quotaMb} MiB.`,
+          message: message("domain.warning.quota_below_usage", { usedMb: usage.usedMb, quotaMb }),
         });
       }
     }

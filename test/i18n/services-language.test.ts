@@ -174,6 +174,45 @@ describe("the services' messages in zh-TW", () => {
     );
   });
 
+  it("writes a change's warnings in the answer's language, through GraphQL and REST, code and field unchanged", async () => {
+    const w = await makeWorld(app, { quotaMb: 1000, adminQuotaMb: 100 });
+    await app.deps.db.account.update({ where: { id: w.admin.id }, data: { usedMb: 300 } });
+    const lower = `mutation($id: ID!) { updateAccount(id: $id, input: { quotaMb: 100 }) { warnings { code field message } } }`;
+    const english = await app.gql(lower, { id: w.admin.id }, support);
+    expect(english.data.updateAccount.warnings).toEqual([
+      {
+        code: "QUOTA_BELOW_USAGE",
+        field: "quotaMb",
+        message: `${w.admin.address} already uses 300 MiB, more than its quota of 100 MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.`,
+      },
+    ]);
+    const chinese = await app.gql(lower, { id: w.admin.id }, support, ZH);
+    expect(chinese.data.updateAccount.warnings).toEqual([
+      { code: "QUOTA_BELOW_USAGE", field: "quotaMb", message: `${w.admin.address} 已使用 300 MiB，超過其配額 100 MiB：在清出空間之前，新郵件會因信箱超過配額而被退回。` },
+    ]);
+
+    await app.deps.db.account.update({ where: { id: w.user.id }, data: { usedMb: 300 } });
+    const quota = `${app.url}/api/v1/domains/${encodeURIComponent(w.domain.name)}/accounts/${encodeURIComponent(w.user.localPart)}/quota`;
+    const put = async (headers: Record<string, string> = {}) =>
+      (await (
+        await fetch(quota, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${w.tokens.admin}`, "content-type": "application/json", ...headers },
+          body: JSON.stringify({ quotaMb: 100 }),
+        })
+      ).json()) as { warnings: unknown[] };
+    expect((await put()).warnings).toEqual([
+      {
+        code: "QUOTA_BELOW_USAGE",
+        field: "quotaMb",
+        message: `${w.user.address} already uses 300 MiB, more than its quota of 100 MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.`,
+      },
+    ]);
+    expect((await put(ZH)).warnings).toEqual([
+      { code: "QUOTA_BELOW_USAGE", field: "quotaMb", message: `${w.user.address} 已使用 300 MiB，超過其配額 100 MiB：在清出空間之前，新郵件會因信箱超過配額而被退回。` },
+    ]);
+  });
+
   it("usage and delivery-log pushes", async () => {
     const report = `mutation { reportMailboxUsage(input: []) { accepted } }`;
     await bothLanguages((h) => app.gql(report, {}, support, h), "Give the usage of at least one mailbox.", "BAD_USER_INPUT");

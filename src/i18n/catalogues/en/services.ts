@@ -65,6 +65,10 @@ export const services = {
   "domain.delete_has_accounts":
     "The domain {domain} still has {count} account(s) besides its administrator (such as {example}). Delete them first, or delete with force: true to remove everything of the domain.",
   "domain.admin_of_other_domain": "{address} is not an account of {domain}: the administrator must be an account of its own domain.",
+  "domain.warning.lookalike_confirmed": "Confirmed although {reason}.",
+  "domain.warning.admin_password_unknown":
+    "{address} got a password nobody knows: an API token never learns an administrator's password. Set one with a login session (setAccountPassword).",
+  "domain.warning.quota_below_usage": "The domain already uses {usedMb} MiB, more than its new quota of {quotaMb} MiB.",
   "domain.admin_suspended": "{address} is suspended; reactivate it before making it the administrator.",
 
   // src/accounts/accounts.service.ts
@@ -74,6 +78,8 @@ export const services = {
   "account.suspend_self": "You cannot suspend your own account.",
   "account.used_total_ceiling": "The storage used by {domain} would add up to more than {most} MiB, the most a domain can hold.",
   "account.credential.admin_password": "Setting the password of {address}, the administrator of {domain},",
+  "account.warning.quota_below_usage":
+    '{address} already uses {usedMb} MiB, more than its quota of {quotaMb} MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.',
   "account.delete_admin": "{address} is the administrator of {domain} and cannot be deleted; make another account the administrator first (reassignDomainAdmin).",
 
   // src/accounts/app-passwords.service.ts
@@ -93,6 +99,13 @@ export const services = {
   "alias.address_is_mailbox": "{address} is a mailbox; an alias cannot take its address (use forwarding on the mailbox instead: setForwarding).",
   "alias.exists": "An alias {address} already exists; change it with updateAlias.",
   "alias.max_aliases_reached": "{domain} already has its maximum of {maxAliases} aliases; raise maxAliases or delete an alias first.",
+  "alias.warning.alias_deleted": "The alias {alias} delivered only to {address}; it was deleted too.",
+  "alias.warning.destination_removed": "The alias {alias} no longer delivers to {address}; it still delivers to {remaining}.",
+  "alias.warning.forwarding_removed": "{account} no longer forwards to {address}.",
+  "alias.warning.forwarding_ended": "{account} no longer forwards to {address}; its mail now stays in its mailbox.",
+  "alias.warning.catch_all_off": "The catch-all of {domain} went to {address}; it is off now (mail to unknown addresses is refused).",
+  "alias.warning.no_copy_kept": "Mail to {address} is forwarded and no copy stays in its mailbox.",
+  "alias.warning.no_mailbox": "{address} has no mailbox and forwards nothing: no mail reaches it to answer.",
   "alias.destinations_missing": "Give the alias's new destinations.",
   "alias_domain.is_domain": "{name} is a domain hosted here; it cannot also be an alias domain.",
   "alias_domain.exists": "{name} is already an alias domain of {domain}.",
