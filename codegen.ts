@@ -44,6 +44,7 @@ const config: CodegenConfig = {
           DiagnosisEvidence: "../diagnosis/diagnosis.service#Evidence as DiagnosisEvidenceView",
           AppPassword: `${prisma}#AppPassword as AppPasswordRow`,
           LoginSession: "../auth/sessions.service#SessionView",
+          Warning: "../service-deps#Warning as ServiceWarning",
         },
       },
     },

@@ -78,11 +78,19 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
     if (appError.localized) answer[LOCALIZED] = appError.localized;
     return answer;
   }
-  const limitRefusal = formatLimitRefusal(formatted);
-  if (limitRefusal) return limitRefusal;
+  // A refusal from a plugin (the login rate limit, an API token's scopes) carries its message by id as its originalError.
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  const localized = original instanceof AppError ? original.localized : undefined;
+  const limitRefusal: LocalizedFormattedError | undefined = formatLimitRefusal(formatted);
+  if (limitRefusal) {
+    if (localized) limitRefusal[LOCALIZED] = localized;
+    return limitRefusal;
+  }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    const answer: LocalizedFormattedError = { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    if (localized) answer[LOCALIZED] = localized;
+    return answer;
   }
   // Anything else is our fault: the cause is logged (see the plugin below), the client gets no detail.
   const internal = message("error.internal");

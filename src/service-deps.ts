@@ -6,6 +6,7 @@ import type { PasswordHasher } from "./auth/passwords";
 import type { TokenService } from "./auth/tokens";
 import type { Principal } from "./auth/principal";
 import type { Actor } from "./audit/audit.service";
+import type { Text } from "./i18n/text";
 
 export interface ServiceDeps {
   db: PrismaClient;
@@ -21,8 +22,9 @@ export interface Caller {
   actor: Actor;
 }
 
+/** A warning returned with a change; its message is written in the answer's language (GraphQL's Warning.message, the REST routes). */
 export interface Warning {
   code: string;
   field: string;
-  message: string;
+  message: Text;
 }

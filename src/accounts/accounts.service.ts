@@ -8,6 +8,7 @@ import { authorize } from "../auth/policy";
 import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import { changedFields, SECRET_CHANGED, writeAudit } from "../audit/audit.service";
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../errors";
+import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { checkMailboxQuota, domainUsage, lockDomain } from "../domains/domains.service";
@@ -37,7 +38,7 @@ function describeAccount(reference: { id?: string | null; address?: string | nul
 /** Finds an account the principal may read (itself, its domain's as administrator, any as support). */
 export async function findAccount(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; address?: string | null }): Promise<Account> {
   if ((reference.id == null) === (reference.address == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "address", "Give either the account's id or its address, not both.");
+    throw new BadInputError(reference.id == null ? "id" : "address", message("account.reference_both"));
   }
   const where = reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
   const account = await deps.db.account.findUnique({ where });
@@ -147,7 +148,7 @@ function quotaWarnings(account: Pick<Account, "quotaMb" | "usedMb" | "address">)
       {
         code: "QUOTA_BELOW_USAGE",
         field: "quotaMb",
-        message: `${account.address} already uses ${account.usedMb} MiB, more than its quota of ${account.quotaMb} MiB: new mail will bounce with "Destination mailbox exceeds quota" until it is cleaned up.`,
+        message: message("account.warning.quota_below_usage", { address: account.address, usedMb: account.usedMb, quotaMb: account.quotaMb }),
       },
     ];
   }
@@ -181,10 +182,7 @@ export async function createAccount(deps: ServiceDeps, caller: Caller, input: Cr
       if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
       const usage = await domainUsage(tx, domainId);
       if (domain.maxAccounts !== null && usage.accountCount >= domain.maxAccounts) {
-        throw new QuotaExceededError(
-          "domainId",
-          `The domain ${domain.name} already has its maximum of ${domain.maxAccounts} accounts; raise maxAccounts or delete an account first.`,
-        );
+        throw new QuotaExceededError("domainId", message("account.max_accounts_reached", { domain: domain.name, maxAccounts: domain.maxAccounts }));
       }
       const quotaMb = requestedQuota ?? domain.defaultMailboxQuotaMb;
       checkMailboxQuota(domain, quotaMb, usage);
@@ -210,7 +208,7 @@ export async function createAccount(deps: ServiceDeps, caller: Caller, input: Cr
       return { account, warnings: [] as Warning[] };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`An account ${localPart} already exists in that domain.`, "localPart");
+    if (isUniqueViolation(error)) throw new ConflictError(message("account.exists", { localPart }), "localPart");
     throw error;
   }
 }
@@ -242,7 +240,7 @@ async function lockedAccountFor(
 export async function updateAccount(deps: ServiceDeps, caller: Caller, id: string, input: UpdateAccountInput) {
   const accountId = parseId(id);
   for (const field of ["displayName", "quotaMb", "status", "usedMb"] as const) {
-    if (input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
+    if (input[field] === null) throw new BadInputError(field, message("domain.field_not_null", { field }));
   }
   const patch: Prisma.AccountUpdateInput = {};
   if (input.displayName != null) patch.displayName = parseDisplayName(input.displayName);
@@ -256,13 +254,13 @@ export async function updateAccount(deps: ServiceDeps, caller: Caller, id: strin
       authorize(caller.principal, "account.update_usage", { domainId: before.domainId, accountId }, ["account", `with id ${accountId}`]);
     }
     if (patch.status === "SUSPENDED" && caller.principal.id === accountId) {
-      throw new ForbiddenError("You cannot suspend your own account.");
+      throw new ForbiddenError(message("account.suspend_self"));
     }
     if (patch.quotaMb !== undefined || usedMb !== undefined) {
       const others = await domainUsage(tx, domain.id, accountId);
       if (patch.quotaMb !== undefined) checkMailboxQuota(domain, patch.quotaMb as number, others, "quotaMb", before.quotaMb);
       if (usedMb !== undefined && others.usedMb + usedMb > MAX_TOTAL_MB) {
-        throw new QuotaExceededError("usedMb", `The storage used by ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
+        throw new QuotaExceededError("usedMb", message("account.used_total_ceiling", { domain: domain.name, most: MAX_TOTAL_MB }));
       }
     }
     // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
@@ -290,7 +288,8 @@ export async function setAccountPassword(deps: ServiceDeps, caller: Caller, id: 
   const passwordHash = await deps.passwords.hash(checked);
   return deps.db.$transaction(async (tx) => {
     const { domain, account: target } = await lockedAccountFor(tx, caller.principal, accountId, "account.set_password");
-    if (target.adminOf) refuseAdministratorCredentialByToken(caller.principal, `Setting the password of ${target.address}, the administrator of ${domain.name},`, "password");
+    if (target.adminOf)
+      refuseAdministratorCredentialByToken(caller.principal, message("account.credential.admin_password", { address: target.address, domain: domain.name }), "password");
     // A new token version: whoever holds the account's older tokens is logged out.
     const account = await tx.account.update({ where: { id: accountId }, data: { passwordHash, tokenVersion: { increment: 1 } } });
     await writeAudit(tx, caller.actor, {
@@ -312,10 +311,7 @@ export async function deleteAccount(deps: ServiceDeps, caller: Caller, id: strin
     await lockAliasGraph(tx);
     const { domain, account } = await lockedAccountFor(tx, caller.principal, accountId, "account.delete");
     if (account.adminOf) {
-      throw new ConflictError(
-        `${account.address} is the administrator of ${domain.name} and cannot be deleted; make another account the administrator first (reassignDomainAdmin).`,
-        "id",
-      );
+      throw new ConflictError(message("account.delete_admin", { address: account.address, domain: domain.name }), "id");
     }
     // Aliases, forwardings and catch-alls that sent mail here let go of the address (each named in a warning).
     const warnings = await detachAddress(tx, caller, account.address);

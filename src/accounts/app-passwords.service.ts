@@ -10,6 +10,7 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import { message } from "../i18n/messages";
 import { parseId } from "../shared/validation";
 
 const ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
@@ -31,7 +32,7 @@ export function appPasswordStatus(row: Pick<AppPassword, "revokedAt">): "ACTIVE"
 function parseAppPasswordName(input: string): string {
   const name = input.trim();
   if (name.length < 1 || name.length > 64 || /[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()) {
-    throw new BadInputError("name", "name must say where the password is used, such as Phone: 1 to 64 characters without control characters.");
+    throw new BadInputError("name", message("app_password.name"));
   }
   return name;
 }
@@ -46,8 +47,7 @@ export async function createAppPassword(deps: ServiceDeps, caller: Caller, input
   const account = await accountTarget(deps, accountId);
   if (!account) throw new NotFoundError("account", accountId);
   authorize(caller.principal, "app_password.manage", { domainId: account.domainId, accountId }, ["account", accountId]);
-  if (caller.principal.apiToken)
-    throw new ForbiddenError(`createAppPassword cannot be done with an API token (${caller.principal.apiToken.prefix}): log in and use the login token.`);
+  if (caller.principal.apiToken) throw new ForbiddenError(message("auth.login_token_only", { operation: "createAppPassword", prefix: caller.principal.apiToken.prefix }));
   const name = parseAppPasswordName(input.name);
   const publicId = randomText(10);
   const password = `ap${publicId}-${randomText(20)}`;
@@ -56,9 +56,9 @@ export async function createAppPassword(deps: ServiceDeps, caller: Caller, input
     // The account's row is locked so that two creations cannot pass the limit together.
     await tx.$queryRaw`SELECT 1 FROM "account" WHERE "id" = ${accountId} FOR UPDATE`;
     const active = await tx.appPassword.findMany({ where: { accountId, revokedAt: null }, select: { name: true } });
-    if (active.length >= MAX_APP_PASSWORDS) throw new ConflictError(`${account.address} has ${MAX_APP_PASSWORDS} active app passwords: revoke one first.`, "accountId");
+    if (active.length >= MAX_APP_PASSWORDS) throw new ConflictError(message("app_password.too_many", { address: account.address, max: MAX_APP_PASSWORDS }), "accountId");
     if (active.some((other) => other.name.toLowerCase() === name.toLowerCase())) {
-      throw new ConflictError(`${account.address} already has an active app password named ${name}: choose another name or revoke that one.`, "name");
+      throw new ConflictError(message("app_password.name_taken", { address: account.address, name }), "name");
     }
     const created = await tx.appPassword.create({ data: { accountId, publicId, name, passwordHash, createdByName: caller.principal.name } });
     await writeAudit(tx, caller.actor, {

@@ -11,6 +11,7 @@ import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
+import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { lockDomain } from "../domains/domains.service";
@@ -51,11 +52,11 @@ async function receivesMail(tx: Tx, address: string): Promise<boolean> {
  * case, once; hosted ones must exist; external ones only where allowed.
  */
 async function parseDestinations(tx: Tx, owner: Domain, raw: readonly string[], field: string, options: { allowEmpty: boolean }): Promise<string[]> {
-  if (!Array.isArray(raw)) throw new BadInputError(field, `${field} must be a list of e-mail addresses.`);
-  if (raw.length === 0 && !options.allowEmpty) throw new BadInputError(field, "Give at least one destination address.");
+  if (!Array.isArray(raw)) throw new BadInputError(field, message("alias.destinations_list", { field }));
+  if (raw.length === 0 && !options.allowEmpty) throw new BadInputError(field, message("alias.destinations_empty"));
   const destinations = [...new Set((raw as readonly string[]).map((entry) => parseAddress(entry, field).address))];
   if (destinations.length > owner.maxDestinations) {
-    throw new QuotaExceededError(field, `${owner.name} allows at most ${owner.maxDestinations} destinations for one address; ${destinations.length} were given.`);
+    throw new QuotaExceededError(field, message("alias.too_many_destinations", { domain: owner.name, max: owner.maxDestinations, count: destinations.length }));
   }
   for (const destination of destinations) {
     const domainName = destination.slice(destination.lastIndexOf("@") + 1);
@@ -63,13 +64,10 @@ async function parseDestinations(tx: Tx, owner: Domain, raw: readonly string[], 
     if (hosted) {
       const target = hosted.viaAliasDomain ? `${destination.slice(0, destination.lastIndexOf("@"))}@${hosted.domain.name}` : destination;
       if (!(await receivesMail(tx, target))) {
-        throw new BadInputError(field, `${destination} is an address of a domain hosted here, but no mailbox, forwarding or alias receives mail there: create it first.`);
+        throw new BadInputError(field, message("alias.destination_unknown_local", { destination }));
       }
     } else if (!owner.allowExternalForwarding) {
-      throw new BadInputError(
-        field,
-        `${destination} is outside the domains hosted here, and ${owner.name} does not allow forwarding to external addresses (allowExternalForwarding).`,
-      );
+      throw new BadInputError(field, message("alias.destination_external", { destination, domain: owner.name }));
     }
   }
   return destinations;
@@ -111,7 +109,7 @@ async function loopThrough(tx: Tx, start: string, destinations: string[]): Promi
 
 async function refuseLoop(tx: Tx, start: string, destinations: string[], field: string): Promise<void> {
   const chain = await loopThrough(tx, start, destinations);
-  if (chain) throw new BadInputError(field, `Mail would go round in a loop: ${chain.join(" → ")}. Remove one of these steps first.`);
+  if (chain) throw new BadInputError(field, message("alias.loop", { chain: chain.join(" → ") }));
 }
 
 // ---------------------------------------------------------------------------
@@ -119,7 +117,7 @@ async function refuseLoop(tx: Tx, start: string, destinations: string[], field: 
 
 export async function findAlias(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; address?: string | null }): Promise<Alias> {
   if ((reference.id == null) === (reference.address == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "address", "Give either the alias's id or its address, not both.");
+    throw new BadInputError(reference.id == null ? "id" : "address", message("alias.reference_both"));
   }
   const where = reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
   const alias = await deps.db.alias.findUnique({ where });
@@ -165,7 +163,7 @@ export async function createAlias(deps: ServiceDeps, caller: Caller, input: Crea
   try {
     return await deps.db.$transaction(async (tx) => ({ alias: await insertAlias(tx, caller, domainId, localPart, input.destinations), warnings: [] as Warning[] }));
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`${localPart} is already an alias or a mailbox of that domain.`, "localPart");
+    if (isUniqueViolation(error)) throw new ConflictError(message("alias.exists_local_part", { localPart }), "localPart");
     throw error;
   }
 }
@@ -182,11 +180,11 @@ export async function insertAlias(tx: Tx, caller: Caller, domainId: string, loca
   if (!domain) throw new NotFoundError("domain", `with id ${domainId}`);
   const address = `${localPart}@${domain.name}`;
   if (await tx.account.count({ where: { address } })) {
-    throw new ConflictError(`${address} is a mailbox; an alias cannot take its address (use forwarding on the mailbox instead: setForwarding).`, "localPart");
+    throw new ConflictError(message("alias.address_is_mailbox", { address }), "localPart");
   }
-  if (await tx.alias.count({ where: { address } })) throw new ConflictError(`An alias ${address} already exists; change it with updateAlias.`, "localPart");
+  if (await tx.alias.count({ where: { address } })) throw new ConflictError(message("alias.exists", { address }), "localPart");
   if (domain.maxAliases !== null && (await tx.alias.count({ where: { domainId } })) >= domain.maxAliases) {
-    throw new QuotaExceededError("domainId", `${domain.name} already has its maximum of ${domain.maxAliases} aliases; raise maxAliases or delete an alias first.`);
+    throw new QuotaExceededError("domainId", message("alias.max_aliases_reached", { domain: domain.name, maxAliases: domain.maxAliases }));
   }
   const destinations = await parseDestinations(tx, domain, rawDestinations, "destinations", { allowEmpty: false });
   await refuseLoop(tx, address, destinations, "destinations");
@@ -217,7 +215,7 @@ async function lockedAliasFor(tx: Tx, principal: Principal, id: string) {
 
 export async function updateAlias(deps: ServiceDeps, caller: Caller, id: string, input: { destinations?: string[] | null }) {
   const aliasId = parseId(id);
-  if (input.destinations == null) throw new BadInputError("destinations", "Give the alias's new destinations.");
+  if (input.destinations == null) throw new BadInputError("destinations", message("alias.destinations_missing"));
   return deps.db.$transaction(async (tx) => {
     await lockAliasGraph(tx);
     const { domain, alias: before } = await lockedAliasFor(tx, caller.principal, aliasId);
@@ -272,13 +270,13 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
     const remaining = alias.destinations.filter((destination) => destination !== address);
     if (remaining.length === 0) {
       await tx.alias.delete({ where: { id: alias.id } });
-      warnings.push({ code: "ALIAS_DELETED", field: "id", message: `The alias ${alias.address} delivered only to ${address}; it was deleted too.` });
+      warnings.push({ code: "ALIAS_DELETED", field: "id", message: message("alias.warning.alias_deleted", { alias: alias.address, address }) });
     } else {
       await tx.alias.update({ where: { id: alias.id }, data: { destinations: remaining } });
       warnings.push({
         code: "ALIAS_DESTINATION_REMOVED",
         field: "id",
-        message: `The alias ${alias.address} no longer delivers to ${address}; it still delivers to ${remaining.join(", ")}.`,
+        message: message("alias.warning.destination_removed", { alias: alias.address, address, remaining: remaining.join(", ") }),
       });
     }
     await writeAudit(tx, caller.actor, {
@@ -297,7 +295,7 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
     warnings.push({
       code: "FORWARDING_DESTINATION_REMOVED",
       field: "id",
-      message: `${account.address} no longer forwards to ${address}${remaining.length === 0 ? "; its mail now stays in its mailbox" : ""}.`,
+      message: message(remaining.length === 0 ? "alias.warning.forwarding_ended" : "alias.warning.forwarding_removed", { account: account.address, address }),
     });
     await writeAudit(tx, caller.actor, {
       action: "account.set_forwarding",
@@ -310,7 +308,7 @@ export async function detachAddress(tx: Tx, caller: Caller, address: string): Pr
   }
   for (const domain of await tx.domain.findMany({ where: { catchAll: address } })) {
     await tx.domain.update({ where: { id: domain.id }, data: { catchAll: null } });
-    warnings.push({ code: "CATCH_ALL_OFF", field: "id", message: `The catch-all of ${domain.name} went to ${address}; it is off now (mail to unknown addresses is refused).` });
+    warnings.push({ code: "CATCH_ALL_OFF", field: "id", message: message("alias.warning.catch_all_off", { domain: domain.name, address }) });
     await writeAudit(tx, caller.actor, {
       action: "domain.set_catch_all",
       objectType: "domain",
@@ -349,7 +347,7 @@ export async function setForwarding(deps: ServiceDeps, caller: Caller, accountId
     }
     const warnings: Warning[] =
       forwardTo.length > 0 && !account.forwardKeepCopy && account.quotaMb > 0
-        ? [{ code: "NO_COPY_KEPT", field: "keepCopy", message: `Mail to ${account.address} is forwarded and no copy stays in its mailbox.` }]
+        ? [{ code: "NO_COPY_KEPT", field: "keepCopy", message: message("alias.warning.no_copy_kept", { address: account.address }) }]
         : [];
     return { account, warnings };
   });
@@ -388,9 +386,9 @@ export async function addAliasDomain(deps: ServiceDeps, caller: Caller, domainId
     return await deps.db.$transaction(async (tx) => {
       const domain = await lockDomain(tx, id);
       if (!domain) throw new NotFoundError("domain", `with id ${id}`);
-      if (await tx.domain.count({ where: { name } })) throw new ConflictError(`${name} is a domain hosted here; it cannot also be an alias domain.`, "name");
+      if (await tx.domain.count({ where: { name } })) throw new ConflictError(message("alias_domain.is_domain", { name }), "name");
       const existing = await tx.aliasDomain.findUnique({ where: { name }, include: { domain: true } });
-      if (existing) throw new ConflictError(`${name} is already an alias domain of ${existing.domain.name}.`, "name");
+      if (existing) throw new ConflictError(message("alias_domain.exists", { name, domain: existing.domain.name }), "name");
       await tx.aliasDomain.create({ data: { name, domainId: id } });
       await writeAudit(tx, caller.actor, {
         action: "domain.add_alias_domain",
@@ -403,7 +401,7 @@ export async function addAliasDomain(deps: ServiceDeps, caller: Caller, domainId
       return { domain, warnings: [] as Warning[] };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`${name} is already a domain or an alias domain here.`, "name");
+    if (isUniqueViolation(error)) throw new ConflictError(message("alias_domain.taken", { name }), "name");
     throw error;
   }
 }
@@ -465,15 +463,15 @@ export async function setAutoReply(deps: ServiceDeps, caller: Caller, accountId:
   if (input) {
     const subject = input.subject.trim();
     if (subject === "" || subject.length > 200 || /[\r\n\u0000]/.test(subject)) {
-      throw new BadInputError("input.subject", "The subject is 1 to 200 characters on one line.");
+      throw new BadInputError("input.subject", message("alias.auto_reply.subject"));
     }
     const body = input.body.replace(/\r\n?/g, "\n");
-    if (body.trim() === "" || body.length > 10_000 || body.includes("\u0000")) throw new BadInputError("input.body", "The message is 1 to 10,000 characters.");
+    if (body.trim() === "" || body.length > 10_000 || body.includes("\u0000")) throw new BadInputError("input.body", message("alias.auto_reply.body"));
     const startsAt = input.startsAt ?? null;
     const endsAt = input.endsAt ?? null;
-    if (startsAt && endsAt && endsAt <= startsAt) throw new BadInputError("input.endsAt", "The end must come after the start.");
+    if (startsAt && endsAt && endsAt <= startsAt) throw new BadInputError("input.endsAt", message("alias.auto_reply.ends_before_start"));
     const days = input.daysBetweenReplies ?? 7;
-    if (!Number.isInteger(days) || days < 1 || days > 30) throw new BadInputError("input.daysBetweenReplies", "daysBetweenReplies is a whole number of days from 1 to 30.");
+    if (!Number.isInteger(days) || days < 1 || days > 30) throw new BadInputError("input.daysBetweenReplies", message("alias.auto_reply.days_between_replies"));
     wanted = { subject, body, startsAt, endsAt, daysBetweenReplies: days };
   }
   return deps.db.$transaction(async (tx) => {
@@ -503,7 +501,7 @@ export async function setAutoReply(deps: ServiceDeps, caller: Caller, accountId:
     }
     const warnings: Warning[] =
       wanted && account.quotaMb === 0 && account.forwardTo.length === 0
-        ? [{ code: "NO_MAILBOX", field: "accountId", message: `${account.address} has no mailbox and forwards nothing: no mail reaches it to answer.` }]
+        ? [{ code: "NO_MAILBOX", field: "accountId", message: message("alias.warning.no_mailbox", { address: account.address }) }]
         : [];
     return { account: await tx.account.findUniqueOrThrow({ where: { id } }), warnings };
   });

@@ -10,6 +10,7 @@ import { authorize } from "../auth/policy";
 import { API_TOKEN_SCOPES, generateApiToken, prefixOf, type ApiTokenScope } from "../auth/api-tokens";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, ForbiddenError, NotFoundError } from "../errors";
+import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { decodeCursor, parseId, parsePageSize } from "../shared/validation";
@@ -28,25 +29,25 @@ const PREFIX_FORM = /^mat_([a-z0-9]{12})$/;
 function parseTokenName(input: string): string {
   const name = input.trim();
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
-    throw new BadInputError("name", `A token's name is 1 to ${MAX_NAME_LENGTH} characters, such as "provisioning script on host7".`);
+    throw new BadInputError("name", message("api_token.name_length", { max: MAX_NAME_LENGTH }));
   }
-  if (/[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()) throw new BadInputError("name", "A token's name cannot hold control characters.");
+  if (/[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()) throw new BadInputError("name", message("api_token.name_control_characters"));
   return name;
 }
 
 function parseScopes(scopes: readonly string[]): ApiTokenScope[] {
   const unique = [...new Set(scopes)];
-  if (unique.length === 0) throw new BadInputError("scopes", `Give at least one scope: ${API_TOKEN_SCOPES.join(", ")}.`);
+  if (unique.length === 0) throw new BadInputError("scopes", message("api_token.scopes_empty", { scopes: API_TOKEN_SCOPES.join(", ") }));
   const unknown = unique.filter((scope) => !API_TOKEN_SCOPES.includes(scope as ApiTokenScope));
-  if (unknown.length > 0) throw new BadInputError("scopes", `Unknown scope ${unknown.join(", ")}: the scopes are ${API_TOKEN_SCOPES.join(", ")}.`);
+  if (unknown.length > 0) throw new BadInputError("scopes", message("api_token.scopes_unknown", { unknown: unknown.join(", "), scopes: API_TOKEN_SCOPES.join(", ") }));
   // Stored in a fixed order, so that listings and audit records read the same whatever order was asked.
   return API_TOKEN_SCOPES.filter((scope) => unique.includes(scope));
 }
 
-function refuseTokenCaller(caller: Caller, what: string): void {
+function refuseTokenCaller(caller: Caller, what: "create" | "revoke"): void {
   // A token that could make tokens would outlive its own revocation.
   if (caller.principal.apiToken) {
-    throw new ForbiddenError(`API tokens cannot ${what} API tokens (this request used ${caller.principal.apiToken.prefix}): log in and use the login token.`);
+    throw new ForbiddenError(message("api_token.token_caller", { what, prefix: caller.principal.apiToken.prefix }));
   }
 }
 
@@ -59,7 +60,7 @@ export async function createApiToken(deps: ServiceDeps, caller: Caller, input: C
   const scopes = parseScopes(input.scopes);
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt && expiresAt.getTime() <= deps.now().getTime()) {
-    throw new BadInputError("expiresAt", "expiresAt is in the past: give a future instant, or none for a token that does not expire.");
+    throw new BadInputError("expiresAt", message("api_token.expires_in_past"));
   }
   const domain = domainId ? await deps.db.domain.findUnique({ where: { id: domainId }, select: { name: true } }) : null;
 
@@ -109,14 +110,14 @@ async function findToken(
   reference: { id?: string | null; prefix?: string | null },
 ): Promise<{ token: ApiToken | null; describe: [string, string] }> {
   if ((reference.id == null) === (reference.prefix == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "prefix", "Give either the token's id or its prefix (mat_ and 12 letters or digits), not both.");
+    throw new BadInputError(reference.id == null ? "id" : "prefix", message("api_token.reference_both"));
   }
   if (reference.id != null) {
     const id = parseId(reference.id);
     return { token: await deps.db.apiToken.findUnique({ where: { id } }), describe: ["API token", `with id ${id}`] };
   }
   const form = PREFIX_FORM.exec(reference.prefix!.trim());
-  if (!form) throw new BadInputError("prefix", "prefix is the start of the token: mat_ and 12 lower-case letters or digits, such as mat_3f9a1c2b7d4e.");
+  if (!form) throw new BadInputError("prefix", message("api_token.prefix"));
   return { token: await deps.db.apiToken.findUnique({ where: { publicId: form[1]! } }), describe: ["API token", prefixOf(form[1]!)] };
 }
 
@@ -159,7 +160,7 @@ export async function listApiTokens(deps: Pick<ServiceDeps, "db">, principal: Pr
   if (principal.kind === "account") domainId ??= principal.domainId;
   authorize(principal, "api_token.read", { domainId }, ["domain", `with id ${domainId ?? ""}`]);
   const after = decodeCursor(query.after);
-  if (after !== undefined && !/^[0-9a-f-]{36}$/.test(after)) throw new BadInputError("after", "after is not a cursor returned by this API.");
+  if (after !== undefined && !/^[0-9a-f-]{36}$/.test(after)) throw new BadInputError("after", message("input.cursor", { field: "after" }));
   const where: Prisma.ApiTokenWhereInput = {
     ...(domainId !== undefined ? { domainId } : {}),
     ...(query.includeRevoked ? {} : { revokedAt: null }),

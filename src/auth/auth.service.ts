@@ -8,6 +8,7 @@ import { totpRequiredFor } from "../config";
 import { generatePassword, type PasswordHasher } from "./passwords";
 import { actorOf, SECRET_CHANGED, systemActor, writeAudit } from "../audit/audit.service";
 import { BadInputError, RateLimitedError, UnauthenticatedError } from "../errors";
+import { message } from "../i18n/messages";
 import { parseAddress, parsePassword } from "../shared/validation";
 import { rawRows } from "../db/raw";
 import { callingAccountByAddress, supportAdminByUsername } from "./auth.sql";
@@ -20,7 +21,7 @@ interface LoginCandidate {
   domainName: string | null;
 }
 
-const WRONG_CREDENTIALS = "Wrong username, address or password.";
+const WRONG_CREDENTIALS = message("auth.wrong_credentials");
 
 /**
  * The canonical form of what was typed at login: a username in lower case, or
@@ -95,7 +96,7 @@ export class LoginThrottle {
     );
     if (!locked?.lockedUntil) return;
     const seconds = Math.ceil((locked.lockedUntil.getTime() - now.getTime()) / 1000);
-    throw new RateLimitedError(`Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
+    throw new RateLimitedError(message("limit.failed_logins", { minutes: Math.ceil(seconds / 60) }), seconds);
   }
 
   async recordFailure(identifierKey: string, clientKey: string | undefined): Promise<void> {
@@ -156,13 +157,13 @@ export type LoginResult =
   | { kind: "challenge"; challenge: string; expiresAt: Date; principal: Principal };
 
 export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, identifier: string, password: string, request: SessionRequest): Promise<LoginResult> {
-  if (identifier.length > 320) throw new BadInputError("identifier", "identifier is too long (at most 320 characters).");
+  if (identifier.length > 320) throw new BadInputError("identifier", message("input.too_long", { field: "identifier", max: 320 }));
   // No username or address holds control characters or broken Unicode; such
   // an identifier is refused before it reaches the failure counter's key.
   if (/[\u0000-\u001f\u007f]/.test(identifier) || !identifier.isWellFormed()) {
-    throw new BadInputError("identifier", "identifier holds characters no username or address has.");
+    throw new BadInputError("identifier", message("auth.identifier_characters"));
   }
-  if (password.length > 1024) throw new BadInputError("password", "password is too long.");
+  if (password.length > 1024) throw new BadInputError("password", message("auth.password_too_long"));
   const canonical = canonicalIdentifier(identifier);
   const identifierKey = `id:${canonical ?? identifier.trim().toLowerCase()}`;
   const clientKey = request.clientIp ? `ip:${request.clientIp}` : undefined;
@@ -178,11 +179,7 @@ export async function login(deps: ServiceDeps & { throttle: LoginThrottle }, ide
   }
   // The password was right, so saying why the login is refused reveals nothing.
   if (!candidate.active) {
-    throw new UnauthenticatedError(
-      candidate.principal.kind === "support"
-        ? "This support account is disabled: ask a full support administrator to enable it."
-        : "This account or its domain is suspended: ask support.",
-    );
+    throw new UnauthenticatedError(candidate.principal.kind === "support" ? message("auth.support_disabled") : message("auth.failure.suspended"));
   }
   const { principal } = candidate;
   const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id }, select: { confirmedAt: true } });
@@ -206,7 +203,7 @@ export async function changePassword(deps: ServiceDeps, caller: Caller, currentP
       ? await deps.db.supportAdmin.findUniqueOrThrow({ where: { id: principal.id }, select: { passwordHash: true } })
       : await deps.db.account.findUniqueOrThrow({ where: { id: principal.id }, select: { passwordHash: true } });
   if (currentPassword.length > 1024 || !(await deps.passwords.verify(currentPassword, stored.passwordHash))) {
-    throw new BadInputError("currentPassword", "The current password is wrong.");
+    throw new BadInputError("currentPassword", message("auth.current_password_wrong"));
   }
   const passwordHash = await deps.passwords.hash(password);
   const tokenVersion = await deps.db.$transaction(async (tx) => {

@@ -14,15 +14,12 @@
 // what provisioning scripts do, and such an account has no power a token of
 // its domain lacks. The same holds for a second factor once there is one.
 import { ForbiddenError } from "../errors";
+import { message, type Message } from "../i18n/messages";
 import type { Principal } from "./principal";
 
 /** Throws FORBIDDEN when `principal` acts through an API token and `what` would hand it an administrator's credential. */
-export function refuseAdministratorCredentialByToken(principal: Principal, what: string, field: string): void {
+export function refuseAdministratorCredentialByToken(principal: Principal, what: Message, field: string): void {
   const token = principal.apiToken;
   if (!token) return;
-  throw new ForbiddenError(
-    `${what} cannot be done with an API token (${token.prefix}): a token never sets, changes or learns the credentials of an administrator, ` +
-      `so that a leaked token cannot outlive its revocation. Log in and do it with the login token.`,
-    field,
-  );
+  throw new ForbiddenError(message("auth.credential.token_refused", { what, prefix: token.prefix }), field);
 }

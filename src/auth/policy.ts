@@ -74,112 +74,112 @@ export type Action =
   | "app_password.manage";
 
 /** [who may do it, who may see the object it concerns] */
-const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> = {
-  "domain.create": { allow: isSupport, see: () => true, deniedMessage: "Only support staff may create domains." },
-  "domain.read": { allow: anyOf(isAnySupport, isMemberOfTargetDomain), see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: "" },
+const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: Message | null }> = {
+  "domain.create": { allow: isSupport, see: () => true, deniedMessage: message("policy.domain.create") },
+  "domain.read": { allow: anyOf(isAnySupport, isMemberOfTargetDomain), see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: null },
   "domain.update": {
     allow: isSupport,
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff may change a domain's status, quotas and limits.",
+    deniedMessage: message("policy.domain.update"),
   },
-  "domain.delete": { allow: isSupport, see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: "Only support staff may delete a domain." },
+  "domain.delete": { allow: isSupport, see: anyOf(isAnySupport, isMemberOfTargetDomain), deniedMessage: message("policy.domain.delete") },
   "domain.reassign_admin": {
     allow: isSupport,
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff may change a domain's administrator.",
+    deniedMessage: message("policy.domain.reassign_admin"),
   },
   "dkim.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may see its DKIM keys.",
+    deniedMessage: message("policy.dkim.read"),
   },
   "dkim.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may make or rotate its DKIM keys.",
+    deniedMessage: message("policy.dkim.manage"),
   },
   "dkim.force_confirm": {
     allow: isSupport,
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff may switch signing to a key the DNS check has not seen published (force: true).",
+    deniedMessage: message("policy.dkim.force_confirm"),
   },
   "domain.list_accounts": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may list its accounts.",
+    deniedMessage: message("policy.domain.list_accounts"),
   },
   "account.create": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may create accounts.",
+    deniedMessage: message("policy.account.create"),
   },
   "account.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
   "account.update": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only support staff and the domain's administrator may change an account.",
+    deniedMessage: message("policy.account.update"),
   },
   "account.update_usage": {
     allow: isSupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only support staff may set an account's used storage (it is reported by the mail store).",
+    deniedMessage: message("policy.account.update_usage"),
   },
   "account.set_password": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only support staff and the domain's administrator may set another account's password; use changePassword for your own.",
+    deniedMessage: message("policy.account.set_password"),
   },
   "account.delete": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only support staff and the domain's administrator may delete an account.",
+    deniedMessage: message("policy.account.delete"),
   },
   // A user may forward its own mail (or stop doing so); its domain's administrator and support may too.
   "account.set_forwarding": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
   "account.set_auto_reply": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
   "alias.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may read its aliases.",
+    deniedMessage: message("policy.alias.read"),
   },
   "alias.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may create, change or delete its aliases.",
+    deniedMessage: message("policy.alias.manage"),
   },
   "domain.set_catch_all": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may set its catch-all.",
+    deniedMessage: message("policy.domain.set_catch_all"),
   },
   // Adding a name to the service is like creating a domain: support's.
   "domain.manage_alias_domains": {
     allow: isSupport,
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff may add or remove a domain's alias domains.",
+    deniedMessage: message("policy.domain.manage_alias_domains"),
   },
   "maillog.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
   // A log shipper's service token is an API token with the LOGS scope created by support staff: its principal is support.
   "maillog.ingest": {
     allow: isSupport,
     see: () => true,
-    deniedMessage: "Only support staff, or a service token (an API token with the LOGS scope created by support staff), may push delivery-log lines.",
+    deniedMessage: message("policy.maillog.ingest"),
   },
   // Usage is the mail store's number: a customer (a domain administrator) must
   // not be able to type its own in, whatever its token's scopes. The service's
@@ -187,88 +187,88 @@ const policy: Record<Action, { allow: Rule; see: Rule; deniedMessage: string }> 
   "usage.report": {
     allow: isSupport,
     see: () => true,
-    deniedMessage: "Only support staff, or a mail store's service token (an API token with the USAGE scope created by support staff), may report mailbox usage.",
+    deniedMessage: message("policy.usage.report"),
   },
-  "maillog.rejected": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may read the log lines that could not be parsed." },
+  "maillog.rejected": { allow: isAnySupport, see: () => true, deniedMessage: message("policy.maillog.rejected") },
   "dns.check": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may check the domain's DNS.",
+    deniedMessage: message("policy.dns.check"),
   },
   "probe.hosted": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may probe the domain's mail servers.",
+    deniedMessage: message("policy.probe.hosted"),
   },
-  "probe.remote": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may probe the mail servers of a domain not hosted here." },
+  "probe.remote": { allow: isAnySupport, see: () => true, deniedMessage: message("policy.probe.remote") },
   "delivery.diagnose": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
-  "dns.check_all": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may check many domains' DNS at once." },
+  "dns.check_all": { allow: isAnySupport, see: () => true, deniedMessage: message("policy.dns.check_all") },
   // A domain administrator's tokens are its domain's (target: the token's domain); support tokens have no domain, so only support sees them.
   "api_token.create": {
     allow: anyOf(isSupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and domain administrators may create API tokens.",
+    deniedMessage: message("policy.api_token.create"),
   },
   "api_token.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may list its API tokens.",
+    deniedMessage: message("policy.api_token.read"),
   },
-  "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isAnySupport, isAdminOfTargetDomain), deniedMessage: "" },
+  "api_token.revoke": { allow: anyOf(isSupport, isAdminOfTargetDomain), see: anyOf(isAnySupport, isAdminOfTargetDomain), deniedMessage: null },
   // The support test domain is support's own (docs/test-domain.md): nobody else sends test messages or reads their results.
-  "test_message.send": { allow: isSupport, see: () => true, deniedMessage: "Only full support staff may send test messages." },
-  "test_message.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: "" },
+  "test_message.send": { allow: isSupport, see: () => true, deniedMessage: message("policy.test_message.send") },
+  "test_message.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: null },
   "test_mailbox.read": {
     allow: isAnySupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only support staff may read the messages received by a test mailbox.",
+    deniedMessage: message("policy.test_mailbox.read"),
   },
   "test_mailbox.empty": {
     allow: isSupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only full support staff may empty a test mailbox.",
+    deniedMessage: message("policy.test_mailbox.empty"),
   },
-  "support_admin.read": { allow: isAnySupport, see: () => true, deniedMessage: "Only support staff may list support staff." },
+  "support_admin.read": { allow: isAnySupport, see: () => true, deniedMessage: message("policy.support_admin.read") },
   "support_admin.manage": {
     allow: isSupport,
     see: () => true,
-    deniedMessage: "Only full support staff may add, change, disable or delete support accounts.",
+    deniedMessage: message("policy.support_admin.manage"),
   },
   // Target: the principal whose second factor is reset (an account's domainId, or none for support staff).
   "totp.reset": {
     allow: isSupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only full support staff may reset another person's two-factor login.",
+    deniedMessage: message("policy.totp.reset"),
   },
   // Another principal's sessions: support staff (both levels) read them; to anyone else they do not exist.
-  "session.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: "" },
+  "session.read": { allow: isAnySupport, see: isAnySupport, deniedMessage: null },
   "session.end_all": {
     allow: isSupport,
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only full support staff may end another person's sessions; end your own with endSession.",
+    deniedMessage: message("policy.session.end_all"),
   },
   "app_password.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "",
+    deniedMessage: null,
   },
   "app_password.manage": {
     allow: anyOf(isSupport, isAdminOfTargetDomain, isTargetAccount),
     see: anyOf(isAnySupport, isAdminOfTargetDomain, isTargetAccount),
-    deniedMessage: "Only the account itself, its domain's administrator and full support staff may create or revoke its app passwords.",
+    deniedMessage: message("policy.app_password.manage"),
   },
   "audit.read": {
     allow: anyOf(isAnySupport, isAdminOfTargetDomain),
     see: anyOf(isAnySupport, isMemberOfTargetDomain),
-    deniedMessage: "Only support staff and the domain's administrator may read the audit trail.",
+    deniedMessage: message("policy.audit.read"),
   },
 };
 
-const READ_ONLY_SUPPORT_MESSAGE = "Your support account is read-only: it may read, check DNS, probe and diagnose, but not change anything. Ask a full support administrator.";
+const READ_ONLY_SUPPORT_MESSAGE = message("policy.read_only_support");
 
 export function can(principal: Principal, action: Action, target: Target = {}): boolean {
   return policy[action].allow(principal, target);
@@ -283,7 +283,7 @@ export function authorize(principal: Principal, action: Action, target: Target, 
   if (rule.allow(principal, target)) return;
   if (!rule.see(principal, target)) throw new NotFoundError(...describe);
   if (principal.role === "SUPPORT_READONLY") throw new ForbiddenError(READ_ONLY_SUPPORT_MESSAGE);
-  throw new ForbiddenError(rule.deniedMessage);
+  throw new ForbiddenError(rule.deniedMessage ?? "");
 }
 
 const failureMessages: Record<AuthFailure, Message> = {

@@ -25,6 +25,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { ForbiddenError } from "../errors";
+import { message } from "../i18n/messages";
 import type { ApiTokenScope } from "./api-tokens";
 import type { Principal } from "./principal";
 
@@ -63,10 +64,10 @@ export function requireScope(principal: Principal, requirement: ScopeRequirement
   const token = principal.apiToken;
   if (!token) return;
   if (requirement === "LOGIN_SESSION") {
-    throw new ForbiddenError(`${operation} cannot be done with an API token (${token.prefix}): log in and use the login token.`);
+    throw new ForbiddenError(message("auth.login_token_only", { operation, prefix: token.prefix }));
   }
   if (!token.scopes.includes(requirement)) {
-    throw new ForbiddenError(`The API token ${token.prefix} ("${token.name}") has the scopes ${token.scopes.join(", ")}; ${operation} needs the ${requirement} scope.`);
+    throw new ForbiddenError(message("auth.scope.missing", { prefix: token.prefix, name: token.name, scopes: token.scopes.join(", "), operation, requirement }));
   }
 }
 
@@ -120,9 +121,7 @@ export function enrollmentOnlyRefusal(operation: OperationDefinitionNode, princi
     (selection) => selection.kind !== Kind.FIELD || (selection.name.value !== "__typename" && !ENROLLMENT_FIELDS.has(selection.name.value)),
   );
   if (!other) return null;
-  return new ForbiddenError(
-    "Two-factor login is compulsory for you and you have not enrolled yet: this login's token only lets you enrol (startTotpEnrollment, then confirmTotpEnrollment with a first code). Then log in again.",
-  );
+  return new ForbiddenError(message("auth.totp.enrol_first"));
 }
 
 /**
@@ -187,8 +186,14 @@ export function operationScopeRefusal(schema: GraphQLSchema, document: DocumentN
         const needed = ENTITY_TYPE_SCOPES[fieldType.name];
         if (needed && depth > ROOT_ANSWER_DEPTH && !token!.scopes.includes(needed)) {
           refusal = new ForbiddenError(
-            `The API token ${token!.prefix} ("${token!.name}") has the scopes ${token!.scopes.join(", ")}; reading ${fieldType.name} objects ` +
-              `(${fieldPath.slice(1)}) needs the ${needed} scope, whichever operation reaches them.`,
+            message("auth.scope.missing_for_type", {
+              prefix: token!.prefix,
+              name: token!.name,
+              scopes: token!.scopes.join(", "),
+              type: fieldType.name,
+              path: fieldPath.slice(1),
+              needed,
+            }),
           );
           return;
         }

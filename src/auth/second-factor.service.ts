@@ -17,11 +17,12 @@ import { openSession, type SessionRequest } from "./sessions.service";
 import { hashRecoveryCode, matchingTotpStep, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, openSecret, sealSecret, totpProvisioning } from "./totp";
 import { writeAudit, type Db } from "../audit/audit.service";
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
+import { message } from "../i18n/messages";
 import { totpRequiredFor } from "../config";
 import { parseId } from "../shared/validation";
 import { callingAccountById, supportAdminById } from "./auth.sql";
 
-const WRONG_CODE = "Wrong or already used code: give the code your authenticator app shows now, or an unused recovery code.";
+const WRONG_CODE = message("auth.totp.wrong_code");
 
 function objectOf(principal: Principal) {
   return {
@@ -36,7 +37,7 @@ export async function startTotpEnrollment(deps: ServiceDeps, caller: Caller) {
   const principal = caller.principal;
   refuseThroughApiToken(principal, "startTotpEnrollment");
   const existing = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id } });
-  if (existing?.confirmedAt) throw new ConflictError("Two-factor login is already on: turn it off first (disableTotp with a code) to enrol a new phone.");
+  if (existing?.confirmedAt) throw new ConflictError(message("auth.totp.already_on_enrol"));
   const secret = newTotpSecret();
   const secretSealed = sealSecret(secret, deps.config.JWT_SECRET);
   await deps.db.totpFactor.upsert({
@@ -48,7 +49,7 @@ export async function startTotpEnrollment(deps: ServiceDeps, caller: Caller) {
 }
 
 function refuseThroughApiToken(principal: Principal, operation: string): void {
-  if (principal.apiToken) throw new ForbiddenError(`${operation} cannot be done with an API token (${principal.apiToken.prefix}): log in and use the login token.`);
+  if (principal.apiToken) throw new ForbiddenError(message("auth.login_token_only", { operation, prefix: principal.apiToken.prefix }));
 }
 
 /**
@@ -73,7 +74,7 @@ async function acceptRecoveryCode(db: Db, principalId: string, code: string, now
 }
 
 function parseCode(code: string): string {
-  if (code.length > 64) throw new BadInputError("code", "code is a 6-digit code or a recovery code (xxxx-xxxx-xxxx).");
+  if (code.length > 64) throw new BadInputError("code", message("auth.totp.code_form"));
   return code;
 }
 
@@ -85,8 +86,8 @@ export async function confirmTotpEnrollment(deps: ServiceDeps & { throttle: Logi
   const keys = [`totp:${principal.id}`];
   await deps.throttle.ensureNotLocked(keys);
   const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id } });
-  if (!factor) throw new ConflictError("No enrolment is waiting: call startTotpEnrollment first.");
-  if (factor.confirmedAt) throw new ConflictError("Two-factor login is already on.");
+  if (!factor) throw new ConflictError(message("auth.totp.no_enrolment"));
+  if (factor.confirmedAt) throw new ConflictError(message("auth.totp.already_on"));
   const now = deps.now();
   const recoveryCodes = newRecoveryCodes();
   const accepted = await deps.db.$transaction(async (tx) => {
@@ -99,7 +100,7 @@ export async function confirmTotpEnrollment(deps: ServiceDeps & { throttle: Logi
   });
   if (!accepted) {
     await deps.throttle.recordFailure(keys[0]!, undefined);
-    throw new BadInputError("code", "The code does not match: check the phone's clock and give the code the app shows now (the enrolment is still waiting).");
+    throw new BadInputError("code", message("auth.totp.enrolment_code_wrong"));
   }
   await deps.throttle.recordSuccess(keys[0]!);
   return { recoveryCodes, principal };
@@ -111,12 +112,12 @@ export async function disableTotp(deps: ServiceDeps & { throttle: LoginThrottle 
   refuseThroughApiToken(principal, "disableTotp");
   parseCode(code);
   if (totpRequiredFor(deps.config, principal.role)) {
-    throw new ForbiddenError("Two-factor login is compulsory for you: it cannot be turned off. After a lost phone, ask support to reset it (resetTotp), then enrol the new phone.");
+    throw new ForbiddenError(message("auth.totp.compulsory"));
   }
   const keys = [`totp:${principal.id}`];
   await deps.throttle.ensureNotLocked(keys);
   const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id } });
-  if (!factor?.confirmedAt) throw new ConflictError("Two-factor login is not on.");
+  if (!factor?.confirmedAt) throw new ConflictError(message("auth.totp.not_on"));
   const now = deps.now();
   const done = await deps.db.$transaction(async (tx) => {
     const ok = (await acceptTotpCode(tx, principal.id, factor.secretSealed, deps.config.JWT_SECRET, code, now)) || (await acceptRecoveryCode(tx, principal.id, code, now));
@@ -190,24 +191,22 @@ async function challengePrincipal(
 
 /** The second step of a login: the challenge and a TOTP code or a recovery code. */
 export async function completeLogin(deps: ServiceDeps & { throttle: LoginThrottle }, challenge: string, code: string, request: SessionRequest) {
-  if (challenge.length > 2048) throw new BadInputError("challenge", "challenge is not one that login returned.");
+  if (challenge.length > 2048) throw new BadInputError("challenge", message("auth.challenge.unknown"));
   parseCode(code);
   const verified = deps.tokens.verifyChallenge(challenge);
   if ("error" in verified) {
-    throw new UnauthenticatedError(
-      verified.error === "expired" ? "The login's second step waited too long (five minutes): log in again." : "challenge is not one that login returned: log in again.",
-    );
+    throw new UnauthenticatedError(verified.error === "expired" ? message("auth.challenge.expired") : message("auth.challenge.unknown_login_again"));
   }
   const found = await challengePrincipal(deps, verified.claims.kind, verified.claims.sub);
   // A password change, a disabled account or a reset factor since the first step: start again.
-  if (!found || found.principal.tokenVersion !== verified.claims.ver) throw new UnauthenticatedError("This login is no longer valid: log in again.");
+  if (!found || found.principal.tokenVersion !== verified.claims.ver) throw new UnauthenticatedError(message("auth.challenge.no_longer_valid"));
   const { principal } = found;
   const identifierKey = identifierKeyOf(principal);
   const clientKey = request.clientIp ? `ip:${request.clientIp}` : undefined;
   await deps.throttle.ensureNotLocked(clientKey ? [identifierKey, clientKey] : [identifierKey]);
-  if (!found.active) throw new UnauthenticatedError("This account or its domain is suspended: ask support.");
+  if (!found.active) throw new UnauthenticatedError(message("auth.failure.suspended"));
   const factor = await deps.db.totpFactor.findUnique({ where: { principalId: principal.id } });
-  if (!factor?.confirmedAt) throw new UnauthenticatedError("Two-factor login was turned off or reset since the password was given: log in again.");
+  if (!factor?.confirmedAt) throw new UnauthenticatedError(message("auth.challenge.totp_off"));
   const now = deps.now();
   let method: "totp" | "recovery_code" | null = null;
   if (await acceptTotpCode(deps.db, principal.id, factor.secretSealed, deps.config.JWT_SECRET, code, now)) method = "totp";

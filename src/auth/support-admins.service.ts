@@ -15,6 +15,7 @@ import { refuseAdministratorCredentialByToken } from "./credentials";
 import { endSessionsOf } from "./sessions.service";
 import { SECRET_CHANGED, changedFields, writeAudit, type Change } from "../audit/audit.service";
 import { BadInputError, ConflictError, NotFoundError } from "../errors";
+import { message } from "../i18n/messages";
 import { parseId, parsePassword } from "../shared/validation";
 import { isUniqueViolation } from "../shared/db-errors";
 
@@ -26,10 +27,7 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 function parseUsername(input: string): string {
   const username = input.trim().toLowerCase();
   if (!USERNAME.test(username)) {
-    throw new BadInputError(
-      "username",
-      "username must be 2 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit (no @: addresses are for mailbox accounts).",
-    );
+    throw new BadInputError("username", message("auth.support.username"));
   }
   return username;
 }
@@ -37,13 +35,13 @@ function parseUsername(input: string): string {
 function parseSupportDisplayName(input: string): string {
   const name = input.trim();
   if (name.length < 1 || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()) {
-    throw new BadInputError("displayName", "displayName must be the person's name: 1 to 100 characters without control characters.");
+    throw new BadInputError("displayName", message("auth.support.display_name"));
   }
   return name;
 }
 
 function parseLevel(level: string): SupportLevel {
-  if (level !== "FULL" && level !== "READ_ONLY") throw new BadInputError("level", "level must be FULL or READ_ONLY.");
+  if (level !== "FULL" && level !== "READ_ONLY") throw new BadInputError("level", message("auth.support.level"));
   return level;
 }
 
@@ -74,8 +72,6 @@ async function otherActiveFullAdmins(tx: Prisma.TransactionClient, except: strin
   return rows.filter((row) => row.id !== except).length;
 }
 
-const LAST_FULL_ADMIN = "is the last active FULL support admin: add or enable another FULL support admin first, so that someone can still manage the service.";
-
 export interface CreateSupportAdminInput {
   username: string;
   displayName: string;
@@ -85,7 +81,7 @@ export interface CreateSupportAdminInput {
 
 export async function createSupportAdmin(deps: ServiceDeps, caller: Caller, input: CreateSupportAdminInput) {
   authorize(caller.principal, "support_admin.manage", {}, ["support admin", input.username]);
-  refuseAdministratorCredentialByToken(caller.principal, "Creating a support account", "password");
+  refuseAdministratorCredentialByToken(caller.principal, message("auth.credential.create_support"), "password");
   const username = parseUsername(input.username);
   const displayName = parseSupportDisplayName(input.displayName);
   const level = parseLevel(input.level);
@@ -110,7 +106,7 @@ export async function createSupportAdmin(deps: ServiceDeps, caller: Caller, inpu
     });
     return { supportAdmin, generatedPassword };
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`A support admin named ${username} already exists.`, "username");
+    if (isUniqueViolation(error)) throw new ConflictError(message("auth.support.exists", { username }), "username");
     throw error;
   }
 }
@@ -127,11 +123,11 @@ export async function updateSupportAdmin(deps: ServiceDeps, caller: Caller, id: 
   authorize(caller.principal, "support_admin.manage", {}, ["support admin", adminId]);
   const displayName = input.displayName == null ? undefined : parseSupportDisplayName(input.displayName);
   const level = input.level == null ? undefined : parseLevel(input.level);
-  if (input.status != null && input.status !== "ACTIVE" && input.status !== "DISABLED") throw new BadInputError("status", "status must be ACTIVE or DISABLED.");
+  if (input.status != null && input.status !== "ACTIVE" && input.status !== "DISABLED") throw new BadInputError("status", message("auth.support.status"));
   const password = input.password == null ? undefined : parsePassword(input.password, "password");
   if (password !== undefined) {
-    refuseAdministratorCredentialByToken(caller.principal, "Setting a support admin's password", "password");
-    if (adminId === caller.principal.id) throw new BadInputError("password", "Use changePassword to change your own password (it asks for the current one).");
+    refuseAdministratorCredentialByToken(caller.principal, message("auth.credential.support_password"), "password");
+    if (adminId === caller.principal.id) throw new BadInputError("password", message("auth.support.own_password"));
   }
   const passwordHash = password === undefined ? undefined : await deps.passwords.hash(password);
   const now = deps.now();
@@ -141,7 +137,7 @@ export async function updateSupportAdmin(deps: ServiceDeps, caller: Caller, id: 
     const disabling = input.status === "DISABLED" && !before.disabledAt;
     const demoting = level === "READ_ONLY" && before.level === "FULL";
     if ((disabling || demoting) && before.level === "FULL" && !before.disabledAt && (await otherActiveFullAdmins(tx, before.id)) === 0) {
-      throw new ConflictError(`${before.username} ${LAST_FULL_ADMIN}`, disabling ? "status" : "level");
+      throw new ConflictError(message("auth.support.last_full_admin", { username: before.username }), disabling ? "status" : "level");
     }
     const disabledAt = input.status == null ? before.disabledAt : input.status === "DISABLED" ? (before.disabledAt ?? now) : null;
     let after = await tx.supportAdmin.update({
@@ -178,7 +174,7 @@ export async function deleteSupportAdmin(deps: ServiceDeps, caller: Caller, id: 
     const admin = await tx.supportAdmin.findUnique({ where: { id: adminId } });
     if (!admin) throw new NotFoundError("support admin", adminId);
     if (admin.level === "FULL" && !admin.disabledAt && (await otherActiveFullAdmins(tx, admin.id)) === 0) {
-      throw new ConflictError(`${admin.username} ${LAST_FULL_ADMIN}`, "id");
+      throw new ConflictError(message("auth.support.last_full_admin", { username: admin.username }), "id");
     }
     await tx.supportAdmin.delete({ where: { id: adminId } });
     // What belonged to it and names it by id only: its sessions, second factor and recovery codes.

@@ -11,6 +11,7 @@ import type { Caller, ServiceDeps } from "../service-deps";
 import { authorize } from "../auth/policy";
 import { writeAudit, type Actor, type AuditAction, type Db } from "../audit/audit.service";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import { message, type Message } from "../i18n/messages";
 import { parseId } from "../shared/validation";
 import type { DkimProfileKey } from "../dns/dns.records";
 import { dkimEncryptionKey, decryptPrivateKey, encryptPrivateKey, generateDkimKeyPair, publicValueOfPrivate, type DkimAlgorithm, type DkimKeyPair } from "./dkim.crypto";
@@ -188,13 +189,10 @@ export async function startDkimRotation(deps: ServiceDeps, caller: Caller, domai
   const refuseIfBusy = (keys: DkimKey[]) => {
     const pending = keys.filter((key) => key.state === "PUBLISHED_PENDING");
     if (pending.length > 0) {
-      throw new ConflictError(
-        `A rotation of ${first.name}'s DKIM keys is already under way (selector ${pending.map((key) => key.selector).join(", ")}): confirm it (confirmDkimRotation) or cancel it (cancelDkimRotation) first.`,
-        "domainId",
-      );
+      throw new ConflictError(message("dkim.rotation.busy", { domain: first.name, selectors: pending.map((key) => key.selector).join(", ") }), "domainId");
     }
     const active = keys.filter((key) => key.state === "ACTIVE");
-    if (active.length === 0) throw new ConflictError(`${first.name} has no signing DKIM key to rotate: make one first (ensureDkimKeys).`, "domainId");
+    if (active.length === 0) throw new ConflictError(message("dkim.rotation.no_active_key", { domain: first.name }), "domainId");
     return active;
   };
   const active = refuseIfBusy(await dkimKeysOf(deps.db, first.id, deps.now()));
@@ -236,13 +234,13 @@ export async function confirmDkimRotation(deps: ServiceDeps, caller: Caller, dom
     try {
       authorize(caller.principal, "dkim.force_confirm", { domainId: first.id }, ["domain", `with id ${first.id}`]);
     } catch (error) {
-      if (error instanceof ForbiddenError) throw new ForbiddenError(error.message, "force");
+      if (error instanceof ForbiddenError) throw new ForbiddenError(error.localized ?? error.message, "force");
       throw error;
     }
   }
   const pendingOf = (keys: DkimKey[]) => {
     const pending = keys.filter((key) => key.state === "PUBLISHED_PENDING");
-    if (pending.length === 0) throw new ConflictError(`No rotation of ${first.name}'s DKIM keys is under way: start one with startDkimRotation.`, "domainId");
+    if (pending.length === 0) throw new ConflictError(message("dkim.rotation.none_to_confirm", { domain: first.name }), "domainId");
     return pending;
   };
   pendingOf(await dkimKeysOf(deps.db, first.id, deps.now()));
@@ -251,8 +249,13 @@ export async function confirmDkimRotation(deps: ServiceDeps, caller: Caller, dom
     const missing = seen.filter((entry) => !entry.published);
     if (missing.length > 0) {
       throw new ConflictError(
-        `The DNS check does not see the new DKIM key published yet: ${missing.map((entry) => `${entry.selector}._domainkey.${first.name}: ${entry.found ?? "nothing"}`).join("; ")}. ` +
-          "Publish the record expectedDnsRecords lists, wait for it to reach the domain's nameservers, and confirm again.",
+        message("dkim.rotation.not_published", {
+          found: missing
+            .map((entry): Message =>
+              message("dkim.rotation.found", { record: `${entry.selector}._domainkey.${first.name}`, found: entry.found ?? message("dkim.rotation.found_nothing") }),
+            )
+            .reduce((list, entry) => message("dkim.rotation.found_list", { list, entry })),
+        }),
         "domainId",
       );
     }
@@ -285,7 +288,7 @@ export async function cancelDkimRotation(deps: ServiceDeps, caller: Caller, doma
   return deps.db.$transaction(async (tx) => {
     const domain = await lockedDomain(tx, first.id);
     const pending = (await dkimKeysOf(tx, domain.id, deps.now())).filter((key) => key.state === "PUBLISHED_PENDING");
-    if (pending.length === 0) throw new ConflictError(`No rotation of ${domain.name}'s DKIM keys is under way: there is nothing to cancel.`, "domainId");
+    if (pending.length === 0) throw new ConflictError(message("dkim.rotation.none_to_cancel", { domain: domain.name }), "domainId");
     await tx.dkimKey.deleteMany({ where: { id: { in: pending.map((key) => key.id) } } });
     await audit(
       tx,

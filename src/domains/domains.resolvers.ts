@@ -3,6 +3,8 @@ import type { Resolvers } from "../generated/graphql";
 import { selectedNodeFields, subFieldNames } from "../graphql/selection";
 import type { Domain } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
+import type { Warning } from "../service-deps";
+import { writtenFor } from "../i18n/text";
 import { callerOf, principalOf } from "../graphql/context";
 import { listAccounts, type AccountListQuery } from "../accounts/accounts.service";
 import { authorize } from "../auth/policy";
@@ -86,5 +88,9 @@ export const domainResolvers = {
     accountCount: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "accountCount"),
     allocatedQuotaMb: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "allocatedQuotaMb"),
     usedMb: (domain: ListedDomain, _: unknown, context: GraphQLContext) => usageOf(domain, context, "usedMb"),
+  },
+  // The warnings of domain, account and alias changes: written in the answer's language.
+  Warning: {
+    message: async (warning: Warning, _: unknown, context: GraphQLContext) => (await writtenFor(context.language, warning.message))!,
   },
 } satisfies Resolvers;

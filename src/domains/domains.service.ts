@@ -10,6 +10,7 @@ import { lookalikeFindings } from "../shared/lookalike";
 import { changedFields, SECRET_CHANGED, writeAudit, type Db } from "../audit/audit.service";
 import { generatePassword } from "../auth/passwords";
 import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from "../errors";
+import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection, type Connection } from "../shared/connection";
 import { pageTotal, rawRows } from "../db/raw";
@@ -112,22 +113,23 @@ export function checkMailboxQuota(domain: Domain, quotaMb: number, others: Domai
   if (domain.quotaMb === null) {
     // Unlimited still has a ceiling: the domain's totals must fit the API's integers.
     if (others.allocatedQuotaMb + quotaMb > MAX_TOTAL_MB) {
-      throw new QuotaExceededError(field, `The mailbox quotas of ${domain.name} would add up to more than ${MAX_TOTAL_MB} MiB, the most a domain can hold.`);
+      throw new QuotaExceededError(field, message("domain.quota.total_ceiling", { domain: domain.name, most: MAX_TOTAL_MB }));
     }
     return;
   }
   if (quotaMb > domain.quotaMb) {
-    throw new QuotaExceededError(field, `A mailbox quota of ${quotaMb} MiB is above the domain ${domain.name}'s quota of ${domain.quotaMb} MiB.`);
+    throw new QuotaExceededError(field, message("domain.quota.mailbox_above_domain", { quotaMb, domain: domain.name, domainQuotaMb: domain.quotaMb }));
   }
   const total = others.allocatedQuotaMb + quotaMb;
   if (total > domain.quotaMb) {
     // "Free" is what no mailbox holds now; an existing mailbox may grow by that much, up to its own quota plus it.
     const unallocated = Math.max(0, domain.quotaMb - others.allocatedQuotaMb - currentQuotaMb);
-    const room = currentQuotaMb > 0 ? `; this mailbox, now at ${currentQuotaMb} MiB, can have at most ${domain.quotaMb - others.allocatedQuotaMb} MiB` : "";
+    const values = { quotaMb, domain: domain.name, total, domainQuotaMb: domain.quotaMb, unallocated };
     throw new QuotaExceededError(
       field,
-      `A mailbox quota of ${quotaMb} MiB would give the domain ${domain.name} ${total} MiB of mailbox quotas, above its quota of ${domain.quotaMb} MiB ` +
-        `(${unallocated} MiB are still free${room}).`,
+      currentQuotaMb > 0
+        ? message("domain.quota.mailboxes_above_domain_room", { ...values, currentQuotaMb, most: domain.quotaMb - others.allocatedQuotaMb })
+        : message("domain.quota.mailboxes_above_domain", values),
     );
   }
 }
@@ -139,7 +141,7 @@ function describeDomain(reference: { id?: string | null; name?: string | null })
 /** Finds a domain the principal may read; anything else answers NOT_FOUND. */
 export async function findDomain(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; name?: string | null }): Promise<Domain> {
   if ((reference.id == null) === (reference.name == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "name", "Give either the domain's id or its name, not both.");
+    throw new BadInputError(reference.id == null ? "id" : "name", message("domain.reference_both"));
   }
   const where = reference.id != null ? { id: parseId(reference.id) } : { name: parseDomainName(reference.name!).name };
   const domain = await deps.db.domain.findUnique({ where });
@@ -300,13 +302,13 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
   const { name, unicodeName } = parseDomainName(input.name);
   const lookalike = lookalikeFindings(unicodeName);
   if (lookalike.length > 0 && !input.confirmLookalikeName) {
-    throw new ConflictError(
-      `${unicodeName} (${name}) can pass for another name: ${lookalike.map((finding) => finding.reason).join("; ")}. ` +
-        `Browsers show it as ${name}. Create it only if the customer really owns it: repeat with confirmLookalikeName: true.`,
-      "confirmLookalikeName",
-    );
+    throw new ConflictError(message("domain.lookalike", { unicodeName, name, reasons: lookalike.map((finding) => finding.reason).join("; ") }), "confirmLookalikeName");
   }
-  const lookalikeWarnings: Warning[] = lookalike.map((finding) => ({ code: "LOOKALIKE_NAME", field: "name", message: `Confirmed although ${finding.reason}.` }));
+  const lookalikeWarnings: Warning[] = lookalike.map((finding) => ({
+    code: "LOOKALIKE_NAME",
+    field: "name",
+    message: message("domain.warning.lookalike_confirmed", { reason: finding.reason }),
+  }));
   const quotaMb = input.quotaMb == null ? null : parseQuotaMb(input.quotaMb, "quotaMb");
   const maxAccounts = input.maxAccounts == null ? null : parseMaxAccounts(input.maxAccounts);
   const defaultMailboxQuotaMb =
@@ -314,19 +316,19 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
       ? Math.min(deps.config.DEFAULT_MAILBOX_QUOTA_MB, quotaMb ?? Number.MAX_SAFE_INTEGER)
       : parseQuotaMb(input.defaultMailboxQuotaMb, "defaultMailboxQuotaMb");
   if (quotaMb !== null && defaultMailboxQuotaMb > quotaMb) {
-    throw new QuotaExceededError("defaultMailboxQuotaMb", `The default mailbox quota (${defaultMailboxQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+    throw new QuotaExceededError("defaultMailboxQuotaMb", message("domain.quota.default_above_domain", { defaultMailboxQuotaMb, quotaMb }));
   }
   const adminLocalPart = parseLocalPart(input.adminLocalPart ?? "admin", "adminLocalPart");
   const adminQuotaMb = parseQuotaMb(input.adminQuotaMb ?? 0, "adminQuotaMb");
   if (quotaMb !== null && adminQuotaMb > quotaMb) {
-    throw new QuotaExceededError("adminQuotaMb", `The administrator's mailbox quota (${adminQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+    throw new QuotaExceededError("adminQuotaMb", message("domain.quota.admin_above_domain", { adminQuotaMb, quotaMb }));
   }
   const adminDisplayName = parseDisplayName(input.adminDisplayName ?? `Administrator of ${unicodeName}`, "adminDisplayName");
   const dnsSetup = input.dnsSetup ?? "MX";
   const webServerAddress = input.webServerAddress == null ? null : parseWebServerAddress(input.webServerAddress);
   const dkimPublicKey = input.dkimPublicKey == null ? null : parseDkimPublicKey(input.dkimPublicKey);
   checkSetupRequirements(deps.config, dnsSetup, webServerAddress, { setup: "dnsSetup", webServerAddress: "webServerAddress" });
-  if (input.adminPassword != null) refuseAdministratorCredentialByToken(caller.principal, "Giving the new administrator's password", "adminPassword");
+  if (input.adminPassword != null) refuseAdministratorCredentialByToken(caller.principal, message("domain.credential.new_admin_password"), "adminPassword");
   // Through an API token the administrator gets a password nobody learns
   // (see auth/credentials.ts): support sets one with a login session.
   const viaApiToken = caller.principal.apiToken !== undefined;
@@ -396,14 +398,14 @@ export async function createDomain(deps: ServiceDeps, caller: Caller, input: Cre
         const warning: Warning = {
           code: "ADMIN_PASSWORD_NOT_SHOWN",
           field: "adminPassword",
-          message: `${admin.address} got a password nobody knows: an API token never learns an administrator's password. Set one with a login session (setAccountPassword).`,
+          message: message("domain.warning.admin_password_unknown", { address: admin.address }),
         };
         return { domain, admin, generatedAdminPassword: null, warnings: [...lookalikeWarnings, warning] };
       }
       return { domain, admin, generatedAdminPassword, warnings: lookalikeWarnings };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`A domain named ${name} already exists.`, "name");
+    if (isUniqueViolation(error)) throw new ConflictError(message("domain.exists", { name }), "name");
     throw error;
   }
 }
@@ -427,7 +429,7 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
   // `null` clears a limit (unlimited); an absent field is left alone.
   const has = (field: keyof UpdateDomainInput) => Object.prototype.hasOwnProperty.call(input, field) && input[field] !== undefined;
   for (const field of ["status", "isTestDomain", "defaultMailboxQuotaMb", "dnsSetup", "allowExternalForwarding", "maxDestinations"] as const) {
-    if (has(field) && input[field] === null) throw new BadInputError(field, `${field} cannot be null.`);
+    if (has(field) && input[field] === null) throw new BadInputError(field, message("domain.field_not_null", { field }));
   }
   const patch: Prisma.DomainUpdateInput = {};
   if (has("status")) patch.status = input.status!;
@@ -441,13 +443,13 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
   if (has("allowExternalForwarding")) patch.allowExternalForwarding = input.allowExternalForwarding!;
   if (has("maxAliases")) {
     if (input.maxAliases !== null && (!Number.isInteger(input.maxAliases) || input.maxAliases! < 0)) {
-      throw new BadInputError("maxAliases", "maxAliases must be a whole number, 0 or more (null: unlimited).");
+      throw new BadInputError("maxAliases", message("domain.max_aliases"));
     }
     patch.maxAliases = input.maxAliases;
   }
   if (has("maxDestinations")) {
     const max = input.maxDestinations!;
-    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new BadInputError("maxDestinations", "maxDestinations must be a whole number from 1 to 1000.");
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new BadInputError("maxDestinations", message("domain.max_destinations"));
     patch.maxDestinations = max;
   }
 
@@ -474,24 +476,21 @@ export async function updateDomain(deps: ServiceDeps, caller: Caller, id: string
     const warnings: Warning[] = [];
     if (quotaMb !== null) {
       if (usage.allocatedQuotaMb > quotaMb) {
-        throw new QuotaExceededError(
-          "quotaMb",
-          `The domain's mailboxes already have ${usage.allocatedQuotaMb} MiB of quota in all; a domain quota of ${quotaMb} MiB cannot hold them. Lower mailbox quotas first.`,
-        );
+        throw new QuotaExceededError("quotaMb", message("domain.quota.below_allocated", { allocatedQuotaMb: usage.allocatedQuotaMb, quotaMb }));
       }
       if (defaultMailboxQuotaMb > quotaMb) {
-        throw new QuotaExceededError("defaultMailboxQuotaMb", `The default mailbox quota (${defaultMailboxQuotaMb} MiB) is above the domain quota (${quotaMb} MiB).`);
+        throw new QuotaExceededError("defaultMailboxQuotaMb", message("domain.quota.default_above_domain", { defaultMailboxQuotaMb, quotaMb }));
       }
       if (usage.usedMb > quotaMb) {
         warnings.push({
           code: "QUOTA_BELOW_USAGE",
           field: "quotaMb",
-          message: `The domain already uses ${usage.usedMb} MiB, more than its new quota of ${quotaMb} MiB.`,
+          message: message("domain.warning.quota_below_usage", { usedMb: usage.usedMb, quotaMb }),
         });
       }
     }
     if (maxAccounts !== null && usage.accountCount > maxAccounts) {
-      throw new ConflictError(`The domain already has ${usage.accountCount} accounts; maxAccounts cannot be lowered to ${maxAccounts}. Delete accounts first.`, "maxAccounts");
+      throw new ConflictError(message("domain.max_accounts_below_count", { accountCount: usage.accountCount, maxAccounts }), "maxAccounts");
     }
     // A change that changes nothing writes nothing (not even updatedAt): repeating a request leaves the same state.
     const unchanged = Object.entries(patch).every(([field, value]) => value === before[field as keyof typeof before]);
@@ -514,11 +513,7 @@ export async function deleteDomain(deps: ServiceDeps, caller: Caller, id: string
     const accounts = await tx.account.findMany({ where: { domainId }, select: { id: true, address: true } });
     const mailboxes = accounts.filter((account) => account.id !== admin?.accountId);
     if (mailboxes.length > 0 && !force) {
-      throw new ConflictError(
-        `The domain ${domain.name} still has ${mailboxes.length} account(s) besides its administrator (such as ${mailboxes[0]!.address}). ` +
-          "Delete them first, or delete with force: true to remove everything of the domain.",
-        "force",
-      );
+      throw new ConflictError(message("domain.delete_has_accounts", { domain: domain.name, count: mailboxes.length, example: mailboxes[0]!.address }), "force");
     }
     await tx.domainAdmin.deleteMany({ where: { domainId } });
     await tx.account.deleteMany({ where: { domainId } });
@@ -547,15 +542,15 @@ export async function reassignDomainAdmin(deps: ServiceDeps, caller: Caller, dom
     const account = await tx.account.findUnique({ where: { id: accountId } });
     if (!account) throw new NotFoundError("account", `with id ${accountId}`);
     if (account.domainId !== domainId) {
-      throw new BadInputError("accountId", `${account.address} is not an account of ${domain.name}: the administrator must be an account of its own domain.`);
+      throw new BadInputError("accountId", message("domain.admin_of_other_domain", { address: account.address, domain: domain.name }));
     }
     const current = await tx.domainAdmin.findUnique({ where: { domainId }, include: { account: true } });
     if (current?.accountId === accountId) {
       return { domain, admin: account, previousAdmin: null };
     }
-    refuseAdministratorCredentialByToken(caller.principal, `Changing the administrator of ${domain.name}`, "accountId");
+    refuseAdministratorCredentialByToken(caller.principal, message("domain.credential.change_admin", { domain: domain.name }), "accountId");
     if (account.status !== "ACTIVE") {
-      throw new ConflictError(`${account.address} is suspended; reactivate it before making it the administrator.`, "accountId");
+      throw new ConflictError(message("domain.admin_suspended", { address: account.address }), "accountId");
     }
     await tx.domainAdmin.upsert({
       where: { domainId },

@@ -11,6 +11,8 @@ import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import ipaddr from "ipaddr.js";
 import { RateLimitedError } from "../errors";
+import { message, type Message } from "../i18n/messages";
+import { negotiateLanguage, type Language } from "../i18n/language";
 import { bearerToken } from "../auth/principal";
 import { hashApiToken, looksLikeApiToken } from "../auth/api-tokens";
 import type { AppDeps } from "../app-deps";
@@ -94,12 +96,11 @@ function principalKey(deps: AppDeps, authorization: string | undefined): string 
   return "claims" in verified ? `${verified.claims.kind}:${verified.claims.sub}` : undefined;
 }
 
-function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: number): string {
-  const whose = { client: "from your address", principal: "for your login", login: "to log in from your address" }[limit];
-  return `Too many requests ${whose}: at most ${max} a minute. Try again in ${retryAfterSeconds} s.`;
+function refusalMessage(limit: RateLimitName, max: number, retryAfterSeconds: number): Message {
+  return message("limit.too_many_requests", { whose: limit, max, seconds: retryAfterSeconds });
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number) {
+function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitName, max: number, retryAfterSeconds: number, defaultLanguage: Language) {
   const error = new RateLimitedError(refusalMessage(limit, max, retryAfterSeconds), retryAfterSeconds);
   // The REST API answers every refusal as an RFC 9457 problem: its error handler formats this one too.
   if (request.url.startsWith("/api/v1/")) {
@@ -109,7 +110,7 @@ function refuse(request: FastifyRequest, reply: FastifyReply, limit: RateLimitNa
   return reply
     .code(429)
     .header("retry-after", String(retryAfterSeconds))
-    .send(refusalBody(request, error.message, { code: error.code, ...error.extensions, limit, max }));
+    .send(refusalBody(request, error.messageIn(negotiateLanguage(request.headers["accept-language"]) ?? defaultLanguage), { code: error.code, ...error.extensions, limit, max }));
 }
 
 /** Response keys of `login` fields an operation's root selection runs (aliases each count; equal keys run once). */
@@ -158,7 +159,7 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
       { limit: "client", key: clientKey(request.ip), max: perClientMax },
       ...(principal === undefined ? [] : [{ limit: "principal" as const, key: principal, max: perPrincipalMax }]),
     ]);
-    if (!decision.allowed) return refuse(request, reply, decision.limit, decision.max, decision.retryAfterSeconds);
+    if (!decision.allowed) return refuse(request, reply, decision.limit, decision.max, decision.retryAfterSeconds, deps.config.DEFAULT_LANGUAGE);
     return undefined;
   }
 
@@ -181,7 +182,9 @@ export function registerRateLimits(app: FastifyInstance, deps: AppDeps): ApolloS
           const decision = await counters.take(attempts, [{ limit: "login", key: clientKey(contextValue.clientIp), max: loginMax }]);
           if (decision.allowed) return;
           const { retryAfterSeconds } = decision;
-          throw new GraphQLError(refusalMessage("login", loginMax, retryAfterSeconds), {
+          const refusal = new RateLimitedError(refusalMessage("login", loginMax, retryAfterSeconds), retryAfterSeconds);
+          throw new GraphQLError(refusal.message, {
+            originalError: refusal,
             extensions: {
               code: "RATE_LIMITED",
               retryAfterSeconds,

@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { BadInputError, NotFoundError, type ObjectDescription } from "../errors";
+import { message } from "../i18n/messages";
 import { toConnection } from "../shared/connection";
 import { pageTotal, rawRows } from "../db/raw";
 import { decodeCursor, likeEscaped, parseAddress, parseBigintId, parseInstantMs, parsePageSize, parseSearch } from "../shared/validation";
@@ -70,7 +71,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
   let before: { loggedAt: Date; id: bigint } | undefined;
   if (cursor !== undefined) {
     const match = /^(\d{1,15})\|(\d{1,19})$/.exec(cursor);
-    if (!match) throw new BadInputError("after", "after is not a cursor returned by this API.");
+    if (!match) throw new BadInputError("after", message("input.cursor", { field: "after" }));
     before = { loggedAt: parseInstantMs(match[1]!, "after"), id: parseBigintId(match[2]!, "after") };
   }
 
@@ -134,14 +135,14 @@ export async function pushMailLog(
   authorize(caller.principal, "maillog.ingest", {}, ["log source", input.source]);
   const source = parseSearch(input.source, "source");
   if (!source || !/^[A-Za-z0-9._-]{1,64}$/.test(source)) {
-    throw new BadInputError("source", "source must be 1 to 64 letters, digits, dots, dashes or underscores (such as m2k-1).");
+    throw new BadInputError("source", message("maillog.source"));
   }
   const timeZone = input.timeZone ?? deps.config.SERVICE_TIME_ZONE;
-  if (!isValidTimeZone(timeZone)) throw new BadInputError("timeZone", `${timeZone} is not an IANA time zone such as Asia/Taipei.`);
-  if (input.lines.length > MAX_PUSHED_LINES) throw new BadInputError("lines", `At most ${MAX_PUSHED_LINES} lines per call (got ${input.lines.length}).`);
+  if (!isValidTimeZone(timeZone)) throw new BadInputError("timeZone", message("maillog.time_zone", { timeZone }));
+  if (input.lines.length > MAX_PUSHED_LINES) throw new BadInputError("lines", message("maillog.too_many_lines", { max: MAX_PUSHED_LINES, count: input.lines.length }));
   input.lines.forEach((line, index) => {
-    if (line.length > 16_384) throw new BadInputError("lines", `Line ${index + 1} is longer than 16384 characters.`);
-    if (typeof line === "string" && !line.isWellFormed()) throw new BadInputError("lines", `Line ${index + 1} is not valid Unicode text.`);
+    if (line.length > 16_384) throw new BadInputError("lines", message("maillog.line_too_long", { line: index + 1, max: 16384 }));
+    if (typeof line === "string" && !line.isWellFormed()) throw new BadInputError("lines", message("maillog.line_unicode", { line: index + 1 }));
   });
   const notBefore = new Date(deps.now().getTime() - deps.config.MAIL_LOG_RETENTION_DAYS * 86_400_000);
   return deps.db.$transaction(async (tx) => {

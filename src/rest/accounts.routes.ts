@@ -6,7 +6,7 @@ import type { AppDeps } from "../app-deps";
 import { createLoaders } from "../loaders";
 import { deleteAccount, listAccounts, updateAccount, type AccountListQuery } from "../accounts/accounts.service";
 import { findDomain } from "../domains/domains.service";
-import { callerOfRequest, principalOfRequest } from "./auth";
+import { callerOfRequest, principalOfRequest, warningsFor } from "./auth";
 import { accountByPath, putAccount, type PutAccountBody } from "./provisioning";
 import { accountView, pageView } from "./views";
 import { ACCOUNT_STATUSES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
@@ -122,7 +122,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
         const [local, domain] = [result.account.localPart, result.account.address.slice(result.account.address.lastIndexOf("@") + 1)];
         reply.code(201).header("location", `/api/v1/domains/${encodeURIComponent(domain)}/accounts/${encodeURIComponent(local)}`);
       }
-      return { account: await accountView(createLoaders(deps.db), result.account), created: result.created, warnings: result.warnings };
+      return { account: await accountView(createLoaders(deps.db), result.account), created: result.created, warnings: await warningsFor(request, result.warnings) };
     },
   );
 
@@ -153,7 +153,8 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
     async (request) => {
       const caller = callerOfRequest(request);
       const account = await accountByPath(deps, caller, request.params.name, request.params.localPart);
-      return deleteAccount(deps, caller, account.id);
+      const deleted = await deleteAccount(deps, caller, account.id);
+      return { ...deleted, warnings: await warningsFor(request, deleted.warnings) };
     },
   );
 
@@ -177,7 +178,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const caller = callerOfRequest(request);
       const account = await accountByPath(deps, caller, request.params.name, request.params.localPart);
       const result = await updateAccount(deps, caller, account.id, { quotaMb: request.body.quotaMb });
-      return { account: await accountView(createLoaders(deps.db), result.account), warnings: result.warnings };
+      return { account: await accountView(createLoaders(deps.db), result.account), warnings: await warningsFor(request, result.warnings) };
     },
   );
 }

@@ -8,7 +8,7 @@ import { createAlias, deleteAlias, findAlias, listAliases, updateAlias, type Ali
 import { findDomain } from "../domains/domains.service";
 import { parseLocalPart } from "../shared/validation";
 import { NotFoundError } from "../errors";
-import { callerOfRequest, principalOfRequest } from "./auth";
+import { callerOfRequest, principalOfRequest, warningsFor } from "./auth";
 import { pageView } from "./views";
 import { jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
 
@@ -126,11 +126,11 @@ export async function aliasRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const found = await aliasAt(request, caller.principal);
       if (found.alias) {
         const result = await updateAlias(deps, caller, found.alias.id, { destinations: request.body.destinations });
-        return { alias: aliasView(result.alias), created: false, warnings: result.warnings };
+        return { alias: aliasView(result.alias), created: false, warnings: await warningsFor(request, result.warnings) };
       }
       const result = await createAlias(deps, caller, { domainId: found.domain.id, localPart: request.params.localPart, destinations: request.body.destinations });
       reply.code(201).header("location", `/api/v1/domains/${encodeURIComponent(found.domain.name)}/aliases/${encodeURIComponent(result.alias.localPart)}`);
-      return { alias: aliasView(result.alias), created: true, warnings: result.warnings };
+      return { alias: aliasView(result.alias), created: true, warnings: await warningsFor(request, result.warnings) };
     },
   );
 
@@ -158,7 +158,8 @@ export async function aliasRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const caller = callerOfRequest(request);
       const found = await aliasAt(request, caller.principal);
       if (!found.alias) throw new NotFoundError("alias", `with address ${found.address}`);
-      return deleteAlias(deps, caller, found.alias.id);
+      const deleted = await deleteAlias(deps, caller, found.alias.id);
+      return { ...deleted, warnings: await warningsFor(request, deleted.warnings) };
     },
   );
 }

@@ -11,7 +11,8 @@ import { requirePrincipal } from "../auth/policy";
 import { requireScope, type ScopeRequirement } from "../auth/scopes";
 import { actorOf } from "../audit/audit.service";
 import { ForbiddenError } from "../errors";
-import type { Caller } from "../service-deps";
+import type { Caller, Warning } from "../service-deps";
+import { writeText } from "../i18n/text";
 import { languageResolver, type LanguageOf } from "../i18n/request-language";
 import { negotiateLanguage, type Language } from "../i18n/language";
 import { message } from "../i18n/messages";
@@ -65,6 +66,13 @@ export function principalOfRequest(request: FastifyRequest): Principal {
 /** The language of a REST request's texts for people (Accept-Language, the caller's preference, DEFAULT_LANGUAGE). */
 export function languageOfRequest(request: FastifyRequest): Promise<Language> {
   return languages.get(request)?.() ?? Promise.resolve(negotiateLanguage(request.headers["accept-language"]) ?? "en");
+}
+
+/** A change's warnings with their message written in the request's language. */
+export async function warningsFor(request: FastifyRequest, warnings: readonly Warning[]): Promise<{ code: string; field: string; message: string }[]> {
+  if (warnings.length === 0) return [];
+  const language = await languageOfRequest(request);
+  return warnings.map((warning) => ({ ...warning, message: writeText(warning.message, language)! }));
 }
 
 /** The caller of a REST request, as services take it: the principal and how its changes are audited. */

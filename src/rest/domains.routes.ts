@@ -8,7 +8,7 @@ import { deleteDomain, findDomain, listDomains, reassignDomainAdmin, updateDomai
 import { authorize } from "../auth/policy";
 import { BadInputError } from "../errors";
 import { parseLocalPart } from "../shared/validation";
-import { callerOfRequest, principalOfRequest } from "./auth";
+import { callerOfRequest, principalOfRequest, warningsFor } from "./auth";
 import { putDomain, type PutDomainBody } from "./provisioning";
 import { accountRef, domainView, pageView } from "./views";
 import { DNS_SETUPS, DOMAIN_STATUSES, jsonResponse, pageOf, pageParameters, problemResponses, ref } from "./schemas";
@@ -139,7 +139,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
     async (request, reply) => {
       const result = await putDomain(deps, callerOfRequest(request), request.params.name, request.body);
       if (result.created) reply.code(201).header("location", `/api/v1/domains/${encodeURIComponent(result.domain.name)}`);
-      return { ...result, domain: await domainView(createLoaders(deps.db), result.domain) };
+      return { ...result, domain: await domainView(createLoaders(deps.db), result.domain), warnings: await warningsFor(request, result.warnings) };
     },
   );
 
@@ -201,7 +201,7 @@ export async function domainRoutes(app: FastifyInstance, deps: AppDeps): Promise
     async (request) => {
       const domain = await findDomain(deps, principalOfRequest(request), { name: request.params.name });
       const result = await updateDomain(deps, callerOfRequest(request), domain.id, request.body);
-      return { domain: await domainView(createLoaders(deps.db), result.domain), warnings: result.warnings };
+      return { domain: await domainView(createLoaders(deps.db), result.domain), warnings: await warningsFor(request, result.warnings) };
     },
   );
 

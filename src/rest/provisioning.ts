@@ -7,11 +7,11 @@ import { refuseAdministratorCredentialByToken } from "../auth/credentials";
 import type { Account, Domain } from "../generated/prisma/client";
 import type { Caller, ServiceDeps, Warning } from "../service-deps";
 import { AppError, BadInputError } from "../errors";
+import { message } from "../i18n/messages";
 import { createDomain, findDomain, updateDomain, type CreateDomainInput, type UpdateDomainInput } from "../domains/domains.service";
 import { createAccount, findAccount, setAccountPassword, updateAccount, type UpdateAccountInput } from "../accounts/accounts.service";
 import { authorize } from "../auth/policy";
 import { parseLocalPart, parsePassword } from "../shared/validation";
-import { message } from "../i18n/messages";
 
 export interface PutDomainBody extends UpdateDomainInput {
   /** Create a name that can pass for another knowingly (GraphQL's CreateDomainInput.confirmLookalikeName). */
@@ -100,7 +100,7 @@ export async function putAccount(deps: ServiceDeps, caller: Caller, domainName: 
     // Refused before anything changes (setAccountPassword would refuse it after the other fields were applied).
     const isAdministrator = (await deps.db.domainAdmin.count({ where: { accountId: account.id } })) > 0;
     if (isAdministrator && !(await deps.passwords.verify(body.password, account.passwordHash))) {
-      refuseAdministratorCredentialByToken(caller.principal, `Setting the password of ${account.address}, the administrator of ${domain.name},`, "password");
+      refuseAdministratorCredentialByToken(caller.principal, message("account.credential.admin_password", { address: account.address, domain: domain.name }), "password");
     }
   }
   const patch: UpdateAccountInput = {};

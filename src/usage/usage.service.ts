@@ -9,6 +9,7 @@ import type { Principal } from "../auth/principal";
 import { authorize } from "../auth/policy";
 import { writeAudit } from "../audit/audit.service";
 import { AppError, BadInputError, NotFoundError } from "../errors";
+import { message } from "../i18n/messages";
 import { toConnection } from "../shared/connection";
 import type { Caller, ServiceDeps } from "../service-deps";
 import { decodeCursor, parseAddress, parseId, parsePageSize } from "../shared/validation";
@@ -79,9 +80,9 @@ function wholeNumberError(value: unknown, field: "bytes" | "messages", most: num
  */
 export async function reportMailboxUsage(deps: Pick<ServiceDeps, "db">, caller: Caller, reports: readonly MailboxUsageReport[]) {
   authorize(caller.principal, "usage.report", {}, ["mailbox usage", ""]);
-  if (reports.length === 0) throw new BadInputError("input", "Give the usage of at least one mailbox.");
+  if (reports.length === 0) throw new BadInputError("input", message("usage.empty"));
   if (reports.length > MAX_USAGE_ROWS) {
-    throw new BadInputError("input", `A push carries at most ${MAX_USAGE_ROWS} mailboxes (got ${reports.length}): send the rest in further pushes.`);
+    throw new BadInputError("input", message("usage.too_many_rows", { max: MAX_USAGE_ROWS, count: reports.length }));
   }
   const rejected: MailboxUsageRowError[] = [];
   const valid = new Map<string, { index: number; report: MailboxUsageReport }>();
@@ -165,7 +166,7 @@ export function usagePercentOf(account: Pick<Account, "usedMb" | "quotaMb">): nu
 function parsePercent(percent: number | null | undefined, fallback: number): number {
   if (percent == null) return fallback;
   if (!Number.isInteger(percent) || percent < 1 || percent > MAX_PERCENT) {
-    throw new BadInputError("percent", `percent is a whole number from 1 to ${MAX_PERCENT} (a share of each mailbox's quota; 100: full).`);
+    throw new BadInputError("percent", message("usage.percent", { max: MAX_PERCENT }));
   }
   return percent;
 }

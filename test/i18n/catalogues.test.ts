@@ -34,7 +34,7 @@ describe("message catalogues", () => {
   it("writes zh-TW messages in Chinese: each has Han characters and no run of three English words", () => {
     const english = /\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b/;
     for (const id of ids) {
-      // Every placeholder gets a value (a number: plural and select take it too), the usual ones a telling one.
+      // Every placeholder gets a value (a number: some are counts); the usual ones get realistic ones.
       const values = Object.fromEntries(placeholders(CATALOGUES.en[id], "en").map((name) => [name, 1]));
       const text = translate("zh-TW", id, { ...values, field: "name", input: "x", value: "1", max: 3, what: "網域", reference: "x" });
       expect({ id, han: /\p{Script=Han}/u.test(text) }).toEqual({ id, han: true });
