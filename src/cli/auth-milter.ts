@@ -9,15 +9,12 @@ import { existsSync } from "node:fs";
 import { loadConfig } from "../config";
 import { resolversOf } from "../dns/dns.service";
 import { startAuthMilter } from "../mailstack/auth-milter";
+import { option, usageError } from "./args";
+import { cliMessages } from "./language";
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run mailserver:auth-milter -- [--listen 127.0.0.1:8893] [--authserv-id HOSTNAME] [--dns HOST:PORT,...]\n`);
-  process.exit(2);
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+const { text } = cliMessages();
+function usage(reason: string): never {
+  return usageError("npm run mailserver:auth-milter -- [--listen 127.0.0.1:8893] [--authserv-id HOSTNAME] [--dns HOST:PORT,...]", reason);
 }
 
 async function main(): Promise<void> {
@@ -26,21 +23,21 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const listen = option(args, "--listen") ?? "127.0.0.1:8893";
   const match = /^(.+):(\d+)$/.exec(listen);
-  if (!match) usage(`--listen ${listen}: give an address and a port, such as 127.0.0.1:8893`);
+  if (!match) usage(text("cli.auth_milter.bad_listen", { listen }));
   const authservId = option(args, "--authserv-id") ?? config.MAIL_SERVER_HOSTNAME;
-  if (!authservId) usage("--authserv-id or MAIL_SERVER_HOSTNAME: the mail server's name, under which the results are recorded");
+  if (!authservId) usage(text("cli.auth_milter.no_authserv_id"));
   const dns = option(args, "--dns");
   const dnsServers = dns
     ? dns.split(",").map((server) => server.trim())
     : resolversOf(config).map((server) => (server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`));
   const milter = await startAuthMilter({ address: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]), authservId, dnsServers, dnsTimeoutMs: config.DNS_QUERY_TIMEOUT_MS });
-  process.stdout.write(`auth-milter: listening on ${listen}, recording results as ${authservId}, DNS ${dnsServers.join(", ")}\n`);
+  process.stdout.write(`${text("cli.auth_milter.listening", { listen, authservId, dns: dnsServers.join(", ") })}\n`);
   const stop = () => void milter.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`auth-milter: ${error.message}\n`);
+  process.stderr.write(`${text("cli.auth_milter.failed", { error: error.message })}\n`);
   process.exit(1);
 });

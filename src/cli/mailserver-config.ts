@@ -7,13 +7,13 @@ import { dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config";
 import { debianMailServerFiles, mailServerDatabase } from "../mailstack/config";
 import { cliMessages } from "./language";
+import { usageError } from "./args";
 
 // Written in MAILADMIN_LANGUAGE, else the locale (LANG), else DEFAULT_LANGUAGE: src/cli/language.ts.
 const { text } = cliMessages();
-
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${text("cli.usage", { command: "npm run mailserver:config -- --out DIR" })}\n`);
-  process.exit(2);
+const USAGE = "npm run mailserver:config -- --out DIR";
+function usage(reason: string): never {
+  return usageError(USAGE, reason);
 }
 
 function main(): void {

@@ -13,18 +13,13 @@ import { createPrismaClient } from "../db/prisma";
 import { backfillDkimKeys, signingKeys } from "../dkim/dkim.service";
 import { openDkimFiles, openDkimSigningKeys, postfixMilterSettings } from "../mailstack/opendkim";
 import { cliMessages } from "./language";
+import { option, usageError } from "./args";
 
 // Written in MAILADMIN_LANGUAGE, else the locale (LANG), else DEFAULT_LANGUAGE: src/cli/language.ts.
 const { text } = cliMessages();
-
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${text("cli.usage", { command: "npm run mailserver:dkim -- --out DIR [--signer-dir /etc/opendkim/mailadmin] [--no-backfill]" })}\n`);
-  process.exit(2);
-}
-
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+const USAGE = "npm run mailserver:dkim -- --out DIR [--signer-dir /etc/opendkim/mailadmin] [--no-backfill]";
+function usage(reason: string): never {
+  return usageError(USAGE, reason);
 }
 
 async function main(): Promise<void> {

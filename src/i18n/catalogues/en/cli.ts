@@ -44,6 +44,10 @@ export const cli = {
   "cli.mailserver_config.error": "mailserver:config: {error}",
 
   // src/cli/mailserver-dkim.ts
+  "cli.auth_milter.bad_listen": "--listen {listen}: give an address and a port, such as 127.0.0.1:8893",
+  "cli.auth_milter.no_authserv_id": "--authserv-id or MAIL_SERVER_HOSTNAME: the mail server's name, under which the results are recorded",
+  "cli.auth_milter.listening": "auth-milter: listening on {listen}, recording results as {authservId}, DNS {dns}",
+  "cli.auth_milter.failed": "auth-milter: {error}",
   "cli.mailserver_dkim.no_out": "--out DIR is required: the folder to write the signer's files into",
   "cli.mailserver_dkim.no_database": "set DATABASE_URL: the keys are read from mailadmin's PostgreSQL",
   "cli.mailserver_dkim.backfilled": "made DKIM keys for {count} domain(s) without any: {domains}",

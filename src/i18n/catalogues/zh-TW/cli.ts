@@ -38,6 +38,10 @@ export const cli: Record<keyof typeof en, string> = {
   "cli.mailserver_config.where": "各檔案該放在哪裡：見 {doc} 的「A Debian 12 mail host」一節。",
   "cli.mailserver_config.error": "mailserver:config 出錯：{error}",
 
+  "cli.auth_milter.bad_listen": "--listen {listen}：請給位址與連接埠，例如 127.0.0.1:8893",
+  "cli.auth_milter.no_authserv_id": "請設定 --authserv-id 或 MAIL_SERVER_HOSTNAME：郵件伺服器的名稱，驗證結果以此名稱記錄",
+  "cli.auth_milter.listening": "auth-milter：在 {listen} 監聽，以 {authservId} 的名義記錄驗證結果，DNS 伺服器 {dns}",
+  "cli.auth_milter.failed": "auth-milter 發生錯誤：{error}",
   "cli.mailserver_dkim.no_out": "必須指定 --out DIR：要寫入簽章程式檔案的資料夾",
   "cli.mailserver_dkim.no_database": "請設定 DATABASE_URL：金鑰從 mailadmin 的 PostgreSQL 讀取",
   "cli.mailserver_dkim.backfilled": "已為 {count} 個沒有 DKIM 金鑰的網域產生金鑰：{domains}",
