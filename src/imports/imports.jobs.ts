@@ -17,7 +17,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Caller, ServiceDeps } from "../service-deps";
 import type { Principal } from "../auth/principal";
-import type { Prisma } from "../generated/prisma/client";
+import type { AccountImport, Prisma } from "../generated/prisma/client";
 import { AppError, BadInputError, ConflictError } from "../errors";
 import { message } from "../i18n/messages";
 import { textFromJSON, writeText, writtenFor, type Text } from "../i18n/text";
@@ -42,11 +42,9 @@ export const STALE_HEARTBEAT_SECONDS = 15;
 /** This server process, as an import's runner. */
 const RUNNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
-/** An import this server runs: its state in memory, written to its row as it goes. */
-export interface ImportJob {
+/** What an import is, as the API shows it and as the server running it holds it. */
+interface ImportState {
   id: string;
-  owner: string;
-  caller: Caller;
   format: ImportFormat;
   mode: ImportMode;
   dryRun: boolean;
@@ -57,52 +55,28 @@ export interface ImportJob {
   validCount: number;
   createdCount: number;
   errors: RowError[];
-  failedRows: Set<number>;
   /** Why the import stopped (phase FAILED): a Message, written in the reader's language. */
   failure: Text | null;
   createdAt: Date;
   finishedAt: Date | null;
+}
+
+/** An import this server runs: its state in memory, written to its row as it goes. */
+export interface ImportJob extends ImportState {
+  owner: string;
+  caller: Caller;
+  failedRows: Set<number>;
   running: Promise<void> | null;
   stopping: boolean;
 }
 
 /** What the API shows of an import. */
-export interface AccountImportView {
-  id: string;
-  format: ImportFormat;
-  mode: ImportMode;
-  dryRun: boolean;
-  phase: ImportPhase;
-  rowsTotal: number;
-  phaseDone: number;
-  phaseTotal: number;
-  validCount: number;
-  createdCount: number;
+export interface AccountImportView extends ImportState {
   failedCount: number;
-  errors: RowError[];
-  failure: Text | null;
-  createdAt: Date;
-  finishedAt: Date | null;
 }
 
-interface ImportRow {
-  id: string;
-  owner: string;
-  format: string;
-  mode: string;
-  dryRun: boolean;
-  phase: string;
-  rowsTotal: number;
-  phaseDone: number;
-  phaseTotal: number;
-  validCount: number;
-  createdCount: number;
-  failedCount: number;
-  errors: Prisma.JsonValue;
-  failure: string | null;
-  createdAt: Date;
-  finishedAt: Date | null;
-}
+/** An import's row without its file (the reads leave it out). */
+type ImportRow = Omit<AccountImport, "content">;
 
 function viewOfRow(row: ImportRow): AccountImportView {
   return {
