@@ -17,8 +17,8 @@ import { detachAddress, lockAliasGraph } from "../aliases/aliases.service";
 import {
   MAX_TOTAL_MB,
   decodeCursor,
+  idOrAddress,
   likeEscaped,
-  parseAddress,
   parseDisplayName,
   parseId,
   parseLocalPart,
@@ -37,10 +37,7 @@ function describeAccount(reference: { id?: string | null; address?: string | nul
 
 /** Finds an account the principal may read (itself, its domain's as administrator, any as support). */
 export async function findAccount(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; address?: string | null }): Promise<Account> {
-  if ((reference.id == null) === (reference.address == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "address", message("account.reference_both"));
-  }
-  const where = reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
+  const where = idOrAddress(reference, message("account.reference_both"));
   const account = await deps.db.account.findUnique({ where });
   if (!account) throw new NotFoundError(...describeAccount(reference));
   authorize(principal, "account.read", { domainId: account.domainId, accountId: account.id }, describeAccount(reference));

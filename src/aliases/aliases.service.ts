@@ -15,7 +15,7 @@ import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection } from "../shared/connection";
 import { lockDomain } from "../domains/domains.service";
-import { decodeCursor, likeEscaped, parseAddress, parseDomainName, parseId, parseLocalPart, parsePageSize, parseSearch } from "../shared/validation";
+import { decodeCursor, idOrAddress, likeEscaped, parseAddress, parseDomainName, parseId, parseLocalPart, parsePageSize, parseSearch } from "../shared/validation";
 
 type Tx = Prisma.TransactionClient;
 
@@ -116,10 +116,7 @@ async function refuseLoop(tx: Tx, start: string, destinations: string[], field: 
 // Aliases
 
 export async function findAlias(deps: Pick<ServiceDeps, "db">, principal: Principal, reference: { id?: string | null; address?: string | null }): Promise<Alias> {
-  if ((reference.id == null) === (reference.address == null)) {
-    throw new BadInputError(reference.id == null ? "id" : "address", message("alias.reference_both"));
-  }
-  const where = reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
+  const where = idOrAddress(reference, message("alias.reference_both"));
   const alias = await deps.db.alias.findUnique({ where });
   if (!alias) throw new NotFoundError(...describeAlias(reference));
   authorize(principal, "alias.read", { domainId: alias.domainId }, describeAlias(reference));

@@ -1,5 +1,5 @@
 // DNS checks: SPF, DKIM, DMARC, MTA-STS, TLS-RPT (the validator: dns.checker.ts).
-import { message } from "../i18n/messages";
+import { message, type Message } from "../i18n/messages";
 import type { Text } from "../i18n/text";
 import { addressesOf } from "./dns.lookup";
 import { recordText } from "./dns.transport";
@@ -302,15 +302,32 @@ export async function checkDmarc(context: Context): Promise<DnsFinding[]> {
   return findings;
 }
 
+/**
+ * The TXT records at `host` of a policy a domain may leave out (MTA-STS,
+ * TLS-RPT): the whole answer when there is nothing to read (no answer: ERROR,
+ * none published: PASS), else every text and the ones of the policy's version.
+ */
+async function optionalPolicyRecords(
+  context: Context,
+  check: string,
+  host: string,
+  expected: Message,
+  version: RegExp,
+): Promise<{ findings: DnsFinding[] } | { texts: string[]; records: string[] }> {
+  const txt = await txtAt(context, host);
+  if (txt.status === "error") return { findings: [finding(check, "ERROR", host, expected, noAnswer(txt.message), message("dns.no_answer.fix"))] };
+  if (txt.texts.length === 0) return { findings: [finding(check, "PASS", host, expected, message("dns.not_published"), null)] };
+  return { texts: txt.texts, records: txt.texts.filter((text) => version.test(text.trim())) };
+}
+
 export async function checkMtaSts(context: Context): Promise<DnsFinding[]> {
   const { hosts } = context;
   const host = hosts.mtaSts;
   const expected = message("dns.mta_sts.expected");
-  const txt = await txtAt(context, host);
-  if (txt.status === "error") return [finding("mta_sts.record", "ERROR", host, expected, noAnswer(txt.message), message("dns.no_answer.fix"))];
-  if (txt.texts.length === 0) return [finding("mta_sts.record", "PASS", host, expected, message("dns.not_published"), null)];
   // RFC 8461 §3.1: records not starting with v=STSv1 are discarded; anything but one left means no policy.
-  const records = txt.texts.filter((text) => /^v=STSv1/.test(text.trim()));
+  const txt = await optionalPolicyRecords(context, "mta_sts.record", host, expected, /^v=STSv1/);
+  if ("findings" in txt) return txt.findings;
+  const records = txt.records;
   const fix = message("dns.publish_one_or_remove.fix", {
     line: asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: "v=STSv1; id=20260101T000000" })),
   });
@@ -343,10 +360,9 @@ export async function checkMtaSts(context: Context): Promise<DnsFinding[]> {
 export async function checkTlsRpt(context: Context): Promise<DnsFinding[]> {
   const host = context.hosts.tlsRpt;
   const expected = message("dns.tls_rpt.expected");
-  const txt = await txtAt(context, host);
-  if (txt.status === "error") return [finding("tls_rpt.record", "ERROR", host, expected, noAnswer(txt.message), message("dns.no_answer.fix"))];
-  if (txt.texts.length === 0) return [finding("tls_rpt.record", "PASS", host, expected, message("dns.not_published"), null)];
-  const records = txt.texts.filter((text) => /^v=TLSRPTv1/.test(text.trim()));
+  const txt = await optionalPolicyRecords(context, "tls_rpt.record", host, expected, /^v=TLSRPTv1/);
+  if ("findings" in txt) return txt.findings;
+  const records = txt.records;
   const fix = message("dns.publish_one_or_remove.fix", {
     line: asText(zoneLine({ name: host, type: "TXT", ttl: RECORD_TTL, preference: null, value: `v=TLSRPTv1; rua=mailto:tls-reports@${context.hosts.apex}` })),
   });

@@ -3,7 +3,7 @@
 // malformed value ever reaches the database.
 import { domainToASCII, domainToUnicode } from "node:url";
 import { BadInputError, type ErrorText } from "../errors";
-import { message } from "../i18n/messages";
+import { message, type Message } from "../i18n/messages";
 
 /** Longest input string accepted anywhere before it is even looked at. */
 const MAX_INPUT_LENGTH = 1024;
@@ -143,6 +143,16 @@ export function parseId(input: string, field = "id"): string {
     throw new BadInputError(field, message("input.id", { field }));
   }
   return input;
+}
+
+/**
+ * A lookup by exactly one of id or address (account, alias): the `where` of
+ * the row it names, or BAD_USER_INPUT with `bothOrNeither` on the field at
+ * fault when both or neither is given.
+ */
+export function idOrAddress(reference: { id?: string | null; address?: string | null }, bothOrNeither: Message): { id: string } | { address: string } {
+  if ((reference.id == null) === (reference.address == null)) throw new BadInputError(reference.id == null ? "id" : "address", bothOrNeither);
+  return reference.id != null ? { id: parseId(reference.id) } : { address: parseAddress(reference.address!).address };
 }
 
 export function parsePageSize(first: number | null | undefined, fallback: number, field = "first"): number {
