@@ -136,7 +136,8 @@ export class DnsCheckService {
     const rows = await this.db.dnsCheckCache.findMany({ where: { key: { in: [...keys.keys()] }, expiresAt: { gt: this.now() } } });
     for (const row of rows) {
       const stored = row.result as unknown as Omit<DnsCheckResult, "checkedAt"> & { checkedAt: string };
-      found.set(keys.get(row.key)!, { ...stored, checkedAt: new Date(stored.checkedAt) });
+      // Kept as JSON: the findings' texts come back as Messages (findingFromJSON), to be written in each reader's language.
+      found.set(keys.get(row.key)!, { ...stored, findings: stored.findings.map(findingFromJSON), checkedAt: new Date(stored.checkedAt) });
     }
     return found;
   }
