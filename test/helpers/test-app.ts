@@ -27,6 +27,8 @@ export interface TestApp {
   logLines: string[];
   /** Every SQL statement the server sent, in order. */
   statements: string[];
+  /** The statements sent since `before` (an earlier statements.length) for the requests' own work: the rate limits' counting (in the database) left out. */
+  workStatementsSince(before: number): string[];
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     config,
     logLines,
     statements,
+    workStatementsSince: (before) => statements.slice(before).filter((sql) => !isRateLimitCounting(sql)),
     async gql(query, variables, token, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",
@@ -115,4 +118,9 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
 /** The first error's code, or undefined when the request succeeded. */
 export function errorCode(response: GraphQLResponse): string | undefined {
   return response.errors?.[0]?.extensions.code;
+}
+
+/** A statement of the rate limits' counting, which every request sends first (its windows are in the database, shared by the servers). */
+export function isRateLimitCounting(sql: string): boolean {
+  return sql.includes('"rate_limit_window"');
 }
