@@ -14,6 +14,11 @@
 // Options: --rows N (default 100 million), --users N (addresses the records are
 // spread over; default rows / 1000), --queries N (per range, default 200),
 // --lines N (log lines ingested after the fill, default 200000).
+// At 100 million records the fill takes about half an hour: --fill-only stops
+// after it, and --no-fill measures the records a --fill-only run left (the
+// same --rows and --users), so the two can run at different times. The
+// measurements change the table (ingest adds records, step 4 drops a month):
+// fill again before measuring again.
 // PostgreSQL only (the embedded database is for one small server), and the
 // database must have "bench" in its name: its schema is emptied.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -74,10 +79,14 @@ async function main() {
   const queries = argument("queries", 200);
   const lines = argument("lines", 200_000);
   const results: Record<string, unknown> = { rows, users, spanDays: SPAN_DAYS, startedAt: new Date().toISOString() };
+  const fillOnly = process.argv.includes("--fill-only");
+  const noFill = process.argv.includes("--no-fill");
   const work = mkdtempSync(join(tmpdir(), "mailadmin-bench-scale-"));
 
-  await emptyDatabase(url, "bench");
-  await runMigrations(url);
+  if (!noFill) {
+    await emptyDatabase(url, "bench");
+    await runMigrations(url);
+  }
   const db = createPrismaClient(url, 2);
   const store = createPgLogStore(url, 2);
   const probe = new Client({ connectionString: url });
@@ -87,13 +96,21 @@ async function main() {
     const now = new Date();
     // The weeks of the six months exist before they are filled, as they do in production (made ahead as time passes).
     await ensureMailLogPartitions(db, now, { from: new Date(now.getTime() - (SPAN_DAYS + 7) * DAY_MS) });
+    if (noFill) {
+      // The records of an earlier --fill-only run: its "now" was when it filled, so today's reads find fewer.
+      const [filled] = await db.$queryRawUnsafe<{ n: string; last: Date }[]>(
+        `SELECT count(*)::text AS n, max("loggedAt") AS last FROM "mail_log_record" WHERE "sourceName" = 'bench-fill'`,
+      );
+      if (Number(filled!.n) !== rows) throw new Error(`--no-fill: the table holds ${filled!.n} filled records, not --rows ${rows}: run --fill-only first`);
+      results.filledUntil = filled!.last;
+    }
 
     // 1. Fill: row i is logged i * (six months / rows) before now, so the weeks fill in time order (as logs arrive),
     // each for one of `users` addresses (spread by a multiplicative hash, so one user's records are far apart).
     const fillStarted = Date.now();
     const step = (SPAN_DAYS * 86_400) / rows;
     const startsAt = now.toISOString();
-    for (let from = 0; from < rows; from += 1_000_000) {
+    for (let from = 0; from < (noFill ? 0 : rows); from += 1_000_000) {
       const to = Math.min(rows, from + 1_000_000);
       // From the oldest: i counts down from `rows`.
       await db.$executeRawUnsafe(`
@@ -109,19 +126,19 @@ async function main() {
         FROM generate_series(${rows - from}::bigint, ${rows - to + 1}::bigint, -1::bigint) AS i`);
       process.stderr.write(`filled ${to} of ${rows} rows (${Math.round((Date.now() - fillStarted) / 1000)} s)\n`);
     }
-    await db.$executeRawUnsafe(`ANALYZE "mail_log_record"`);
+    if (!noFill) await db.$executeRawUnsafe(`ANALYZE "mail_log_record"`);
     const partitions = await listMailLogPartitions(db);
     const [size] = await db.$queryRawUnsafe<{ bytes: string }[]>(
       `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '"mail_log_record"'::regclass`,
     );
     const [inDefault] = await db.$queryRawUnsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM "mail_log_record_default"`);
     results.fill = {
-      seconds: Math.round((Date.now() - fillStarted) / 1000),
-      rowsPerSecond: Math.round(rows / ((Date.now() - fillStarted) / 1000)),
+      ...(noFill ? {} : { seconds: Math.round((Date.now() - fillStarted) / 1000), rowsPerSecond: Math.round(rows / ((Date.now() - fillStarted) / 1000)) }),
       partitions: partitions.length,
       rowsInDefaultPartition: Number(inDefault!.n),
       tableAndIndexesGiB: round(Number(size!.bytes) / 2 ** 30, 2),
     };
+    if (fillOnly) return report(results);
 
     // 2. One user's today and six months, as the API reads them.
     const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), MAIL_LOG_RETENTION_DAYS: String(SPAN_DAYS) });
@@ -226,6 +243,10 @@ async function main() {
     await store.close();
     rmSync(work, { recursive: true, force: true });
   }
+  report(results);
+}
+
+function report(results: Record<string, unknown>): void {
   results.finishedAt = new Date().toISOString();
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
