@@ -177,6 +177,24 @@ function utc(date: Date | null): string | null {
   return date ? date.toISOString().replace("T", " ").replace("Z", "") : null;
 }
 
+/** The columns both log formats fill, under the short keys the INSERT ... FROM json statements read. */
+function jsonFields(record: Omit<PostfixRecord, "dsn" | "relay" | "delaySeconds" | "originalRecipient">) {
+  return {
+    f: record.fingerprint,
+    l: utc(record.loggedAt),
+    q: record.queueId,
+    qa: utc(record.queuedAt),
+    d: record.direction,
+    s: record.sender,
+    r: record.recipient,
+    sz: record.sizeBytes,
+    st: record.status,
+    rc: record.retryCount,
+    re: record.reason,
+    raw: record.rawLine,
+  };
+}
+
 async function insertRecords(sql: SqlExecutor, sourceName: string, batch: ParsedBatch): Promise<number> {
   if (batch.format === "copy") {
     if (!sql.copyFrom) throw new Error("this database connection cannot COPY: parse the batch as JSON");
@@ -185,23 +203,7 @@ async function insertRecords(sql: SqlExecutor, sourceName: string, batch: Parsed
     await sql.copyFrom(`COPY "mail_log_batch" FROM STDIN`, batch.copyRows);
     return sql.execute(INSERT_FROM_STAGING, [sourceName]);
   }
-  const json = JSON.stringify(
-    batch.records.map((record) => ({
-      f: record.fingerprint,
-      l: utc(record.loggedAt),
-      q: record.queueId,
-      qa: utc(record.queuedAt),
-      d: record.direction,
-      s: record.sender,
-      r: record.recipient,
-      su: record.subject,
-      sz: record.sizeBytes,
-      st: record.status,
-      rc: record.retryCount,
-      re: record.reason,
-      raw: record.rawLine,
-    })),
-  );
+  const json = JSON.stringify(batch.records.map((record) => ({ ...jsonFields(record), su: record.subject })));
   return sql.execute(INSERT_FROM_JSON, [json, sourceName]);
 }
 
@@ -271,18 +273,7 @@ const INSERT_POSTFIX_FROM_JSON = `INSERT INTO "mail_log_record" (${RECORD_COLUMN
 function insertPostfixRecords(sql: SqlExecutor, sourceName: string, records: PostfixRecord[]): Promise<number> {
   const json = JSON.stringify(
     records.map((record) => ({
-      f: record.fingerprint,
-      l: utc(record.loggedAt),
-      q: record.queueId,
-      qa: utc(record.queuedAt),
-      d: record.direction,
-      s: record.sender,
-      r: record.recipient,
-      sz: record.sizeBytes,
-      st: record.status,
-      rc: record.retryCount,
-      re: record.reason,
-      raw: record.rawLine,
+      ...jsonFields(record),
       dsn: record.dsn,
       relay: record.relay,
       delay: record.delaySeconds,

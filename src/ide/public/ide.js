@@ -159,80 +159,66 @@
         h("button", { type: "button", onClick: props.onLogout }, say(texts, "login.logout")),
       );
     }
-    if (challengeState[0]) {
+    // The two login steps share one form: a field or two, a submit button, what
+    // the step is, and the last error.
+    function field(labelKey, state, inputProps) {
       return h(
-        "form",
-        { className: "mailadmin-login", onSubmit: submit, "aria-label": say(texts, "login.region") },
-        h("strong", null, "mailadmin"),
+        "label",
+        null,
+        say(texts, labelKey),
         h(
-          "label",
-          null,
-          say(texts, "login.code"),
-          h("input", {
-            name: "code",
-            autoComplete: "one-time-code",
-            inputMode: "text",
+          "input",
+          Object.assign({}, inputProps, {
             required: true,
-            autoFocus: true,
-            value: codeState[0],
+            value: state[0],
             onChange: function (event) {
-              codeState[1](event.target.value);
+              state[1](event.target.value);
             },
           }),
         ),
-        h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? say(texts, "login.checking") : say(texts, "login.confirm")),
-        h(
-          "button",
-          {
-            type: "button",
-            onClick: function () {
-              challengeState[1](null);
-              codeState[1]("");
-              errorState[1]("");
-            },
-          },
-          say(texts, "login.cancel"),
-        ),
-        h("span", { className: "mailadmin-login-status" }, say(texts, "login.second_step")),
-        errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
       );
     }
-    return h(
-      "form",
-      { className: "mailadmin-login", onSubmit: submit, "aria-label": say(texts, "login.region") },
-      h("strong", null, "mailadmin"),
-      h(
-        "label",
+    function loginForm(fields, submitKey, busyKey, extraButton, statusKey) {
+      return h.apply(
         null,
-        say(texts, "login.identifier"),
-        h("input", {
-          name: "identifier",
-          autoComplete: "username",
-          required: true,
-          value: identifierState[0],
-          onChange: function (event) {
-            identifierState[1](event.target.value);
+        ["form", { className: "mailadmin-login", onSubmit: submit, "aria-label": say(texts, "login.region") }, h("strong", null, "mailadmin")].concat(fields, [
+          h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? say(texts, busyKey) : say(texts, submitKey)),
+          extraButton,
+          h("span", { className: "mailadmin-login-status" }, say(texts, statusKey)),
+          errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
+        ]),
+      );
+    }
+    if (challengeState[0]) {
+      var cancel = h(
+        "button",
+        {
+          type: "button",
+          onClick: function () {
+            challengeState[1](null);
+            codeState[1]("");
+            errorState[1]("");
           },
-        }),
-      ),
-      h(
-        "label",
-        null,
-        say(texts, "login.password"),
-        h("input", {
-          name: "password",
-          type: "password",
-          autoComplete: "current-password",
-          required: true,
-          value: passwordState[0],
-          onChange: function (event) {
-            passwordState[1](event.target.value);
-          },
-        }),
-      ),
-      h("button", { type: "submit", disabled: busyState[0] }, busyState[0] ? say(texts, "login.submitting") : say(texts, "login.submit")),
-      h("span", { className: "mailadmin-login-status" }, say(texts, "login.not_logged_in")),
-      errorState[0] ? h("span", { className: "mailadmin-login-error", role: "alert" }, errorState[0]) : null,
+        },
+        say(texts, "login.cancel"),
+      );
+      return loginForm(
+        [field("login.code", codeState, { name: "code", autoComplete: "one-time-code", inputMode: "text", autoFocus: true })],
+        "login.confirm",
+        "login.checking",
+        cancel,
+        "login.second_step",
+      );
+    }
+    return loginForm(
+      [
+        field("login.identifier", identifierState, { name: "identifier", autoComplete: "username" }),
+        field("login.password", passwordState, { name: "password", type: "password", autoComplete: "current-password" }),
+      ],
+      "login.submit",
+      "login.submitting",
+      null,
+      "login.not_logged_in",
     );
   }
 
