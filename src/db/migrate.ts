@@ -42,6 +42,11 @@ export async function grantMailServerReads(databaseUrl: string): Promise<void> {
   try {
     const schema = await client.query<{ present: boolean }>(`SELECT to_regnamespace('mailserver_v1') IS NOT NULL AS present`);
     if (!schema.rows[0]?.present) return;
+    // Servers starting together (a rolling start, several-servers.test.ts) grant at
+    // the same time, and two GRANTs on one object fail with "tuple concurrently
+    // updated": one at a time, under a transaction's advisory lock.
+    await client.query("BEGIN");
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('mailadmin.grant-mail-server-reads'))`);
     await client.query(`DO $$
       BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${MAIL_SERVER_ROLE}') THEN
@@ -65,7 +70,9 @@ export async function grantMailServerReads(databaseUrl: string): Promise<void> {
       await client.query(`GRANT USAGE ON SCHEMA "public" TO "${MAIL_SERVER_ROLE}"`);
       await client.query(`GRANT SELECT, INSERT, UPDATE ON "public"."app_password_use" TO "${MAIL_SERVER_ROLE}"`);
     }
+    await client.query("COMMIT");
   } finally {
+    // A failed grant's transaction ends with the connection (rolled back).
     await client.end();
   }
 }

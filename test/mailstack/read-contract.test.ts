@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { Client } from "pg";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { makeAccount, makeWorld } from "../helpers/factories";
+import { grantMailServerReads } from "../../src/db/migrate";
 
 const onPostgres = process.env.TEST_DATABASE_KIND === "postgresql";
 
@@ -76,6 +77,13 @@ describe("the mail servers' read contract (mailserver_v1)", () => {
     expect((await app.gql(suspendDomain, { id: world.domain.id }, world.tokens.support)).errors).toBeUndefined();
     expect(await mailbox(world.admin.address)).toBeUndefined();
     expect(await app.deps.db.$queryRawUnsafe(`SELECT 1 FROM "mailserver_v1"."domains" WHERE "domain" = $1`, world.domain.name)).toEqual([]);
+  });
+
+  it('grants the mail role from several servers starting at once (no "tuple concurrently updated")', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => grantMailServerReads(app.config.DATABASE_URL!)));
+    expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+    const granted = await app.deps.db.$queryRawUnsafe<{ usable: boolean }[]>(`SELECT has_schema_privilege('mailadmin_mailserver', 'mailserver_v1', 'USAGE') AS usable`);
+    expect(granted).toEqual([{ usable: true }]);
   });
 
   it("grants the mail role the views and nothing else", async () => {
