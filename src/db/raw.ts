@@ -56,20 +56,38 @@ export function preparedStatementName(text: string): string {
 // several connections to the embedded database from outside the process).
 const SHARED_SESSION_CODES = new Set(["42P05", "26000"]);
 
-/** The rows of one read statement ($1, $2... for values), sent through the client's pool. */
-export async function rawRows<Row>(db: PrismaClient, text: string, values: unknown[]): Promise<Row[]> {
+async function readRows(db: PrismaClient, text: string, values: unknown[], rowMode: "array" | undefined): Promise<unknown[]> {
   const pool = poolOf(db);
   if (!pool) throw new Error("rawRows needs a client made by createPrismaClient (it reads through its pool)");
+  const query = async (name?: string): Promise<unknown[]> => {
+    const config = name ? { name, text, values, types: rowTypes } : { text, values, types: rowTypes };
+    return rowMode ? (await pool.query<unknown[]>({ ...config, rowMode })).rows : (await pool.query<Record<string, unknown>>(config)).rows;
+  };
   if (preparesStatements(db)) {
     try {
-      return (await pool.query({ name: preparedStatementName(text), text, values, types: rowTypes })).rows as Row[];
+      return await query(preparedStatementName(text));
     } catch (error) {
       if (!SHARED_SESSION_CODES.has((error as { code?: string }).code ?? "")) throw error;
       // From now on unnamed, as on the embedded database.
       stopPreparingStatements(db);
     }
   }
-  return (await pool.query({ text, values, types: rowTypes })).rows as Row[];
+  return await query();
+}
+
+/** The rows of one read statement ($1, $2... for values), sent through the client's pool. */
+export async function rawRows<Row>(db: PrismaClient, text: string, values: unknown[]): Promise<Row[]> {
+  return (await readRows(db, text, values, undefined)) as Row[];
+}
+
+/**
+ * The same, each row an array of its columns' values in the statement's
+ * order: for a caller that builds its own objects from the rows (a page of
+ * domains), which spares pg making one object per row that would be copied
+ * and thrown away.
+ */
+export async function rawArrayRows(db: PrismaClient, text: string, values: unknown[]): Promise<unknown[][]> {
+  return (await readRows(db, text, values, "array")) as unknown[][];
 }
 
 /**
