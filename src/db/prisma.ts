@@ -18,12 +18,23 @@ export interface DatabasePoolOptions {
   statementTimeoutMs?: number;
   /**
    * Whether the reads of db/raw.ts may name their statements (prepared once
-   * per connection; default true). Not on the embedded database: its socket
-   * connections share one session, where a name one connection prepared
-   * clashes with the same name prepared by another. (A clash found later,
-   * behind a pooler in transaction mode say, turns them off too.)
+   * per connection; default true). Where connections share a session (the
+   * embedded database) a name one connection prepared clashes with the same
+   * name prepared by another: see sharedSession. (A clash found later,
+   * behind a pooler in transaction mode say, turns them off.)
    */
   preparedStatements?: boolean;
+  /**
+   * The database is one session that all its connections share (the embedded
+   * one: PGlite behind its socket server). Statements prepared by a
+   * connection outlive it there, and the next connection's client, which
+   * does not know them, would clash with their names (and stop preparing):
+   * each new connection of the pool therefore first drops the session's
+   * prepared statements (DEALLOCATE ALL). Another user of the same session
+   * (a tool on the socket) that had named statements falls back to unnamed
+   * ones, as db/raw.ts does on such a clash.
+   */
+  sharedSession?: boolean;
 }
 
 // The pool behind each client, for the metrics (Prisma does not expose it).
@@ -133,6 +144,8 @@ export function createPrismaClient(databaseUrl: string, poolSize: number | Datab
   // crash the process: the pool replaces it on the next query, and queries
   // that fail in the meantime answer SERVICE_UNAVAILABLE.
   pool.on("error", () => undefined);
+  // Before the instrumentation below: the session's housekeeping is no statement of the application's.
+  if (options.sharedSession) pool.on("connect", (client) => void client.query("DEALLOCATE ALL").catch(() => undefined));
   if (onStatement || statementTimeoutMs) {
     pool.on("connect", (client) => instrumentQueries(client, onStatement, statementTimeoutMs ? statementTimeoutMs + 1_000 : undefined));
   }
