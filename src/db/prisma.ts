@@ -2,7 +2,7 @@
 // a real PostgreSQL alike.
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Socket } from "node:net";
-import { Pool, type PoolClient } from "pg";
+import { Pool, type ClientBase, type PoolClient } from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
 export interface DatabasePoolOptions {
@@ -126,6 +126,11 @@ function releaseBrokenTransactions(factory: PrismaPg): PrismaPg {
   return factory;
 }
 
+/** See DatabasePoolOptions.sharedSession. */
+async function dropSessionStatements(client: ClientBase): Promise<void> {
+  await client.query("DEALLOCATE ALL");
+}
+
 /** `onStatement` sees every SQL statement sent (tests count them to prove lists are batched). */
 export function createPrismaClient(databaseUrl: string, poolSize: number | DatabasePoolOptions, onStatement?: (sql: string) => void): PrismaClient {
   const options = typeof poolSize === "number" ? { max: poolSize } : poolSize;
@@ -139,13 +144,14 @@ export function createPrismaClient(databaseUrl: string, poolSize: number | Datab
     // Notices a peer that vanished without closing (a host down, a partition) on idle connections too.
     keepAlive: true,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    // Awaited before the connection's first query (and before "connect", so tests do not count it).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits onConnect's promise; @types/pg declares it void
+    ...(options.sharedSession ? { onConnect: dropSessionStatements } : {}),
   });
   // An idle connection dropped by the server (a restart, a failover) must not
   // crash the process: the pool replaces it on the next query, and queries
   // that fail in the meantime answer SERVICE_UNAVAILABLE.
   pool.on("error", () => undefined);
-  // Before the instrumentation below: the session's housekeeping is no statement of the application's.
-  if (options.sharedSession) pool.on("connect", (client) => void client.query("DEALLOCATE ALL").catch(() => undefined));
   if (onStatement || statementTimeoutMs) {
     pool.on("connect", (client) => instrumentQueries(client, onStatement, statementTimeoutMs ? statementTimeoutMs + 1_000 : undefined));
   }
