@@ -23,7 +23,8 @@ const config: CodegenConfig = {
         mappers: {
           Domain: `${prisma}#Domain as DomainRow`,
           Account: `${prisma}#Account as AccountRow`,
-          SupportAdmin: `${prisma}#SupportAdmin as SupportAdminRow`,
+          // What authentication reads of a support admin (not its password hash): `me` answers from it.
+          SupportAdmin: "../auth/auth.sql#CallingSupportAdmin as SupportAdminRow",
           AuditEntry: `${prisma}#AuditEntry as AuditEntryRow`,
           MailLogRecord: `${prisma}#MailLogRecord as MailLogRecordRow`,
           StoredRejectedLogLine: `${prisma}#RejectedLogLine as RejectedLogLineRow`,

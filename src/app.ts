@@ -39,11 +39,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     }
     // PGlite is one Postgres session: a single connection keeps transactions apart.
     // The embedded database lives in this process: no timeouts to fail fast on.
+    // Its reads are prepared statements too (planning the page of domains cost PGlite
+    // as much as running it): see DatabasePoolOptions.sharedSession.
     const db = createPrismaClient(
       databaseUrl,
-      embedded
-        ? { max: 1, preparedStatements: false }
-        : { max: config.DB_POOL_MAX, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
+      embedded ? { max: 1, sharedSession: true } : { max: config.DB_POOL_MAX, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
     );
     const metrics = new Metrics({ processMetrics: true });
     const now = () => new Date();

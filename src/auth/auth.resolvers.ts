@@ -7,7 +7,7 @@ import { supportRoleOf } from "./principal";
 
 export const authResolvers = {
   Query: {
-    me: (_: unknown, __: unknown, context: GraphQLContext) => principalObject(context, principalOf(context)),
+    me: (_: unknown, __: unknown, context: GraphQLContext) => principalObject(context, principalOf(context), { asAuthenticated: true }),
   },
   Mutation: {
     login: async (_: unknown, args: { identifier: string; password: string }, context: GraphQLContext) => {

@@ -33,8 +33,26 @@ export function accountRowOf(row: CallingAccountRow): Account {
   return account;
 }
 
-export async function supportAdminById(db: PrismaClient, id: string): Promise<SupportAdmin | undefined> {
-  return (await rawRows<SupportAdmin>(db, `SELECT * FROM "support_admin" WHERE "id" = $1`, [id]))[0];
+/**
+ * A support admin as authentication reads it on every request: what decides
+ * whether it may act and what `me` shows of it, not its password hash (nor
+ * when its row last changed).
+ */
+export type CallingSupportAdmin = Omit<SupportAdmin, "passwordHash" | "updatedAt">;
+const CALLING_SUPPORT_ADMIN_COLUMNS = [
+  "id",
+  "username",
+  "displayName",
+  "level",
+  "disabledAt",
+  "tokenVersion",
+  "createdAt",
+  "language",
+] as const satisfies readonly (keyof CallingSupportAdmin)[];
+const CALLING_SUPPORT_ADMIN_BY_ID = `SELECT ${CALLING_SUPPORT_ADMIN_COLUMNS.map((column) => `"${column}"`).join(", ")} FROM "support_admin" WHERE "id" = $1`;
+
+export async function supportAdminById(db: PrismaClient, id: string): Promise<CallingSupportAdmin | undefined> {
+  return (await rawRows<CallingSupportAdmin>(db, CALLING_SUPPORT_ADMIN_BY_ID, [id]))[0];
 }
 
 export async function supportAdminByUsername(db: PrismaClient, username: string): Promise<SupportAdmin | undefined> {

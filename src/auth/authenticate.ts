@@ -63,6 +63,7 @@ export async function authenticate(
         ...(enrollOnly ? { enrollOnly } : {}),
       },
       language: admin.language,
+      supportAdmin: admin,
     };
   }
   const account = await callingAccountById(db, sub);

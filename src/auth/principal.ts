@@ -2,6 +2,7 @@
 // (authenticate.ts reads them from the database on every request).
 import type { Account } from "../generated/prisma/client";
 import type { ApiTokenUse } from "./api-tokens";
+import type { CallingSupportAdmin } from "./auth.sql";
 
 export type Role = "SUPPORT_ADMIN" | "SUPPORT_READONLY" | "DOMAIN_ADMIN" | "USER";
 
@@ -58,6 +59,8 @@ export type Authentication =
       principal: Principal;
       /** The calling account's row, read with it (a request's loaders start with it). */
       account?: { row: Account; isAdmin: boolean };
+      /** The calling support admin's row as authentication read it (`me` answers from it). */
+      supportAdmin?: CallingSupportAdmin;
       /** The caller's saved language (src/i18n), read with it: answers never query for it, even with the database down. */
       language?: string | null;
     }

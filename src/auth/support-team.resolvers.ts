@@ -1,6 +1,6 @@
 // The support team's operations: support accounts, two-factor login and login sessions.
 import type { Resolvers } from "../generated/graphql";
-import type { SupportAdmin } from "../generated/prisma/client";
+import type { CallingSupportAdmin } from "./auth.sql";
 import type { GraphQLContext } from "../graphql/context";
 import { callerOf, sessionRequestOf } from "../graphql/context";
 import { principalObject } from "../graphql/principal-object";
@@ -36,9 +36,9 @@ export const supportTeamResolvers = {
     endAllSessions: (_, args, context) => endAllSessions(context.deps, callerOf(context), args.principalId),
   },
   SupportAdmin: {
-    status: (admin: SupportAdmin) => supportAdminStatus(admin),
+    status: (admin: CallingSupportAdmin) => supportAdminStatus(admin),
     totpEnabled,
-    lastActiveAt: async (admin: SupportAdmin, _: unknown, context: GraphQLContext) => (await lastActiveOf(context.deps, [admin.id])).get(admin.id) ?? null,
+    lastActiveAt: async (admin: CallingSupportAdmin, _: unknown, context: GraphQLContext) => (await lastActiveOf(context.deps, [admin.id])).get(admin.id) ?? null,
   },
   Account: {
     totpEnabled,

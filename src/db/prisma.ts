@@ -2,7 +2,7 @@
 // a real PostgreSQL alike.
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Socket } from "node:net";
-import { Pool, type PoolClient } from "pg";
+import { Pool, type ClientBase, type PoolClient } from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
 export interface DatabasePoolOptions {
@@ -18,12 +18,23 @@ export interface DatabasePoolOptions {
   statementTimeoutMs?: number;
   /**
    * Whether the reads of db/raw.ts may name their statements (prepared once
-   * per connection; default true). Not on the embedded database: its socket
-   * connections share one session, where a name one connection prepared
-   * clashes with the same name prepared by another. (A clash found later,
-   * behind a pooler in transaction mode say, turns them off too.)
+   * per connection; default true). Where connections share a session (the
+   * embedded database) a name one connection prepared clashes with the same
+   * name prepared by another: see sharedSession. (A clash found later,
+   * behind a pooler in transaction mode say, turns them off.)
    */
   preparedStatements?: boolean;
+  /**
+   * The database is one session that all its connections share (the embedded
+   * one: PGlite behind its socket server). Statements prepared by a
+   * connection outlive it there, and the next connection's client, which
+   * does not know them, would clash with their names (and stop preparing):
+   * each new connection of the pool therefore first drops the session's
+   * prepared statements (DEALLOCATE ALL). Another user of the same session
+   * (a tool on the socket) that had named statements falls back to unnamed
+   * ones, as db/raw.ts does on such a clash.
+   */
+  sharedSession?: boolean;
 }
 
 // The pool behind each client, for the metrics (Prisma does not expose it).
@@ -115,6 +126,11 @@ function releaseBrokenTransactions(factory: PrismaPg): PrismaPg {
   return factory;
 }
 
+/** See DatabasePoolOptions.sharedSession. */
+async function dropSessionStatements(client: ClientBase): Promise<void> {
+  await client.query("DEALLOCATE ALL");
+}
+
 /** `onStatement` sees every SQL statement sent (tests count them to prove lists are batched). */
 export function createPrismaClient(databaseUrl: string, poolSize: number | DatabasePoolOptions, onStatement?: (sql: string) => void): PrismaClient {
   const options = typeof poolSize === "number" ? { max: poolSize } : poolSize;
@@ -128,6 +144,9 @@ export function createPrismaClient(databaseUrl: string, poolSize: number | Datab
     // Notices a peer that vanished without closing (a host down, a partition) on idle connections too.
     keepAlive: true,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    // Awaited before the connection's first query (and before "connect", so tests do not count it).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits onConnect's promise; @types/pg declares it void
+    ...(options.sharedSession ? { onConnect: dropSessionStatements } : {}),
   });
   // An idle connection dropped by the server (a restart, a failover) must not
   // crash the process: the pool replaces it on the next query, and queries

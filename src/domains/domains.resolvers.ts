@@ -14,7 +14,9 @@ import {
   findDomain,
   listDomains,
   reassignDomainAdmin,
+  ADMIN_BRIEF_COLUMNS,
   ADMIN_LIST_COLUMNS,
+  DOMAIN_BRIEF_COLUMNS,
   DOMAIN_LIST_COLUMNS,
   type ColumnSet,
   updateDomain,
@@ -30,10 +32,22 @@ const USAGE_FIELDS = ["accountCount", "allocatedQuotaMb", "usedMb"] as const;
 // ColumnSet): each a column of that set, or resolved without the row's other
 // columns (totals, relations by id). A field not named here, such as
 // lastDnsCheck or mailLog, has the page read every column.
+// The same for the "brief" sets: the administrator's loginName is its address, its role is read by its id.
 const DOMAIN_FIELDS_OF_LIST = new Set<string>(["__typename", ...DOMAIN_LIST_COLUMNS, ...USAGE_FIELDS, "admin", "accounts"]);
 const ACCOUNT_FIELDS_OF_LIST = new Set<string>(["__typename", ...ADMIN_LIST_COLUMNS, "loginName", "role", "domain"]);
+const DOMAIN_FIELDS_OF_BRIEF = new Set<string>(["__typename", ...DOMAIN_BRIEF_COLUMNS, ...USAGE_FIELDS, "admin", "accounts"]);
+const ACCOUNT_FIELDS_OF_BRIEF = new Set<string>(["__typename", ...ADMIN_BRIEF_COLUMNS, "loginName", "role"]);
 
-const columnSetFor = (fields: Iterable<string>, ofList: Set<string>): ColumnSet => ([...fields].every((field) => ofList.has(field)) ? "list" : "all");
+/** The smallest column set that answers every one of these fields. */
+function columnSetFor(fields: Iterable<string>, ofBrief: Set<string>, ofList: Set<string>): ColumnSet {
+  let set: ColumnSet = "brief";
+  for (const field of fields) {
+    if (ofBrief.has(field)) continue;
+    if (!ofList.has(field)) return "all";
+    set = "list";
+  }
+  return set;
+}
 
 function usageOf(domain: ListedDomain, context: GraphQLContext, field: (typeof USAGE_FIELDS)[number]): number | Promise<number> {
   const usage = domain.preloaded?.usage;
@@ -54,8 +68,8 @@ export const domainResolvers = {
       const fields = selectedNodeFields(info);
       const adminFields = fields.get("admin");
       const page = await listDomains(context.deps, principalOf(context), args, {
-        columns: columnSetFor(fields.keys(), DOMAIN_FIELDS_OF_LIST),
-        admin: adminFields ? columnSetFor(subFieldNames(adminFields, info), ACCOUNT_FIELDS_OF_LIST) : undefined,
+        columns: columnSetFor(fields.keys(), DOMAIN_FIELDS_OF_BRIEF, DOMAIN_FIELDS_OF_LIST),
+        admin: adminFields ? columnSetFor(subFieldNames(adminFields, info), ACCOUNT_FIELDS_OF_BRIEF, ACCOUNT_FIELDS_OF_LIST) : undefined,
         usage: USAGE_FIELDS.some((field) => fields.has(field)),
       });
       for (const domain of page.nodes) {

@@ -13,7 +13,7 @@ import { BadInputError, ConflictError, NotFoundError, QuotaExceededError } from 
 import { message } from "../i18n/messages";
 import { isUniqueViolation } from "../shared/db-errors";
 import { toConnection, type Connection } from "../shared/connection";
-import { pageTotal, rawRows } from "../db/raw";
+import { pageTotal, rawArrayRows } from "../db/raw";
 import { algorithmsFor, generateKeyPairs, storeKeys } from "../dkim/dkim.service";
 import { checkSetupRequirements, parseDkimPublicKey, parseWebServerAddress } from "../dns/dns.input";
 import {
@@ -160,12 +160,13 @@ export interface DomainListQuery {
 }
 
 /**
- * Which columns of its rows a page reads: "list", the columns a list of
- * domains shows, or "all". Two sets rather than exactly the fields asked:
- * each statement text is a prepared statement on every connection
- * (src/db/raw.ts), so the texts must stay few.
+ * Which columns of its rows a page reads: "brief", what a list of domains
+ * shows at a glance (the support IDE's domain search, the portal's front
+ * page), "list", the columns a list of domains shows, or "all". A few sets
+ * rather than exactly the fields asked: each statement text is a prepared
+ * statement on every connection (src/db/raw.ts), so the texts must stay few.
  */
-export type ColumnSet = "list" | "all";
+export type ColumnSet = "brief" | "list" | "all";
 
 // What a list shows. The rest of a domain row (the stored DNS check, a JSON
 // document of a few KiB once checked, the DKIM key, the timestamps) is most
@@ -183,6 +184,9 @@ export const DOMAIN_LIST_COLUMNS = [
 ] as const satisfies readonly (keyof Domain)[];
 // The administrator as a list shows it; "all" is every column but the password hash, which no page shows.
 export const ADMIN_LIST_COLUMNS = ["id", "domainId", "localPart", "address", "displayName", "status", "quotaMb", "usedMb"] as const satisfies readonly (keyof Account)[];
+// A brief list: a domain's name, state and limits, its administrator's address and name.
+export const DOMAIN_BRIEF_COLUMNS = ["id", "name", "unicodeName", "status", "quotaMb", "maxAccounts"] as const satisfies readonly (keyof Domain)[];
+export const ADMIN_BRIEF_COLUMNS = ["id", "address", "displayName"] as const satisfies readonly (keyof Account)[];
 
 /** What a page of domains may bring along, read in the page's own statement. */
 export interface DomainPageExtras {
@@ -196,32 +200,42 @@ export interface DomainPageExtras {
 /** A domain of a list, with the extras its page asked for (the resolvers use them without a query of their own). */
 export type ListedDomain = Domain & { preloaded?: { admin?: Account; usage?: DomainUsage } };
 
-const DOMAIN_FIELDS: Record<ColumnSet, readonly string[]> = { list: DOMAIN_LIST_COLUMNS, all: Object.values(Prisma.DomainScalarFieldEnum) };
+const DOMAIN_FIELDS: Record<ColumnSet, readonly string[]> = { brief: DOMAIN_BRIEF_COLUMNS, list: DOMAIN_LIST_COLUMNS, all: Object.values(Prisma.DomainScalarFieldEnum) };
 const ADMIN_FIELDS: Record<ColumnSet, readonly string[]> = {
+  brief: ADMIN_BRIEF_COLUMNS,
   list: ADMIN_LIST_COLUMNS,
   all: Object.values(Prisma.AccountScalarFieldEnum).filter((field) => field !== "passwordHash"),
 };
-// The select lists of each set, made once. The administrator's columns come with the page as "admin.<field>".
-const DOMAIN_SELECT: Record<ColumnSet, string> = { list: DOMAIN_LIST_COLUMNS.map((field) => `"${field}"`).join(", "), all: "*" };
-const adminSelect = (set: ColumnSet) => ADMIN_FIELDS[set].map((field) => `a."${field}" AS "admin.${field}"`).join(", ");
-const ADMIN_SELECT: Record<ColumnSet, string> = { list: adminSelect("list"), all: adminSelect("all") };
+// The select lists of each set, made once, every column named: the rows come
+// as arrays (rawArrayRows), read by position. The page's columns first, then
+// its total, then the administrator's, then the usage totals.
+const selectOf = (fields: readonly string[], table: string) => fields.map((field) => `${table}."${field}"`).join(", ");
+const COLUMN_SETS: readonly ColumnSet[] = ["brief", "list", "all"];
+const DOMAIN_SELECT = Object.fromEntries(COLUMN_SETS.map((set) => [set, selectOf(DOMAIN_FIELDS[set], `"domain"`)])) as Record<ColumnSet, string>;
+const PAGE_SELECT = Object.fromEntries(COLUMN_SETS.map((set) => [set, selectOf(DOMAIN_FIELDS[set], "page")])) as Record<ColumnSet, string>;
+const ADMIN_SELECT = Object.fromEntries(COLUMN_SETS.map((set) => [set, selectOf(ADMIN_FIELDS[set], "a")])) as Record<ColumnSet, string>;
+const ADMIN_ID_INDEX = Object.fromEntries(COLUMN_SETS.map((set) => [set, ADMIN_FIELDS[set].indexOf("id")])) as Record<ColumnSet, number>;
 
-// Counts and sums come as bigint, which pg gives as text.
-type PageRow = Domain & { totalCount: string; pageAccountCount?: string | null; pageAllocatedQuotaMb?: string | null; pageUsedMb?: string | null } & Record<string, unknown>;
-
-function listedDomain(row: PageRow, columns: ColumnSet, admin: ColumnSet | undefined, usage: boolean): ListedDomain {
-  // Field by field from known lists: a page of 50 rows is read on every portal visit.
+/** One row of a page (see listDomains' statement): built field by field by position, a page of 50 rows is read on every portal visit. */
+function listedDomain(row: unknown[], columns: ColumnSet, admin: ColumnSet | undefined, usage: boolean): ListedDomain {
+  const domainFields = DOMAIN_FIELDS[columns];
   const domain: Record<string, unknown> = {};
-  for (const field of DOMAIN_FIELDS[columns]) domain[field] = row[field];
+  for (let index = 0; index < domainFields.length; index++) domain[domainFields[index]!] = row[index];
   if (!admin && !usage) return domain as Domain;
+  // After the domain's columns: its total (read once, from the first row), then the administrator's.
+  let at = domainFields.length + 1;
   const preloaded: NonNullable<ListedDomain["preloaded"]> = {};
-  if (admin && row["admin.id"] != null) {
-    const account: Record<string, unknown> = {};
-    for (const field of ADMIN_FIELDS[admin]) account[field] = row[`admin.${field}`];
-    preloaded.admin = account as Account;
+  if (admin) {
+    const adminFields = ADMIN_FIELDS[admin];
+    if (row[at + ADMIN_ID_INDEX[admin]] != null) {
+      const account: Record<string, unknown> = {};
+      for (let index = 0; index < adminFields.length; index++) account[adminFields[index]!] = row[at + index];
+      preloaded.admin = account as Account;
+    }
+    at += adminFields.length;
   }
   if (usage) {
-    preloaded.usage = usageOfRow({ accountCount: row.pageAccountCount, allocatedQuotaMb: row.pageAllocatedQuotaMb, usedMb: row.pageUsedMb });
+    preloaded.usage = usageOfRow({ accountCount: row[at] as string | null, allocatedQuotaMb: row[at + 1] as string | null, usedMb: row[at + 2] as string | null });
   }
   return Object.assign(domain as Domain, { preloaded });
 }
@@ -255,10 +269,10 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
   const columns = extras.columns ?? "all";
   const admin = extras.admin;
   const usage = extras.usage ?? false;
-  const rows = await rawRows<PageRow>(
+  const rows = await rawArrayRows(
     deps.db,
     `WITH page AS (SELECT ${DOMAIN_SELECT[columns]} FROM "domain" WHERE ${pageFilter} ORDER BY "name" LIMIT ${param(first + 1)})
-     SELECT page.*, (SELECT count(*) FROM "domain" WHERE ${filter}) AS "totalCount"
+     SELECT ${PAGE_SELECT[columns]}, (SELECT count(*) FROM "domain" WHERE ${filter}) AS "totalCount"
        ${admin ? `, ${ADMIN_SELECT[admin]}` : ""}
        ${usage ? `, u."accountCount" AS "pageAccountCount", u."allocatedQuotaMb" AS "pageAllocatedQuotaMb", u."usedMb" AS "pageUsedMb"` : ""}
      FROM page
@@ -267,7 +281,9 @@ export async function listDomains(deps: Pick<ServiceDeps, "db">, principal: Prin
      ORDER BY page."name"`,
     values,
   );
-  const totalCount = await pageTotal(deps.db, rows, { table: "domain", filter, filterValues: values.slice(0, filterValues), afterCursor: afterName !== undefined });
+  // Counts come as bigint, which pg gives as text.
+  const totals = rows.length > 0 ? [{ totalCount: rows[0]![DOMAIN_FIELDS[columns].length] as string }] : [];
+  const totalCount = await pageTotal(deps.db, totals, { table: "domain", filter, filterValues: values.slice(0, filterValues), afterCursor: afterName !== undefined });
   return toConnection(
     rows.map((row) => listedDomain(row, columns, admin, usage)),
     first,

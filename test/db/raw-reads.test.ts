@@ -100,6 +100,29 @@ describe("reads through the pg pool", () => {
     }
   });
 
+  it("keeps preparing where connections share one session (the embedded database): a new connection drops the names an earlier one left", async () => {
+    const text = `SELECT count(*)::int AS "domains" FROM "domain" WHERE "name" <> $1 AND "name" <> 'shared-session.example'`;
+    const clients = [
+      createPrismaClient(process.env.DATABASE_URL!, { max: 1, sharedSession: true }),
+      createPrismaClient(process.env.DATABASE_URL!, { max: 1, sharedSession: true }),
+    ];
+    try {
+      // On the embedded database the first client's statement outlives its use in the one session: without
+      // sharedSession the second client would clash with its name and stop preparing.
+      for (const db of clients) {
+        const [row] = await rawRows<{ domains: number }>(db, text, ["nowhere.example"]);
+        expect(row!.domains).toBe(await app.deps.db.domain.count());
+        expect(preparesStatements(db)).toBe(true);
+      }
+    } finally {
+      for (const db of clients) {
+        await db.$disconnect();
+        const pool = poolOf(db)!;
+        if (!pool.ending) await pool.end();
+      }
+    }
+  });
+
   it("authenticates an account with its row and role in one statement", async () => {
     const { domain, admin } = await makeDomain(app);
     const user = await makeAccount(app, domain);

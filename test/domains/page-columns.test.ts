@@ -63,6 +63,20 @@ describe("the columns a page of domains reads", () => {
         expect({ selection, node }).toEqual({ selection, node: one.domain });
       }
     }
+    // Whole pages that the brief column sets answer (the support IDE's domain search, bench:http's page), and a brief
+    // page with one field of the "list" set: as the domain query answers them, field for field.
+    for (const selection of [
+      "id name unicodeName status quotaMb maxAccounts accountCount allocatedQuotaMb usedMb admin { id address }",
+      "id name status quotaMb maxAccounts accountCount allocatedQuotaMb usedMb admin { __typename id address displayName loginName role }",
+      "id name status dnsSetup admin { id address domain { name } }",
+    ]) {
+      const page = await ask(`query($search: String) { domains(search: $search) { totalCount nodes { ${selection} } } }`);
+      expect(page.domains.totalCount).toBe(2);
+      for (const node of page.domains.nodes) {
+        const one = await ask(`query($name: String!) { domain(name: $name) { ${selection} } }`, { name: node.name });
+        expect({ selection, node }).toEqual({ selection, node: one.domain });
+      }
+    }
     // The selections above did reach the columns outside a list's: the stored check and the web server.
     const full = await ask(`query($search: String) { domains(search: $search) { nodes { name webServerAddress lastDnsCheck { checkedAt } admin { createdAt } } } }`);
     expect(full.domains.nodes[0]).toMatchObject({ webServerAddress: "192.0.2.10", lastDnsCheck: { checkedAt: "2026-11-01T02:03:04.005Z" } });

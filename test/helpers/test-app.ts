@@ -68,7 +68,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   const logger = createLogger(config.LOG_LEVEL, sink);
   const embedded = process.env.TEST_DATABASE_KIND === "pglite";
   const statements: string[] = [];
-  const db = createPrismaClient(config.DATABASE_URL!, embedded ? { max: 1, preparedStatements: false } : 4, (sql) => statements.push(sql));
+  const db = createPrismaClient(config.DATABASE_URL!, embedded ? { max: 1, sharedSession: true } : 4, (sql) => statements.push(sql));
   const now = () => new Date();
   const deps: AppDeps = {
     db,
