@@ -39,8 +39,8 @@ const rowTypes: CustomTypesConfig = {
 // Each text is a named prepared statement (see DatabasePoolOptions
 // preparedStatements and sharedSession): a connection parses and plans it
 // once (planning a page of domains costs the database about as much as running
-// it; on the embedded database, 2 of the 4 ms of its statement). Texts must therefore come from a bounded set: values go in $n, never
-// into the text.
+// it; on the embedded database, 2 of the 4 ms of its statement). Texts must
+// therefore come from a bounded set: values go in $n, never into the text.
 const statementNames = new Map<string, string>();
 export function preparedStatementName(text: string): string {
   let name = statementNames.get(text);

@@ -4,8 +4,9 @@
 // rate limits). Asked with Accept-Language zh-TW the message is Chinese (Han
 // characters, no run of English words once the values are taken out) and the
 // code and field are those of the English answer, whose text is unchanged.
-import { startTestApp, type GraphQLResponse, type TestApp } from "../helpers/test-app";
-import { makeWorld, PASSWORD, supportAdmin, tokenFor, uniqueName } from "../helpers/factories";
+import type { GraphQLResponse, TestApp } from "../helpers/test-app";
+import { useTestApp } from "../helpers/use-test-app";
+import { makeWorld, PASSWORD, tokenFor, uniqueName } from "../helpers/factories";
 import { apiTokenOf } from "../helpers/api-tokens";
 
 const ZH = { "accept-language": "zh-TW" };
@@ -40,12 +41,10 @@ describe("the services' messages in zh-TW", () => {
   let app: TestApp;
   let support: string;
   let world: Awaited<ReturnType<typeof makeWorld>>;
+  useTestApp((started) => ({ app, support } = started));
   beforeAll(async () => {
-    app = await startTestApp();
-    support = await tokenFor(app, await supportAdmin(app));
     world = await makeWorld(app);
   });
-  afterAll(() => app.close());
 
   it("the policy's refusals: a domain administrator, a user, read-only support", async () => {
     const createDomain = `mutation($name: String!) { createDomain(input: { name: $name }) { domain { id } } }`;
@@ -223,10 +222,7 @@ describe("the services' messages in zh-TW", () => {
 
 describe("rate limits in zh-TW", () => {
   let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: "1", RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" });
-  });
-  afterAll(() => app.close());
+  useTestApp((started) => ({ app } = started), { RATE_LIMIT_LOGIN_PER_MINUTE: "1", RATE_LIMIT_PER_CLIENT_PER_MINUTE: "4" });
 
   it("writes the login and client limits in the request's language, with the same extensions", async () => {
     const login = `mutation { login(identifier: "nobody@zh-limit.example", password: "wrong password!") { token } }`;
