@@ -4,7 +4,7 @@
 // channel through which the benchmark asks for the process's memory and for a
 // clean stop. A separate process keeps the load generator's CPU and heap out
 // of the server's figures.
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { loadConfig } from "../src/config";
 import { createLogger } from "../src/logger";
 import { startApp } from "../src/app";
@@ -13,7 +13,7 @@ export type ServerMessage =
   | { type: "listening"; port: number }
   | { type: "memory"; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number }
   | { type: "eventLoop"; p50Ms: number; p99Ms: number; maxMs: number }
-  | { type: "gc"; count: number; totalMs: number; maxMs: number; pauses: number[] }
+  | { type: "gc"; count: number; totalMs: number; maxMs: number; pauses: number[]; minorMaxMs: number; majorCount: number; majorMaxMs: number }
   | { type: "stopped" };
 
 export type ControlMessage = { type: "memory"; collectGarbage: boolean } | { type: "eventLoop"; reset: boolean } | { type: "gc"; reset: boolean } | { type: "stop" };
@@ -32,9 +32,18 @@ async function main(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   // The garbage collector's pauses (each stops the event loop for its duration).
+  // By kind: a scavenge of the young generation (minor) is paid by the bytes a
+  // request allocates; the rest (mark-compact, its incremental steps, weak
+  // callbacks: "major") by what the process keeps.
   let pauses: number[] = [];
+  let minor: number[] = [];
+  let major: number[] = [];
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) pauses.push(entry.duration);
+    for (const entry of list.getEntries()) {
+      pauses.push(entry.duration);
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      (kind === constants.NODE_PERFORMANCE_GC_MINOR ? minor : major).push(entry.duration);
+    }
   }).observe({ entryTypes: ["gc"] });
 
   process.on("message", (message: ControlMessage) => {
@@ -44,8 +53,17 @@ async function main(): Promise<void> {
       if (message.reset) loopDelay.reset();
     } else if (message.type === "gc") {
       const ms = (value: number) => Math.round(value * 100) / 100;
-      send({ type: "gc", count: pauses.length, totalMs: ms(pauses.reduce((sum, pause) => sum + pause, 0)), maxMs: ms(Math.max(0, ...pauses)), pauses: pauses.map(ms) });
-      if (message.reset) pauses = [];
+      send({
+        type: "gc",
+        count: pauses.length,
+        totalMs: ms(pauses.reduce((sum, pause) => sum + pause, 0)),
+        maxMs: ms(Math.max(0, ...pauses)),
+        pauses: pauses.map(ms),
+        minorMaxMs: ms(Math.max(0, ...minor)),
+        majorCount: major.length,
+        majorMaxMs: ms(Math.max(0, ...major)),
+      });
+      if (message.reset) [pauses, minor, major] = [[], [], []];
     } else if (message.type === "memory") {
       // After a full collection the heap figure is what is really kept alive,
       // which is what a leak would grow; started with --expose-gc.

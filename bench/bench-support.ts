@@ -259,7 +259,7 @@ export interface BenchServer {
   /** The server's event-loop delay since the last reset (monitorEventLoopDelay), then reset. */
   eventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
   /** The garbage collector's pauses since the last call (PerformanceObserver "gc"), each in ms. */
-  gcPauses(): Promise<{ count: number; totalMs: number; maxMs: number; pauses: number[] }>;
+  gcPauses(): Promise<{ count: number; totalMs: number; maxMs: number; pauses: number[]; minorMaxMs: number; majorCount: number; majorMaxMs: number }>;
   /** CPU time the server process has used so far, in seconds (Linux /proc; NaN elsewhere). */
   cpuSeconds(): number;
   /** Lines the server logged at level error or above so far. */
@@ -357,8 +357,8 @@ export async function startBenchServer(work: string, env: Record<string, string>
       return { p50Ms, p99Ms, maxMs };
     },
     async gcPauses() {
-      const { count, totalMs, maxMs, pauses } = await ask({ type: "gc", reset: true }, "gc");
-      return { count, totalMs, maxMs, pauses };
+      const { count, totalMs, maxMs, pauses, minorMaxMs, majorCount, majorMaxMs } = await ask({ type: "gc", reset: true }, "gc");
+      return { count, totalMs, maxMs, pauses, minorMaxMs, majorCount, majorMaxMs };
     },
     errorLines() {
       return readFileSync(logPath, "utf8")

@@ -358,6 +358,10 @@ interface Paced {
   gcPausesPerSecond: number;
   gcMsPerSecond: number;
   gcMaxMs: number;
+  /** The longest scavenge, and the major collections (mark-compact and its steps): how many, the longest. */
+  gcMinorMaxMs: number;
+  gcMajorCount: number;
+  gcMajorMaxMs: number;
   failures: number;
 }
 
@@ -444,6 +448,9 @@ async function pacedRun(pid: number, url: string, body: string, headers: Record<
       gcPausesPerSecond: gc ? round(gc.count / seconds, 1) : NaN,
       gcMsPerSecond: gc ? round(gc.totalMs / seconds, 2) : NaN,
       gcMaxMs: gc?.maxMs ?? NaN,
+      gcMinorMaxMs: gc?.minorMaxMs ?? NaN,
+      gcMajorCount: gc?.majorCount ?? NaN,
+      gcMajorMaxMs: gc?.majorMaxMs ?? NaN,
     };
   } finally {
     agent.destroy();
@@ -592,11 +599,11 @@ async function main() {
       );
     }
     process.stdout.write(
-      `\n| mailadmin, paced ${rate} req/s | p50 ms | p99 ms | max ms | server CPU ms/req | generator late p99 ms | event-loop delay p99 / max ms | GC pauses/s, ms/s, longest ms |\n` +
-        `| --- | --- | --- | --- | --- | --- | --- | --- |\n`,
+      `\n| mailadmin, paced ${rate} req/s | p50 ms | p99 ms | max ms | server CPU ms/req | generator late p99 ms | event-loop delay p99 / max ms | GC pauses/s, ms/s, longest ms | longest scavenge ms; major collections: count, longest ms |\n` +
+        `| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n`,
     );
     const tailRow = (label: string, run: { [K in keyof Paced]: number }) =>
-      `| ${label} | ${run.p50Ms} | ${run.p99Ms} | ${run.maxMs} | ${run.serverCpuMs} | ${run.lateP99Ms} | ${run.loopP99Ms} / ${run.loopMaxMs} | ${run.gcPausesPerSecond}, ${run.gcMsPerSecond}, ${run.gcMaxMs} |\n`;
+      `| ${label} | ${run.p50Ms} | ${run.p99Ms} | ${run.maxMs} | ${run.serverCpuMs} | ${run.lateP99Ms} | ${run.loopP99Ms} / ${run.loopMaxMs} | ${run.gcPausesPerSecond}, ${run.gcMsPerSecond}, ${run.gcMaxMs} | ${run.gcMinorMaxMs}; ${run.gcMajorCount}, ${run.gcMajorMaxMs} |\n`;
     process.stdout.write(tailRow("the page (support)", reference.paced));
     process.stdout.write(tailRow("`me`", me));
     process.stdout.write(`${tailRow("one account's log today", log)}\n`);

@@ -1,24 +1,24 @@
 // Who is calling, read from the database on every request (one statement for
-// a login token), so that a suspension, a role change or a revoked token
+// a login token, its session included), so that a suspension, a role change or a revoked token
 // takes effect at once; an API token's principal is its creator's.
 import { timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { TokenService } from "./tokens";
 import { bearerToken, type AuthFailure, type Authentication } from "./principal";
 import { LAST_USE_RESOLUTION_MS, TOKEN_FORM, hashApiToken, looksLikeApiToken, prefixOf, type ApiTokenUse } from "./api-tokens";
-import { accountRowOf, callingAccountById, sessionStateById, supportAdminById } from "./auth.sql";
+import { accountRowOf, callingAccountWithSession, supportAdminWithSession, type SessionState } from "./auth.sql";
 import { supportRoleOf } from "./principal";
 
 /** A session's last use is written at most this often (like an API token's). */
 const SESSION_LAST_USE_RESOLUTION_MS = 60_000;
 
 /**
- * Whether the login session a token names is still open; records its use at
- * most once a minute (a conditional update, so that concurrent requests write once).
+ * Whether the login session a token names (read with its principal) is still
+ * open; records its use at most once a minute (a conditional update, so that
+ * concurrent requests write once).
  */
-async function sessionRefusal(db: PrismaClient, sid: string | undefined, principalId: string, options: { now?: () => Date }): Promise<AuthFailure | null> {
+async function sessionRefusal(db: PrismaClient, sid: string | undefined, session: SessionState | null, principalId: string, options: { now?: () => Date }): Promise<AuthFailure | null> {
   if (!sid) return null;
-  const session = await sessionStateById(db, sid);
   if (!session || session.principalId !== principalId) return "invalid";
   const now = (options.now ?? (() => new Date()))();
   if (session.endedAt) return "session_ended";
@@ -45,11 +45,12 @@ export async function authenticate(
   if ("error" in verified) return { principal: null, failure: verified.error };
   const { sub, kind, ver, sid, enrollOnly } = verified.claims;
   if (kind === "support") {
-    const admin = await supportAdminById(db, sub);
-    if (!admin) return { principal: null, failure: "invalid" };
+    const read = await supportAdminWithSession(db, sub, sid);
+    if (!read) return { principal: null, failure: "invalid" };
+    const admin = read.row;
     if (admin.tokenVersion !== ver) return { principal: null, failure: "revoked" };
     if (admin.disabledAt) return { principal: null, failure: "disabled" };
-    const sessionFailure = await sessionRefusal(db, sid, admin.id, options);
+    const sessionFailure = await sessionRefusal(db, sid, read.session, admin.id, options);
     if (sessionFailure) return { principal: null, failure: sessionFailure };
     return {
       principal: {
@@ -66,11 +67,12 @@ export async function authenticate(
       supportAdmin: admin,
     };
   }
-  const account = await callingAccountById(db, sub);
-  if (!account) return { principal: null, failure: "invalid" };
+  const read = await callingAccountWithSession(db, sub, sid);
+  if (!read) return { principal: null, failure: "invalid" };
+  const account = read.row;
   if (account.tokenVersion !== ver) return { principal: null, failure: "revoked" };
   if (account.status !== "ACTIVE" || account.domainStatus !== "ACTIVE") return { principal: null, failure: "suspended" };
-  const sessionFailure = await sessionRefusal(db, sid, account.id, options);
+  const sessionFailure = await sessionRefusal(db, sid, read.session, account.id, options);
   if (sessionFailure) return { principal: null, failure: sessionFailure };
   const { isAdmin } = account;
   return {

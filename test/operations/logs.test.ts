@@ -111,7 +111,8 @@ describe("structured logs", () => {
       }),
     );
     expect(get.response.status).toBe(200);
-    expect(get.lines.find((line) => line.msg === "incoming request")).toMatchObject({ req: { method: "GET", url: "/graphql" } });
+    // One line per request, once answered, with the request's summary and the status.
+    expect(get.lines.find((line) => line.msg === "request completed")).toMatchObject({ req: { method: "GET", url: "/graphql" }, res: { statusCode: 200 } });
 
     // A masked internal error: a domain whose administrator vanished behind the API's back.
     const broken = await makeDomain(app);

@@ -78,4 +78,26 @@ describe("login sessions", () => {
     expect(errorCode(await app.gql(`{ me { id } }`, {}, mine))).toBe("UNAUTHENTICATED");
     expect(await app.deps.db.auditEntry.count({ where: { action: "session.end_all", objectId: { in: [world.admin.id, world.user.id] } } })).toBe(2);
   });
+
+  it("reads a session's state with its principal: a token with a session costs the request no statement more than one without", async () => {
+    const world = await makeWorld(app);
+    const support = await supportAdmin(app);
+    const cases = [
+      { withSession: await loginAs(world.user.address, "x"), without: await tokenFor(app, world.user) },
+      { withSession: await loginAs(support.username, "x"), without: await tokenFor(app, support) },
+    ];
+    const statementsOf = async (token: string) => {
+      const before = app.statements.length;
+      const response = await app.gql(`{ me { id } }`, {}, token);
+      expect(response.errors).toBeUndefined();
+      return app.workStatementsSince(before);
+    };
+    for (const { withSession, without } of cases) {
+      // The first use records the session's last use (at most once a minute): not the request measured.
+      await statementsOf(withSession);
+      const sessionStatements = await statementsOf(withSession);
+      expect(sessionStatements).toHaveLength((await statementsOf(without)).length);
+      expect(sessionStatements.join("\n")).toMatch(/login_session/);
+    }
+  });
 });
