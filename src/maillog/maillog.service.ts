@@ -43,13 +43,18 @@ export function startOfDay(now: Date, timeZone: string): Date {
  */
 async function authorizeAddress(db: PrismaClient, principal: Principal, address: string): Promise<void> {
   if (principal.kind === "support") return;
+  const describe: ObjectDescription = ["delivery records for", address, "many"];
+  // The caller's own address: authentication has just read its account (its id and domain), no statement needed.
+  if (principal.kind === "account" && principal.name === address && principal.domainId) {
+    authorize(principal, "maillog.read", { domainId: principal.domainId, accountId: principal.id }, describe);
+    return;
+  }
   const domainName = address.slice(address.lastIndexOf("@") + 1);
   const [found] = await rawRows<{ domainId: string; accountId: string | null }>(
     db,
     `SELECT d."id" AS "domainId", (SELECT a."id" FROM "account" a WHERE a."address" = $2) AS "accountId" FROM "domain" d WHERE d."name" = $1`,
     [domainName, address],
   );
-  const describe: ObjectDescription = ["delivery records for", address, "many"];
   if (!found) throw new NotFoundError(...describe);
   authorize(principal, "maillog.read", { domainId: found.domainId, accountId: found.accountId ?? undefined }, describe);
 }
@@ -58,7 +63,35 @@ async function authorizeAddress(db: PrismaClient, principal: Principal, address:
 // portal shows most after the domain list. The id is bigint, which pg gives as text.
 type RecordRow = Omit<MailLogRecord, "id"> & { id: string; totalCount: string };
 
-export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now">, principal: Principal, query: MailLogQuery) {
+/**
+ * The columns a log page shows as the portal asks for it: "brief" leaves out
+ * the raw line, the fingerprint and Postfix's details (most of each row's
+ * bytes); "all" is every column (the REST API, and any selection of a field
+ * outside the brief set).
+ */
+export type MailLogColumns = "brief" | "all";
+export const MAIL_LOG_BRIEF_COLUMNS = [
+  "id",
+  "loggedAt",
+  "queueId",
+  "queuedAt",
+  "direction",
+  "sender",
+  "recipient",
+  "subject",
+  "sizeBytes",
+  "status",
+  "retryCount",
+  "reason",
+  "localAddress",
+] as const satisfies readonly (keyof MailLogRecord)[];
+const RECORD_COLUMNS: Record<MailLogColumns, string> = {
+  brief: MAIL_LOG_BRIEF_COLUMNS.map((column) => `r."${column}"`).join(", "),
+  all: "r.*",
+};
+
+/** A page of an address's delivery records; with `columns: "brief"` each record holds only MAIL_LOG_BRIEF_COLUMNS. */
+export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now">, principal: Principal, query: MailLogQuery, columns: MailLogColumns = "all") {
   const address = parseAddress(query.address).address;
   await authorizeAddress(deps.db, principal, address);
   const first = parsePageSize(query.first, 50);
@@ -100,7 +133,7 @@ export async function readMailLog(deps: Pick<ServiceDeps, "db" | "config" | "now
     : filter;
   const rows = await rawRows<RecordRow>(
     deps.db,
-    `SELECT r.*, (SELECT count(*) FROM "mail_log_record" WHERE ${filter}) AS "totalCount"
+    `SELECT ${RECORD_COLUMNS[columns]}, (SELECT count(*) FROM "mail_log_record" WHERE ${filter}) AS "totalCount"
      FROM "mail_log_record" r WHERE ${pageFilter} ORDER BY r."loggedAt" DESC, r."id" DESC LIMIT ${param(first + 1)}`,
     values,
   );

@@ -110,6 +110,35 @@ describe("reading delivery records", () => {
     );
     expect(response.data.account.mailLog).toEqual({ totalCount: 1, nodes: [{ direction: "OUTBOUND" }] });
   });
+
+  it("answers the portal's usual selection from the brief columns with the same values, and reads every column when a field needs more", async () => {
+    const { user } = await makeWorld(app);
+    const tag = uniqueName("brief");
+    await ingest([
+      logLine({ direction: "LR", sender: user.address, recipient: "x@remote.example", subject: `${tag} one`, status: "RETRY.1 Operation timed out" }),
+      logLine({ direction: "RL", sender: "y@remote.example", recipient: user.address, subject: `${tag} two` }),
+    ]);
+    const briefFields = "id loggedAt queueId queuedAt queuedForSeconds direction sender recipient subject sizeBytes status retryCount reason localAddress";
+    const userToken = await tokenFor(app, user);
+    const read = async (fields: string) => {
+      const before = app.statements.length;
+      const response = await app.gql(`query($a: String!) { mailLog(address: $a) { totalCount nodes { ${fields} } } }`, { a: user.address }, userToken);
+      expect(response.errors).toBeUndefined();
+      return { log: response.data.mailLog, statements: app.workStatementsSince(before) };
+    };
+    const brief = await read(briefFields);
+    const full = await read(`${briefFields} source rawLine format dsn relay delaySeconds originalRecipient`);
+    expect(brief.log.totalCount).toBe(2);
+    expect(brief.log.nodes.map((node: { subject: string }) => node.subject)).toEqual([`${tag} two`, `${tag} one`]);
+    // The same values for the fields both ask, and the rest present in the full answer.
+    expect(full.log.nodes.map((node: Record<string, unknown>) => Object.fromEntries(briefFields.split(" ").map((field) => [field, node[field]])))).toEqual(brief.log.nodes);
+    expect(full.log.nodes[1]).toMatchObject({ rawLine: expect.stringContaining(`${tag} one`), format: "EZML" });
+    const pageStatement = (statements: string[]) => statements.find((sql) => sql.includes('FROM "mail_log_record" r'))!;
+    expect(pageStatement(brief.statements)).not.toContain("r.*");
+    expect(pageStatement(full.statements)).toContain("r.*");
+    // A user reading its own log: the caller and the page, no statement to find whose address it is.
+    expect(brief.statements).toHaveLength(2);
+  });
 });
 
 describe("ingestMailLog", () => {
