@@ -87,7 +87,11 @@ const CALLING_SUPPORT_ADMIN_WITH_SESSION = `SELECT ${CALLING_SUPPORT_ADMIN_COLUM
   FROM "support_admin" sa ${SESSION_JOIN} WHERE sa."id" = $1`;
 
 /** A support admin as authentication reads it, and the login session `sid` names (null: none, or no such session). */
-export async function supportAdminWithSession(db: PrismaClient, id: string, sid: string | undefined): Promise<{ row: CallingSupportAdmin; session: SessionState | null } | undefined> {
+export async function supportAdminWithSession(
+  db: PrismaClient,
+  id: string,
+  sid: string | undefined,
+): Promise<{ row: CallingSupportAdmin; session: SessionState | null } | undefined> {
   const row = (await rawRows<CallingSupportAdmin & SessionColumns>(db, CALLING_SUPPORT_ADMIN_WITH_SESSION, [id, sid ?? null]))[0];
   return row && splitSession(row);
 }
@@ -95,7 +99,11 @@ export async function supportAdminWithSession(db: PrismaClient, id: string, sid:
 const CALLING_ACCOUNT_WITH_SESSION = callingAccountSql(`a."id" = $1`, { columns: SESSION_COLUMNS, join: SESSION_JOIN });
 
 /** An account as authentication reads it (callingAccountById's row), and the login session `sid` names. */
-export async function callingAccountWithSession(db: PrismaClient, id: string, sid: string | undefined): Promise<{ row: CallingAccountRow; session: SessionState | null } | undefined> {
+export async function callingAccountWithSession(
+  db: PrismaClient,
+  id: string,
+  sid: string | undefined,
+): Promise<{ row: CallingAccountRow; session: SessionState | null } | undefined> {
   const row = (await rawRows<CallingAccountRow & SessionColumns>(db, CALLING_ACCOUNT_WITH_SESSION, [id, sid ?? null]))[0];
   return row && splitSession(row);
 }

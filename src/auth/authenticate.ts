@@ -17,7 +17,13 @@ const SESSION_LAST_USE_RESOLUTION_MS = 60_000;
  * open; records its use at most once a minute (a conditional update, so that
  * concurrent requests write once).
  */
-async function sessionRefusal(db: PrismaClient, sid: string | undefined, session: SessionState | null, principalId: string, options: { now?: () => Date }): Promise<AuthFailure | null> {
+async function sessionRefusal(
+  db: PrismaClient,
+  sid: string | undefined,
+  session: SessionState | null,
+  principalId: string,
+  options: { now?: () => Date },
+): Promise<AuthFailure | null> {
   if (!sid) return null;
   if (!session || session.principalId !== principalId) return "invalid";
   const now = (options.now ?? (() => new Date()))();
