@@ -86,24 +86,20 @@ function splitSession<Row>(row: Row & SessionColumns): { row: Row; session: Sess
 const CALLING_SUPPORT_ADMIN_WITH_SESSION = `SELECT ${CALLING_SUPPORT_ADMIN_COLUMNS.map((column) => `sa."${column}"`).join(", ")}, ${SESSION_COLUMNS}
   FROM "support_admin" sa ${SESSION_JOIN} WHERE sa."id" = $1`;
 
-/** A support admin as authentication reads it, and the login session `sid` names (null: none, or no such session). */
-export async function supportAdminWithSession(
-  db: PrismaClient,
-  id: string,
-  sid: string | undefined,
-): Promise<{ row: CallingSupportAdmin; session: SessionState | null } | undefined> {
-  const row = (await rawRows<CallingSupportAdmin & SessionColumns>(db, CALLING_SUPPORT_ADMIN_WITH_SESSION, [id, sid ?? null]))[0];
+/** A principal's row read with the session `sid` names ($1 the principal's id, $2 the session's), the two split apart. */
+async function readWithSession<Row>(db: PrismaClient, sql: string, id: string, sid: string | undefined): Promise<{ row: Row; session: SessionState | null } | undefined> {
+  const row = (await rawRows<Row & SessionColumns>(db, sql, [id, sid ?? null]))[0];
   return row && splitSession(row);
+}
+
+/** A support admin as authentication reads it, and the login session `sid` names (null: none, or no such session). */
+export function supportAdminWithSession(db: PrismaClient, id: string, sid: string | undefined) {
+  return readWithSession<CallingSupportAdmin>(db, CALLING_SUPPORT_ADMIN_WITH_SESSION, id, sid);
 }
 
 const CALLING_ACCOUNT_WITH_SESSION = callingAccountSql(`a."id" = $1`, { columns: SESSION_COLUMNS, join: SESSION_JOIN });
 
 /** An account as authentication reads it (callingAccountById's row), and the login session `sid` names. */
-export async function callingAccountWithSession(
-  db: PrismaClient,
-  id: string,
-  sid: string | undefined,
-): Promise<{ row: CallingAccountRow; session: SessionState | null } | undefined> {
-  const row = (await rawRows<CallingAccountRow & SessionColumns>(db, CALLING_ACCOUNT_WITH_SESSION, [id, sid ?? null]))[0];
-  return row && splitSession(row);
+export function callingAccountWithSession(db: PrismaClient, id: string, sid: string | undefined) {
+  return readWithSession<CallingAccountRow>(db, CALLING_ACCOUNT_WITH_SESSION, id, sid);
 }

@@ -48,7 +48,7 @@ const HELMET_OPTIONS: HelmetOptions = {
  * copies them instead of running helmet's middleware again (a few percent of
  * the CPU of a page of domains).
  */
-export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string) {
@@ -59,7 +59,7 @@ export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record
     },
   };
   let finished = false;
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+  helmet(HELMET_OPTIONS)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
     if (error) throw error instanceof Error ? error : new Error("helmet refused its options");
     finished = true;
   });
